@@ -1,0 +1,202 @@
+/*
+ * strata/plugin.h — the plugin ABI of strata.
+ *
+ * A plugin is a shared module (a libtool module, `NAME.so`) that exports one
+ * symbol, STRATA_PLUGIN_ENTRY (`strata_plugin_entry`):
+ *
+ *     const strata_plugin *strata_plugin_entry(int host_abi_version);
+ *
+ * The host calls it with the ABI version it speaks. A plugin built against
+ * another version returns NULL (or a descriptor whose abi_version differs);
+ * the host checks `abi_version`, the first field, before it reads anything
+ * else, and refuses the module with a message naming both versions.
+ *
+ * Plugins talk to the host only through the strata_host table handed to
+ * them (option parsing, error reporting) and never link against libstrata.
+ *
+ * Conventions for layers (llm.c style):
+ *   - float32, NCHW: a batch of n images of shape (c, h, w) is one contiguous
+ *     array of n*c*h*w floats.
+ *   - forward writes `out` (=). backward writes `din` (=) unless din is NULL
+ *     (first layer), and ACCUMULATES (+=) into every dparams[i]; the host
+ *     zeroes parameter gradients once per step.
+ *   - params[i] / dparams[i] follow the order of param_desc(i).
+ *   - `saved` is memory of saved_bytes(n) the layer keeps from forward to
+ *     backward of the same step (dropout mask, batch statistics ...);
+ *     `scratch` is scratch_bytes(n) of temporary memory shared by all layers.
+ *     Both are allocated by the host once, outside the training step.
+ */
+#ifndef STRATA_PLUGIN_H
+#define STRATA_PLUGIN_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+#define STRATA_ABI_VERSION 1
+#define STRATA_PLUGIN_ENTRY strata_plugin_entry
+#define STRATA_PLUGIN_ENTRY_NAME "strata_plugin_entry"
+
+/* ---- options: what a plugin reads from its YAML mapping ---------------- */
+
+/* Opaque: one YAML mapping of options (a layer's, or the optimizer section). */
+typedef struct strata_opts strata_opts;
+
+/*
+ * Getters return 0 when the key is present and valid, 1 when it is absent
+ * (then *out = def), -1 when it is present but invalid: the host has then
+ * recorded a one-line error naming file:line:column, the key and what was
+ * expected. Keys a plugin never asks for are reported by the host as unknown.
+ */
+typedef struct strata_host {
+    int abi_version;
+    int (*opt_int)(strata_opts *o, const char *key, long def, long min,
+                   long max, long *out);
+    int (*opt_float)(strata_opts *o, const char *key, double def, double min,
+                     double max, double *out);
+    int (*opt_bool)(strata_opts *o, const char *key, int def, int *out);
+    /* choices is NULL-terminated; *out is the index of the chosen string. */
+    int (*opt_choice)(strata_opts *o, const char *key,
+                      const char *const *choices, int def, int *out);
+    /* A scalar N (gives {N, N}) or a pair [A, B] (height, width). */
+    int (*opt_int_pair)(strata_opts *o, const char *key, long def, long min,
+                        long max, long out[2]);
+    /* A list of floats, at most max_n; *n gets the count. Absent: *n = 0. */
+    int (*opt_float_list)(strata_opts *o, const char *key, double *out,
+                          int max_n, int *n);
+    /* Record an error about `key` (NULL: the mapping itself). Returns -1. */
+    int (*opt_error)(strata_opts *o, const char *key, const char *fmt, ...)
+        __attribute__((format(printf, 3, 4)));
+} strata_host;
+
+/* ---- shapes and parameters ---------------------------------------------- */
+
+/* The shape of one image; a batch is n of them. Vectors are (c, 1, 1). */
+typedef struct strata_shape {
+    int c, h, w;
+} strata_shape;
+
+/* How the host initialises a tensor; the scheme (torchvision's VGG init or
+ * PyTorch's default) is chosen in the experiment, the role by the layer. */
+typedef enum strata_init_role {
+    STRATA_INIT_CONV_WEIGHT = 1, /* kaiming normal fan_out | kaiming_uniform(a=sqrt 5) */
+    STRATA_INIT_LINEAR_WEIGHT,   /* N(0, 0.01) | kaiming_uniform(a=sqrt 5) */
+    STRATA_INIT_BIAS,            /* 0 | U(-1/sqrt(fan_in), 1/sqrt(fan_in)) */
+    STRATA_INIT_ONES,            /* batchnorm weight, running_var */
+    STRATA_INIT_ZEROS            /* batchnorm bias, running_mean, counters */
+} strata_init_role;
+
+enum {
+    STRATA_PARAM_BUFFER = 1, /* not trained: no gradient, no optimizer state */
+    STRATA_PARAM_COUNT = 2   /* an integer counter kept as float, saved as int64 */
+};
+
+typedef struct strata_param_desc {
+    const char *name;  /* last part of PyTorch's state_dict key: "weight", "bias",
+                          "running_mean", "running_var", "num_batches_tracked" */
+    int ndim;          /* 0 for a scalar */
+    int64_t dims[4];   /* PyTorch's layout, e.g. conv weight (out, in, kh, kw) */
+    strata_init_role role;
+    int64_t fan_in, fan_out; /* of the layer's weight, as torch computes them */
+    int flags;               /* STRATA_PARAM_* */
+} strata_param_desc;
+
+/* ---- run context -------------------------------------------------------- */
+
+typedef struct strata_ctx {
+    int training;  /* 1: dropout active, batchnorm uses batch statistics */
+    int threads;   /* threads the layer may use */
+    uint64_t seed; /* this layer's seed for this step (host-derived) */
+} strata_ctx;
+
+/* A small deterministic generator for plugins (splitmix64). */
+static inline uint64_t strata_rng_next(uint64_t *state)
+{
+    uint64_t z = (*state += 0x9E3779B97F4A7C15ull);
+    z = (z ^ (z >> 30)) * 0xBF58476D1CE4E5B9ull;
+    z = (z ^ (z >> 27)) * 0x94D049BB133111EBull;
+    return z ^ (z >> 31);
+}
+
+/* Uniform float in [0, 1) with 24 random bits. */
+static inline float strata_rng_uniform(uint64_t *state)
+{
+    return (float)(strata_rng_next(state) >> 40) * (1.0f / 16777216.0f);
+}
+
+/* ---- layer plugins ------------------------------------------------------ */
+
+typedef struct strata_layer_ops {
+    /* Parse options, check the input shape, compute the output shape.
+     * Returns the layer, or NULL after reporting through host->opt_error. */
+    void *(*create)(const strata_host *host, strata_opts *opts,
+                    strata_shape in, strata_shape *out);
+    void (*destroy)(void *layer);
+
+    int (*num_params)(const void *layer);
+    void (*param_desc)(const void *layer, int i, strata_param_desc *d);
+
+    /* Receptive-field contribution: kernel and stride (height, width).
+     * Layers that do not mix positions report 1 and 1. */
+    void (*geometry)(const void *layer, int kernel[2], int stride[2]);
+    /* Multiply-adds per image in forward (0 for layers without any). */
+    int64_t (*macs)(const void *layer);
+
+    size_t (*saved_bytes)(const void *layer, int n);
+    size_t (*scratch_bytes)(const void *layer, int n);
+
+    void (*forward)(const void *layer, const strata_ctx *ctx, int n,
+                    const float *in, float *out, float *const *params,
+                    void *saved, void *scratch);
+    void (*backward)(const void *layer, const strata_ctx *ctx, int n,
+                     const float *in, const float *out, const float *dout,
+                     float *din, float *const *params, float *const *dparams,
+                     void *saved, void *scratch);
+} strata_layer_ops;
+
+/* ---- optimizer plugins -------------------------------------------------- */
+
+typedef struct strata_optimizer_ops {
+    /* Read hyper-parameters (lr, momentum, betas ...) from the optimizer
+     * section. Returns NULL after reporting through host->opt_error. */
+    void *(*create)(const strata_host *host, strata_opts *opts);
+    void (*destroy)(void *opt);
+    double (*base_lr)(const void *opt);
+    /* Per-element state: num_slots arrays, each as long as the parameter,
+     * named as PyTorch names them ("momentum_buffer", "exp_avg" ...). The
+     * host allocates them zeroed, saves and restores them for resume. */
+    int (*num_slots)(const void *opt);
+    const char *(*slot_name)(const void *opt, int i);
+    /* Update one parameter tensor of n elements. step counts the optimizer
+     * steps taken, this one included (1 on the first); lr is the scheduled
+     * learning rate for this step. */
+    void (*update)(const void *opt, int64_t step, double lr, size_t n,
+                   float *param, const float *grad, float *const *slots);
+} strata_optimizer_ops;
+
+/* ---- the descriptor a module returns ------------------------------------ */
+
+typedef enum strata_plugin_kind {
+    STRATA_PLUGIN_LAYER = 1,
+    STRATA_PLUGIN_OPTIMIZER = 2
+} strata_plugin_kind;
+
+typedef struct strata_plugin {
+    int abi_version;          /* first, always: STRATA_ABI_VERSION */
+    strata_plugin_kind kind;
+    const char *name;         /* the name YAML uses: "conv2d", "adam" */
+    const char *version;      /* the plugin's own version, e.g. "1.0" */
+    const char *description;  /* one line */
+    const strata_layer_ops *layer;         /* kind == LAYER */
+    const strata_optimizer_ops *optimizer; /* kind == OPTIMIZER */
+} strata_plugin;
+
+typedef const strata_plugin *(*strata_plugin_entry_fn)(int host_abi_version);
+
+#ifdef __cplusplus
+}
+#endif
+#endif

@@ -1,0 +1,137 @@
+/*
+ * adam_update.h — private to the adam and adamw modules: their shared
+ * options, slots and update (PyTorch 1.13's single-tensor Adam/AdamW).
+ *
+ * Options: lr (1e-3, > 0), betas ([0.9, 0.999], each in [0, 1)), eps (1e-8,
+ * >= 0), weight_decay (adam 0, adamw 0.01; >= 0), amsgrad (false).
+ * Slots: "exp_avg", "exp_avg_sq", and "max_exp_avg_sq" with amsgrad.
+ */
+#ifndef STRATA_ADAM_UPDATE_H
+#define STRATA_ADAM_UPDATE_H
+
+#include <math.h>
+#include <stdlib.h>
+#include <strata/plugin.h>
+
+typedef struct adam {
+    double lr, beta1, beta2, eps, weight_decay;
+    int amsgrad;
+    int decoupled; /* 1: AdamW's p *= 1 - lr*wd; 0: Adam's g += wd*p */
+} adam;
+
+/*
+ * One Adam step on a tensor, step t (1 on the first), in float:
+ *   p = p * (1 - lr*wd)                       (decoupled: AdamW)
+ *   g = grad + wd*p                           (not decoupled: Adam's L2)
+ *   m = b1*m + (1 - b1)*g
+ *   v = b2*v + (1 - b2)*g*g
+ *   vmax = max(vmax, v)                       (amsgrad; then v := vmax below)
+ *   step_size = lr / (1 - b1^t)               (double, as torch's python)
+ *   denom = sqrt(v) / sqrt(1 - b2^t) + eps
+ *   p = p + (-step_size*m) / denom
+ * param, grad, m, v, vmax are (n); vmax is NULL without amsgrad.
+ */
+static inline void adam_update_tensor(const adam *a, int64_t t, double lr,
+                                      size_t n, float *param, const float *grad,
+                                      float *m, float *v, float *vmax)
+{
+    double bc1 = 1.0 - pow(a->beta1, (double)t);
+    double bc2 = 1.0 - pow(a->beta2, (double)t);
+    float neg_step_size = (float)-(lr / bc1);
+    float bc2_sqrt = (float)sqrt(bc2);
+    float b1 = (float)a->beta1, one_minus_b1 = (float)(1.0 - a->beta1);
+    float b2 = (float)a->beta2, one_minus_b2 = (float)(1.0 - a->beta2);
+    float eps = (float)a->eps;
+    float l2 = a->decoupled ? 0.0f : (float)a->weight_decay;
+    float shrink = (float)(1.0 - lr * a->weight_decay);
+    for (size_t i = 0; i < n; i++) {
+        if (a->decoupled)
+            param[i] = param[i] * shrink;
+        float g = grad[i];
+        if (l2 != 0.0f)
+            g = g + l2 * param[i];
+        m[i] = m[i] * b1 + one_minus_b1 * g;
+        v[i] = v[i] * b2 + one_minus_b2 * g * g;
+        float vv = v[i];
+        if (vmax) {
+            vmax[i] = vmax[i] > vv ? vmax[i] : vv;
+            vv = vmax[i];
+        }
+        float denom = sqrtf(vv) / bc2_sqrt + eps;
+        param[i] = param[i] + neg_step_size * m[i] / denom;
+    }
+}
+
+static inline void adam_update(const void *opt, int64_t step, double lr, size_t n,
+                               float *param, const float *grad, float *const *slots)
+{
+    const adam *a = opt;
+    adam_update_tensor(a, step, lr, n, param, grad, slots[0], slots[1],
+                       a->amsgrad ? slots[2] : NULL);
+}
+
+/* Read a float option, finite; 0 when present or absent, -1 on error. */
+static inline int adam_read_float(const strata_host *h, strata_opts *o,
+                                  const char *key, double def, double *out)
+{
+    if (h->opt_float(o, key, def, -HUGE_VAL, HUGE_VAL, out) < 0)
+        return -1;
+    if (!isfinite(*out))
+        return h->opt_error(o, key, "expected a finite number, got %g", *out);
+    return 0;
+}
+
+/* Parse the options into a new adam (NULL after host->opt_error). */
+static inline void *adam_create_common(const strata_host *h, strata_opts *o,
+                                       double default_wd, int decoupled)
+{
+    adam a = {.decoupled = decoupled};
+    double betas[2] = {0.9, 0.999};
+    int nb = 0, bad = 0;
+    bad |= adam_read_float(h, o, "lr", 1e-3, &a.lr);
+    int rb = h->opt_float_list(o, "betas", betas, 2, &nb);
+    bad |= rb < 0;
+    bad |= adam_read_float(h, o, "eps", 1e-8, &a.eps);
+    bad |= adam_read_float(h, o, "weight_decay", default_wd, &a.weight_decay);
+    bad |= h->opt_bool(o, "amsgrad", 0, &a.amsgrad) < 0;
+    if (bad)
+        return NULL;
+    if (!(a.lr > 0.0))
+        return h->opt_error(o, "lr", "expected a number > 0, got %g", a.lr), NULL;
+    if (rb == 1) {
+        betas[0] = 0.9;
+        betas[1] = 0.999;
+    } else if (nb != 2) {
+        return h->opt_error(o, "betas", "expected a list [beta1, beta2], got %d numbers", nb), NULL;
+    }
+    for (int i = 0; i < 2; i++)
+        if (!(betas[i] >= 0.0 && betas[i] < 1.0))
+            return h->opt_error(o, "betas", "expected beta%d in [0, 1), got %g", i + 1,
+                                betas[i]), NULL;
+    if (a.eps < 0.0)
+        return h->opt_error(o, "eps", "expected a number >= 0, got %g", a.eps), NULL;
+    if (a.weight_decay < 0.0)
+        return h->opt_error(o, "weight_decay", "expected a number >= 0, got %g",
+                            a.weight_decay), NULL;
+    a.beta1 = betas[0];
+    a.beta2 = betas[1];
+    adam *p = malloc(sizeof *p);
+    if (!p)
+        return h->opt_error(o, NULL, "out of memory"), NULL;
+    *p = a;
+    return p;
+}
+
+static inline void adam_destroy(void *opt) { free(opt); }
+
+static inline double adam_base_lr(const void *opt) { return ((const adam *)opt)->lr; }
+
+static inline int adam_num_slots(const void *opt) { return 2 + ((const adam *)opt)->amsgrad; }
+
+static inline const char *adam_slot_name(const void *opt, int i)
+{
+    static const char *const names[] = {"exp_avg", "exp_avg_sq", "max_exp_avg_sq"};
+    return i >= 0 && i < adam_num_slots(opt) ? names[i] : NULL;
+}
+
+#endif

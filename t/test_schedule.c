@@ -1,0 +1,171 @@
+/* test_schedule.c — learning-rate schedules (core/schedule.c). */
+#include <check.h>
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+#include "schedule.h"
+
+static const double PI = 3.14159265358979323846;
+
+#define ck_near(got, want) \
+    ck_assert_msg(fabs((got) - (want)) <= 1e-12, "%s = %.17g, expected %.17g", #got, \
+                  (double)(got), (double)(want))
+
+START_TEST(test_constant)
+{
+    lr_schedule s = {.kind = SCHED_CONSTANT, .base_lr = 0.1};
+    ck_assert_int_eq(schedule_check(&s, NULL), 0);
+    ck_near(schedule_lr(&s, 0), 0.1);
+    ck_near(schedule_lr(&s, 7), 0.1);
+    ck_near(schedule_lr(&s, 1000), 0.1);
+    ck_near(schedule_lr(&s, -3), 0.1);
+}
+END_TEST
+
+START_TEST(test_step)
+{
+    lr_schedule s = {.kind = SCHED_STEP, .base_lr = 0.1, .step_size = 3, .gamma = 0.5};
+    ck_assert_int_eq(schedule_check(&s, NULL), 0);
+    ck_near(schedule_lr(&s, 0), 0.1);
+    ck_near(schedule_lr(&s, 2), 0.1);
+    ck_near(schedule_lr(&s, 3), 0.1 * 0.5);
+    ck_near(schedule_lr(&s, 5), 0.1 * 0.5);
+    ck_near(schedule_lr(&s, 6), 0.1 * 0.5 * 0.5);
+    ck_near(schedule_lr(&s, 10), 0.1 * 0.5 * 0.5 * 0.5);
+    s.step_size = 1;
+    s.gamma = 0.1;
+    ck_near(schedule_lr(&s, 2), 0.1 * 0.1 * 0.1);
+}
+END_TEST
+
+START_TEST(test_cosine)
+{
+    lr_schedule s = {.kind = SCHED_COSINE, .base_lr = 0.1, .t_max = 10, .eta_min = 0.001};
+    ck_assert_int_eq(schedule_check(&s, NULL), 0);
+    ck_near(schedule_lr(&s, 0), 0.1);
+    ck_near(schedule_lr(&s, 3), 0.001 + (0.1 - 0.001) * (1 + cos(PI * 3 / 10)) / 2);
+    ck_near(schedule_lr(&s, 5), 0.001 + (0.1 - 0.001) * 0.5);
+    ck_near(schedule_lr(&s, 10), 0.001);
+    /* clamped past t_max (torch's recursive form would rise again) */
+    ck_near(schedule_lr(&s, 11), 0.001);
+    ck_near(schedule_lr(&s, 25), 0.001);
+    s.eta_min = 0.0;
+    ck_near(schedule_lr(&s, 5), 0.1 * 0.5);
+    ck_near(schedule_lr(&s, 10), 0.0);
+}
+END_TEST
+
+START_TEST(test_warmup)
+{
+    lr_schedule s = {.kind = SCHED_CONSTANT, .base_lr = 0.1, .warmup_epochs = 4,
+                     .warmup_start_factor = 0.25};
+    ck_assert_int_eq(schedule_check(&s, NULL), 0);
+    ck_near(schedule_lr(&s, 0), 0.1 * 0.25);
+    ck_near(schedule_lr(&s, 1), 0.1 * (0.25 + 0.75 * 1 / 4));
+    ck_near(schedule_lr(&s, 3), 0.1 * (0.25 + 0.75 * 3 / 4));
+    ck_near(schedule_lr(&s, 4), 0.1);
+    ck_near(schedule_lr(&s, 9), 0.1);
+    /* multiplied into the cosine schedule, epoch for epoch */
+    s.kind = SCHED_COSINE;
+    s.t_max = 8;
+    s.eta_min = 0.0;
+    ck_near(schedule_lr(&s, 2), 0.1 * (1 + cos(PI * 2 / 8)) / 2 * (0.25 + 0.75 * 2 / 4));
+    ck_near(schedule_lr(&s, 6), 0.1 * (1 + cos(PI * 6 / 8)) / 2);
+    /* and into the step schedule */
+    s.kind = SCHED_STEP;
+    s.step_size = 2;
+    s.gamma = 0.1;
+    ck_near(schedule_lr(&s, 3), 0.1 * 0.1 * (0.25 + 0.75 * 3 / 4));
+    /* start factor 1: no warm-up effect */
+    s.warmup_start_factor = 1.0;
+    ck_near(schedule_lr(&s, 0), 0.1);
+}
+END_TEST
+
+/* s fails schedule_check with a message starting with `field` and containing `what`. */
+static void expect_bad(const lr_schedule *s, const char *field, const char *what)
+{
+    strata_err e = {0};
+    ck_assert_int_eq(schedule_check(s, &e), -1);
+    ck_assert_int_eq(e.status, STRATA_ERR_CONFIG);
+    ck_assert_msg(strncmp(e.msg, field, strlen(field)) == 0, "'%s' does not name %s", e.msg, field);
+    ck_assert_msg(strstr(e.msg, what) != NULL, "'%s' does not say '%s'", e.msg, what);
+    ck_assert_int_eq(schedule_check(s, NULL), -1); /* NULL err is allowed */
+}
+
+START_TEST(test_check_errors)
+{
+    lr_schedule step = {.kind = SCHED_STEP, .base_lr = 0.1, .step_size = 3, .gamma = 0.5};
+    lr_schedule cosine = {.kind = SCHED_COSINE, .base_lr = 0.1, .t_max = 10};
+    lr_schedule s;
+    strata_err e = {0};
+
+    s = step; s.step_size = 0;
+    ck_assert_int_eq(schedule_check(&s, &e), -1);
+    ck_assert_str_eq(e.msg, "schedule.step_size: expected an integer >= 1, got 0");
+    s = step; s.step_size = -2;   expect_bad(&s, "schedule.step_size:", "got -2");
+    s = step; s.gamma = 0.0;      expect_bad(&s, "schedule.gamma:", "> 0");
+    s = step; s.gamma = -0.5;     expect_bad(&s, "schedule.gamma:", "got -0.5");
+    s = step; s.gamma = NAN;      expect_bad(&s, "schedule.gamma:", "> 0");
+    s = step; s.base_lr = 0.0;    expect_bad(&s, "schedule.base_lr:", "> 0");
+    s = step; s.base_lr = -1.0;   expect_bad(&s, "schedule.base_lr:", "> 0");
+    s = step; s.base_lr = INFINITY; expect_bad(&s, "schedule.base_lr:", "> 0");
+    s = cosine; s.t_max = 0;      expect_bad(&s, "schedule.t_max:", "integer >= 1, got 0");
+    s = cosine; s.eta_min = -0.1; expect_bad(&s, "schedule.eta_min:", ">= 0");
+    s = cosine; s.warmup_epochs = -1; expect_bad(&s, "schedule.warmup_epochs:", ">= 0");
+    s = cosine; s.warmup_epochs = 3; s.warmup_start_factor = 0.0;
+    expect_bad(&s, "schedule.warmup_start_factor:", "(0, 1]");
+    s = cosine; s.warmup_epochs = 3; s.warmup_start_factor = 1.5;
+    expect_bad(&s, "schedule.warmup_start_factor:", "got 1.5");
+    s = cosine; s.kind = (sched_kind)7; expect_bad(&s, "schedule.kind:", "constant, step or cosine");
+
+    /* fields of other kinds are not checked: a constant schedule with zero
+     * step_size and t_max is valid, as is a zero start factor without warm-up */
+    lr_schedule c = {.kind = SCHED_CONSTANT, .base_lr = 0.1};
+    ck_assert_int_eq(schedule_check(&c, &e), 0);
+    s = cosine; s.warmup_start_factor = 0.0;
+    ck_assert_int_eq(schedule_check(&s, &e), 0);
+    s = cosine; s.warmup_epochs = 3; s.warmup_start_factor = 1.0;
+    ck_assert_int_eq(schedule_check(&s, &e), 0);
+}
+END_TEST
+
+START_TEST(test_kind_names)
+{
+    sched_kind k;
+    const sched_kind all[] = {SCHED_CONSTANT, SCHED_STEP, SCHED_COSINE};
+    const char *names[] = {"constant", "step", "cosine"};
+    for (int i = 0; i < 3; i++) {
+        ck_assert_str_eq(schedule_kind_name(all[i]), names[i]);
+        k = (sched_kind)-1;
+        ck_assert_int_eq(schedule_kind_parse(names[i], &k), 0);
+        ck_assert_int_eq(k, all[i]);
+    }
+    k = SCHED_STEP;
+    ck_assert_int_eq(schedule_kind_parse("linear", &k), -1);
+    ck_assert_int_eq(schedule_kind_parse("Cosine", &k), -1);
+    ck_assert_int_eq(schedule_kind_parse("", &k), -1);
+    ck_assert_int_eq(schedule_kind_parse(NULL, &k), -1);
+    ck_assert_int_eq(k, SCHED_STEP); /* untouched on failure */
+    ck_assert_ptr_null(schedule_kind_name((sched_kind)3));
+    ck_assert_ptr_null(schedule_kind_name((sched_kind)-1));
+}
+END_TEST
+
+int main(void)
+{
+    Suite *s = suite_create("schedule");
+    TCase *tc = tcase_create("core");
+    tcase_add_test(tc, test_constant);
+    tcase_add_test(tc, test_step);
+    tcase_add_test(tc, test_cosine);
+    tcase_add_test(tc, test_warmup);
+    tcase_add_test(tc, test_check_errors);
+    tcase_add_test(tc, test_kind_names);
+    suite_add_tcase(s, tc);
+    SRunner *sr = srunner_create(s);
+    srunner_run_all(sr, CK_NORMAL);
+    int failed = srunner_ntests_failed(sr);
+    srunner_free(sr);
+    return failed ? EXIT_FAILURE : EXIT_SUCCESS;
+}

@@ -1,0 +1,172 @@
+/* linear.c — fully connected layer (PyTorch's nn.Linear).
+ *
+ * Options: out_features (required, >= 1), bias (true), in_features (optional:
+ * when given it must equal the input's c*h*w). The input must be flat
+ * (h == w == 1); the output is (out_features, 1, 1).
+ * Params: weight (OUT, IN), bias (OUT).
+ */
+#include <stdlib.h>
+#include <string.h>
+#include <cblas.h>
+#include <strata/plugin.h>
+
+typedef struct linear {
+    int in, out;
+    int bias;
+} linear;
+
+static void *linear_create(const strata_host *host, strata_opts *o,
+                           strata_shape in, strata_shape *out)
+{
+    long nout, nin;
+    int bias;
+    int r = host->opt_int(o, "out_features", 0, 1, 1L << 30, &nout);
+    if (r < 0)
+        return NULL;
+    if (r == 1) {
+        host->opt_error(o, "out_features", "required: the number of output features (an integer >= 1)");
+        return NULL;
+    }
+    if (host->opt_bool(o, "bias", 1, &bias) < 0)
+        return NULL;
+    int has_in = host->opt_int(o, "in_features", 0, 1, 1L << 30, &nin);
+    if (has_in < 0)
+        return NULL;
+    if (in.c < 1 || in.h < 1 || in.w < 1) {
+        host->opt_error(o, NULL, "linear needs an input of positive shape, got (%d, %d, %d)",
+                        in.c, in.h, in.w);
+        return NULL;
+    }
+    if (in.h != 1 || in.w != 1) {
+        host->opt_error(o, NULL,
+                        "linear needs a flat input (c, 1, 1), got (%d, %d, %d): "
+                        "add a flatten layer before it",
+                        in.c, in.h, in.w);
+        return NULL;
+    }
+    if (has_in == 0 && nin != in.c) {
+        host->opt_error(o, "in_features",
+                        "in_features is %ld but the input has %d features (c*h*w)",
+                        nin, in.c);
+        return NULL;
+    }
+    linear *L = calloc(1, sizeof *L);
+    if (!L) {
+        host->opt_error(o, NULL, "out of memory");
+        return NULL;
+    }
+    L->in = in.c;
+    L->out = (int)nout;
+    L->bias = bias;
+    out->c = L->out, out->h = 1, out->w = 1;
+    return L;
+}
+
+static void linear_destroy(void *layer) { free(layer); }
+
+static int linear_num_params(const void *layer)
+{
+    return ((const linear *)layer)->bias ? 2 : 1;
+}
+
+static void linear_param_desc(const void *layer, int i, strata_param_desc *d)
+{
+    const linear *L = layer;
+    memset(d, 0, sizeof *d);
+    d->fan_in = L->in;
+    d->fan_out = L->out;
+    if (i == 0) {
+        d->name = "weight";
+        d->ndim = 2;
+        d->dims[0] = L->out, d->dims[1] = L->in;
+        d->role = STRATA_INIT_LINEAR_WEIGHT;
+    } else {
+        d->name = "bias";
+        d->ndim = 1;
+        d->dims[0] = L->out;
+        d->role = STRATA_INIT_BIAS;
+    }
+}
+
+static void linear_geometry(const void *layer, int kernel[2], int stride[2])
+{
+    kernel[0] = kernel[1] = stride[0] = stride[1] = 1;
+}
+
+static int64_t linear_macs(const void *layer)
+{
+    const linear *L = layer;
+    return (int64_t)L->in * L->out;
+}
+
+static size_t linear_saved_bytes(const void *layer, int n) { return 0; }
+static size_t linear_scratch_bytes(const void *layer, int n) { return 0; }
+
+/* in (N, IN), weight (OUT, IN), bias (OUT) or NULL, out (N, OUT):
+ * out[n][o] = bias[o] + sum_i in[n][i] * weight[o][i]
+ *           = in (N, IN) @ weight^T (IN, OUT). */
+static void linear_forward(const void *layer, const strata_ctx *ctx, int n,
+                           const float *in, float *out, float *const *params,
+                           void *saved, void *scratch)
+{
+    const linear *L = layer;
+    const float *weight = params[0], *bias = L->bias ? params[1] : NULL;
+    for (int b = 0; b < n; b++)
+        for (int o = 0; o < L->out; o++)
+            out[(size_t)b * L->out + o] = bias ? bias[o] : 0.0f;
+    cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, n, L->out, L->in, 1.0f,
+                in, L->in, weight, L->in, 1.0f, out, L->out);
+}
+
+/* dout (N, OUT):
+ *   din (N, IN)       = dout (N, OUT) @ weight (OUT, IN)
+ *   dweight (OUT, IN) += dout^T (OUT, N) @ in (N, IN)
+ *   dbias (OUT)       += sum_n dout[n][o] */
+static void linear_backward(const void *layer, const strata_ctx *ctx, int n,
+                            const float *in, const float *out, const float *dout,
+                            float *din, float *const *params, float *const *dparams,
+                            void *saved, void *scratch)
+{
+    const linear *L = layer;
+    const float *weight = params[0];
+    float *dweight = dparams[0], *dbias = L->bias ? dparams[1] : NULL;
+    if (din)
+        cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, n, L->in, L->out, 1.0f,
+                    dout, L->out, weight, L->in, 0.0f, din, L->in);
+    cblas_sgemm(CblasRowMajor, CblasTrans, CblasNoTrans, L->out, L->in, n, 1.0f,
+                dout, L->out, in, L->in, 1.0f, dweight, L->in);
+    if (dbias)
+        for (int o = 0; o < L->out; o++) {
+            double s = 0;
+            for (int b = 0; b < n; b++)
+                s += dout[(size_t)b * L->out + o];
+            dbias[o] += (float)s;
+        }
+}
+
+static const strata_layer_ops linear_ops = {
+    .create = linear_create,
+    .destroy = linear_destroy,
+    .num_params = linear_num_params,
+    .param_desc = linear_param_desc,
+    .geometry = linear_geometry,
+    .macs = linear_macs,
+    .saved_bytes = linear_saved_bytes,
+    .scratch_bytes = linear_scratch_bytes,
+    .forward = linear_forward,
+    .backward = linear_backward,
+};
+
+static const strata_plugin linear_plugin = {
+    .abi_version = STRATA_ABI_VERSION,
+    .kind = STRATA_PLUGIN_LAYER,
+    .name = "linear",
+    .version = "1.0",
+    .description = "fully connected layer (sgemm over the batch), PyTorch's nn.Linear",
+    .layer = &linear_ops,
+};
+
+const strata_plugin *STRATA_PLUGIN_ENTRY(int host_abi_version)
+{
+    return host_abi_version == STRATA_ABI_VERSION ? &linear_plugin : NULL;
+}

@@ -1,0 +1,87 @@
+/* relu.c — rectified linear unit (PyTorch's nn.ReLU). No options; the output
+ * has the input's shape; no parameters. */
+#include <stdlib.h>
+#include <strata/plugin.h>
+
+typedef struct relu {
+    size_t size; /* c*h*w */
+} relu;
+
+static void *relu_create(const strata_host *host, strata_opts *o,
+                         strata_shape in, strata_shape *out)
+{
+    if (in.c < 1 || in.h < 1 || in.w < 1) {
+        host->opt_error(o, NULL, "relu needs an input of positive shape, got (%d, %d, %d)",
+                        in.c, in.h, in.w);
+        return NULL;
+    }
+    relu *L = calloc(1, sizeof *L);
+    if (!L) {
+        host->opt_error(o, NULL, "out of memory");
+        return NULL;
+    }
+    L->size = (size_t)in.c * in.h * in.w;
+    *out = in;
+    return L;
+}
+
+static void relu_destroy(void *layer) { free(layer); }
+static int relu_num_params(const void *layer) { return 0; }
+static void relu_param_desc(const void *layer, int i, strata_param_desc *d) {}
+static void relu_geometry(const void *layer, int kernel[2], int stride[2])
+{
+    kernel[0] = kernel[1] = stride[0] = stride[1] = 1;
+}
+static int64_t relu_macs(const void *layer) { return 0; }
+static size_t relu_saved_bytes(const void *layer, int n) { return 0; }
+static size_t relu_scratch_bytes(const void *layer, int n) { return 0; }
+
+/* in, out (N, C, H, W): out = max(in, 0). */
+static void relu_forward(const void *layer, const strata_ctx *ctx, int n,
+                         const float *in, float *out, float *const *params,
+                         void *saved, void *scratch)
+{
+    size_t total = ((const relu *)layer)->size * n;
+    for (size_t i = 0; i < total; i++)
+        out[i] = in[i] > 0.0f ? in[i] : 0.0f;
+}
+
+/* din = dout where in > 0, else 0 (PyTorch's choice of 0 at in == 0). */
+static void relu_backward(const void *layer, const strata_ctx *ctx, int n,
+                          const float *in, const float *out, const float *dout,
+                          float *din, float *const *params, float *const *dparams,
+                          void *saved, void *scratch)
+{
+    if (!din)
+        return;
+    size_t total = ((const relu *)layer)->size * n;
+    for (size_t i = 0; i < total; i++)
+        din[i] = in[i] > 0.0f ? dout[i] : 0.0f;
+}
+
+static const strata_layer_ops relu_ops = {
+    .create = relu_create,
+    .destroy = relu_destroy,
+    .num_params = relu_num_params,
+    .param_desc = relu_param_desc,
+    .geometry = relu_geometry,
+    .macs = relu_macs,
+    .saved_bytes = relu_saved_bytes,
+    .scratch_bytes = relu_scratch_bytes,
+    .forward = relu_forward,
+    .backward = relu_backward,
+};
+
+static const strata_plugin relu_plugin = {
+    .abi_version = STRATA_ABI_VERSION,
+    .kind = STRATA_PLUGIN_LAYER,
+    .name = "relu",
+    .version = "1.0",
+    .description = "rectified linear unit max(x, 0), PyTorch's nn.ReLU",
+    .layer = &relu_ops,
+};
+
+const strata_plugin *STRATA_PLUGIN_ENTRY(int host_abi_version)
+{
+    return host_abi_version == STRATA_ABI_VERSION ? &relu_plugin : NULL;
+}

@@ -315,7 +315,9 @@ END_TEST
 /* ---- against PyTorch 1.13 ----------------------------------------------- */
 
 /* Output of `/usr/bin/python3 t/ref/optim_ref.py` (torch 1.13.0a0): three
- * steps from P0 with GRADS, the lr of step 3 set to 0.05 (see the script). */
+ * steps from P0 with GRADS, the lr of step 3 set to 0.05 (see the script).
+ * Agreement is to 1 ulp (torch's vectorised add uses fused multiply-add);
+ * the tolerance, 5e-7, is about 4 ulps at 2.0. */
 static const float ref_sgd_nesterov_wd[4] = {0.483148158f, -1.28237593f, 1.93391192f, 0.065701969f};
 static const float ref_sgd_damp[4] = {0.484400004f, -1.25029993f, 1.95389998f, 0.0638000071f};
 static const float ref_adam_wd_amsgrad[4] = {0.48893252f, -1.23938072f, 1.94674456f, -0.000560708344f};
@@ -333,7 +335,7 @@ static void run_ref(const char *name, const char *const *kv, double lr, const fl
     for (int t = 1; t <= 3; t++)
         ops->update(opt, t, t == 3 ? 0.05 : lr, 4, p, grads[t - 1], slots);
     for (int i = 0; i < 4; i++)
-        ck_assert_msg(fabsf(p[i] - want[i]) <= 2e-6f, "%s: p[%d] = %.9g, torch %.9g", name, i,
+        ck_assert_msg(fabsf(p[i] - want[i]) <= 5e-7f, "%s: p[%d] = %.9g, torch %.9g", name, i,
                       p[i], want[i]);
     ops->destroy(opt);
 }

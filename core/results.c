@@ -242,14 +242,15 @@ static int set_pragmas(results *r, strata_err *err)
     if (exec(r, "PRAGMA foreign_keys = ON", err))
         return -1;
     sqlite3_stmt *st;
-    if (prepare(r, "PRAGMA journal_mode = WAL", &st, err))
-        return -1;
+    if (sqlite3_prepare_v2(r->db, "PRAGMA journal_mode = WAL", -1, &st,
+                           NULL) != SQLITE_OK)
+        return db_fail(r, err, "cannot open database");
     int rc = sqlite3_step(st);
     int wal = rc == SQLITE_ROW &&
               strcmp((const char *)sqlite3_column_text(st, 0), "wal") == 0;
     sqlite3_finalize(st);
     if (rc != SQLITE_ROW)
-        return db_fail(r, err, "cannot open");
+        return db_fail(r, err, "cannot open database");
     if (!wal)
         return err_set(err, STRATA_ERR_RUNTIME,
                        "%s: cannot switch to WAL journal mode", r->path);

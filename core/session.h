@@ -1,0 +1,49 @@
+/* session.h — everything one training run holds: the experiment, the
+ * network, the optimizer, the data and their loaders, the step's memory and
+ * the results database; and the epoch loop over them. `strata run` prepares
+ * a session and trains it from epoch 1; `strata resume` (later) restores one
+ * from a checkpoint and goes on. */
+#ifndef STRATA_SESSION_H
+#define STRATA_SESSION_H
+
+#include "augment.h"
+#include "dataset.h"
+#include "experiment.h"
+#include "loader.h"
+#include "network.h"
+#include "optimizer.h"
+#include "plugins.h"
+#include "results.h"
+#include "trainer.h"
+
+typedef struct session {
+    experiment x;
+    plugin_registry reg;
+    network net;
+    optimizer opt;
+    trainer tr;
+    dataset all, train, val;
+    aug_pipeline aug_train, aug_val;
+    loader *train_loader, *val_loader;
+    results *db;
+    int64_t run_id;
+    int progress_bar;  /* live bar on stderr (a terminal) */
+    float *batch_x;    /* unused: the loader writes straight into the trainer */
+    int *labels;
+} session;
+
+/* Load and check everything (no database row yet). Returns 0, or -1 with
+ * err set; s can be freed either way. */
+int session_prepare(session *s, const char *path, char *const *sets, int n_sets, const char *plugin_dir,
+                    strata_err *err);
+/* Open the database and record the run (status running, classes, split). */
+int session_begin_run(session *s, const char *name, strata_err *err);
+/* Train epochs first..last (1-based, inclusive), one `epochs` row each.
+ * Returns 0, 1 when interrupted (the run is marked so), -1 on error. */
+int session_train(session *s, int first, int last, strata_err *err);
+void session_free(session *s);
+
+/* Ctrl-C / SIGTERM: finish the batch in hand, then stop. */
+void session_catch_signals(void);
+
+#endif

@@ -1,0 +1,115 @@
+/* trainer.c — see trainer.h */
+#include <stdlib.h>
+#include <string.h>
+#include "init.h"
+#include "loss.h"
+#include "trainer.h"
+
+static void *alloc_bytes(trainer *t, size_t bytes)
+{
+    t->bytes += bytes;
+    return calloc(1, bytes ? bytes : 1);
+}
+
+int trainer_init(trainer *t, network *net, int max_batch, int threads, uint64_t seed, strata_err *err)
+{
+    memset(t, 0, sizeof *t);
+    t->net = net;
+    t->max_batch = max_batch;
+    t->threads = threads;
+    t->seed = seed;
+    int L = net->n_layers;
+    t->acts = calloc(L + 1, sizeof *t->acts);
+    t->saved = calloc(L, sizeof *t->saved);
+    size_t biggest = shape_size(net->input), scratch = 0;
+    t->acts[0] = alloc_bytes(t, (size_t)max_batch * shape_size(net->input) * sizeof(float));
+    for (int i = 0; i < L; i++) {
+        const net_layer *nl = &net->layers[i];
+        const strata_layer_ops *ops = nl->plugin->layer;
+        size_t out = shape_size(nl->out);
+        biggest = out > biggest ? out : biggest;
+        t->acts[i + 1] = alloc_bytes(t, (size_t)max_batch * out * sizeof(float));
+        t->saved[i] = alloc_bytes(t, ops->saved_bytes ? ops->saved_bytes(nl->self, max_batch) : 0);
+        size_t s = ops->scratch_bytes ? ops->scratch_bytes(nl->self, max_batch) : 0;
+        scratch = s > scratch ? s : scratch;
+    }
+    t->grad_a = alloc_bytes(t, (size_t)max_batch * biggest * sizeof(float));
+    t->grad_b = alloc_bytes(t, (size_t)max_batch * biggest * sizeof(float));
+    t->scratch = alloc_bytes(t, scratch);
+    for (int i = 0; i <= L; i++)
+        if (!t->acts[i] || (i < L && !t->saved[i]))
+            return err_set(err, STRATA_ERR_RUNTIME, "out of memory planning the batch of %d", max_batch);
+    if (!t->grad_a || !t->grad_b || !t->scratch)
+        return err_set(err, STRATA_ERR_RUNTIME, "out of memory planning the batch of %d", max_batch);
+    return 0;
+}
+
+void trainer_free(trainer *t)
+{
+    if (!t->net)
+        return;
+    for (int i = 0; i <= t->net->n_layers; i++)
+        free(t->acts[i]);
+    for (int i = 0; i < t->net->n_layers; i++)
+        free(t->saved[i]);
+    free(t->acts);
+    free(t->saved);
+    free(t->grad_a);
+    free(t->grad_b);
+    free(t->scratch);
+    memset(t, 0, sizeof *t);
+}
+
+static strata_ctx layer_ctx(const trainer *t, int training, int64_t step, int layer)
+{
+    strata_ctx c = {.training = training, .threads = t->threads};
+    c.seed = seed_mix(seed_mix(t->seed, (uint64_t)step), (uint64_t)layer);
+    return c;
+}
+
+void trainer_forward(trainer *t, int n, int training, int64_t step)
+{
+    for (int i = 0; i < t->net->n_layers; i++) {
+        net_layer *nl = &t->net->layers[i];
+        strata_ctx c = layer_ctx(t, training, step, i);
+        nl->plugin->layer->forward(nl->self, &c, n, t->acts[i], t->acts[i + 1], nl->params, t->saved[i], t->scratch);
+    }
+}
+
+/* Backward from dlogits (in grad_a) to the first layer; parameter gradients
+ * accumulate into the network's grad_mem (zeroed by the caller). */
+static void backward(trainer *t, int n, int64_t step)
+{
+    float *dout = t->grad_a, *din = t->grad_b;
+    for (int i = t->net->n_layers - 1; i >= 0; i--) {
+        net_layer *nl = &t->net->layers[i];
+        strata_ctx c = layer_ctx(t, 1, step, i);
+        nl->plugin->layer->backward(nl->self, &c, n, t->acts[i], t->acts[i + 1], dout, i ? din : NULL, nl->params,
+                                    nl->grads, t->saved[i], t->scratch);
+        float *tmp = dout;
+        dout = din;
+        din = tmp;
+    }
+}
+
+double trainer_train_step(trainer *t, optimizer *opt, const int *labels, int n, double lr, double smoothing,
+                          int *correct)
+{
+    int64_t step = opt->step + 1;
+    int k = (int)shape_size(t->net->layers[t->net->n_layers - 1].out);
+    trainer_forward(t, n, 1, step);
+    *correct = 0;
+    double loss = softmax_xent(trainer_logits(t), labels, n, k, smoothing, t->grad_a, correct);
+    memset(t->net->grad_mem, 0, t->net->total * sizeof(float));
+    backward(t, n, step);
+    optimizer_step(opt, t->net, lr);
+    return loss;
+}
+
+double trainer_eval_step(trainer *t, const int *labels, int n, int *correct)
+{
+    int k = (int)shape_size(t->net->layers[t->net->n_layers - 1].out);
+    trainer_forward(t, n, 0, 0);
+    *correct = 0;
+    return softmax_xent(trainer_logits(t), labels, n, k, 0.0, NULL, correct);
+}

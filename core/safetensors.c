@@ -205,16 +205,16 @@ static int check_for_write(const char *path, const st_file *f,
     return 0;
 }
 
-static const st_file *sort_ctx;
 static int by_name(const void *a, const void *b)
 {
-    return strcmp(sort_ctx->t[*(const int *)a].name,
-                  sort_ctx->t[*(const int *)b].name);
+    return strcmp((*(const st_tensor *const *)a)->name,
+                  (*(const st_tensor *const *)b)->name);
 }
 
 /* The JSON header for the tensors in `order`, padded with spaces so that
  * 8 + length is a multiple of 8. */
-static int build_header(const st_file *f, const int *order, sbuf *h)
+static int build_header(const st_file *f, const st_tensor *const *order,
+                        sbuf *h)
 {
     sb_puts(h, "{");
     if (f->n_meta) {
@@ -230,7 +230,7 @@ static int build_header(const st_file *f, const int *order, sbuf *h)
     }
     uint64_t offset = 0;
     for (int k = 0; k < f->n; k++) {
-        const st_tensor *t = &f->t[order[k]];
+        const st_tensor *t = order[k];
         if (k || f->n_meta)
             sb_puts(h, ",");
         sb_json_string(h, t->name);
@@ -271,7 +271,8 @@ static int write_le(FILE *fp, const void *data, size_t nbytes, size_t size)
     return 0;
 }
 
-static int write_body(FILE *fp, const st_file *f, const int *order,
+static int write_body(FILE *fp, const st_file *f,
+                      const st_tensor *const *order,
                       const sbuf *h)
 {
     uint8_t len[8];
@@ -280,7 +281,7 @@ static int write_body(FILE *fp, const st_file *f, const int *order,
     if (fwrite(len, 1, 8, fp) != 8 || fwrite(h->p, 1, h->len, fp) != h->len)
         return -1;
     for (int k = 0; k < f->n; k++) {
-        const st_tensor *t = &f->t[order[k]];
+        const st_tensor *t = order[k];
         if (write_le(fp, t->data, t->nbytes, st_dtype_size(t->dtype)))
             return -1;
     }
@@ -310,7 +311,7 @@ int st_write(const char *path, const st_file *f, strata_err *err)
 {
     if (check_for_write(path, f, err))
         return -1;
-    int *order = malloc(sizeof(int) * ((size_t)f->n + 1));
+    const st_tensor **order = malloc(sizeof *order * ((size_t)f->n + 1));
     sbuf h = {0};
     char *tmp = malloc(strlen(path) + 5);
     int rc = -1;
@@ -319,8 +320,7 @@ int st_write(const char *path, const st_file *f, strata_err *err)
         goto out;
     }
     for (int i = 0; i < f->n; i++)
-        order[i] = i;
-    sort_ctx = f;
+        order[i] = &f->t[i];
     qsort(order, (size_t)f->n, sizeof *order, by_name);
     if (build_header(f, order, &h)) {
         err_set(err, STRATA_ERR_RUNTIME, "%s: out of memory", path);
@@ -821,64 +821,72 @@ static int parse_header(jreader *j, header *h)
 
 /* ---- validating the entries against the data ---------------------------- */
 
-static const entry *sort_entries;
 static int entry_by_name(const void *a, const void *b)
 {
-    return strcmp(sort_entries[*(const int *)a].name,
-                  sort_entries[*(const int *)b].name);
+    return strcmp((*(const entry *const *)a)->name,
+                  (*(const entry *const *)b)->name);
 }
 static int entry_by_begin(const void *a, const void *b)
 {
-    const entry *x = &sort_entries[*(const int *)a];
-    const entry *y = &sort_entries[*(const int *)b];
-    return x->begin < y->begin ? -1 : x->begin > y->begin ? 1 : 0;
+    const entry *x = *(const entry *const *)a;
+    const entry *y = *(const entry *const *)b;
+    /* Ties: empty tensors first, so they do not look like overlaps. */
+    if (x->begin != y->begin)
+        return x->begin < y->begin ? -1 : 1;
+    return x->end < y->end ? -1 : x->end > y->end ? 1 : 0;
 }
 
-/* Each entry's offsets agree with its dtype and shape, and the entries
- * cover [0, buflen) exactly, without overlap. */
+/* One entry's offsets agree with its dtype and shape and lie in the data. */
+static int check_entry(const char *path, const entry *e, int64_t buflen,
+                       strata_err *err)
+{
+    int64_t es = (int64_t)st_dtype_size(e->dtype);
+    int64_t count = shape_count(e->shape, e->ndim, INT64_MAX / 8);
+    if (e->end < e->begin)
+        return err_set(err, STRATA_ERR_RUNTIME,
+                       "%s: tensor '%s' has data_offsets [%" PRId64
+                       ", %" PRId64 "] that end before they begin",
+                       path, e->name, e->begin, e->end);
+    if (count < 0 || count * es != e->end - e->begin)
+        return err_set(err, STRATA_ERR_RUNTIME,
+                       "%s: tensor '%s' has data_offsets [%" PRId64
+                       ", %" PRId64 "] (%" PRId64 " bytes) but its shape "
+                       "and dtype %s need %" PRId64 " bytes",
+                       path, e->name, e->begin, e->end, e->end - e->begin,
+                       st_dtype_name(e->dtype),
+                       count < 0 ? INT64_MAX : count * es);
+    if (e->end > buflen)
+        return err_set(err, STRATA_ERR_RUNTIME,
+                       "%s: truncated: tensor '%s' ends at byte %" PRId64
+                       " of the data but the file holds only %" PRId64
+                       " bytes of data", path, e->name, e->end, buflen);
+    return 0;
+}
+
+/* Every entry is valid, names are unique, and the entries cover
+ * [0, buflen) exactly, without overlap. */
 static int check_entries(const char *path, const header *h, int64_t buflen,
                          strata_err *err)
 {
-    for (int i = 0; i < h->n; i++) {
-        const entry *e = &h->e[i];
-        int64_t es = (int64_t)st_dtype_size(e->dtype);
-        int64_t count = shape_count(e->shape, e->ndim, INT64_MAX / 8);
-        if (e->end < e->begin)
-            return err_set(err, STRATA_ERR_RUNTIME,
-                           "%s: tensor '%s' has data_offsets [%" PRId64
-                           ", %" PRId64 "] that end before they begin",
-                           path, e->name, e->begin, e->end);
-        if (count < 0 || count * es != e->end - e->begin)
-            return err_set(err, STRATA_ERR_RUNTIME,
-                           "%s: tensor '%s' has data_offsets [%" PRId64
-                           ", %" PRId64 "] (%" PRId64 " bytes) but its shape "
-                           "and dtype %s need %" PRId64 " bytes",
-                           path, e->name, e->begin, e->end,
-                           e->end - e->begin, st_dtype_name(e->dtype),
-                           count < 0 ? INT64_MAX : count * es);
-        if (e->end > buflen)
-            return err_set(err, STRATA_ERR_RUNTIME,
-                           "%s: truncated: tensor '%s' ends at byte %" PRId64
-                           " of the data but the file holds only %" PRId64
-                           " bytes of data", path, e->name, e->end, buflen);
-    }
-    int *idx = malloc(sizeof(int) * ((size_t)h->n + 1));
+    for (int i = 0; i < h->n; i++)
+        if (check_entry(path, &h->e[i], buflen, err))
+            return -1;
+    const entry **idx = malloc(sizeof *idx * ((size_t)h->n + 1));
     if (!idx)
         return err_set(err, STRATA_ERR_RUNTIME, "%s: out of memory", path);
     for (int i = 0; i < h->n; i++)
-        idx[i] = i;
-    sort_entries = h->e;
+        idx[i] = &h->e[i];
     int rc = 0;
     qsort(idx, (size_t)h->n, sizeof *idx, entry_by_name);
     for (int i = 1; i < h->n && !rc; i++)
-        if (strcmp(h->e[idx[i]].name, h->e[idx[i - 1]].name) == 0)
+        if (strcmp(idx[i]->name, idx[i - 1]->name) == 0)
             rc = err_set(err, STRATA_ERR_RUNTIME,
                          "%s: tensor name '%s' appears twice in the header",
-                         path, h->e[idx[i]].name);
+                         path, idx[i]->name);
     qsort(idx, (size_t)h->n, sizeof *idx, entry_by_begin);
     int64_t at = 0;
     for (int i = 0; i < h->n && !rc; i++) {
-        const entry *e = &h->e[idx[i]];
+        const entry *e = idx[i];
         if (e->begin < at)
             rc = err_set(err, STRATA_ERR_RUNTIME,
                          "%s: tensor '%s' at data_offsets [%" PRId64

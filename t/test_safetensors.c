@@ -295,6 +295,32 @@ START_TEST(test_handmade_file)
 }
 END_TEST
 
+/* Empty tensors may sit at the same offset as a non-empty one. */
+START_TEST(test_empty_tensors_share_offsets)
+{
+    const char *path = tmp_path("e.safetensors");
+    const float v[2] = {2.0f, -1.0f};
+    const char *headers[] = {
+        "{\"b\":{\"dtype\":\"F32\",\"shape\":[2],\"data_offsets\":[0,8]},"
+        "\"e\":{\"dtype\":\"F32\",\"shape\":[0],\"data_offsets\":[0,0]},"
+        "\"f\":{\"dtype\":\"I64\",\"shape\":[2,0],\"data_offsets\":[8,8]}}",
+        "{\"e\":{\"dtype\":\"F32\",\"shape\":[0],\"data_offsets\":[0,0]},"
+        "\"f\":{\"dtype\":\"I64\",\"shape\":[2,0],\"data_offsets\":[8,8]},"
+        "\"b\":{\"dtype\":\"F32\",\"shape\":[2],\"data_offsets\":[0,8]}}"};
+    for (int i = 0; i < 2; i++) {
+        build_ok_len(path, headers[i], v, sizeof v);
+        st_file f;
+        strata_err e = {0};
+        ck_assert_msg(st_read(path, &f, &e) == 0, "%s", e.msg);
+        ck_assert_int_eq(f.n, 3);
+        ck_assert_uint_eq(st_find(&f, "e")->nbytes, 0);
+        ck_assert_int_eq(st_find(&f, "f")->shape[0], 2);
+        ck_assert(((float *)st_find(&f, "b")->data)[1] == -1.0f);
+        st_free(&f);
+    }
+}
+END_TEST
+
 START_TEST(test_refuse_short_files)
 {
     const char *path = tmp_path("s.safetensors");
@@ -554,6 +580,7 @@ int main(void)
     tcase_add_test(tc, test_written_layout);
     tcase_add_test(tc, test_no_tensors_no_metadata);
     tcase_add_test(tc, test_handmade_file);
+    tcase_add_test(tc, test_empty_tensors_share_offsets);
     tcase_add_test(tc, test_refuse_short_files);
     tcase_add_test(tc, test_refuse_bad_json);
     tcase_add_test(tc, test_refuse_bad_tensors);

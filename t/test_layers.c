@@ -832,6 +832,49 @@ START_TEST(test_grad_dropout)
 }
 END_TEST
 
+/* First layer: backward with din = NULL must still give the same parameter
+ * gradients (and must not touch din). */
+static void no_din_case(const char *name, const char *const *kv, strata_shape in, int n)
+{
+    inst *I = make(name, kv, in, n);
+    float *x = fvec(I->nin), *y = fvec(I->nout), *dy = fvec(I->nout), *dx = fvec(I->nin);
+    float *first[MAXP];
+    fill(x, I->nin, -1, 1);
+    fill(dy, I->nout, -1, 1);
+    forward(I, &TRAIN, x, y);
+    backward(I, &TRAIN, x, y, dy, dx);
+    for (int p = 0; p < I->np; p++) {
+        first[p] = fvec(I->psize[p]);
+        memcpy(first[p], I->dparams[p], sizeof(float) * I->psize[p]);
+        memset(I->dparams[p], 0, sizeof(float) * I->psize[p]);
+    }
+    backward(I, &TRAIN, x, y, dy, NULL);
+    for (int p = 0; p < I->np; p++) {
+        if (!(I->desc[p].flags & STRATA_PARAM_BUFFER))
+            for (size_t i = 0; i < I->psize[p]; i++)
+                ck_assert_msg(I->dparams[p][i] == first[p][i], "%s: d%s[%zu] differs without din",
+                              name, I->desc[p].name, i);
+        free(first[p]);
+    }
+    free(x), free(y), free(dy), free(dx);
+    free_inst(I);
+}
+
+START_TEST(test_backward_without_din)
+{
+    no_din_case("conv2d", KV("out_channels=3", "kernel=3", "padding=1"), S(2, 5, 5), 2);
+    no_din_case("linear", KV("out_features=3"), S(6, 1, 1), 2);
+    no_din_case("batchnorm2d", NONE, S(3, 2, 2), 2);
+    no_din_case("relu", NONE, S(3, 2, 2), 2);
+    no_din_case("maxpool", KV("kernel=2"), S(3, 4, 4), 2);
+    no_din_case("avgpool", KV("kernel=2"), S(3, 4, 4), 2);
+    no_din_case("adaptive_avgpool", KV("output=2"), S(3, 4, 4), 2);
+    no_din_case("flatten", NONE, S(3, 2, 2), 2);
+    no_din_case("dropout", NONE, S(3, 2, 2), 2);
+    no_din_case("local_response_norm", NONE, S(3, 2, 2), 2);
+}
+END_TEST
+
 /* ---- dropout ------------------------------------------------------------- */
 
 START_TEST(test_dropout_mask)
@@ -1060,6 +1103,7 @@ int main(void)
     tcase_add_test(tc, test_grad_lrn);
     tcase_add_test(tc, test_grad_batchnorm2d);
     tcase_add_test(tc, test_grad_dropout);
+    tcase_add_test(tc, test_backward_without_din);
     tcase_add_test(tc, test_dropout_mask);
     tcase_add_test(tc, test_batchnorm_stats);
     tcase_add_test(tc, test_loss_value);

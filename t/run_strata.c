@@ -1,0 +1,106 @@
+/* run_strata.c — see run_strata.h. posix_spawn with stdout and stderr sent
+ * to temporary files (no pipes, so a chatty child cannot block). */
+#define _POSIX_C_SOURCE 200809L
+#include <errno.h>
+#include <spawn.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/wait.h>
+#include <unistd.h>
+#include "run_strata.h"
+
+extern char **environ;
+
+/* The whole of an open file from its start (malloc'd). */
+static char *slurp(int fd)
+{
+    size_t len = 0, cap = 4096;
+    char *s = malloc(cap);
+    lseek(fd, 0, SEEK_SET);
+    for (;;) {
+        if (cap - len < 2048)
+            s = realloc(s, cap *= 2);
+        ssize_t got = read(fd, s + len, cap - len - 1);
+        if (got <= 0)
+            break;
+        len += (size_t)got;
+    }
+    s[len] = '\0';
+    return s;
+}
+
+static int temp_fd(char *name)
+{
+    const char *tmp = getenv("TMPDIR");
+    snprintf(name, 4096, "%s/strata-run-XXXXXX", tmp && *tmp ? tmp : "/tmp");
+    int fd = mkstemp(name);
+    if (fd >= 0)
+        unlink(name);
+    return fd;
+}
+
+int run_strata(const char *const *argv, strata_run *r)
+{
+    memset(r, 0, sizeof *r);
+    const char *build = getenv("STRATA_BUILDDIR");
+    char prog[4096], oname[4096], ename[4096];
+    snprintf(prog, sizeof prog, "%s/core/strata", build ? build : ".");
+    int n = 0;
+    while (argv[n])
+        n++;
+    char **args = calloc(n + 2, sizeof *args);
+    args[0] = prog;
+    for (int i = 0; i < n; i++)
+        args[i + 1] = (char *)argv[i];
+    int ofd = temp_fd(oname), efd = temp_fd(ename);
+    if (ofd < 0 || efd < 0) {
+        perror("run_strata: mkstemp");
+        free(args);
+        return -1;
+    }
+    posix_spawn_file_actions_t fa;
+    posix_spawn_file_actions_init(&fa);
+    posix_spawn_file_actions_adddup2(&fa, ofd, 1);
+    posix_spawn_file_actions_adddup2(&fa, efd, 2);
+    pid_t pid;
+    int rc = posix_spawn(&pid, prog, &fa, NULL, args, environ);
+    posix_spawn_file_actions_destroy(&fa);
+    free(args);
+    if (rc != 0) {
+        fprintf(stderr, "run_strata: cannot start %s: %s\n", prog, strerror(rc));
+        close(ofd);
+        close(efd);
+        return -1;
+    }
+    int ws;
+    while (waitpid(pid, &ws, 0) < 0)
+        if (errno != EINTR) {
+            perror("run_strata: waitpid");
+            close(ofd);
+            close(efd);
+            return -1;
+        }
+    r->status = WIFEXITED(ws) ? WEXITSTATUS(ws) : 128 + WTERMSIG(ws);
+    r->out = slurp(ofd);
+    r->err = slurp(efd);
+    close(ofd);
+    close(efd);
+    return 0;
+}
+
+void run_strata_free(strata_run *r)
+{
+    free(r->out);
+    free(r->err);
+    memset(r, 0, sizeof *r);
+}
+
+int count_lines(const char *s)
+{
+    int n = 0;
+    size_t len = strlen(s);
+    for (size_t i = 0; i < len; i++)
+        n += s[i] == '\n';
+    return n + (len > 0 && s[len - 1] != '\n');
+}

@@ -184,6 +184,10 @@ static int parse_common(strata_opts *o, model_spec *m, int *arch)
     int init;
     opts_choice(o, "init", inits, *arch == 0 ? INIT_TORCHVISION : INIT_PYTORCH, &init);
     m->init = (init_scheme)init;
+    const char *weights;
+    opts_string(o, "weights", "", &weights);
+    snprintf(m->weights, sizeof m->weights, "%s", weights);
+    opts_bool(o, "strict", 1, &m->weights_strict);
     return o->failed ? -1 : 0;
 }
 

@@ -24,6 +24,8 @@ typedef struct model_spec {
     int in_c, in_h, in_w;
     int num_classes;
     init_scheme init;
+    char weights[1024];  /* model.weights: a safetensors file to start from */
+    int weights_strict;  /* model.strict (default true) */
     int n, cap;
     layer_spec *layers;
 } model_spec;

@@ -9,6 +9,7 @@
 #include <time.h>
 #include <unistd.h>
 #include "augment_config.h"
+#include "checkpoint.h"
 #include "init.h"
 #include "session.h"
 
@@ -60,6 +61,21 @@ static int load_data(session *s, strata_err *err)
     return 0;
 }
 
+/* model.weights: initialise from a safetensors file (fine-tuning). */
+static int load_initial_weights(session *s, strata_err *err)
+{
+    const model_spec *m = &s->x.model;
+    if (!m->weights[0])
+        return 0;
+    int skipped;
+    if (checkpoint_load_weights(m->weights, &s->net, m->weights_strict, &skipped, err))
+        return -1;
+    if (skipped)
+        fprintf(stderr, "strata: %s: %d tensors missing or of another shape were left as initialised "
+                        "(model.strict: false)\n", m->weights, skipped);
+    return 0;
+}
+
 static int check_classes(session *s, strata_err *err)
 {
     const net_layer *last = &s->net.layers[s->net.n_layers - 1];
@@ -74,15 +90,12 @@ static int check_classes(session *s, strata_err *err)
     return 0;
 }
 
-int session_prepare(session *s, const char *path, char *const *sets, int n_sets, const char *plugin_dir,
-                    strata_err *err)
+/* Everything after the experiment is loaded. */
+static int session_setup(session *s, strata_err *err)
 {
-    memset(s, 0, sizeof *s);
-    plugins_init(&s->reg, plugin_dir);
-    if (experiment_load(path, sets, n_sets, &s->x, err))
-        return -1;
     const model_spec *m = &s->x.model;
     const train_cfg *t = &s->x.train;
+    const char *path = s->x.path;
     if (network_create(&s->net, m, &s->reg, err) ||
         optimizer_create(&s->opt, &s->x.optimizer, t->epochs, &s->reg, err) ||
         augment_config(s->x.augment_train, "augment.train", m->in_h, m->in_w, &s->aug_train, err) ||
@@ -97,6 +110,8 @@ int session_prepare(session *s, const char *path, char *const *sets, int n_sets,
         trainer_init(&s->tr, &s->net, t->batch_size, t->threads, seed_mix(t->seed, 2), err))
         return -1;
     init_params(&s->net, m->init, seed_mix(t->seed, 1));
+    if (load_initial_weights(s, err))
+        return -1;
     int workers = s->x.data.workers ? s->x.data.workers : t->threads;
     s->labels = calloc(t->batch_size, sizeof *s->labels);
     if (loader_open(&s->train_loader, &s->train, &s->aug_train, t->batch_size, 1, seed_mix(t->seed, 3), workers,
@@ -105,7 +120,27 @@ int session_prepare(session *s, const char *path, char *const *sets, int n_sets,
                     m->in_w, err))
         return -1;
     s->progress_bar = isatty(STDERR_FILENO);
+    s->state.seed = t->seed;
     return 0;
+}
+
+int session_prepare(session *s, const char *path, char *const *sets, int n_sets, const char *plugin_dir,
+                    strata_err *err)
+{
+    memset(s, 0, sizeof *s);
+    plugins_init(&s->reg, plugin_dir);
+    if (experiment_load(path, sets, n_sets, &s->x, err))
+        return -1;
+    return session_setup(s, err);
+}
+
+int session_prepare_tree(session *s, ynode *root, const char *path, const char *plugin_dir, strata_err *err)
+{
+    memset(s, 0, sizeof *s);
+    plugins_init(&s->reg, plugin_dir);
+    if (experiment_from_tree(root, path, &s->x, err))
+        return -1;
+    return session_setup(s, err);
 }
 
 static int record_data(session *s, strata_err *err)
@@ -202,6 +237,33 @@ static int eval_epoch(session *s, epoch_row *row, strata_err *err)
     return 0;
 }
 
+/* After epoch e's row: last (+ state) always, best when val acc improved. */
+static int save_checkpoints(session *s, int e, double val_acc, strata_err *err)
+{
+    char dir[4096], path[4200];
+    s->state.epoch = e;
+    s->state.step = s->opt.step;
+    s->state.val_acc = val_acc;
+    int improved = e == 1 || val_acc > s->state.best_val_acc;
+    if (improved) {
+        s->state.best_val_acc = val_acc;
+        s->state.best_epoch = e;
+    }
+    if (checkpoint_dir(s->x.results.dir, s->run_id, dir, sizeof dir, err))
+        return -1;
+    char *yaml = ynode_emit(s->x.root);
+    const char *const *classes = (const char *const *)s->train.classes;
+    int rc = 0;
+    snprintf(path, sizeof path, "%s/last.safetensors", dir);
+    rc = checkpoint_save_weights(path, &s->net, classes, s->train.num_classes, yaml, &s->state, err);
+    snprintf(path, sizeof path, "%s/last.state.safetensors", dir);
+    rc = rc || checkpoint_save_state(path, &s->net, &s->opt, &s->state, err);
+    snprintf(path, sizeof path, "%s/best.safetensors", dir);
+    rc = rc || (improved && checkpoint_save_weights(path, &s->net, classes, s->train.num_classes, yaml, &s->state, err));
+    free(yaml);
+    return rc ? -1 : 0;
+}
+
 int session_train(session *s, int first, int last, strata_err *err)
 {
     for (int e = first; e <= last; e++) {
@@ -216,7 +278,7 @@ int session_train(session *s, int first, int last, strata_err *err)
         if (rc)
             return rc;
         row.seconds = now() - t0;
-        if (results_epoch(s->db, s->run_id, &row, err))
+        if (results_epoch(s->db, s->run_id, &row, err) || save_checkpoints(s, e, row.val_acc, err))
             return -1;
         printf("epoch %3d/%d  train_loss %.4f  train_acc %.4f  val_loss %.4f  val_acc %.4f  lr %.3g  %.1fs  "
                "%.1f img/s\n", e, last, row.train_loss, row.train_acc, row.val_loss, row.val_acc, row.lr,

@@ -15,6 +15,7 @@
 #include "plugins.h"
 #include "results.h"
 #include "trainer.h"
+#include "checkpoint.h"
 
 typedef struct session {
     experiment x;
@@ -28,14 +29,16 @@ typedef struct session {
     results *db;
     int64_t run_id;
     int progress_bar;  /* live bar on stderr (a terminal) */
-    float *batch_x;    /* unused: the loader writes straight into the trainer */
     int *labels;
+    train_state state; /* epoch, step, best so far (saved with checkpoints) */
 } session;
 
 /* Load and check everything (no database row yet). Returns 0, or -1 with
  * err set; s can be freed either way. */
 int session_prepare(session *s, const char *path, char *const *sets, int n_sets, const char *plugin_dir,
                     strata_err *err);
+/* The same from a resolved tree (a run's stored config); takes root. */
+int session_prepare_tree(session *s, ynode *root, const char *path, const char *plugin_dir, strata_err *err);
 /* Open the database and record the run (status running, classes, split). */
 int session_begin_run(session *s, const char *name, strata_err *err);
 /* Train epochs first..last (1-based, inclusive), one `epochs` row each.

@@ -13,6 +13,6 @@ core_libstrata_la_LIBADD = $(YAML_LIBS) $(SQLITE_LIBS) $(OPENBLAS_LIBS) $(PNG_LI
 nobase_include_HEADERS += core/include/strata/plugin.h
 
 bin_PROGRAMS += core/strata
-core_strata_SOURCES = core/main.c core/cli.c core/cli.h core/cmd_summary.c core/cmd_plugins.c core/cmd_run.c core/cmd_resume.c
+core_strata_SOURCES = core/main.c core/cli.c core/cli.h core/cmd_summary.c core/cmd_plugins.c core/cmd_run.c core/cmd_resume.c core/cmd_predict.c
 core_strata_CFLAGS = $(AM_CFLAGS)
 core_strata_LDADD = core/libstrata.la

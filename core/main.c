@@ -5,7 +5,7 @@
 #include "config.h"
 #include <strata/plugin.h>
 
-static const cli_command *const commands[] = {&cmd_run, &cmd_resume, &cmd_summary,
+static const cli_command *const commands[] = {&cmd_run, &cmd_resume, &cmd_summary, &cmd_predict,
                                               &cmd_plugins, NULL};
 
 static void print_help(FILE *f)

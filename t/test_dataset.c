@@ -10,6 +10,7 @@
 #include <unistd.h>
 
 #include "dataset.h"
+#include "image.h"
 #include "fixtures/imgwrite.h"
 
 static char *root;
@@ -336,6 +337,47 @@ START_TEST(split_rejects_bad_fraction)
 }
 END_TEST
 
+/* The shipped quickstart set: 5 classes of 40 readable photos, shorter side
+ * 48 px, each with its attribution line. */
+START_TEST(shipped_flowers_mini)
+{
+    const char *src = getenv("STRATA_SRCDIR");
+    ck_assert_msg(src != NULL, "STRATA_SRCDIR is set by make check");
+    char *mini = fx_path(src, "data/flowers-mini");
+    char *attr_path = fx_path(mini, "ATTRIBUTION.txt");
+    dataset ds;
+    strata_err e = {0};
+    ck_assert_msg(dataset_scan(mini, &ds, &e) == 0, "%s", e.msg);
+    const char *classes[] = {"daisy", "dandelion", "roses", "sunflowers", "tulips"};
+    ck_assert_int_eq(ds.num_classes, 5);
+    ck_assert_int_eq(ds.n, 200);
+    ck_assert_int_eq(ds.num_skipped, 0);
+    uint8_t *attr;
+    size_t attr_n;
+    ck_assert_int_eq(fx_read(attr_path, &attr, &attr_n), 0);
+    attr = realloc(attr, attr_n + 1);
+    attr[attr_n] = 0;
+    for (int c = 0; c < 5; c++) {
+        ck_assert_str_eq(ds.classes[c], classes[c]);
+        ck_assert_int_eq(count_label(&ds, c), 40);
+    }
+    for (int i = 0; i < ds.n; i++) {
+        image im;
+        ck_assert_msg(image_load(ds.paths[i], &im, &e) == 0, "%s", e.msg);
+        ck_assert_int_eq(im.w < im.h ? im.w : im.h, 48);
+        image_free(&im);
+        /* "class/file CC-BY ..." at the start of a line */
+        char line[300];
+        snprintf(line, sizeof line, "\n%s CC-BY ", ds.paths[i] + strlen(mini) + 1);
+        ck_assert_msg(strstr((char *)attr, line) != NULL, "attribution of %s", ds.paths[i]);
+    }
+    free(attr);
+    free(attr_path);
+    free(mini);
+    dataset_free(&ds);
+}
+END_TEST
+
 int main(void)
 {
     Suite *s = suite_create("dataset");
@@ -347,6 +389,7 @@ int main(void)
     tcase_add_test(tc, split_is_stratified_and_covers);
     tcase_add_test(tc, split_is_deterministic_per_seed);
     tcase_add_test(tc, split_rejects_bad_fraction);
+    tcase_add_test(tc, shipped_flowers_mini);
     suite_add_tcase(s, tc);
     SRunner *sr = srunner_create(s);
     srunner_run_all(sr, CK_NORMAL);

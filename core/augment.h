@@ -12,7 +12,10 @@
  *   AUG_CENTER_CROP          CenterCrop((h, w)), zero padding when smaller
  *   AUG_COLOR_JITTER         ColorJitter(brightness, contrast, saturation):
  *                            factors uniform in [max(0, 1-x), 1+x], applied
- *                            in a random order; x = 0 leaves that one out
+ *                            in a random order; x = 0 leaves that one out.
+ *                            As torchvision's tensor version: contrast blends
+ *                            with the float mean of the grey image (PIL's
+ *                            version rounds that mean to an integer)
  *   AUG_NORMALIZE            Normalize(mean, std)
  *
  * Random numbers: splitmix64 (strata_rng_next) seeded with rng_seed; the

@@ -253,6 +253,14 @@ START_TEST(bad_arguments)
     ck_assert_msg(strstr(e.msg, "loader_start_epoch"), "%s", e.msg);
     ck_assert_int_eq(loader_start_epoch(l, -1, &e), -1);
     loader_close(l);
+    /* an empty data set (a val split of fraction 0) has no batches */
+    dataset empty = {0};
+    l = NULL;
+    ck_assert_int_eq(loader_open(&l, &empty, &p, 4, 1, 1, 2, S, S, &e), 0);
+    ck_assert_int_eq(loader_num_batches(l), 0);
+    ck_assert_int_eq(loader_start_epoch(l, 0, &e), 0);
+    ck_assert_int_eq(loader_next(l, x, y, &e), 0);
+    loader_close(l);
 }
 END_TEST
 

@@ -1,12 +1,13 @@
 /* main.c — the strata program: global options, then one command. */
 #include <stdio.h>
 #include <string.h>
+#include "blas_select.h"
 #include "cli.h"
 #include "config.h"
 #include <strata/plugin.h>
 
 static const cli_command *const commands[] = {&cmd_run, &cmd_resume, &cmd_summary, &cmd_predict,
-                                              &cmd_plugins, NULL};
+                                              &cmd_plugins, &cmd_bench, NULL};
 
 static void print_help(FILE *f)
 {
@@ -22,6 +23,7 @@ static void print_help(FILE *f)
 
 int main(int argc, char **argv)
 {
+    blas_select_kernel(argc, argv);
     int i = 1;
     for (; i < argc && argv[i][0] == '-'; i++) {
         if (!strcmp(argv[i], "--help") || !strcmp(argv[i], "-h")) {

@@ -1,0 +1,359 @@
+/* test_blas.c — OpenBLAS kernel selection (core/blas_select.c).
+ *
+ * The program is also its own subject: run as `test_blas --report` it calls
+ * blas_select_kernel() and prints the kernel name and note; `--sgemm` also
+ * prints the largest error of a sgemm against a naive triple loop;
+ * `--exec-fail` selects with an executable that does not exist. The tests
+ * start it under chosen environments (OPENBLAS_CORETYPE, STRATA_BLAS_REEXEC)
+ * and read what it prints. */
+#define _POSIX_C_SOURCE 200809L
+#include <cblas.h>
+#include <check.h>
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/wait.h>
+#include <unistd.h>
+#include "blas_select.h"
+
+extern char **environ;
+
+/* ---- sgemm against a naive loop ----------------------------------------- */
+
+/* A (M, K), B (K, N), C (M, N) row-major: C = A @ B in double, then float. */
+static void naive_matmul(float *c, const float *a, const float *b, int M, int N, int K)
+{
+    for (int i = 0; i < M; i++)
+        for (int j = 0; j < N; j++) {
+            double s = 0;
+            for (int k = 0; k < K; k++)
+                s += (double)a[(size_t)i * K + k] * b[(size_t)k * N + j];
+            c[(size_t)i * N + j] = (float)s;
+        }
+}
+
+/* The largest |sgemm - naive| / (1 + |naive|) over a seeded M x N x K
+ * product, with A given transposed when trans_a (as conv2d's backward does). */
+static double sgemm_error(int M, int N, int K, int trans_a)
+{
+    float *a = malloc(sizeof(float) * M * K), *at = malloc(sizeof(float) * M * K);
+    float *b = malloc(sizeof(float) * K * N), *c = malloc(sizeof(float) * M * N), *r = malloc(sizeof(float) * M * N);
+    uint64_t s = 42;
+    for (int i = 0; i < M * K; i++)
+        a[i] = (float)((s = s * 6364136223846793005ull + 1442695040888963407ull) >> 40) / 16777216.0f - 0.5f;
+    for (int i = 0; i < K * N; i++)
+        b[i] = (float)((s = s * 6364136223846793005ull + 1442695040888963407ull) >> 40) / 16777216.0f - 0.5f;
+    for (int i = 0; i < M; i++)
+        for (int k = 0; k < K; k++)
+            at[(size_t)k * M + i] = a[(size_t)i * K + k];
+    naive_matmul(r, a, b, M, N, K);
+    if (trans_a)
+        cblas_sgemm(CblasRowMajor, CblasTrans, CblasNoTrans, M, N, K, 1.0f, at, M, b, N, 0.0f, c, N);
+    else
+        cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, M, N, K, 1.0f, a, K, b, N, 0.0f, c, N);
+    double worst = 0;
+    for (int i = 0; i < M * N; i++) {
+        double e = fabs((double)c[i] - r[i]) / (1.0 + fabs(r[i]));
+        worst = e > worst || isnan(e) ? e : worst;
+    }
+    free(a), free(at), free(b), free(c), free(r);
+    return worst;
+}
+
+/* ---- running this program under a chosen environment --------------------- */
+
+typedef struct child {
+    int status;
+    char out[4096], err[4096];
+} child;
+
+static void read_all(int fd, char *buf, size_t size)
+{
+    size_t n = 0;
+    ssize_t k;
+    while (n + 1 < size && (k = read(fd, buf + n, size - 1 - n)) > 0)
+        n += (size_t)k;
+    buf[n] = 0;
+    char sink[256];
+    while (read(fd, sink, sizeof sink) > 0)
+        ;
+}
+
+/* Run `/proc/self/exe MODE` with OPENBLAS_CORETYPE and STRATA_BLAS_REEXEC
+ * set to coretype / marker, or removed when NULL. */
+static void run_self(const char *mode, const char *coretype, const char *marker, child *r)
+{
+    int po[2], pe[2];
+    ck_assert_int_eq(pipe(po), 0);
+    ck_assert_int_eq(pipe(pe), 0);
+    fflush(NULL);
+    pid_t pid = fork();
+    ck_assert_int_ge(pid, 0);
+    if (pid == 0) {
+        dup2(po[1], 1), dup2(pe[1], 2);
+        close(po[0]), close(pe[0]), close(po[1]), close(pe[1]);
+        unsetenv("OPENBLAS_CORETYPE");
+        unsetenv("STRATA_BLAS_REEXEC");
+        if (coretype)
+            setenv("OPENBLAS_CORETYPE", coretype, 1);
+        if (marker)
+            setenv("STRATA_BLAS_REEXEC", marker, 1);
+        execl("/proc/self/exe", "test_blas", mode, (char *)NULL);
+        _exit(127);
+    }
+    close(po[1]), close(pe[1]);
+    read_all(po[0], r->out, sizeof r->out); /* the outputs are a few lines */
+    read_all(pe[0], r->err, sizeof r->err);
+    close(po[0]), close(pe[0]);
+    int st;
+    waitpid(pid, &st, 0);
+    r->status = WIFEXITED(st) ? WEXITSTATUS(st) : 128 + WTERMSIG(st);
+}
+
+/* Line 1 of a --report: the kernel name. */
+static void first_line(const child *r, char *name, size_t size)
+{
+    size_t n = strcspn(r->out, "\n");
+    ck_assert_msg(n > 0 && n < size, "no kernel name in: %s", r->out);
+    memcpy(name, r->out, n);
+    name[n] = 0;
+}
+
+/* The kernel strata should pick here, or NULL (then selection is a no-op). */
+static const char *expected_best(void)
+{
+    blas_cpu c;
+    blas_detect_cpu(&c);
+    return blas_best_kernel(&c);
+}
+
+/* ---- tests ---------------------------------------------------------------- */
+
+/* Is flag in the "flags" line of /proc/cpuinfo? -1 when it cannot be read. */
+static int cpuinfo_has(const char *flag)
+{
+    FILE *f = fopen("/proc/cpuinfo", "r");
+    if (!f)
+        return -1;
+    char line[8192];
+    int found = -1;
+    while (found < 0 && fgets(line, sizeof line, f))
+        if (!strncmp(line, "flags", 5)) {
+            found = 0;
+            for (char *t = strtok(strchr(line, ':') + 1, " \n"); t; t = strtok(NULL, " \n"))
+                found |= !strcmp(t, flag);
+        }
+    fclose(f);
+    return found;
+}
+
+START_TEST(cpuid_agrees_with_the_kernel)
+{
+    blas_cpu a, b;
+    blas_detect_cpu(&a);
+    blas_detect_cpu(&b);
+    ck_assert_mem_eq(&a, &b, sizeof a);
+    if (cpuinfo_has("fpu") < 0) {
+        fprintf(stderr, "test_blas: no /proc/cpuinfo flags; only the repeat checked\n");
+        return;
+    }
+    /* Linux lists a feature only when the CPU has it and the OS enables it. */
+    ck_assert_int_eq(a.avx && a.os_avx, cpuinfo_has("avx"));
+    ck_assert_int_eq(a.fma && a.os_avx, cpuinfo_has("fma"));
+    ck_assert_int_eq(a.avx2 && a.os_avx, cpuinfo_has("avx2"));
+    ck_assert_int_eq(a.avx512f && a.os_avx512, cpuinfo_has("avx512f"));
+    ck_assert_int_eq(a.avx512vl && a.os_avx512, cpuinfo_has("avx512vl"));
+    ck_assert_int_eq(a.avx512bw && a.os_avx512, cpuinfo_has("avx512bw"));
+    ck_assert_int_eq(a.avx512dq && a.os_avx512, cpuinfo_has("avx512dq"));
+    ck_assert(!a.os_avx512 || a.os_avx);
+}
+END_TEST
+
+START_TEST(best_kernel_follows_features_and_os_state)
+{
+    blas_cpu full = {1, 1, 1, 1, 1, 1, 1, 1, 1};
+    ck_assert_str_eq(blas_best_kernel(&full), "SkylakeX");
+    blas_cpu c = full;
+    c.os_avx512 = 0; /* the OS does not save ZMM state */
+    ck_assert_str_eq(blas_best_kernel(&c), "Haswell");
+    c = full;
+    c.avx512dq = 0;
+    ck_assert_str_eq(blas_best_kernel(&c), "Haswell");
+    c = full;
+    c.avx512vl = 0;
+    ck_assert_str_eq(blas_best_kernel(&c), "Haswell");
+    c = full;
+    c.fma = 0;
+    ck_assert_ptr_null(blas_best_kernel(&c));
+    c = full;
+    c.os_avx = 0, c.os_avx512 = 0;
+    ck_assert_ptr_null(blas_best_kernel(&c));
+    blas_cpu none = {0};
+    ck_assert_ptr_null(blas_best_kernel(&none));
+}
+END_TEST
+
+START_TEST(kernel_ranks_order_the_isas)
+{
+    ck_assert_int_lt(blas_kernel_rank("Prescott"), blas_kernel_rank("Sandybridge"));
+    ck_assert_int_lt(blas_kernel_rank("Nehalem"), blas_kernel_rank("Haswell"));
+    ck_assert_int_lt(blas_kernel_rank("Haswell"), blas_kernel_rank("SkylakeX"));
+    ck_assert_int_eq(blas_kernel_rank("Cooperlake"), blas_kernel_rank("SKYLAKEX"));
+    ck_assert_int_eq(blas_kernel_rank("core2"), blas_kernel_rank("Prescott"));
+    /* A name this table does not know is never replaced. */
+    ck_assert_int_gt(blas_kernel_rank("SomeFutureLake"), blas_kernel_rank("SkylakeX"));
+    ck_assert_int_gt(blas_kernel_rank(NULL), blas_kernel_rank("SkylakeX"));
+}
+END_TEST
+
+START_TEST(user_coretype_is_kept)
+{
+    child r;
+    char name[64];
+    run_self("--report", "Prescott", NULL, &r);
+    ck_assert_msg(r.status == 0, "status %d: %s", r.status, r.err);
+    first_line(&r, name, sizeof name);
+    ck_assert_str_eq(name, "Prescott");
+    ck_assert_ptr_nonnull(strstr(r.out, "Prescott (OPENBLAS_CORETYPE set by the user)"));
+    ck_assert_str_eq(r.err, "");
+    run_self("--report", "Haswell", NULL, &r);
+    first_line(&r, name, sizeof name);
+    ck_assert_str_eq(name, "Haswell");
+    ck_assert_ptr_nonnull(strstr(r.out, "set by the user"));
+}
+END_TEST
+
+START_TEST(selection_upgrades_a_generic_choice)
+{
+    const char *best = expected_best();
+    if (!best) {
+        fprintf(stderr, "test_blas: this CPU lacks AVX2+FMA (or the OS disables AVX); nothing to select, skipped\n");
+        return;
+    }
+    child r;
+    char name[64];
+    run_self("--report", NULL, NULL, &r);
+    ck_assert_msg(r.status == 0, "status %d: %s", r.status, r.err);
+    ck_assert_str_eq(r.err, "");
+    first_line(&r, name, sizeof name);
+    ck_assert_str_ne(name, "Prescott");
+    ck_assert_int_ge(blas_kernel_rank(name), blas_kernel_rank(best));
+    ck_assert_msg(strstr(r.out, "selected by strata; OpenBLAS chose") || strstr(r.out, "OpenBLAS's own choice"),
+                  "note: %s", r.out);
+}
+END_TEST
+
+START_TEST(reexec_marker_stops_a_loop)
+{
+    /* The marker without OPENBLAS_CORETYPE: OpenBLAS's own choice stays,
+     * as it would after an exec that lost the variable. */
+    child r, own;
+    run_self("--report", NULL, "Prescott", &r);
+    ck_assert_msg(r.status == 0, "status %d: %s", r.status, r.err);
+    ck_assert_ptr_nonnull(strstr(r.out, "(OpenBLAS's own choice)"));
+    ck_assert_ptr_null(strstr(r.out, "selected by strata"));
+    /* ... and that is the kernel a selecting run reports OpenBLAS chose. */
+    run_self("--report", NULL, NULL, &own);
+    if (expected_best() && strstr(own.out, "selected by strata")) {
+        char chose[64];
+        ck_assert_int_eq(sscanf(strstr(own.out, "OpenBLAS chose ") + 15, "%63[^)]", chose), 1);
+        char name[64];
+        first_line(&r, name, sizeof name);
+        ck_assert_str_eq(name, chose);
+    }
+}
+END_TEST
+
+START_TEST(failed_exec_warns_and_carries_on)
+{
+    const char *best = expected_best();
+    child r;
+    run_self("--exec-fail", NULL, NULL, &r);
+    ck_assert_msg(r.status == 0, "status %d: %s", r.status, r.err);
+    if (!best || !strstr(r.out, "needs-upgrade")) {
+        fprintf(stderr, "test_blas: OpenBLAS already uses a good kernel here; exec failure not reachable, skipped\n");
+        return;
+    }
+    ck_assert_ptr_nonnull(strstr(r.err, "warning: could not re-execute /nonexistent/strata"));
+    ck_assert_ptr_eq(strchr(r.err, '\n'), r.err + strlen(r.err) - 1); /* one line */
+    ck_assert_ptr_nonnull(strstr(r.out, "strata could not switch to"));
+    ck_assert_ptr_nonnull(strstr(r.out, "OPENBLAS_CORETYPE=(unset)"));
+}
+END_TEST
+
+START_TEST(sgemm_matches_naive_loop_in_process)
+{
+    ck_assert_double_lt(sgemm_error(67, 45, 131, 0), 1e-5);
+    ck_assert_double_lt(sgemm_error(64, 200, 96, 1), 1e-5);
+}
+END_TEST
+
+START_TEST(sgemm_matches_naive_loop_under_both_kernels)
+{
+    const char *coretypes[] = {"Prescott", NULL};
+    for (int i = 0; i < 2; i++) {
+        child r;
+        double err = -1;
+        char name[64] = "";
+        run_self("--sgemm", coretypes[i], NULL, &r);
+        ck_assert_msg(r.status == 0, "status %d: %s", r.status, r.err);
+        ck_assert_int_eq(sscanf(r.out, "%63s %lf", name, &err), 2);
+        if (coretypes[i])
+            ck_assert_str_eq(name, coretypes[i]);
+        ck_assert_msg(err >= 0 && err < 1e-5, "%s: sgemm differs from the naive loop by %g", name, err);
+    }
+}
+END_TEST
+
+/* ---- child modes ---------------------------------------------------------- */
+
+static int child_mode(int argc, char **argv)
+{
+    if (!strcmp(argv[1], "--exec-fail")) {
+        const char *before = blas_kernel_name();
+        int upgrade = expected_best() && blas_kernel_rank(expected_best()) > blas_kernel_rank(before);
+        blas_select_kernel_exe(argc, argv, "/nonexistent/strata");
+        const char *ct = getenv("OPENBLAS_CORETYPE");
+        printf("%s\n%s\n%s OPENBLAS_CORETYPE=%s\n", blas_kernel_name(), blas_kernel_note(),
+               upgrade ? "needs-upgrade" : "no-upgrade", ct ? ct : "(unset)");
+        return 0;
+    }
+    blas_select_kernel(argc, argv);
+    if (!strcmp(argv[1], "--report")) {
+        printf("%s\n%s\n", blas_kernel_name(), blas_kernel_note());
+        return 0;
+    }
+    if (!strcmp(argv[1], "--sgemm")) {
+        double e = sgemm_error(67, 45, 131, 0), e2 = sgemm_error(64, 200, 96, 1);
+        printf("%s %g\n", blas_kernel_name(), e > e2 ? e : e2);
+        return 0;
+    }
+    fprintf(stderr, "test_blas: unknown mode '%s'\n", argv[1]);
+    return 2;
+}
+
+int main(int argc, char **argv)
+{
+    if (argc > 1)
+        return child_mode(argc, argv);
+    blas_select_kernel(argc, argv);
+    Suite *s = suite_create("blas");
+    TCase *tc = tcase_create("select");
+    tcase_set_timeout(tc, 60);
+    tcase_add_test(tc, cpuid_agrees_with_the_kernel);
+    tcase_add_test(tc, best_kernel_follows_features_and_os_state);
+    tcase_add_test(tc, kernel_ranks_order_the_isas);
+    tcase_add_test(tc, user_coretype_is_kept);
+    tcase_add_test(tc, selection_upgrades_a_generic_choice);
+    tcase_add_test(tc, reexec_marker_stops_a_loop);
+    tcase_add_test(tc, failed_exec_warns_and_carries_on);
+    tcase_add_test(tc, sgemm_matches_naive_loop_in_process);
+    tcase_add_test(tc, sgemm_matches_naive_loop_under_both_kernels);
+    suite_add_tcase(s, tc);
+    SRunner *sr = srunner_create(s);
+    srunner_run_all(sr, CK_NORMAL);
+    int failed = srunner_ntests_failed(sr);
+    srunner_free(sr);
+    return failed ? 1 : 0;
+}

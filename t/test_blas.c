@@ -65,7 +65,7 @@ static double sgemm_error(int M, int N, int K, int trans_a)
 
 typedef struct child {
     int status;
-    char out[4096], err[4096];
+    char out[16384], err[4096];
 } child;
 
 static void read_all(int fd, char *buf, size_t size)
@@ -80,9 +80,11 @@ static void read_all(int fd, char *buf, size_t size)
         ;
 }
 
-/* Run `/proc/self/exe MODE` with OPENBLAS_CORETYPE and STRATA_BLAS_REEXEC
- * set to coretype / marker, or removed when NULL. */
-static void run_self(const char *mode, const char *coretype, const char *marker, child *r)
+#define INHERIT ((const char *)1) /* keep the variable as it is */
+
+/* Run argv[0] with argv, OPENBLAS_CORETYPE and STRATA_BLAS_REEXEC set to
+ * coretype / marker, removed when NULL, kept when INHERIT. */
+static void run_cmd(const char *const *argv, const char *coretype, const char *marker, child *r)
 {
     int po[2], pe[2];
     ck_assert_int_eq(pipe(po), 0);
@@ -93,22 +95,31 @@ static void run_self(const char *mode, const char *coretype, const char *marker,
     if (pid == 0) {
         dup2(po[1], 1), dup2(pe[1], 2);
         close(po[0]), close(pe[0]), close(po[1]), close(pe[1]);
-        unsetenv("OPENBLAS_CORETYPE");
-        unsetenv("STRATA_BLAS_REEXEC");
-        if (coretype)
+        if (coretype != INHERIT)
+            unsetenv("OPENBLAS_CORETYPE");
+        if (marker != INHERIT)
+            unsetenv("STRATA_BLAS_REEXEC");
+        if (coretype && coretype != INHERIT)
             setenv("OPENBLAS_CORETYPE", coretype, 1);
-        if (marker)
+        if (marker && marker != INHERIT)
             setenv("STRATA_BLAS_REEXEC", marker, 1);
-        execl("/proc/self/exe", "test_blas", mode, (char *)NULL);
+        execv(argv[0], (char *const *)argv);
         _exit(127);
     }
     close(po[1]), close(pe[1]);
-    read_all(po[0], r->out, sizeof r->out); /* the outputs are a few lines */
+    read_all(po[0], r->out, sizeof r->out); /* stderr stays short: read it after */
     read_all(pe[0], r->err, sizeof r->err);
     close(po[0]), close(pe[0]);
     int st;
     waitpid(pid, &st, 0);
     r->status = WIFEXITED(st) ? WEXITSTATUS(st) : 128 + WTERMSIG(st);
+}
+
+/* Run `/proc/self/exe MODE` (this program) under the given environment. */
+static void run_self(const char *mode, const char *coretype, const char *marker, child *r)
+{
+    const char *argv[] = {"/proc/self/exe", mode, NULL};
+    run_cmd(argv, coretype, marker, r);
 }
 
 /* Line 1 of a --report: the kernel name. */
@@ -306,6 +317,157 @@ START_TEST(sgemm_matches_naive_loop_under_both_kernels)
 }
 END_TEST
 
+/* ---- strata bench --------------------------------------------------------- */
+
+static char strata_bin[4096], quickstart[4096];
+
+static void find_paths(void)
+{
+    const char *b = getenv("STRATA_BUILDDIR"), *src = getenv("STRATA_SRCDIR");
+    snprintf(strata_bin, sizeof strata_bin, "%s/core/strata", b ? b : ".");
+    snprintf(quickstart, sizeof quickstart, "%s/experiments/quickstart.yaml", src ? src : ".");
+}
+
+/* `strata bench ARGS...` (args NULL-terminated, at most 14), environment
+ * inherited. BENCH(&r, "a", "b") passes "a", "b". */
+static void run_bench(child *r, const char *const *args)
+{
+    const char *argv[16] = {strata_bin, "bench"};
+    for (int i = 0; args[i] && i < 14; i++)
+        argv[2 + i] = args[i];
+    run_cmd(argv, INHERIT, INHERIT, r);
+}
+#define BENCH(r, ...) run_bench(r, (const char *const[]){__VA_ARGS__, NULL})
+
+/* Exit 2 and one line on stderr that contains want. */
+static void expect_usage_error(const child *r, const char *want)
+{
+    ck_assert_msg(r->status == 2, "status %d, stderr: %s", r->status, r->err);
+    ck_assert_msg(strstr(r->err, want), "expected '%s' in: %s", want, r->err);
+    ck_assert_msg(strchr(r->err, '\n') == r->err + strlen(r->err) - 1, "not one line: %s", r->err);
+    ck_assert_str_eq(r->out, "");
+}
+
+START_TEST(bench_refuses_bad_arguments)
+{
+    child r;
+    BENCH(&r, NULL);
+    expect_usage_error(&r, "expected one EXPERIMENT.yaml");
+    BENCH(&r, quickstart, quickstart);
+    expect_usage_error(&r, "expected one EXPERIMENT.yaml");
+    BENCH(&r, quickstart, "--batch", "0");
+    expect_usage_error(&r, "--batch: expected a whole number from 1 to 65536, got '0'");
+    BENCH(&r, quickstart, "--steps", "3x");
+    expect_usage_error(&r, "--steps: expected a whole number from 1 to");
+    BENCH(&r, quickstart, "--warmup", "-1");
+    expect_usage_error(&r, "--warmup: expected a whole number from 0 to");
+    BENCH(&r, quickstart, "--threads", "");
+    expect_usage_error(&r, "--threads: expected a whole number from 1 to");
+    BENCH(&r, quickstart, "--steps");
+    expect_usage_error(&r, "missing value '--steps'");
+    BENCH(&r, quickstart, "--fast");
+    expect_usage_error(&r, "unknown option or missing value '--fast'");
+}
+END_TEST
+
+START_TEST(bench_reports_config_errors)
+{
+    child r;
+    BENCH(&r, "/nonexistent/exp.yaml", "--no-sgemm");
+    expect_usage_error(&r, "/nonexistent/exp.yaml");
+    BENCH(&r, quickstart, "-s", "train.batch_size=0", "--no-sgemm");
+    expect_usage_error(&r, "batch_size");
+    BENCH(&r, quickstart, "-s", "optimizer.name=nosuchopt", "--no-sgemm");
+    expect_usage_error(&r, "nosuchopt");
+}
+END_TEST
+
+/* The numbers after each "key": in s, in order; returns how many. */
+static int json_numbers(const char *s, const char *key, double *v, int max)
+{
+    char pat[64];
+    int n = 0;
+    snprintf(pat, sizeof pat, "\"%s\": ", key);
+    for (const char *p = strstr(s, pat); p && n < max; p = strstr(p + 1, pat))
+        if (sscanf(p + strlen(pat), "%lf", &v[n]) == 1)
+            n++;
+    return n;
+}
+
+/* The layers of the quickstart experiment: its "- {type:" lines. */
+static int quickstart_layers(void)
+{
+    FILE *f = fopen(quickstart, "r");
+    ck_assert_msg(f != NULL, "cannot open %s", quickstart);
+    char line[512];
+    int n = 0;
+    while (fgets(line, sizeof line, f))
+        n += strstr(line, "- {type:") != NULL;
+    fclose(f);
+    return n;
+}
+
+START_TEST(bench_json_accounts_for_the_step)
+{
+    child r;
+    BENCH(&r, quickstart, "--json", "--no-sgemm", "--batch", "3", "--steps", "2", "--warmup", "0", "--threads=1");
+    ck_assert_msg(r.status == 0, "status %d: %s", r.status, r.err);
+    double fwd[64], bwd[64], gf[64], v[4];
+    int L = quickstart_layers();
+    ck_assert_int_gt(L, 0);
+    ck_assert_int_eq(json_numbers(r.out, "forward_ms", fwd, 64), L);
+    ck_assert_int_eq(json_numbers(r.out, "backward_ms", bwd, 64), L);
+    ck_assert_int_eq(json_numbers(r.out, "forward_gflops", gf, 64), L);
+    ck_assert_int_eq(json_numbers(r.out, "batch", v, 4), 1);
+    ck_assert_double_eq(v[0], 3);
+    ck_assert_int_eq(json_numbers(r.out, "threads", v, 4), 1);
+    ck_assert_double_eq(v[0], 1);
+    ck_assert_int_eq(json_numbers(r.out, "steps", v, 4), 1);
+    ck_assert_double_eq(v[0], 2);
+    double parts = 0, step, ips, loss, opt, rss;
+    for (int i = 0; i < L; i++) {
+        ck_assert(fwd[i] >= 0 && bwd[i] >= 0);
+        parts += fwd[i] + bwd[i];
+    }
+    ck_assert_int_eq(json_numbers(r.out, "loss_ms", &loss, 1), 1);
+    ck_assert_int_eq(json_numbers(r.out, "optimizer_ms", &opt, 1), 1);
+    ck_assert_int_eq(json_numbers(r.out, "step_ms", &step, 1), 1);
+    ck_assert_int_eq(json_numbers(r.out, "images_per_sec", &ips, 1), 1);
+    ck_assert_int_eq(json_numbers(r.out, "peak_rss_mib", &rss, 1), 1);
+    parts += loss + opt;
+    /* The parts are timed inside the step: they add up to at most the step. */
+    ck_assert_msg(parts <= step * 1.0001 && parts > 0.5 * step, "parts %g ms, step %g ms", parts, step);
+    ck_assert_double_eq_tol(ips, 3 / (step * 1e-3), ips * 1e-3);
+    ck_assert_double_gt(rss, 1);
+    ck_assert_ptr_nonnull(strstr(r.out, "\"sgemm_2048_gflops\": null"));
+    ck_assert_ptr_nonnull(strstr(r.out, "\"optimizer\": \"adam\""));
+    ck_assert_ptr_nonnull(strstr(r.out, blas_kernel_note()));
+    int depth = 0;
+    for (const char *p = r.out; *p; p++)
+        depth += (*p == '{' || *p == '[') - (*p == '}' || *p == ']');
+    ck_assert_int_eq(depth, 0);
+}
+END_TEST
+
+START_TEST(bench_text_names_kernel_and_sgemm)
+{
+    child r;
+    BENCH(&r, quickstart, "--batch", "2", "--steps", "1", "--warmup", "0");
+    ck_assert_msg(r.status == 0, "status %d: %s", r.status, r.err);
+    char want[256];
+    snprintf(want, sizeof want, "BLAS kernel: %s\n", blas_kernel_note());
+    ck_assert_msg(strstr(r.out, want), "no '%s' in: %s", want, r.out);
+    double g = 0;
+    const char *p = strstr(r.out, "sgemm 2048^3: ");
+    ck_assert_ptr_nonnull(p);
+    ck_assert_int_eq(sscanf(p + 14, "%lf", &g), 1);
+    ck_assert_double_gt(g, 0.5);
+    ck_assert_ptr_nonnull(strstr(r.out, "images/s"));
+    ck_assert_ptr_nonnull(strstr(r.out, "peak memory: "));
+    ck_assert_ptr_nonnull(strstr(r.out, "conv1 "));
+}
+END_TEST
+
 /* ---- child modes ---------------------------------------------------------- */
 
 static int child_mode(int argc, char **argv)
@@ -351,6 +513,14 @@ int main(int argc, char **argv)
     tcase_add_test(tc, sgemm_matches_naive_loop_in_process);
     tcase_add_test(tc, sgemm_matches_naive_loop_under_both_kernels);
     suite_add_tcase(s, tc);
+    find_paths();
+    TCase *tb = tcase_create("bench");
+    tcase_set_timeout(tb, 120);
+    tcase_add_test(tb, bench_refuses_bad_arguments);
+    tcase_add_test(tb, bench_reports_config_errors);
+    tcase_add_test(tb, bench_json_accounts_for_the_step);
+    tcase_add_test(tb, bench_text_names_kernel_and_sgemm);
+    suite_add_tcase(s, tb);
     SRunner *sr = srunner_create(s);
     srunner_run_all(sr, CK_NORMAL);
     int failed = srunner_ntests_failed(sr);

@@ -55,12 +55,17 @@ static int read_op(strata_opts *o, int kind, aug_op *op)
         return 0;
     case AUG_HORIZONTAL_FLIP:
         return opts_float(o, "p", 0.5, 0.0, 1.0, &op->u.flip.p) < 0 ? -1 : 0;
-    case AUG_RESIZE:
+    case AUG_RESIZE: {
+        /* torchvision: Resize(N) scales the shorter side to N; Resize((h, w)) is exact. */
+        const ynode *size = ynode_get(o->map, "size");
         if (read_size(o, &op->u.resize.h, &op->u.resize.w))
             return -1;
+        if (size && size->kind == YNODE_SCALAR)
+            op->u.resize.w = 0;
         opts_bool(o, "antialias", 1, &aa);
         op->u.resize.antialias = aa;
         return o->failed ? -1 : 0;
+    }
     case AUG_CENTER_CROP:
         return read_size(o, &op->u.crop.h, &op->u.crop.w);
     case AUG_COLOR_JITTER:

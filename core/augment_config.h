@@ -3,7 +3,7 @@
  *
  *   - random_resized_crop: {size: 224, scale: [0.08, 1.0], ratio: [0.75, 1.3333333]}
  *   - horizontal_flip: {p: 0.5}          # or just: - horizontal_flip
- *   - resize: {size: [224, 224], antialias: true}
+ *   - resize: {size: [224, 224], antialias: true}   # {size: 256}: shorter side to 256
  *   - center_crop: {size: 224}
  *   - color_jitter: {brightness: 0.2, contrast: 0.2, saturation: 0.2}
  *   - normalize: {mean: [0.5, 0.5, 0.5], std: [0.5, 0.5, 0.5]}

@@ -161,12 +161,7 @@ static int resume(const resume_args *a, strata_err *err)
         int first = s.state.epoch + 1, end = s.state.epoch + a->epochs;
         printf("run %lld: resuming at epoch %d of %d (%s)\n", (long long)id, first, end, s.x.model.desc);
         fflush(stdout);
-        session_catch_signals();
-        rc = session_train(&s, first, end, err);
-        strata_err e2 = {0};
-        results_run_status(db, id, rc == 0 ? "finished" : rc == 1 ? "interrupted" : "failed", &e2);
-        if (rc == 1)
-            err_set(err, STRATA_ERR_RUNTIME, "run %lld interrupted; finished epochs are recorded", (long long)id);
+        rc = session_run_epochs(&s, first, end, err);
     }
     session_free(&s);
     return rc ? -1 : 0;
@@ -186,3 +181,9 @@ static int run(int argc, char **argv)
 }
 
 const cli_command cmd_resume = {"resume", "continue a run for more epochs from its last checkpoint", run, usage};
+
+int strata_resume(const char *db, const char *run, int epochs, strata_err *err)
+{
+    resume_args a = {.run = run, .db = db, .epochs = epochs};
+    return resume(&a, err);
+}

@@ -60,19 +60,8 @@ static int run(int argc, char **argv)
            (long long)s.run_id, name ? name : s.x.name, s.x.model.desc, (long long)network_trainable(&s.net),
            s.train.n, s.val.n, s.train.num_classes, s.x.results.db_path);
     fflush(stdout);
-    session_catch_signals();
-    int trc = session_train(&s, 1, s.x.train.epochs, &err);
-    strata_err err2 = {0};
-    if (trc == 0) {
-        results_run_status(s.db, s.run_id, "finished", &err2);
-    } else if (trc == 1) {
-        results_run_status(s.db, s.run_id, "interrupted", &err2);
-        fprintf(stderr, "strata: run %lld interrupted; finished epochs are recorded\n", (long long)s.run_id);
-        rc = STRATA_ERR_RUNTIME;
-    } else {
-        results_run_status(s.db, s.run_id, "failed", &err2);
+    if (session_run_epochs(&s, 1, s.x.train.epochs, &err))
         rc = cli_fail(&err);
-    }
     session_free(&s);
     free(sets);
     return rc;

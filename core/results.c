@@ -142,8 +142,28 @@ static int v1_add_missing_columns(results *r, strata_err *err)
     return 0;
 }
 
+/* Version 2: the sweep point a run stands for, and the summary views. */
+static const char v2_sql[] =
+    "ALTER TABLE runs ADD COLUMN sweep_point TEXT;"
+    "CREATE INDEX IF NOT EXISTS runs_by_sweep ON runs(sweep_id, sweep_point);"
+    "CREATE VIEW IF NOT EXISTS run_summary AS SELECT"
+    " r.id AS run_id, r.name, r.model, r.status, r.sweep_id, r.sweep_point, r.params,"
+    " (SELECT count(*) FROM epochs e WHERE e.run_id = r.id) AS epochs,"
+    " (SELECT max(e.val_acc) FROM epochs e WHERE e.run_id = r.id) AS best_val_acc,"
+    " (SELECT e.epoch FROM epochs e WHERE e.run_id = r.id ORDER BY e.val_acc DESC, e.epoch LIMIT 1) AS best_epoch,"
+    " (SELECT max(e.epoch) FROM epochs e WHERE e.run_id = r.id) AS last_epoch,"
+    " (SELECT e.val_acc FROM epochs e WHERE e.run_id = r.id ORDER BY e.epoch DESC LIMIT 1) AS last_val_acc,"
+    " (SELECT sum(e.seconds) FROM epochs e WHERE e.run_id = r.id) AS total_seconds,"
+    " (SELECT avg(e.images_per_sec) FROM epochs e WHERE e.run_id = r.id) AS images_per_sec,"
+    " r.created_at, r.finished_at FROM runs r;"
+    "CREATE VIEW IF NOT EXISTS sweep_summary AS SELECT"
+    " s.id AS sweep_id, s.file, rs.sweep_point AS point, rs.run_id, rs.name, rs.model, rs.status,"
+    " rs.epochs, rs.best_val_acc, rs.best_epoch, rs.last_val_acc, rs.total_seconds"
+    " FROM sweeps s JOIN run_summary rs ON rs.sweep_id = s.id;";
+
 static const migration migrations[] = {
     {v1_add_missing_columns, v1_sql}, /* 0 -> 1 */
+    {NULL, v2_sql},                   /* 1 -> 2 */
 };
 #define N_MIGRATIONS ((int)(sizeof migrations / sizeof migrations[0]))
 _Static_assert(sizeof migrations / sizeof migrations[0] ==
@@ -374,9 +394,10 @@ int results_run_begin(results *r, const run_info *info, int64_t *run_id,
     sqlite3_stmt *st;
     if (prepare(r,
                 "INSERT INTO runs(name, experiment, config, model, status,"
-                " created_at, seed, params, parent_id, sweep_id, host, pid)"
+                " created_at, seed, params, parent_id, sweep_id, host, pid,"
+                " sweep_point)"
                 " VALUES (?1, ?2, ?3, ?4, 'running', " NOW_SQL ","
-                " ?5, ?6, ?7, ?8, ?9, ?10)",
+                " ?5, ?6, ?7, ?8, ?9, ?10, ?11)",
                 &st, err))
         return -1;
     bind_text_or_null(st, 1, info->name);
@@ -387,6 +408,7 @@ int results_run_begin(results *r, const run_info *info, int64_t *run_id,
     sqlite3_bind_int64(st, 6, info->params);
     bind_id_or_null(st, 7, info->parent_id);
     bind_id_or_null(st, 8, info->sweep_id);
+    bind_text_or_null(st, 11, info->sweep_point);
     bind_text_or_null(st, 9, host);
     sqlite3_bind_int64(st, 10, (int64_t)getpid());
     int rc = sqlite3_step(st);

@@ -34,7 +34,7 @@
 #include "error.h"
 
 /* The schema version this strata writes (PRAGMA user_version). */
-#define RESULTS_SCHEMA_VERSION 1
+#define RESULTS_SCHEMA_VERSION 2
 
 typedef struct results results;
 
@@ -47,6 +47,7 @@ typedef struct run_info {
     int64_t seed, params;
     int64_t parent_id; /* 0 = none */
     int64_t sweep_id;  /* 0 = none */
+    const char *sweep_point; /* the point's overrides, "k=v;k=v" (NULL = none) */
 } run_info;
 
 /* A new run: status 'running', created_at now, host and pid of this process. */

@@ -162,6 +162,8 @@ int session_begin_run(session *s, const char *name, strata_err *err)
         return -1;
     char *config = ynode_emit(s->x.root);
     run_info info = {.name = name ? name : s->x.name,
+                     .sweep_id = s->sweep_id,
+                     .sweep_point = s->sweep_point,
                      .experiment = s->x.path,
                      .config = config,
                      .model = s->x.model.desc,
@@ -286,6 +288,21 @@ int session_train(session *s, int first, int last, strata_err *err)
         fflush(stdout);
     }
     return 0;
+}
+
+int session_run_epochs(session *s, int first, int last, strata_err *err)
+{
+    session_catch_signals();
+    int rc = session_train(s, first, last, err);
+    strata_err e2 = {0};
+    const char *status = rc == 0 ? "finished" : rc == 1 ? "interrupted" : "failed";
+    if (results_run_status(s->db, s->run_id, status, &e2) && rc == 0) {
+        *err = e2;
+        rc = -1;
+    }
+    if (rc == 1)
+        err_set(err, STRATA_ERR_RUNTIME, "run %lld interrupted; finished epochs are recorded", (long long)s->run_id);
+    return rc;
 }
 
 void session_free(session *s)

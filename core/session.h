@@ -28,6 +28,8 @@ typedef struct session {
     loader *train_loader, *val_loader;
     results *db;
     int64_t run_id;
+    int64_t sweep_id;        /* set before session_begin_run for a sweep's point */
+    const char *sweep_point;
     int progress_bar;  /* live bar on stderr (a terminal) */
     int *labels;
     train_state state; /* epoch, step, best so far (saved with checkpoints) */
@@ -44,6 +46,10 @@ int session_begin_run(session *s, const char *name, strata_err *err);
 /* Train epochs first..last (1-based, inclusive), one `epochs` row each.
  * Returns 0, 1 when interrupted (the run is marked so), -1 on error. */
 int session_train(session *s, int first, int last, strata_err *err);
+/* session_train, then the run's final status (finished, interrupted or
+ * failed), with Ctrl-C caught. Returns 0, 1 when interrupted (err says so),
+ * -1 on error. */
+int session_run_epochs(session *s, int first, int last, strata_err *err);
 void session_free(session *s);
 
 /* Ctrl-C / SIGTERM: finish the batch in hand, then stop. */

@@ -453,6 +453,7 @@ static const bad_build bad_builds[] = {
     {"experiments/vgg-d.yaml", {"model.edit.conv1_1=3"}, {"model.edit.conv1_1", "mapping of layer options"}},
     {"experiments/vgg-d.yaml", {"model.edit=[1]"}, {"model.edit", "a mapping"}},
     {"experiments/vgg-d.yaml", {"model.edit.99.padding=0"}, {"model.edit.99", "no layer"}},
+    {"experiments/vgg-d.yaml", {"model.edit.conv1_1.kernal=3"}, {"model.edit.conv1_1.kernal", "unknown key for conv2d"}},
     {"experiments/vgg-d.yaml", {"model=5"}, {"model", "expected a mapping"}},
     {"experiments/vgg-d.yaml", {"model.arch=resnet"}, {"model.arch", "vgg, alexnet, layers"}},
     {"experiments/vgg-d.yaml", {"model.input_size=[224, 224, 3]"}, {"model.input_size", "[height, width]"}},

@@ -375,6 +375,33 @@ START_TEST(test_bad_names)
 }
 END_TEST
 
+#if 0
+/* BUG: a module's descriptor name is never compared with its file name.
+ * With A/foo.so a copy of relu.so and A/relu.so a copy of conv2d.so:
+ *   - plugins_find(LAYER, "foo") returns the plugin named "relu", so a model
+ *     with {type: foo} builds a ReLU layer;
+ *   - `strata --plugin-dir A plugins` lists "relu  A/foo.so" and
+ *     "conv2d  A/relu.so" and hides the build tree's conv2d, while
+ *     {type: conv2d} still loads the build tree's conv2d.so.
+ * Expected: a module NAME.so whose descriptor names another plugin is
+ * refused, with a message naming both names. */
+START_TEST(test_name_must_match_file)
+{
+    char a[64];
+    temp_dir(a, sizeof a);
+    put(a, "layers:relu", "foo");
+    plugin_registry r;
+    strata_err err = {0};
+    plugins_init(&r, a);
+    ck_assert_ptr_null(plugins_find(&r, STRATA_PLUGIN_LAYER, "foo", &err));
+    assert_has(err.msg, "foo");
+    assert_has(err.msg, "relu");
+    plugins_free(&r);
+    remove_dir(a);
+}
+END_TEST
+#endif
+
 /* ---- the current directory ---------------------------------------------- */
 
 START_TEST(test_cwd_not_searched)

@@ -275,6 +275,21 @@ START_TEST(test_documents)
     ck_assert_int_eq(err.status, STRATA_ERR_CONFIG);
     assert_has(err.msg, "two:2:");
     assert_has(err.msg, "one YAML document");
+    /* keys are plain words; anchors are refused wherever they are */
+    static const struct {
+        const char *text, *expect;
+    } bad[] = {{"? [a, b]\n: 1\n", "doc:1:3: a mapping key must be a plain word"},
+               {"a: &x 1\n", "doc:1:4: anchors"},
+               {"a: &x [1, 2]\n", "doc:1:4: anchors"},
+               {"a: 1\nb: *x\n", "doc:2:4: aliases"},
+               {"a: {b: 1, b: 2}\n", "doc:1:11: b: duplicate key"},
+               {"a: [1, 2\n", "doc:2:1: YAML syntax error"}};
+    for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
+        memset(&err, 0, sizeof err);
+        ck_assert_msg(yaml_load_string(bad[i].text, "doc", &err) == NULL, "accepted: %s", bad[i].text);
+        ck_assert_int_eq(err.status, STRATA_ERR_CONFIG);
+        assert_has(err.msg, bad[i].expect);
+    }
 }
 END_TEST
 

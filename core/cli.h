@@ -13,7 +13,8 @@ typedef struct cli_command {
     const char *usage;   /* full text for `strata COMMAND --help` */
 } cli_command;
 
-extern const cli_command cmd_summary, cmd_plugins, cmd_run, cmd_resume, cmd_predict, cmd_bench;
+extern const cli_command cmd_summary, cmd_plugins, cmd_run, cmd_resume, cmd_predict, cmd_bench, cmd_sweep,
+    cmd_runs, cmd_show, cmd_compare;
 
 /* Print "strata: MESSAGE" on stderr and return err->status (2 if unset). */
 int cli_fail(const strata_err *err);

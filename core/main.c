@@ -7,6 +7,7 @@
 #include <strata/plugin.h>
 
 static const cli_command *const commands[] = {&cmd_run, &cmd_resume, &cmd_summary, &cmd_predict,
+                                              &cmd_sweep, &cmd_runs, &cmd_show, &cmd_compare,
                                               &cmd_plugins, &cmd_bench, NULL};
 
 static void print_help(FILE *f)

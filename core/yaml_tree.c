@@ -134,9 +134,19 @@ ynode *ynode_clone(const ynode *n)
     return c;
 }
 
+int ynode_is_null(const ynode *n)
+{
+    return n && n->kind == YNODE_SCALAR && !n->quoted &&
+           (!strcmp(n->str, "null") || !strcmp(n->str, "~") || !strcmp(n->str, "Null") || !strcmp(n->str, "NULL"));
+}
+
 void ynode_merge(ynode *dst, const ynode *src)
 {
     for (int i = 0; i < src->n; i++) {
+        if (ynode_is_null(src->items[i])) {
+            ynode_del(dst, src->keys[i]);
+            continue;
+        }
         ynode *old = ynode_get(dst, src->keys[i]);
         if (old && old->kind == YNODE_MAP && src->items[i]->kind == YNODE_MAP)
             ynode_merge(old, src->items[i]);
@@ -446,7 +456,11 @@ int ynode_assign(ynode *root, const char *path, ynode *val, strata_err *err)
             return err_set(err, STRATA_ERR_CONFIG, "-s %s: '%s' is inside a value that is not a mapping", path, comp);
         }
         if (last) {
-            ynode_set(n, comp, val);
+            if (ynode_is_null(val)) {
+                ynode_del(n, comp);
+                ynode_free(val);
+            } else
+                ynode_set(n, comp, val);
             return 0;
         }
         ynode *c = ynode_get(n, comp);

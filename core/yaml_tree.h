@@ -43,13 +43,18 @@ void ynode_push(ynode *seq, ynode *val);
 void ynode_del(ynode *m, const char *key);
 
 /* Deep merge: keys of src win; maps merge recursively, anything else is
- * replaced by a copy of src's value. */
+ * replaced by a copy of src's value; a null value (null, ~) in src removes
+ * the key from dst. */
 void ynode_merge(ynode *dst, const ynode *src);
 
 /* "a.b.3.c": map keys and sequence indexes. NULL when absent. */
 ynode *ynode_at(const ynode *root, const char *path);
 
-/* Assign a value at a dotted path, creating maps on the way. A component
+/* An unquoted null or ~. */
+int ynode_is_null(const ynode *n);
+
+/* Assign a value at a dotted path, creating maps on the way; null removes
+ * the key. A component
  * that indexes past the end of a sequence, or goes through a scalar, is an
  * error naming the path. Takes val. */
 int ynode_assign(ynode *root, const char *path, ynode *val, strata_err *err);

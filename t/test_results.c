@@ -167,7 +167,7 @@ START_TEST(test_open_creates_schema)
     free(mode);
     sqlite3_close(raw);
     r = open_ok(path);
-    ck_assert_int_eq(q_int(results_db(r), "PRAGMA user_version"), 1);
+    ck_assert_int_eq(q_int(results_db(r), "PRAGMA user_version"), RESULTS_SCHEMA_VERSION);
     results_close(r);
 }
 END_TEST
@@ -454,7 +454,7 @@ START_TEST(test_migrate_empty_v0)
     raw_exec(raw, "PRAGMA user_version = 0; VACUUM;");
     sqlite3_close(raw);
     results *r = open_ok(path);
-    ck_assert_int_eq(q_int(results_db(r), "PRAGMA user_version"), 1);
+    ck_assert_int_eq(q_int(results_db(r), "PRAGMA user_version"), RESULTS_SCHEMA_VERSION);
     ck_assert_int_eq(q_int(results_db(r), "SELECT count(*) FROM sqlite_master "
                                           "WHERE name = 'sweeps'"), 1);
     results_close(r);
@@ -477,7 +477,7 @@ START_TEST(test_migrate_old_runs_table)
 
     results *r = open_ok(path);
     sqlite3 *db = results_db(r);
-    ck_assert_int_eq(q_int(db, "PRAGMA user_version"), 1);
+    ck_assert_int_eq(q_int(db, "PRAGMA user_version"), RESULTS_SCHEMA_VERSION);
     ck_assert(has_col(db, "runs", "model"));
     ck_assert(has_col(db, "runs", "parent_id"));
     ck_assert(has_col(db, "runs", "pid"));
@@ -598,9 +598,58 @@ START_TEST(test_not_a_database)
 }
 END_TEST
 
+
+/* Schema 2: run_summary / sweep_summary views over runs and epochs, and a
+ * version-1 database (no views, no runs.sweep_point) migrated to them. */
+START_TEST(test_views_and_v1_migration)
+{
+    const char *path = tmp_path("v1.db");
+    strata_err e = {0};
+    results *r = open_ok(path);
+    int64_t a = begin_ok(r, "a", 0), b = begin_ok(r, "b", 0);
+    const double acc[3] = {0.5, 0.75, 0.625};
+    for (int i = 0; i < 3; i++) {
+        epoch_row row = {.epoch = i + 1, .val_acc = acc[i], .seconds = 2.0, .images_per_sec = 10.0 * (i + 1)};
+        ck_assert_msg(results_epoch(r, a, &row, &e) == 0, "%s", e.msg);
+    }
+    sqlite3 *db = results_db(r);
+    char sql[256];
+    snprintf(sql, sizeof sql, "SELECT epochs * 1000 + best_epoch * 100 + last_epoch FROM run_summary WHERE run_id = %lld",
+             (long long)a);
+    ck_assert_int_eq(q_int(db, sql), 3000 + 200 + 3);
+    snprintf(sql, sizeof sql, "SELECT best_val_acc * 1000 FROM run_summary WHERE run_id = %lld", (long long)a);
+    ck_assert_int_eq(q_int(db, sql), 750);
+    snprintf(sql, sizeof sql, "SELECT total_seconds FROM run_summary WHERE run_id = %lld", (long long)a);
+    ck_assert_int_eq(q_int(db, sql), 6);
+    snprintf(sql, sizeof sql, "SELECT epochs FROM run_summary WHERE run_id = %lld AND best_val_acc IS NULL",
+             (long long)b);
+    ck_assert_int_eq(q_int(db, sql), 0);
+    raw_exec(db, "INSERT INTO sweeps(id, file, grid) VALUES (7, 'f.yaml', 'g')");
+    snprintf(sql, sizeof sql, "UPDATE runs SET sweep_id = 7, sweep_point = 'x=1' WHERE id = %lld", (long long)a);
+    raw_exec(db, sql);
+    ck_assert_int_eq(q_int(db, "SELECT count(*) FROM sweep_summary WHERE sweep_id = 7 AND point = 'x=1'"), 1);
+    results_close(r);
+
+    /* Back to what version 1 had, then reopen: the migration brings the views. */
+    sqlite3 *raw = raw_open(path);
+    raw_exec(raw, "DROP VIEW sweep_summary; DROP VIEW run_summary; DROP INDEX runs_by_sweep;"
+                  "ALTER TABLE runs DROP COLUMN sweep_point; PRAGMA user_version = 1;");
+    ck_assert(!has_col(raw, "runs", "sweep_point"));
+    sqlite3_close(raw);
+    r = open_ok(path);
+    db = results_db(r);
+    ck_assert_int_eq(q_int(db, "PRAGMA user_version"), RESULTS_SCHEMA_VERSION);
+    ck_assert(has_col(db, "runs", "sweep_point"));
+    ck_assert_int_eq(q_int(db, "SELECT count(*) FROM run_summary"), 2);
+    ck_assert_int_eq(q_int(db, "SELECT count(*) FROM sweep_summary WHERE point IS NULL"), 1);
+    results_close(r);
+}
+END_TEST
+
 int main(void)
 {
-    Suite *s = suite_create("results");
+    
+Suite *s = suite_create("results");
     TCase *tc = tcase_create("results");
     tcase_add_checked_fixture(tc, setup, teardown);
     tcase_add_test(tc, test_open_creates_schema);
@@ -617,6 +666,7 @@ int main(void)
     tcase_add_test(tc, test_refuses_newer_db);
     tcase_add_test(tc, test_unwritable_paths);
     tcase_add_test(tc, test_not_a_database);
+    tcase_add_test(tc, test_views_and_v1_migration);
     suite_add_tcase(s, tc);
     SRunner *sr = srunner_create(s);
     srunner_run_all(sr, CK_NORMAL);

@@ -1,5 +1,5 @@
 /* experiment.c — see experiment.h */
-#define _POSIX_C_SOURCE 200809L
+#define _GNU_SOURCE
 #include <libgen.h>
 #include <limits.h>
 #include <stdio.h>
@@ -22,14 +22,22 @@ static void relative_to(const char *from, const char *inc, char *out, size_t siz
     snprintf(out, size, "%s/%s", dirname(tmp), inc);
 }
 
-static int merge_include(ynode *acc, const char *from, const ynode *inc, int depth, strata_err *err)
+/* The files being included, outermost first (to report cycles). */
+typedef struct include_chain {
+    int n;
+    char real[MAX_INCLUDE_DEPTH + 1][PATH_MAX];
+} include_chain;
+
+static ynode *resolve(const char *path, include_chain *chain, strata_err *err);
+
+static int merge_include(ynode *acc, const char *from, const ynode *inc, include_chain *chain, strata_err *err)
 {
     char w[300], path[PATH_MAX];
     if (inc->kind != YNODE_SCALAR)
         return err_set(err, STRATA_ERR_CONFIG, "%s: include: expected a file name or a list of file names",
                        ynode_where(inc, w, sizeof w));
     relative_to(from, inc->str, path, sizeof path);
-    ynode *sub = experiment_resolve_file(path, depth + 1, err);
+    ynode *sub = resolve(path, chain, err);
     if (!sub) {
         char m[sizeof err->msg];
         snprintf(m, sizeof m, "%s", err->msg);
@@ -40,13 +48,47 @@ static int merge_include(ynode *acc, const char *from, const ynode *inc, int dep
     return 0;
 }
 
+static const char *base_name(const char *p)
+{
+    const char *s = strrchr(p, '/');
+    return s ? s + 1 : p;
+}
+
+/* Refuse a file already on the chain, or a chain too deep; else push it. */
+static int chain_push(include_chain *chain, const char *path, strata_err *err)
+{
+    char real[PATH_MAX];
+    if (!realpath(path, real))
+        snprintf(real, sizeof real, "%s", path);
+    for (int i = 0; i < chain->n; i++)
+        if (strcmp(chain->real[i], real) == 0) {
+            char cycle[900] = "";
+            for (int j = i; j < chain->n; j++) {
+                size_t len = strlen(cycle);
+                snprintf(cycle + len, sizeof cycle - len, "%s -> ", base_name(chain->real[j]));
+            }
+            return err_set(err, STRATA_ERR_CONFIG, "include cycle: %s%s", cycle, base_name(real));
+        }
+    if (chain->n > MAX_INCLUDE_DEPTH)
+        return err_set(err, STRATA_ERR_CONFIG, "%s: includes nested deeper than %d", path, MAX_INCLUDE_DEPTH);
+    snprintf(chain->real[chain->n++], PATH_MAX, "%s", real);
+    return 0;
+}
+
 ynode *experiment_resolve_file(const char *path, int depth, strata_err *err)
 {
-    if (depth > MAX_INCLUDE_DEPTH) {
-        err_set(err, STRATA_ERR_CONFIG, "%s: includes nested deeper than %d (a cycle?)", path, MAX_INCLUDE_DEPTH);
+    include_chain chain = {0};
+    (void)depth;
+    return resolve(path, &chain, err);
+}
+
+static ynode *resolve(const char *path, include_chain *chain, strata_err *err)
+{
+    if (chain_push(chain, path, err))
         return NULL;
-    }
     ynode *doc = yaml_load_file(path, err);
+    if (doc && !ynode_get(doc, "include"))
+        chain->n--;
     if (!doc)
         return NULL;
     char w[300];
@@ -63,9 +105,10 @@ ynode *experiment_resolve_file(const char *path, int depth, strata_err *err)
     int rc = 0;
     if (inc->kind == YNODE_SEQ)
         for (int i = 0; i < inc->n && !rc; i++)
-            rc = merge_include(acc, path, inc->items[i], depth, err);
+            rc = merge_include(acc, path, inc->items[i], chain, err);
     else
-        rc = merge_include(acc, path, inc, depth, err);
+        rc = merge_include(acc, path, inc, chain, err);
+    chain->n--;
     ynode_del(doc, "include");
     if (!rc)
         ynode_merge(acc, doc);
@@ -240,7 +283,11 @@ int experiment_from_tree(ynode *root, const char *path, experiment *x, strata_er
         return -1;
     ynode *model;
     opts_node(&o, "model", YNODE_MAP, &model);
-    if (o.failed || model_spec_parse(model, &x->model, err))
+    if (o.failed)
+        return -1;
+    if (!model)
+        return err_set(err, STRATA_ERR_CONFIG, "%s: model: section missing (arch: vgg | alexnet | layers)", path);
+    if (model_spec_parse(model, &x->model, err))
         return -1;
     if (read_train(&o, &x->train) || read_data(&o, &x->data) || read_results(&o, &x->results) ||
         read_optimizer(&o, &x->optimizer) || read_augment(&o, x) || read_sweep(&o, x))

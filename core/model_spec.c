@@ -176,6 +176,8 @@ static int parse_common(strata_opts *o, model_spec *m, int *arch)
     snprintf(m->arch, sizeof m->arch, "%s", arches[*arch]);
     opts_int(o, "num_classes", *arch == 2 ? 0 : 1000, 1, 1000000, &v);
     m->num_classes = (int)v;
+    const ynode *nc = ynode_get(o->map, "num_classes");
+    ynode_where(nc ? nc : o->map, m->classes_where, sizeof m->classes_where);
     opts_int_pair(o, "input_size", 224, 1, 16384, size);
     m->in_h = (int)size[0];
     m->in_w = (int)size[1];
@@ -198,6 +200,7 @@ int model_spec_parse(ynode *model, model_spec *m, strata_err *err)
     memset(m, 0, sizeof *m);
     if (!model)
         return err_set(err, STRATA_ERR_CONFIG, "model: section missing (arch: vgg | alexnet | layers)");
+    /* (experiment_from_tree names the file; see there) */
     if (model->kind != YNODE_MAP) {
         char w[300];
         return err_set(err, STRATA_ERR_CONFIG, "%s: model: expected a mapping", ynode_where(model, w, sizeof w));

@@ -23,6 +23,7 @@ typedef struct model_spec {
     char desc[64];  /* "vgg D", "alexnet tutorial", "layers" */
     int in_c, in_h, in_w;
     int num_classes;
+    char classes_where[300]; /* FILE:LINE:COL of num_classes (or of the model section) */
     init_scheme init;
     char weights[1024];  /* model.weights: a safetensors file to start from */
     int weights_strict;  /* model.strict (default true) */

@@ -78,8 +78,8 @@ int network_create(network *net, const model_spec *spec, plugin_registry *reg, s
         s = net->layers[i].out;
     }
     if (spec->num_classes && shape_size(s) != (size_t)spec->num_classes)
-        return err_set(err, STRATA_ERR_CONFIG, "model: the last layer gives %dx%dx%d outputs, num_classes is %d",
-                       s.c, s.h, s.w, spec->num_classes);
+        return err_set(err, STRATA_ERR_CONFIG, "%s: model.num_classes: the last layer gives %dx%dx%d outputs, "
+                       "num_classes is %d", spec->classes_where, s.c, s.h, s.w, spec->num_classes);
     return 0;
 }
 

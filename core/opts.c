@@ -232,7 +232,7 @@ int opts_check_unused(strata_opts *o, const char *what)
         }
         char fk[300], where[300];
         full_key(o, o->map->keys[i], fk, sizeof fk);
-        ynode_where(o->map->items[i], where, sizeof where);
+        ynode_key_where(o->map->items[i], where, sizeof where);
         err_set(o->err, STRATA_ERR_CONFIG, "%s: %s: unknown key for %s (known: %s)", where, fk, what,
                 known[0] ? known : "none");
         o->failed = 1;

@@ -153,9 +153,15 @@ const strata_plugin *plugins_find(plugin_registry *r, strata_plugin_kind kind, c
         const loaded_plugin *lp;
         if (plugins_load_file(r, path, &lp, err))
             return NULL;
+        if (strcmp(lp->desc->name, name) != 0) {
+            err_set(err, STRATA_ERR_CONFIG, "%s: the module calls itself '%s', not '%s' (a module NAME.so must "
+                    "declare the name NAME)", path, lp->desc->name, name);
+            return NULL;
+        }
         if (lp->desc->kind != kind) {
-            err_set(err, STRATA_ERR_CONFIG, "%s: '%s' is a %s plugin, not a %s", path, name,
-                    plugins_kind_name(lp->desc->kind), plugins_kind_name(kind));
+            const char *k = plugins_kind_name(lp->desc->kind);
+            err_set(err, STRATA_ERR_CONFIG, "%s: '%s' is %s %s plugin, not a %s", path, name,
+                    (k[0] == 'o' || k[0] == 'u') ? "an" : "a", k, plugins_kind_name(kind));
             return NULL;
         }
         return lp->desc;
@@ -212,6 +218,32 @@ static int seen_name(plugin_registry *r, const char *name, int upto)
     return 0;
 }
 
+/* Load one file found by the scan; 1 when it is good and not shadowed. */
+static int scan_one(plugin_registry *r, const char *dir, const char *file, const loaded_plugin **out,
+                    void (*bad)(const char *path, const char *msg, void *arg), void *arg)
+{
+    char path[PATH_MAX], stem[256];
+    strata_err err = {0};
+    snprintf(path, sizeof path, "%s/%s", dir, file);
+    snprintf(stem, sizeof stem, "%.*s", (int)strlen(file) - 3, file);
+    int before = r->n;
+    if (plugins_load_file(r, path, out, &err)) {
+        if (bad)
+            bad(path, err.msg, arg);
+        return 0;
+    }
+    if (strcmp(stem, (*out)->desc->name) != 0) {
+        if (bad) {
+            char msg[PATH_MAX + 300];
+            snprintf(msg, sizeof msg, "%s: the module calls itself '%s', not '%s'", path, (*out)->desc->name, stem);
+            bad(path, msg, arg);
+        }
+        return 0;
+    }
+    int idx = (int)(*out - r->loaded);
+    return !seen_name(r, (*out)->desc->name, idx < before ? idx : before); /* else shadowed by an earlier dir */
+}
+
 int plugins_scan(plugin_registry *r, void (*fn)(const loaded_plugin *p, void *arg),
                  void (*bad)(const char *path, const char *msg, void *arg), void *arg)
 {
@@ -220,22 +252,12 @@ int plugins_scan(plugin_registry *r, void (*fn)(const loaded_plugin *p, void *ar
         char **names;
         int n = list_modules(r->dirs[d], &names);
         for (int i = 0; i < n; i++) {
-            char path[PATH_MAX];
-            strata_err err = {0};
             const loaded_plugin *lp;
-            snprintf(path, sizeof path, "%s/%s", r->dirs[d], names[i]);
-            free(names[i]);
-            int before = r->n;
-            if (plugins_load_file(r, path, &lp, &err)) {
-                if (bad)
-                    bad(path, err.msg, arg);
-                continue;
+            if (scan_one(r, r->dirs[d], names[i], &lp, bad, arg)) {
+                fn(lp, arg);
+                found++;
             }
-            int idx = (int)(lp - r->loaded);
-            if (seen_name(r, lp->desc->name, idx < before ? idx : before))
-                continue; /* shadowed by an earlier directory */
-            fn(lp, arg);
-            found++;
+            free(names[i]);
         }
         free(names);
     }

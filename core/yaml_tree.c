@@ -123,6 +123,8 @@ ynode *ynode_clone(const ynode *n)
     ynode *c = ynode_new(n->kind, n->file, n->line, n->col);
     c->quoted = n->quoted;
     c->used = n->used;
+    c->key_line = n->key_line;
+    c->key_col = n->key_col;
     if (n->str)
         c->str = xstrdup(n->str);
     for (int i = 0; i < n->n; i++) {
@@ -162,6 +164,8 @@ typedef struct parse_state {
     const char *name;
     strata_err *err;
     int failed;
+    const char *text;
+    size_t len;
 } parse_state;
 
 static int parse_fail(parse_state *ps, int line, int col, const char *what)
@@ -176,10 +180,12 @@ static int next_event(parse_state *ps, yaml_event_t *ev)
         return 0;
     yaml_mark_t m = ps->parser.problem_mark;
     char msg[512];
-    snprintf(msg, sizeof msg, "YAML syntax error: %s%s%s",
+    int tab = m.index < ps->len && ps->text[m.index] == '\t';
+    snprintf(msg, sizeof msg, "YAML syntax error: %s%s%s%s",
              ps->parser.problem ? ps->parser.problem : "unknown problem",
              ps->parser.context ? " " : "",
-             ps->parser.context ? ps->parser.context : "");
+             ps->parser.context ? ps->parser.context : "",
+             tab ? " (a tab: YAML indents with spaces only)" : "");
     return parse_fail(ps, (int)m.line + 1, (int)m.column + 1, msg);
 }
 
@@ -227,6 +233,8 @@ static int parse_children(parse_state *ps, ynode *n)
             free(key);
             return -1;
         }
+        v->key_line = line;
+        v->key_col = col;
         ynode_set(n, key, v);
         free(key);
     }
@@ -318,7 +326,7 @@ static ynode *parse_document(parse_state *ps)
 
 ynode *yaml_load_string(const char *text, const char *name, strata_err *err)
 {
-    parse_state ps = {.name = name, .err = err};
+    parse_state ps = {.name = name, .err = err, .text = text, .len = strlen(text)};
     if (!yaml_parser_initialize(&ps.parser)) {
         err_set(err, STRATA_ERR_RUNTIME, "%s: cannot initialise the YAML parser", name);
         return NULL;
@@ -475,6 +483,14 @@ int ynode_assign(ynode *root, const char *path, ynode *val, strata_err *err)
 const char *ynode_where(const ynode *n, char *buf, size_t size)
 {
     snprintf(buf, size, "%s:%d:%d", n->file, n->line, n->col);
+    return buf;
+}
+
+const char *ynode_key_where(const ynode *n, char *buf, size_t size)
+{
+    if (!n->key_line)
+        return ynode_where(n, buf, size);
+    snprintf(buf, size, "%s:%d:%d", n->file, n->key_line, n->key_col);
     return buf;
 }
 

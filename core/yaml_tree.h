@@ -19,6 +19,7 @@ typedef struct ynode {
     struct ynode **items; /* seq items or map values */
     char *file;    /* where it was written ("-s" for the command line) */
     int line, col; /* 1-based */
+    int key_line, key_col; /* where its key was written (map values; 0: unknown) */
     int used;      /* set when a reader consumed it (unknown-key checks) */
 } ynode;
 
@@ -61,6 +62,8 @@ int ynode_assign(ynode *root, const char *path, ynode *val, strata_err *err);
 
 /* "FILE:LINE:COL" of a node, into buf. */
 const char *ynode_where(const ynode *n, char *buf, size_t size);
+/* The same for the key that maps to n (falls back to n's own position). */
+const char *ynode_key_where(const ynode *n, char *buf, size_t size);
 
 /* The tree as block-style YAML text (malloc'd). */
 char *ynode_emit(const ynode *n);

@@ -375,8 +375,7 @@ START_TEST(test_bad_names)
 }
 END_TEST
 
-#if 0
-/* BUG: a module's descriptor name is never compared with its file name.
+/* Was a bug (fixed): a module's descriptor name is never compared with its file name.
  * With A/foo.so a copy of relu.so and A/relu.so a copy of conv2d.so:
  *   - plugins_find(LAYER, "foo") returns the plugin named "relu", so a model
  *     with {type: foo} builds a ReLU layer;
@@ -400,7 +399,6 @@ START_TEST(test_name_must_match_file)
     remove_dir(a);
 }
 END_TEST
-#endif
 
 /* ---- the current directory ---------------------------------------------- */
 
@@ -720,6 +718,7 @@ static Suite *plugins_suite(void)
     tcase_add_test(order, test_env_before_build_tree);
     tcase_add_test(order, test_build_tree_default);
     tcase_add_test(order, test_cwd_not_searched);
+    tcase_add_test(order, test_name_must_match_file);
     tcase_add_test(order, test_scan);
     suite_add_tcase(s, order);
 

@@ -482,8 +482,7 @@ START_TEST(test_num_classes_mismatch_names_both)
 }
 END_TEST
 
-#if 0
-/* BUG: errors that point at no line, or at the wrong one.
+/* Was a bug (fixed): errors that point at no line, or at the wrong one.
  * 1. bad_num_classes_mismatch.yaml (arch: layers, num_classes: 10, last
  *    linear out_features: 5): network_create says
  *    "model: the last layer gives 5x1x1 outputs, num_classes is 10" — no
@@ -503,7 +502,6 @@ START_TEST(test_bad_no_line_api)
     assert_has(err.msg, where);
 }
 END_TEST
-#endif
 
 /* ---- includes ----------------------------------------------------------- */
 
@@ -777,6 +775,7 @@ static Suite *yaml_suite(void)
     tcase_add_loop_test(bad, test_bad_file_api, 0, N_BAD);
     tcase_add_loop_test(bad, test_bad_file_program, 0, N_BAD);
     tcase_add_loop_test(bad, test_bad_no_line_program, 0, N_BAD_NO_LINE);
+    tcase_add_loop_test(bad, test_bad_no_line_api, 0, N_BAD_NO_LINE);
     tcase_add_test(bad, test_num_classes_mismatch_names_both);
     suite_add_tcase(s, bad);
 

@@ -261,7 +261,8 @@ typedef struct legend_geom {
 #define LEG_SWATCH(s) (20 * (s))
 #define LEG_LINE(s) (12 * (s))
 
-static void legend_label(const char *label, int max_chars, char *buf, int size)
+/* label, or its first max_chars - 3 characters and "...". */
+static void cut_text(const char *label, int max_chars, char *buf, int size)
 {
     if (font_text_len(label) <= max_chars) {
         snprintf(buf, size, "%s", label);
@@ -309,7 +310,7 @@ static legend_geom legend_place(const plot_series *s, int n_series, plot_rect A,
     char buf[512];
     for (int k = 0; k < g.rows; k++) {
         if (k < g.shown)
-            legend_label(s[k].label ? s[k].label : "", g.max_chars, buf, sizeof buf);
+            cut_text(s[k].label ? s[k].label : "", g.max_chars, buf, sizeof buf);
         else
             snprintf(buf, sizeof buf, "+%d more", n_series - g.shown);
         int w = font_text_width(buf, sc);
@@ -339,7 +340,7 @@ static void draw_legend(unsigned char *img, int W, int H, const plot_series *s, 
         int x = g->box.x + LEG_PAD(sc), y = g->box.y + LEG_PAD(sc) + k * LEG_LINE(sc);
         if (k < g->shown) {
             fill_rect(img, W, H, (plot_rect){x, y + 2 * sc, LEG_SWATCH(sc), 3 * sc}, plot_palette(k));
-            legend_label(s[k].label ? s[k].label : "", g->max_chars, buf, sizeof buf);
+            cut_text(s[k].label ? s[k].label : "", g->max_chars, buf, sizeof buf);
         } else {
             snprintf(buf, sizeof buf, "+%d more", n_series - g->shown);
         }
@@ -379,16 +380,42 @@ static void layout_axes(int W, int H, int s, const char *title, const plot_serie
     plot_nice_ticks(ax->lo, ax->hi, A->w / (60 * s) > 2 ? A->w / (60 * s) : 2, 1, &ax->first, &ax->step, &ax->n);
 }
 
+/* The most characters of one line that fit in max_w pixels at scale. */
+static int chars_fitting(int max_w, int scale)
+{
+    int n = (max_w + (FONT_ADVANCE - FONT_W) * scale) / (FONT_ADVANCE * scale);
+    return n > 4 ? n : 4;
+}
+
+/* The title: twice the label size when it fits, centred over the plot
+ * area (or the image, when it is wider than the area), cut to the image. */
+static void draw_title(unsigned char *img, int W, int H, plot_rect A, int s, const char *title)
+{
+    char buf[1024];
+    int ts = font_text_width(title, 2 * s) <= W - 16 * s ? 2 * s : s;
+    cut_text(title, chars_fitting(W - 16 * s, ts), buf, sizeof buf);
+    int tw = font_text_width(buf, ts), x = A.x + A.w / 2 - tw / 2;
+    if (x < 8 * s || x + tw > W - 8 * s)
+        x = (W - tw) / 2;
+    font_draw(img, W, H, x, 10 * s + (2 * s - ts) * FONT_H / 2, buf, ts, PLOT_TEXT);
+}
+
+/* The title, and the axis labels centred on the plot area (cut to it). */
 static void draw_labels(unsigned char *img, int W, int H, plot_rect A, int s, const char *title,
                         const char *xlabel, const char *ylabel)
 {
+    char buf[1024];
     if (title && *title)
-        font_draw(img, W, H, A.x + A.w / 2 - font_text_width(title, 2 * s) / 2, 10 * s, title, 2 * s, PLOT_TEXT);
-    if (xlabel)
-        font_draw(img, W, H, A.x + A.w / 2 - font_text_width(xlabel, s) / 2, A.y + A.h + 9 * s + FONT_H * s + 9 * s,
-                  xlabel, s, PLOT_TEXT);
-    if (ylabel)
-        font_draw_up(img, W, H, 8 * s, A.y + A.h / 2 - font_text_width(ylabel, s) / 2, ylabel, s, PLOT_TEXT);
+        draw_title(img, W, H, A, s, title);
+    if (xlabel) {
+        cut_text(xlabel, chars_fitting(A.w, s), buf, sizeof buf);
+        font_draw(img, W, H, A.x + A.w / 2 - font_text_width(buf, s) / 2, A.y + A.h + 9 * s + FONT_H * s + 9 * s,
+                  buf, s, PLOT_TEXT);
+    }
+    if (ylabel) {
+        cut_text(ylabel, chars_fitting(A.h, s), buf, sizeof buf);
+        font_draw_up(img, W, H, 8 * s, A.y + A.h / 2 - font_text_width(buf, s) / 2, buf, s, PLOT_TEXT);
+    }
 }
 
 int plot_render(unsigned char *img, int W, int H, const char *title, const char *xlabel,

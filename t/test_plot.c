@@ -327,6 +327,12 @@ START_TEST(test_render_gaps_and_odd_series)
                      0); /* nothing to draw */
     ck_assert_int_gt(count_in(img, W, L.legend, plot_palette(1)), 0); /* but listed */
     ck_assert_int_gt(count_in(img, W, L.area, plot_palette(2)), 30);
+    /* at the smallest size, a title and labels longer than the image */
+    char longtext[300];
+    memset(longtext, 'M', sizeof longtext - 1);
+    longtext[sizeof longtext - 1] = '\0';
+    ck_assert_int_eq(plot_render(img, PLOT_MIN_W, PLOT_MIN_H, longtext, longtext, longtext, s, 3, &L, NULL), 0);
+    ck_assert_int_gt(count_in(img, PLOT_MIN_W, (plot_rect){0, 0, PLOT_MIN_W, L.area.y - 2}, PLOT_TEXT), 50);
     /* no series at all: axes, no legend */
     ck_assert_int_eq(plot_render(img, W, H, "nothing", "epoch", "y", NULL, 0, &L, NULL), 0);
     ck_assert_int_eq(L.legend.w * L.legend.h, 0);
@@ -406,6 +412,14 @@ START_TEST(test_write_png_errors)
     ck_assert_int_eq(plot_write_png(path, img, 4, 3, &err), -1);
     ck_assert_int_eq(err.status, STRATA_ERR_RUNTIME);
     ck_assert_int_eq(files_containing(".tmp-"), 0);
+    /* a path with no room for the temporary's suffix */
+    char *longpath = malloc(5000);
+    memset(longpath, 'a', 4999);
+    longpath[4999] = '\0';
+    ck_assert_int_eq(plot_write_png(longpath, img, 4, 3, &err), -1);
+    ck_assert_int_eq(err.status, STRATA_ERR_CONFIG);
+    ck_assert_ptr_nonnull(strstr(err.msg, "too long"));
+    free(longpath);
     /* an existing file is replaced whole */
     path_in(path, "old.png");
     FILE *f = fopen(path, "w");
@@ -583,6 +597,8 @@ START_TEST(test_cli_errors)
     expect_failure((const char *[]){"1", "--size", "800x500px", "-o", out, "--db", db, NULL}, 2, "WxH");
     expect_failure((const char *[]){"1", "--size", "big", "-o", out, "--db", db, NULL}, 2, "WxH");
     expect_failure((const char *[]){"1", "--db", db, NULL}, 2, "-o");
+    expect_failure((const char *[]){"1", "-o", "", "--db", db, NULL}, 2, "-o");
+    expect_failure((const char *[]){"1", "--db", db, "-o", NULL}, 2, "missing value");
     expect_failure((const char *[]){"-o", out, "--db", db, NULL}, 2, "RUN");
     expect_failure((const char *[]){"1", "-o", out, "--db", db, "--bogus", NULL}, 2, "--bogus");
     expect_failure((const char *[]){"1", "-o", out, "--db", nodb, NULL}, 2, "none.db");

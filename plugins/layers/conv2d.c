@@ -1,70 +1,44 @@
 /* conv2d.c — 2-D convolution (PyTorch's nn.Conv2d, groups = 1, dilation = 1).
  *
  * Options: out_channels (required, >= 1), kernel (required, int or [h, w]),
- * stride (1), padding (0), bias (true). in_channels is the input's c.
+ * stride (1), padding (0), bias (true), algo (auto | winograd | im2col |
+ * direct), workspace (64: MiB the fast paths' chunk buffers may use; the
+ * batch is split to fit, down to one image or one row of tiles).
+ * in_channels is the input's c.
  * Params: weight (OC, C, KH, KW), bias (OC).
  *
- * Forward and backward go through im2col + cblas_sgemm, one image at a time;
- * scratch holds one image's column matrix (C*KH*KW, OH*OW).
+ * The paths, each in its own file:
+ *   winograd  conv_winograd.c: F(4x4, 3x3) tiles + 36 batched sgemm calls;
+ *             3x3 kernels, stride 1, padding <= 2 only
+ *   im2col    conv_im2col.c: column matrices of a chunk of images + sgemm
+ *   direct    conv_direct.c: the textbook loops, the reference
+ *   auto      winograd where it fits and both channel counts are >= 16
+ *             (the 3-channel first layer stays on im2col), else im2col.
+ * scratch_bytes(n) is what the chosen path uses for a batch of n (bounded:
+ * both fast paths split the batch into chunks).
  */
 #include <stdlib.h>
 #include <string.h>
-#include <cblas.h>
 #include <strata/plugin.h>
+#include "conv_dims.h"
+#include "conv_direct.h"
+#include "conv_im2col.h"
+#include "conv_winograd.h"
+
+enum { ALGO_AUTO, ALGO_WINOGRAD, ALGO_IM2COL, ALGO_DIRECT };
+static const char *const algo_names[] = {"auto", "winograd", "im2col", "direct", NULL};
 
 typedef struct conv2d {
-    int c, h, w;    /* input image */
-    int oc, oh, ow; /* output image */
-    int kh, kw, sh, sw, ph, pw;
+    conv_dims d;
     int bias;
+    int algo; /* resolved: ALGO_WINOGRAD, ALGO_IM2COL or ALGO_DIRECT */
 } conv2d;
 
-/* ---- im2col / col2im ----------------------------------------------------- */
-
-/* img is (C, H, W); col is (C*KH*KW, OH*OW):
- * col[(c*KH + i)*KW + j][y*OW + x] = img[c][y*SH - PH + i][x*SW - PW + j],
- * 0 where the index falls in the padding. */
-static void im2col(float *col, const float *img, int C, int H, int W, int KH,
-                   int KW, int SH, int SW, int PH, int PW, int OH, int OW)
+/* auto: Winograd for 3x3 stride-1 layers with enough channels on both sides
+ * for its 36 GEMMs to be efficient, im2col + GEMM otherwise. */
+static int auto_algo(const conv_dims *d)
 {
-    for (int c = 0; c < C; c++)
-        for (int i = 0; i < KH; i++)
-            for (int j = 0; j < KW; j++) {
-                float *row = col + ((size_t)(c * KH + i) * KW + j) * OH * OW;
-                for (int y = 0; y < OH; y++) {
-                    int iy = y * SH - PH + i;
-                    for (int x = 0; x < OW; x++) {
-                        int ix = x * SW - PW + j;
-                        int inside = iy >= 0 && iy < H && ix >= 0 && ix < W;
-                        row[y * OW + x] =
-                            inside ? img[((size_t)c * H + iy) * W + ix] : 0.0f;
-                    }
-                }
-            }
-}
-
-/* The adjoint of im2col: img (C, H, W) = 0, then
- * img[c][y*SH - PH + i][x*SW - PW + j] += col[(c*KH + i)*KW + j][y*OW + x]
- * for every index inside the image. */
-static void col2im(float *img, const float *col, int C, int H, int W, int KH,
-                   int KW, int SH, int SW, int PH, int PW, int OH, int OW)
-{
-    memset(img, 0, sizeof(float) * C * H * W);
-    for (int c = 0; c < C; c++)
-        for (int i = 0; i < KH; i++)
-            for (int j = 0; j < KW; j++) {
-                const float *row = col + ((size_t)(c * KH + i) * KW + j) * OH * OW;
-                for (int y = 0; y < OH; y++) {
-                    int iy = y * SH - PH + i;
-                    if (iy < 0 || iy >= H)
-                        continue;
-                    for (int x = 0; x < OW; x++) {
-                        int ix = x * SW - PW + j;
-                        if (ix >= 0 && ix < W)
-                            img[((size_t)c * H + iy) * W + ix] += row[y * OW + x];
-                    }
-                }
-            }
+    return conv_winograd_fits(d) && d->c >= 16 && d->k >= 16 ? ALGO_WINOGRAD : ALGO_IM2COL;
 }
 
 /* ---- create -------------------------------------------------------------- */
@@ -72,8 +46,8 @@ static void col2im(float *img, const float *col, int C, int H, int W, int KH,
 static void *conv2d_create(const strata_host *host, strata_opts *o,
                            strata_shape in, strata_shape *out)
 {
-    long oc, k[2], s[2], p[2];
-    int bias;
+    long oc, k[2], s[2], p[2], ws;
+    int bias, algo;
     int r = host->opt_int(o, "out_channels", 0, 1, 1 << 20, &oc);
     if (r < 0)
         return NULL;
@@ -90,7 +64,9 @@ static void *conv2d_create(const strata_host *host, strata_opts *o,
     }
     if (host->opt_int_pair(o, "stride", 1, 1, 1 << 16, s) < 0 ||
         host->opt_int_pair(o, "padding", 0, 0, 1 << 16, p) < 0 ||
-        host->opt_bool(o, "bias", 1, &bias) < 0)
+        host->opt_bool(o, "bias", 1, &bias) < 0 ||
+        host->opt_choice(o, "algo", algo_names, ALGO_AUTO, &algo) < 0 ||
+        host->opt_int(o, "workspace", 64, 1, 1 << 20, &ws) < 0)
         return NULL;
     if (in.c < 1 || in.h < 1 || in.w < 1) {
         host->opt_error(o, NULL, "conv2d needs an input of positive shape, got (%d, %d, %d)",
@@ -105,20 +81,30 @@ static void *conv2d_create(const strata_host *host, strata_opts *o,
                         p[0], p[1]);
         return NULL;
     }
+    conv_dims d = {.c = in.c, .h = in.h, .w = in.w, .k = (int)oc,
+                   .kh = (int)k[0], .kw = (int)k[1], .sh = (int)s[0], .sw = (int)s[1],
+                   .ph = (int)p[0], .pw = (int)p[1],
+                   .budget = ((size_t)ws << 20) / sizeof(float)};
+    d.oh = (d.h + 2 * d.ph - d.kh) / d.sh + 1;
+    d.ow = (d.w + 2 * d.pw - d.kw) / d.sw + 1;
+    if (algo == ALGO_AUTO)
+        algo = auto_algo(&d);
+    if (algo == ALGO_WINOGRAD && !conv_winograd_fits(&d)) {
+        host->opt_error(o, "algo",
+                        "winograd needs a 3x3 kernel, stride 1 and padding <= 2, got kernel "
+                        "%dx%d, stride %dx%d, padding %dx%d (use auto, im2col or direct)",
+                        d.kh, d.kw, d.sh, d.sw, d.ph, d.pw);
+        return NULL;
+    }
     conv2d *L = calloc(1, sizeof *L);
     if (!L) {
         host->opt_error(o, NULL, "out of memory");
         return NULL;
     }
-    L->c = in.c, L->h = in.h, L->w = in.w;
-    L->oc = (int)oc;
-    L->kh = (int)k[0], L->kw = (int)k[1];
-    L->sh = (int)s[0], L->sw = (int)s[1];
-    L->ph = (int)p[0], L->pw = (int)p[1];
-    L->oh = (L->h + 2 * L->ph - L->kh) / L->sh + 1;
-    L->ow = (L->w + 2 * L->pw - L->kw) / L->sw + 1;
+    L->d = d;
     L->bias = bias;
-    out->c = L->oc, out->h = L->oh, out->w = L->ow;
+    L->algo = algo;
+    out->c = d.k, out->h = d.oh, out->w = d.ow;
     return L;
 }
 
@@ -131,34 +117,34 @@ static int conv2d_num_params(const void *layer)
 
 static void conv2d_param_desc(const void *layer, int i, strata_param_desc *d)
 {
-    const conv2d *L = layer;
+    const conv_dims *c = &((const conv2d *)layer)->d;
     memset(d, 0, sizeof *d);
-    d->fan_in = (int64_t)L->c * L->kh * L->kw;
-    d->fan_out = (int64_t)L->oc * L->kh * L->kw;
+    d->fan_in = (int64_t)c->c * c->kh * c->kw;
+    d->fan_out = (int64_t)c->k * c->kh * c->kw;
     if (i == 0) {
         d->name = "weight";
         d->ndim = 4;
-        d->dims[0] = L->oc, d->dims[1] = L->c, d->dims[2] = L->kh, d->dims[3] = L->kw;
+        d->dims[0] = c->k, d->dims[1] = c->c, d->dims[2] = c->kh, d->dims[3] = c->kw;
         d->role = STRATA_INIT_CONV_WEIGHT;
     } else {
         d->name = "bias";
         d->ndim = 1;
-        d->dims[0] = L->oc;
+        d->dims[0] = c->k;
         d->role = STRATA_INIT_BIAS;
     }
 }
 
 static void conv2d_geometry(const void *layer, int kernel[2], int stride[2])
 {
-    const conv2d *L = layer;
-    kernel[0] = L->kh, kernel[1] = L->kw;
-    stride[0] = L->sh, stride[1] = L->sw;
+    const conv_dims *d = &((const conv2d *)layer)->d;
+    kernel[0] = d->kh, kernel[1] = d->kw;
+    stride[0] = d->sh, stride[1] = d->sw;
 }
 
 static int64_t conv2d_macs(const void *layer)
 {
-    const conv2d *L = layer;
-    return (int64_t)L->oc * L->oh * L->ow * L->c * L->kh * L->kw;
+    const conv_dims *d = &((const conv2d *)layer)->d;
+    return (int64_t)d->k * d->oh * d->ow * d->c * d->kh * d->kw;
 }
 
 static size_t conv2d_saved_bytes(const void *layer, int n) { return 0; }
@@ -166,39 +152,53 @@ static size_t conv2d_saved_bytes(const void *layer, int n) { return 0; }
 static size_t conv2d_scratch_bytes(const void *layer, int n)
 {
     const conv2d *L = layer;
-    return sizeof(float) * (size_t)L->c * L->kh * L->kw * L->oh * L->ow;
+    if (L->algo == ALGO_WINOGRAD)
+        return conv_winograd_scratch_bytes(&L->d, n);
+    if (L->algo == ALGO_IM2COL)
+        return conv_im2col_scratch_bytes(&L->d, n);
+    return 0;
 }
 
 /* ---- forward / backward -------------------------------------------------- */
 
 /* in (N, C, H, W), weight (OC, C, KH, KW), bias (OC) or NULL, out (N, OC, OH, OW):
  * out[n][o][y][x] = bias[o] + sum_{c,i,j} weight[o][c][i][j] *
- *                   in[n][c][y*SH - PH + i][x*SW - PW + j]   (0 outside).
- * Per image: out (OC, OH*OW) = weight (OC, K) @ col (K, OH*OW), K = C*KH*KW. */
+ *                   in[n][c][y*SH - PH + i][x*SW - PW + j]   (0 outside). */
 static void conv2d_forward(const void *layer, const strata_ctx *ctx, int n,
                            const float *in, float *out, float *const *params,
                            void *saved, void *scratch)
 {
     const conv2d *L = layer;
     const float *weight = params[0], *bias = L->bias ? params[1] : NULL;
-    int K = L->c * L->kh * L->kw, P = L->oh * L->ow;
-    float *col = scratch;
-    for (int b = 0; b < n; b++) {
-        const float *x = in + (size_t)b * L->c * L->h * L->w;
-        float *y = out + (size_t)b * L->oc * P;
-        im2col(col, x, L->c, L->h, L->w, L->kh, L->kw, L->sh, L->sw, L->ph, L->pw, L->oh, L->ow);
-        for (int o = 0; o < L->oc; o++)
-            for (int p = 0; p < P; p++)
-                y[(size_t)o * P + p] = bias ? bias[o] : 0.0f;
-        cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, L->oc, P, K, 1.0f,
-                    weight, K, col, P, 1.0f, y, P);
+    int threads = conv_threads(ctx->threads);
+    if (L->algo == ALGO_WINOGRAD)
+        conv_winograd_forward(&L->d, n, in, weight, bias, out, scratch, threads);
+    else if (L->algo == ALGO_IM2COL)
+        conv_im2col_forward(&L->d, n, in, weight, bias, out, scratch, threads);
+    else
+        conv_direct_forward(&L->d, n, in, weight, bias, out);
+}
+
+/* dbias (OC) += sum_{n,p} dout[n][o][p], dout (N, OC, P) */
+static void bias_backward(float *dbias, const float *dout, int n, int oc, size_t P)
+{
+    for (int o = 0; o < oc; o++) {
+        double s = 0;
+        for (int b = 0; b < n; b++) {
+            const float *dy = dout + ((size_t)b * oc + o) * P;
+            float part = 0.0f;
+            for (size_t p = 0; p < P; p++)
+                part += dy[p];
+            s += part;
+        }
+        dbias[o] += (float)s;
     }
 }
 
-/* dout (N, OC, OH, OW); per image, with col = im2col(in):
- *   dweight (OC, K) += dout (OC, P) @ col^T (P, K)
- *   dbias (OC)      += sum_p dout[o][p]
- *   din (C, H, W)    = col2im(weight^T (K, OC) @ dout (OC, P)) */
+/* dout (N, OC, OH, OW):
+ *   dweight[o][c][i][j] += sum_{n,y,x} dout[n][o][y][x] * in[n][c][y*SH-PH+i][x*SW-PW+j]
+ *   dbias[o]            += sum_{n,y,x} dout[n][o][y][x]
+ *   din                  = the adjoint of forward applied to dout (if din) */
 static void conv2d_backward(const void *layer, const strata_ctx *ctx, int n,
                             const float *in, const float *out, const float *dout,
                             float *din, float *const *params, float *const *dparams,
@@ -206,30 +206,16 @@ static void conv2d_backward(const void *layer, const strata_ctx *ctx, int n,
 {
     const conv2d *L = layer;
     const float *weight = params[0];
-    float *dweight = dparams[0], *dbias = L->bias ? dparams[1] : NULL;
-    int K = L->c * L->kh * L->kw, P = L->oh * L->ow;
-    float *col = scratch;
-    for (int b = 0; b < n; b++) {
-        const float *x = in + (size_t)b * L->c * L->h * L->w;
-        const float *dy = dout + (size_t)b * L->oc * P;
-        im2col(col, x, L->c, L->h, L->w, L->kh, L->kw, L->sh, L->sw, L->ph, L->pw, L->oh, L->ow);
-        cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, L->oc, K, P, 1.0f,
-                    dy, P, col, P, 1.0f, dweight, K);
-        if (dbias)
-            for (int o = 0; o < L->oc; o++) {
-                double s = 0;
-                for (int p = 0; p < P; p++)
-                    s += dy[(size_t)o * P + p];
-                dbias[o] += (float)s;
-            }
-        if (din) {
-            /* col is no longer needed: reuse it for dcol */
-            cblas_sgemm(CblasRowMajor, CblasTrans, CblasNoTrans, K, P, L->oc, 1.0f,
-                        weight, K, dy, P, 0.0f, col, P);
-            col2im(din + (size_t)b * L->c * L->h * L->w, col, L->c, L->h, L->w,
-                   L->kh, L->kw, L->sh, L->sw, L->ph, L->pw, L->oh, L->ow);
-        }
-    }
+    float *dweight = dparams[0];
+    int threads = conv_threads(ctx->threads);
+    if (L->bias)
+        bias_backward(dparams[1], dout, n, L->d.k, (size_t)L->d.oh * L->d.ow);
+    if (L->algo == ALGO_WINOGRAD)
+        conv_winograd_backward(&L->d, n, in, dout, weight, dweight, din, scratch, threads);
+    else if (L->algo == ALGO_IM2COL)
+        conv_im2col_backward(&L->d, n, in, dout, weight, dweight, din, scratch, threads);
+    else
+        conv_direct_backward(&L->d, n, in, dout, weight, dweight, din);
 }
 
 static const strata_layer_ops conv2d_ops = {
@@ -250,7 +236,7 @@ static const strata_plugin conv2d_plugin = {
     .kind = STRATA_PLUGIN_LAYER,
     .name = "conv2d",
     .version = "1.0",
-    .description = "2-D convolution (im2col + sgemm), PyTorch's nn.Conv2d",
+    .description = "2-D convolution (Winograd F(4x4,3x3) / im2col + sgemm), PyTorch's nn.Conv2d",
     .layer = &conv2d_ops,
 };
 

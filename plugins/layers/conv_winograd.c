@@ -1,0 +1,366 @@
+/* conv_winograd.c — see conv_winograd.h.
+ *
+ * F(4x4, 3x3) with interpolation points 0, 1, -1, 2, -2, inf:
+ *   BT = [4  0 -5  0 1 0]   G = [ 1/4     0    0]   AT = [1 1  1 1  1 0]
+ *        [0 -4 -4  1 1 0]       [-1/6 -1/6 -1/6]        [0 1 -1 2 -2 0]
+ *        [0  4 -4 -1 1 0]       [-1/6  1/6 -1/6]        [0 1  1 4  4 0]
+ *        [0 -2 -1  2 1 0]       [1/24 1/12  1/6]        [0 1 -1 8 -8 1]
+ *        [0  2 -1 -2 1 0]       [1/24 -1/12 1/6]
+ *        [0  4  0 -5 0 1]       [   0     0    1]
+ * For output tile (ty, tx) of image b (4x4 outputs at (4ty, 4tx)), with d
+ * the 6x6 input patch at (4ty - ph, 4tx - pw) (0 outside the image):
+ *   U[xi][o][c] = (G w[o][c] G^T)[xi]          xi = 6*l + k, 36 of them
+ *   V[xi][c][t] = (BT d[c] B)[xi]              t: tile index in the chunk
+ *   M[xi] (K, T) = U[xi] (K, C) @ V[xi] (C, T)     (36 sgemm calls)
+ *   out tile    = AT M[.][o][t] A  (+ bias, cropped to oh x ow)
+ * backward-data: the forward algorithm on dout with w'[c][o] = flip(w[o][c])
+ *   and padding 2 - p (a "full" correlation), giving din (n, c, h, w).
+ * backward-weights: Y = AT (U . V) A is linear in U, so
+ *   dU[xi] (K, C) = sum over tiles of E[xi] (K, T) @ V[xi]^T,
+ *   E = A dY A^T (dY the 4x4 dout tile, 0 past oh x ow),
+ *   dw[o][c] += G^T dU[.][o][c] G.
+ * Tiles are processed a chunk of tile rows at a time (all tile rows of all
+ * images, numbered g = b*nty + ty), so V and M stay within d->budget
+ * floats (at least one tile row). */
+#include <string.h>
+#include <cblas.h>
+#include "conv_winograd.h"
+
+#define SEG 16                         /* tiles transformed together along x */
+
+int conv_winograd_fits(const conv_dims *d)
+{
+    return d->kh == 3 && d->kw == 3 && d->sh == 1 && d->sw == 1 && d->ph <= 2 && d->pw <= 2;
+}
+
+/* The backward-data pass as a forward convolution of dout. */
+static conv_dims data_pass(const conv_dims *d)
+{
+    conv_dims e = *d;
+    e.c = d->k, e.h = d->oh, e.w = d->ow;
+    e.k = d->c, e.oh = d->h, e.ow = d->w;
+    e.ph = 2 - d->ph, e.pw = 2 - d->pw;
+    return e;
+}
+
+/* Tile rows per chunk for a pass over a batch of n. */
+static int chunk_rows(const conv_dims *d, int n)
+{
+    size_t ntx = (size_t)(d->ow + 3) / 4, rows = (size_t)n * ((d->oh + 3) / 4);
+    size_t r = d->budget / (36 * (size_t)(d->c + d->k) * ntx);
+    if (r < 1)
+        r = 1;
+    return (int)(r < rows ? r : rows);
+}
+
+static size_t pass_floats(const conv_dims *d, int n)
+{
+    return 36 * (size_t)(d->c + d->k) * chunk_rows(d, n) * ((d->ow + 3) / 4);
+}
+
+size_t conv_winograd_scratch_bytes(const conv_dims *d, int n)
+{
+    conv_dims e = data_pass(d);
+    size_t a = pass_floats(d, n), b = pass_floats(&e, n);
+    return sizeof(float) * (36 * (size_t)d->c * d->k + (a > b ? a : b));
+}
+
+/* ---- the 1-D transforms -------------------------------------------------- */
+
+/* BT (6x6) applied to a0..a5 */
+#define BT6(o, a0, a1, a2, a3, a4, a5)                                               \
+    do {                                                                             \
+        o[0] = 4 * (a0) - 5 * (a2) + (a4);                                           \
+        o[1] = -4 * (a1) - 4 * (a2) + (a3) + (a4);                                   \
+        o[2] = 4 * (a1) - 4 * (a2) - (a3) + (a4);                                    \
+        o[3] = -2 * (a1) - (a2) + 2 * (a3) + (a4);                                   \
+        o[4] = 2 * (a1) - (a2) - 2 * (a3) + (a4);                                    \
+        o[5] = 4 * (a1) - 5 * (a3) + (a5);                                           \
+    } while (0)
+
+/* AT (4x6) applied to m0..m5 */
+#define AT4(o, m0, m1, m2, m3, m4, m5)                                               \
+    do {                                                                             \
+        o[0] = (m0) + (m1) + (m2) + (m3) + (m4);                                     \
+        o[1] = (m1) - (m2) + 2 * (m3) - 2 * (m4);                                    \
+        o[2] = (m1) + (m2) + 4 * (m3) + 4 * (m4);                                    \
+        o[3] = (m1) - (m2) + 8 * (m3) - 8 * (m4) + (m5);                             \
+    } while (0)
+
+/* A (6x4), the adjoint of AT, applied to y0..y3 */
+#define A6(o, y0, y1, y2, y3)                                                        \
+    do {                                                                             \
+        o[0] = (y0);                                                                 \
+        o[1] = (y0) + (y1) + (y2) + (y3);                                            \
+        o[2] = (y0) - (y1) + (y2) - (y3);                                            \
+        o[3] = (y0) + 2 * (y1) + 4 * (y2) + 8 * (y3);                                \
+        o[4] = (y0) - 2 * (y1) + 4 * (y2) - 8 * (y3);                                \
+        o[5] = (y3);                                                                 \
+    } while (0)
+
+/* G (6x3) applied to g0..g2 */
+static void g6(float o[6], float g0, float g1, float g2)
+{
+    o[0] = g0 / 4;
+    o[1] = -(g0 + g1 + g2) / 6;
+    o[2] = -(g0 - g1 + g2) / 6;
+    o[3] = g0 / 24 + g1 / 12 + g2 / 6;
+    o[4] = g0 / 24 - g1 / 12 + g2 / 6;
+    o[5] = g2;
+}
+
+/* G^T (3x6) applied to u[0..5] (stride s) */
+static void gt3(float o[3], const float *u, int s)
+{
+    float u0 = u[0], u1 = u[s], u2 = u[2 * s], u3 = u[3 * s], u4 = u[4 * s], u5 = u[5 * s];
+    o[0] = u0 / 4 - u1 / 6 - u2 / 6 + u3 / 24 + u4 / 24;
+    o[1] = -u1 / 6 + u2 / 6 + u3 / 12 - u4 / 12;
+    o[2] = -u1 / 6 - u2 / 6 + u3 / 6 + u4 / 6 + u5;
+}
+
+/* ---- weights ------------------------------------------------------------- */
+
+/* weight (K, C, 3, 3) -> U[xi] (K, C) = G w[o][c] G^T, or with flip the
+ * backward-data kernel U[xi] (C, K) = G rot180(w[o][c]) G^T. */
+static void weight_tiles(float *U, const float *weight, int K, int C, int flip, int threads)
+{
+    size_t KC = (size_t)K * C;
+#pragma omp parallel for num_threads(threads) schedule(static)
+    for (int o = 0; o < K; o++)
+        for (int c = 0; c < C; c++) {
+            const float *w = weight + ((size_t)o * C + c) * 9;
+            float g[9], t[6][3], u[6];
+            for (int i = 0; i < 9; i++)
+                g[i] = flip ? w[8 - i] : w[i];
+            for (int j = 0; j < 3; j++) {
+                g6(u, g[j], g[3 + j], g[6 + j]);
+                for (int l = 0; l < 6; l++)
+                    t[l][j] = u[l];
+            }
+            size_t at = flip ? (size_t)c * K + o : (size_t)o * C + c;
+            for (int l = 0; l < 6; l++) {
+                g6(u, t[l][0], t[l][1], t[l][2]);
+                for (int k = 0; k < 6; k++)
+                    U[(l * 6 + k) * KC + at] = u[k];
+            }
+        }
+}
+
+/* dweight (K, C, 3, 3) += G^T dU[.][o][c] G */
+static void weight_grad(float *dweight, const float *dU, int K, int C, int threads)
+{
+    size_t KC = (size_t)K * C;
+#pragma omp parallel for num_threads(threads) schedule(static)
+    for (int o = 0; o < K; o++)
+        for (int c = 0; c < C; c++) {
+            const float *u = dU + (size_t)o * C + c;
+            float q[6][3], r[3];
+            for (int l = 0; l < 6; l++)
+                gt3(q[l], u + l * 6 * KC, (int)KC);
+            float *dw = dweight + ((size_t)o * C + c) * 9;
+            for (int j = 0; j < 3; j++) {
+                float col[6] = {q[0][j], q[1][j], q[2][j], q[3][j], q[4][j], q[5][j]};
+                gt3(r, col, 1);
+                for (int i = 0; i < 3; i++)
+                    dw[i * 3 + j] += r[i];
+            }
+        }
+}
+
+/* ---- tiles: one segment of nt <= SEG tiles of one tile row --------------- */
+
+/* Copy row y of plane (h, w) at columns [x0, x0 + len) into dst, 0 outside. */
+static void padded_row(float *dst, const float *plane, int h, int w, int y, int x0, int len)
+{
+    if (y < 0 || y >= h) {
+        memset(dst, 0, sizeof(float) * len);
+        return;
+    }
+    int a = x0 < 0 ? -x0 : 0, b = w - x0 < len ? w - x0 : len;
+    if (b < a)
+        b = a;
+    memset(dst, 0, sizeof(float) * a);
+    memcpy(dst + a, plane + (size_t)y * w + x0 + a, sizeof(float) * (b - a));
+    memset(dst + b, 0, sizeof(float) * (len - b));
+}
+
+/* V[xi * vs + t] = (BT d_t B)[xi], d_t the 6x6 patch of plane (h, w) at
+ * (y0, x0 + 4t), t < nt. */
+static void input_segment(float *V, size_t vs, const float *plane, int h, int w, int y0, int x0,
+                          int nt)
+{
+    float d[6][4 * SEG + 2], r[6][6][SEG];
+    for (int i = 0; i < 6; i++)
+        padded_row(d[i], plane, h, w, y0 + i, x0, 4 * nt + 2);
+    for (int i = 0; i < 6; i++)
+        for (int t = 0; t < nt; t++) {
+            const float *p = d[i] + 4 * t;
+            float o[6];
+            BT6(o, p[0], p[1], p[2], p[3], p[4], p[5]);
+            for (int k = 0; k < 6; k++)
+                r[i][k][t] = o[k];
+        }
+    for (int k = 0; k < 6; k++)
+        for (int t = 0; t < nt; t++) {
+            float o[6];
+            BT6(o, r[0][k][t], r[1][k][t], r[2][k][t], r[3][k][t], r[4][k][t], r[5][k][t]);
+            for (int l = 0; l < 6; l++)
+                V[(l * 6 + k) * vs + t] = o[l];
+        }
+}
+
+/* plane (oh, ow) tiles at (y0, x0 + 4t) = AT M_t A + bias, cropped. */
+static void output_segment(float *plane, int oh, int ow, int y0, int x0, int nt, const float *M,
+                           size_t ms, float bias)
+{
+    float s[4][6][SEG], y[4][4 * SEG];
+    for (int k = 0; k < 6; k++)
+        for (int t = 0; t < nt; t++) {
+            float o[4];
+            AT4(o, M[k * ms + t], M[(6 + k) * ms + t], M[(12 + k) * ms + t],
+                M[(18 + k) * ms + t], M[(24 + k) * ms + t], M[(30 + k) * ms + t]);
+            for (int a = 0; a < 4; a++)
+                s[a][k][t] = o[a];
+        }
+    for (int a = 0; a < 4; a++)
+        for (int t = 0; t < nt; t++) {
+            float o[4];
+            AT4(o, s[a][0][t], s[a][1][t], s[a][2][t], s[a][3][t], s[a][4][t], s[a][5][t]);
+            for (int b = 0; b < 4; b++)
+                y[a][4 * t + b] = o[b];
+        }
+    int len = ow - x0 < 4 * nt ? ow - x0 : 4 * nt;
+    for (int a = 0; a < 4 && y0 + a < oh; a++) {
+        float *dst = plane + (size_t)(y0 + a) * ow + x0;
+        for (int x = 0; x < len; x++)
+            dst[x] = y[a][x] + bias;
+    }
+}
+
+/* E[xi * es + t] = (A dY_t A^T)[xi], dY_t the 4x4 tile of plane (oh, ow) at
+ * (y0, x0 + 4t), 0 outside. */
+static void dout_segment(float *E, size_t es, const float *plane, int oh, int ow, int y0, int x0,
+                         int nt)
+{
+    float d[4][4 * SEG], e[4][6][SEG];
+    for (int a = 0; a < 4; a++)
+        padded_row(d[a], plane, oh, ow, y0 + a, x0, 4 * nt);
+    for (int a = 0; a < 4; a++)
+        for (int t = 0; t < nt; t++) {
+            const float *p = d[a] + 4 * t;
+            float o[6];
+            A6(o, p[0], p[1], p[2], p[3]);
+            for (int k = 0; k < 6; k++)
+                e[a][k][t] = o[k];
+        }
+    for (int k = 0; k < 6; k++)
+        for (int t = 0; t < nt; t++) {
+            float o[6];
+            A6(o, e[0][k][t], e[1][k][t], e[2][k][t], e[3][k][t]);
+            for (int l = 0; l < 6; l++)
+                E[(l * 6 + k) * es + t] = o[l];
+        }
+}
+
+/* ---- passes over a chunk of tile rows [g0, g1) --------------------------- */
+
+enum { TILE_INPUT, TILE_DOUT };
+
+/* X[xi][ch][t] for every channel ch < nch of src (n, nch, ph, pw): input
+ * patches (TILE_INPUT, grid of d) or dout tiles (TILE_DOUT). T columns. */
+static void tiles(float *X, size_t T, int kind, const float *src, const conv_dims *d, int g0,
+                  int g1, int threads)
+{
+    int nty = (d->oh + 3) / 4, ntx = (d->ow + 3) / 4;
+    int nch = kind == TILE_INPUT ? d->c : d->k;
+    int h = kind == TILE_INPUT ? d->h : d->oh, w = kind == TILE_INPUT ? d->w : d->ow;
+    int py = kind == TILE_INPUT ? d->ph : 0, px = kind == TILE_INPUT ? d->pw : 0;
+    size_t xs = (size_t)nch * T;
+#pragma omp parallel for collapse(2) num_threads(threads) schedule(static)
+    for (int ch = 0; ch < nch; ch++)
+        for (int g = g0; g < g1; g++) {
+            int b = g / nty, ty = g % nty;
+            const float *plane = src + ((size_t)b * nch + ch) * h * w;
+            for (int tx = 0; tx < ntx; tx += SEG) {
+                int nt = ntx - tx < SEG ? ntx - tx : SEG;
+                float *x = X + (size_t)ch * T + (size_t)(g - g0) * ntx + tx;
+                if (kind == TILE_INPUT)
+                    input_segment(x, xs, plane, h, w, 4 * ty - py, 4 * tx - px, nt);
+                else
+                    dout_segment(x, xs, plane, h, w, 4 * ty, 4 * tx, nt);
+            }
+        }
+}
+
+/* out (n, k, oh, ow) rows of tile rows [g0, g1) from M[xi][o][t]. */
+static void untile(float *out, const float *M, size_t T, const float *bias, const conv_dims *d,
+                   int g0, int g1, int threads)
+{
+    int nty = (d->oh + 3) / 4, ntx = (d->ow + 3) / 4;
+    size_t ms = (size_t)d->k * T;
+#pragma omp parallel for collapse(2) num_threads(threads) schedule(static)
+    for (int o = 0; o < d->k; o++)
+        for (int g = g0; g < g1; g++) {
+            int b = g / nty, ty = g % nty;
+            float *plane = out + ((size_t)b * d->k + o) * d->oh * d->ow;
+            for (int tx = 0; tx < ntx; tx += SEG) {
+                int nt = ntx - tx < SEG ? ntx - tx : SEG;
+                const float *m = M + (size_t)o * T + (size_t)(g - g0) * ntx + tx;
+                output_segment(plane, d->oh, d->ow, 4 * ty, 4 * tx, nt, m, ms,
+                               bias ? bias[o] : 0.0f);
+            }
+        }
+}
+
+/* out = conv(in, the kernel whose transforms are U[xi] (k, c)) + bias. */
+static void wino_conv(const conv_dims *d, int n, const float *in, const float *U,
+                      const float *bias, float *out, float *work, int threads)
+{
+    int ntx = (d->ow + 3) / 4, rows = n * ((d->oh + 3) / 4), R = chunk_rows(d, n);
+    size_t KC = (size_t)d->k * d->c;
+    for (int g0 = 0; g0 < rows; g0 += R) {
+        int g1 = g0 + R < rows ? g0 + R : rows;
+        size_t T = (size_t)(g1 - g0) * ntx;
+        float *V = work, *M = work + 36 * (size_t)d->c * T;
+        tiles(V, T, TILE_INPUT, in, d, g0, g1, threads);
+        for (int xi = 0; xi < 36; xi++)
+            cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, d->k, (int)T, d->c, 1.0f,
+                        U + xi * KC, d->c, V + xi * d->c * T, (int)T, 0.0f, M + xi * d->k * T,
+                        (int)T);
+        untile(out, M, T, bias, d, g0, g1, threads);
+    }
+}
+
+void conv_winograd_forward(const conv_dims *d, int n, const float *in, const float *weight,
+                           const float *bias, float *out, float *scratch, int threads)
+{
+    float *U = scratch, *work = scratch + 36 * (size_t)d->k * d->c;
+    weight_tiles(U, weight, d->k, d->c, 0, threads);
+    wino_conv(d, n, in, U, bias, out, work, threads);
+}
+
+void conv_winograd_backward(const conv_dims *d, int n, const float *in, const float *dout,
+                            const float *weight, float *dweight, float *din, float *scratch,
+                            int threads)
+{
+    int ntx = (d->ow + 3) / 4, rows = n * ((d->oh + 3) / 4), R = chunk_rows(d, n);
+    size_t KC = (size_t)d->k * d->c;
+    float *dU = scratch, *work = scratch + 36 * KC;
+    for (int g0 = 0; g0 < rows; g0 += R) {
+        int g1 = g0 + R < rows ? g0 + R : rows;
+        size_t T = (size_t)(g1 - g0) * ntx;
+        float *V = work, *E = work + 36 * (size_t)d->c * T;
+        tiles(V, T, TILE_INPUT, in, d, g0, g1, threads);
+        tiles(E, T, TILE_DOUT, dout, d, g0, g1, threads);
+        for (int xi = 0; xi < 36; xi++)
+            cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, d->k, d->c, (int)T, 1.0f,
+                        E + xi * d->k * T, (int)T, V + xi * d->c * T, (int)T, g0 ? 1.0f : 0.0f,
+                        dU + xi * KC, d->c);
+    }
+    weight_grad(dweight, dU, d->k, d->c, threads);
+    if (!din)
+        return;
+    conv_dims e = data_pass(d);
+    weight_tiles(dU, weight, d->k, d->c, 1, threads);
+    wino_conv(&e, n, dout, dU, NULL, din, work, threads);
+}

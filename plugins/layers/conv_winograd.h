@@ -1,0 +1,26 @@
+/* conv_winograd.h — 3x3 stride-1 convolution by Winograd's minimal
+ * filtering F(4x4, 3x3) (Lavin & Gray 2015): each 4x4 output tile costs
+ * 36 multiplies per (input, output) channel pair instead of 144, and the
+ * products of all tiles are 36 sgemm calls, one per transform element.
+ * Forward, backward-data (the same algorithm on dout with the flipped,
+ * transposed kernel, padding 2 - p) and backward-weights (transformed
+ * input and dout tiles, 36 sgemm calls accumulating over the batch). */
+#ifndef STRATA_CONV_WINOGRAD_H
+#define STRATA_CONV_WINOGRAD_H
+#include <stddef.h>
+#include "conv_dims.h"
+
+/* 1 when the layer is 3x3, stride 1, padding at most 2 (so 2 - p >= 0). */
+int conv_winograd_fits(const conv_dims *d);
+/* Scratch bytes forward and backward need for a batch of n. */
+size_t conv_winograd_scratch_bytes(const conv_dims *d, int n);
+
+/* in (n, c, h, w), weight (k, c, 3, 3), bias (k) or NULL -> out (n, k, oh, ow). */
+void conv_winograd_forward(const conv_dims *d, int n, const float *in, const float *weight,
+                           const float *bias, float *out, float *scratch, int threads);
+/* dweight (k, c, 3, 3) += the weight gradient; din (n, c, h, w) = the input
+ * gradient unless din is NULL. */
+void conv_winograd_backward(const conv_dims *d, int n, const float *in, const float *dout,
+                            const float *weight, float *dweight, float *din, float *scratch,
+                            int threads);
+#endif

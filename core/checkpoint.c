@@ -221,7 +221,7 @@ int checkpoint_load_state(const char *path, const network *net, optimizer *opt, 
     st_file f;
     if (st_read(path, &f, err))
         return -1;
-    double epoch, step, best, best_epoch;
+    double epoch = 0, step = 0, best = 0, best_epoch = 0;
     const char *fmt = st_meta(&f, "format"), *oname = st_meta(&f, "optimizer"), *seed = st_meta(&f, "seed");
     int rc = 0;
     if (!fmt || strcmp(fmt, STATE_FORMAT))

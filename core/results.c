@@ -282,7 +282,7 @@ static int migrate_one(results *r, int v, strata_err *err)
 {
     if (exec(r, "BEGIN IMMEDIATE", err))
         return -1;
-    int now;
+    int now = -1;
     if (user_version(r, &now, err))
         goto fail;
     if (now != v) { /* someone else migrated meanwhile */
@@ -306,7 +306,7 @@ fail:
 static int migrate(results *r, strata_err *err)
 {
     for (;;) {
-        int v;
+        int v = 0;
         if (user_version(r, &v, err))
             return -1;
         if (v > N_MIGRATIONS)

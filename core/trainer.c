@@ -11,6 +11,23 @@ static void *alloc_bytes(trainer *t, size_t bytes)
     return calloc(1, bytes ? bytes : 1);
 }
 
+/* Layer i may overwrite its input when it says it can, has the same size
+ * out as in, and the input's producer neither reads its output in backward
+ * nor is itself running in place (its backward then needs that buffer as
+ * its own input). */
+static int can_run_inplace(const network *net, int i, const unsigned char *inplace)
+{
+    const net_layer *nl = &net->layers[i];
+    if (!(nl->plugin->layer->flags & STRATA_LAYER_INPLACE) || shape_size(nl->in) != shape_size(nl->out))
+        return 0;
+    if (getenv("STRATA_NO_INPLACE"))
+        return 0;
+    if (i == 0)
+        return 1;
+    const net_layer *prev = &net->layers[i - 1];
+    return (prev->plugin->layer->flags & STRATA_LAYER_OUT_UNUSED) && !inplace[i - 1];
+}
+
 int trainer_init(trainer *t, network *net, int max_batch, int threads, uint64_t seed, strata_err *err)
 {
     memset(t, 0, sizeof *t);
@@ -23,12 +40,17 @@ int trainer_init(trainer *t, network *net, int max_batch, int threads, uint64_t 
     t->saved = calloc(L, sizeof *t->saved);
     size_t biggest = shape_size(net->input), scratch = 0;
     t->acts[0] = alloc_bytes(t, (size_t)max_batch * shape_size(net->input) * sizeof(float));
+    t->inplace = calloc(L, sizeof *t->inplace);
     for (int i = 0; i < L; i++) {
         const net_layer *nl = &net->layers[i];
         const strata_layer_ops *ops = nl->plugin->layer;
         size_t out = shape_size(nl->out);
         biggest = out > biggest ? out : biggest;
-        t->acts[i + 1] = alloc_bytes(t, (size_t)max_batch * out * sizeof(float));
+        t->inplace[i] = can_run_inplace(net, i, t->inplace);
+        if (t->inplace[i])
+            t->acts[i + 1] = t->acts[i];
+        else
+            t->acts[i + 1] = alloc_bytes(t, (size_t)max_batch * out * sizeof(float));
         t->saved[i] = alloc_bytes(t, ops->saved_bytes ? ops->saved_bytes(nl->self, max_batch) : 0);
         size_t s = ops->scratch_bytes ? ops->scratch_bytes(nl->self, max_batch) : 0;
         scratch = s > scratch ? s : scratch;
@@ -49,7 +71,9 @@ void trainer_free(trainer *t)
     if (!t->net)
         return;
     for (int i = 0; i <= t->net->n_layers; i++)
-        free(t->acts[i]);
+        if (i == 0 || !t->inplace[i - 1])
+            free(t->acts[i]);
+    free(t->inplace);
     for (int i = 0; i < t->net->n_layers; i++)
         free(t->saved[i]);
     free(t->acts);

@@ -13,6 +13,7 @@ typedef struct trainer {
     int max_batch, threads;
     uint64_t seed;
     float **acts;           /* acts[0]: input batch; acts[i+1]: output of layer i */
+    unsigned char *inplace; /* layer i writes over its input (acts[i+1] == acts[i]) */
     float *grad_a, *grad_b; /* activation gradients, ping-pong */
     void **saved;           /* per layer, kept from forward to backward */
     void *scratch;          /* shared by all layers */

@@ -125,6 +125,7 @@ static const strata_layer_ops adaptive_avgpool_ops = {
     .scratch_bytes = adaptive_avgpool_scratch_bytes,
     .forward = adaptive_avgpool_forward,
     .backward = adaptive_avgpool_backward,
+    .flags = STRATA_LAYER_OUT_UNUSED,
 };
 
 static const strata_plugin adaptive_avgpool_plugin = {

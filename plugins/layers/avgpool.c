@@ -128,6 +128,7 @@ static const strata_layer_ops avgpool_ops = {
     .scratch_bytes = avgpool_scratch_bytes,
     .forward = avgpool_forward,
     .backward = avgpool_backward,
+    .flags = STRATA_LAYER_OUT_UNUSED,
 };
 
 static const strata_plugin avgpool_plugin = {

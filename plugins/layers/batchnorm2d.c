@@ -211,6 +211,7 @@ static const strata_layer_ops bn_ops = {
     .scratch_bytes = bn_scratch_bytes,
     .forward = bn_forward,
     .backward = bn_backward,
+    .flags = STRATA_LAYER_OUT_UNUSED,
 };
 
 static const strata_plugin bn_plugin = {

@@ -229,6 +229,7 @@ static const strata_layer_ops conv2d_ops = {
     .scratch_bytes = conv2d_scratch_bytes,
     .forward = conv2d_forward,
     .backward = conv2d_backward,
+    .flags = STRATA_LAYER_OUT_UNUSED, /* backward reads in, dout and the weights only */
 };
 
 static const strata_plugin conv2d_plugin = {

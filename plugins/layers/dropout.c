@@ -68,7 +68,8 @@ static void dropout_forward(const void *layer, const strata_ctx *ctx, int n,
     const dropout *L = layer;
     size_t total = L->size * n;
     if (!ctx->training) {
-        memcpy(out, in, sizeof(float) * total);
+        if (out != in) /* in place: nothing to do */
+            memcpy(out, in, sizeof(float) * total);
         return;
     }
     unsigned char *mask = saved;
@@ -111,6 +112,7 @@ static const strata_layer_ops dropout_ops = {
     .scratch_bytes = dropout_scratch_bytes,
     .forward = dropout_forward,
     .backward = dropout_backward,
+    .flags = STRATA_LAYER_INPLACE | STRATA_LAYER_OUT_UNUSED,
 };
 
 static const strata_plugin dropout_plugin = {

@@ -72,6 +72,7 @@ static const strata_layer_ops flatten_ops = {
     .scratch_bytes = flatten_scratch_bytes,
     .forward = flatten_forward,
     .backward = flatten_backward,
+    .flags = STRATA_LAYER_OUT_UNUSED,
 };
 
 static const strata_plugin flatten_plugin = {

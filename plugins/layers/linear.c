@@ -155,6 +155,7 @@ static const strata_layer_ops linear_ops = {
     .scratch_bytes = linear_scratch_bytes,
     .forward = linear_forward,
     .backward = linear_backward,
+    .flags = STRATA_LAYER_OUT_UNUSED,
 };
 
 static const strata_plugin linear_plugin = {

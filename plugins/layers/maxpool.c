@@ -121,6 +121,7 @@ static const strata_layer_ops maxpool_ops = {
     .scratch_bytes = maxpool_scratch_bytes,
     .forward = maxpool_forward,
     .backward = maxpool_backward,
+    .flags = STRATA_LAYER_OUT_UNUSED,
 };
 
 static const strata_plugin maxpool_plugin = {

@@ -70,6 +70,7 @@ static const strata_layer_ops relu_ops = {
     .scratch_bytes = relu_scratch_bytes,
     .forward = relu_forward,
     .backward = relu_backward,
+    .flags = STRATA_LAYER_INPLACE | STRATA_LAYER_OUT_UNUSED,
 };
 
 static const strata_plugin relu_plugin = {

@@ -25,6 +25,10 @@
  *     backward of the same step (dropout mask, batch statistics ...);
  *     `scratch` is scratch_bytes(n) of temporary memory shared by all layers.
  *     Both are allocated by the host once, outside the training step.
+ *   - flags (STRATA_LAYER_*) let the host save memory: an INPLACE layer may
+ *     get out == in; a layer with OUT_UNUSED never reads `out` in backward,
+ *     so the host may let the next (in-place) layer overwrite it. 0 is
+ *     always correct.
  */
 #ifndef STRATA_PLUGIN_H
 #define STRATA_PLUGIN_H
@@ -36,7 +40,7 @@
 extern "C" {
 #endif
 
-#define STRATA_ABI_VERSION 1
+#define STRATA_ABI_VERSION 2
 #define STRATA_PLUGIN_ENTRY strata_plugin_entry
 #define STRATA_PLUGIN_ENTRY_NAME "strata_plugin_entry"
 
@@ -155,7 +159,17 @@ typedef struct strata_layer_ops {
                      const float *in, const float *out, const float *dout,
                      float *din, float *const *params, float *const *dparams,
                      void *saved, void *scratch);
+
+    int flags; /* STRATA_LAYER_* */
 } strata_layer_ops;
+
+enum {
+    /* forward is correct with out == in, and backward is correct when given
+     * in == out (both then hold the output): ReLU, dropout. */
+    STRATA_LAYER_INPLACE = 1,
+    /* backward never reads `out`. */
+    STRATA_LAYER_OUT_UNUSED = 2
+};
 
 /* ---- optimizer plugins -------------------------------------------------- */
 

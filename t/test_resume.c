@@ -1,0 +1,728 @@
+/* test_resume.c — checkpoints, `strata resume` and `strata predict`, end to
+ * end through the built program.
+ *
+ * Each test works in a fresh temp dir (the current directory, so
+ * results/strata.db and results/checkpoints/<run>/ land there) holding
+ * exp.yaml: a tiny conv net at 16 px with a batchnorm and a dropout layer,
+ * 1 thread (2 in the exactness test), on the shipped photos ($STRATA_SRCDIR/data/flowers-mini, five
+ * classes). Every check reads the database with plain sqlite3 queries and the
+ * checkpoints with st_read, as a user (or PyTorch) would.
+ *
+ *   exactness   5 epochs == 3 epochs + `resume --epochs 2`, bit for bit, in
+ *               the epochs rows, the weights and the optimizer state; with
+ *               adam and with sgd + momentum
+ *   best/last   best.safetensors is the epoch of the highest val_acc (the
+ *               first on ties), last the last epoch, the state file holds the
+ *               optimizer's slots and step = batches x epochs
+ *   refusals    missing / truncated / corrupted / foreign checkpoint, unknown
+ *               run, --epochs 0: exit != 0, one line, the database unchanged
+ *   -s on resume, predict (--run, --weights, --top, --json, bad input) */
+#define _POSIX_C_SOURCE 200809L
+#include <check.h>
+#include <math.h>
+#include <sqlite3.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+#include "fixtures/imgwrite.h"
+#include "run_strata.h"
+#include "safetensors.h"
+
+#define NUM_CLASSES 5
+static const char *const flower_classes[NUM_CLASSES] = {"daisy", "dandelion", "roses", "sunflowers", "tulips"};
+#define BATCH 16
+
+/* %s: the data root. */
+static const char experiment_fmt[] =
+    "name: tiny\n"
+    "model:\n"
+    "  arch: layers\n"
+    "  input_size: 16\n"
+    "  num_classes: 5\n"
+    "  init: pytorch\n"
+    "  layers:\n"
+    "    - {type: conv2d, name: conv1, out_channels: 8, kernel: 3, padding: 1}\n"
+    "    - {type: batchnorm2d, name: bn1}\n"
+    "    - {type: relu, name: relu1}\n"
+    "    - {type: maxpool, name: pool1, kernel: 2}\n"
+    "    - {type: conv2d, name: conv2, out_channels: 16, kernel: 3, padding: 1}\n"
+    "    - {type: relu, name: relu2}\n"
+    "    - {type: adaptive_avgpool, name: gap, output: 1}\n"
+    "    - {type: flatten, name: flatten}\n"
+    "    - {type: dropout, name: drop, p: 0.3}\n"
+    "    - {type: linear, name: fc, out_features: 5}\n"
+    "data:\n"
+    "  root: %s\n"
+    "  val_fraction: 0.2\n"
+    "  split_seed: 0\n"
+    "augment:\n"
+    "  train:\n"
+    "    - random_resized_crop: {size: 16, scale: [0.5, 1.0]}\n"
+    "    - horizontal_flip: {p: 0.5}\n"
+    "    - normalize: {mean: [0.5, 0.5, 0.5], std: [0.5, 0.5, 0.5]}\n"
+    "  val:\n"
+    "    - resize: {size: [16, 16]}\n"
+    "    - normalize: {mean: [0.5, 0.5, 0.5], std: [0.5, 0.5, 0.5]}\n"
+    "optimizer:\n"
+    "  name: adam\n"
+    "  lr: 0.01\n"
+    "train:\n"
+    "  epochs: 2\n"
+    "  batch_size: 16\n"
+    "  threads: 1\n"
+    "  seed: 1\n";
+
+/* ---- the temp dirs ------------------------------------------------------------ */
+
+static char base[4096];
+static char *tdir;
+static char data_root[4096];
+
+static void make_base(void)
+{
+    const char *t = getenv("TMPDIR");
+    snprintf(base, sizeof base, "%s/strata-resume-XXXXXX", t && *t ? t : "/tmp");
+    ck_assert_ptr_nonnull(mkdtemp(base));
+}
+
+static void remove_base(void)
+{
+    fx_rm_rf(base);
+}
+
+static void write_text(const char *path, const char *text)
+{
+    ck_assert_msg(fx_write(path, text, strlen(text)) == 0, "cannot write %s", path);
+}
+
+/* A fresh dir under base as the current directory, with exp.yaml. */
+static void setup(void)
+{
+    const char *src = getenv("STRATA_SRCDIR");
+    ck_assert_msg(src && getenv("STRATA_BUILDDIR"), "STRATA_SRCDIR/STRATA_BUILDDIR not set (run through make check)");
+    snprintf(data_root, sizeof data_root, "%s/data/flowers-mini", src);
+    tdir = fx_path(base, "test-XXXXXX");
+    ck_assert_ptr_nonnull(mkdtemp(tdir));
+    ck_assert_int_eq(chdir(tdir), 0);
+    char text[sizeof experiment_fmt + 4096];
+    snprintf(text, sizeof text, experiment_fmt, data_root);
+    write_text("exp.yaml", text);
+}
+
+static void teardown(void)
+{
+    ck_assert_int_eq(chdir(base), 0);
+    fx_rm_rf(tdir);
+    free(tdir);
+}
+
+/* ---- running strata ------------------------------------------------------------ */
+
+#define ARGS(...) ((const char *const[]){__VA_ARGS__, NULL})
+
+/* Run strata with args; the result is owned by the caller (run_strata_free). */
+static strata_run strata(const char *const *args)
+{
+    strata_run r;
+    ck_assert_int_eq(run_strata(args, &r), 0);
+    return r;
+}
+
+/* Run and require exit 0. */
+static void strata_ok(const char *what, const char *const *args)
+{
+    strata_run r = strata(args);
+    ck_assert_msg(r.status == 0, "%s: exit %d, stderr:\n%s", what, r.status, r.err);
+    run_strata_free(&r);
+}
+
+/* Exit != 0 and one line on stderr "strata: ..." (or "strata CMD: ..." for a
+ * usage error) that contains needle. */
+static void assert_one_line_error(const strata_run *r, const char *what, const char *needle)
+{
+    ck_assert_msg(r->status != 0, "%s: exit 0, expected a refusal; stdout:\n%s", what, r->out);
+    ck_assert_msg(r->status < 128, "%s: killed by signal %d; stderr:\n%s", what, r->status - 128, r->err);
+    ck_assert_msg(count_lines(r->err) == 1, "%s: expected one line on stderr, got:\n%s", what, r->err);
+    ck_assert_msg(strncmp(r->err, "strata", 6) == 0 && strstr(r->err, ": "), "%s: stderr: %s", what, r->err);
+    ck_assert_msg(strstr(r->err, needle), "%s: stderr does not name '%s': %s", what, needle, r->err);
+}
+
+/* ---- the database -------------------------------------------------------------- */
+
+static sqlite3 *db_open(void)
+{
+    sqlite3 *db = NULL;
+    ck_assert_msg(sqlite3_open_v2("results/strata.db", &db, SQLITE_OPEN_READONLY, NULL) == SQLITE_OK,
+                  "cannot open results/strata.db");
+    sqlite3_busy_timeout(db, 5000);
+    return db;
+}
+
+static sqlite3_stmt *prep(sqlite3 *db, const char *sql)
+{
+    sqlite3_stmt *st = NULL;
+    ck_assert_msg(sqlite3_prepare_v2(db, sql, -1, &st, NULL) == SQLITE_OK, "%s: %s", sql, sqlite3_errmsg(db));
+    return st;
+}
+
+static int64_t q_int(sqlite3 *db, const char *sql)
+{
+    sqlite3_stmt *st = prep(db, sql);
+    ck_assert_msg(sqlite3_step(st) == SQLITE_ROW, "no row: %s", sql);
+    int64_t v = sqlite3_column_int64(st, 0);
+    sqlite3_finalize(st);
+    return v;
+}
+
+/* malloc'd; "" for NULL. */
+static char *q_text(sqlite3 *db, const char *sql)
+{
+    sqlite3_stmt *st = prep(db, sql);
+    ck_assert_msg(sqlite3_step(st) == SQLITE_ROW, "no row: %s", sql);
+    const unsigned char *t = sqlite3_column_text(st, 0);
+    char *v = strdup(t ? (const char *)t : "");
+    sqlite3_finalize(st);
+    return v;
+}
+
+/* Every row of runs and epochs as text (doubles to 17 digits), to tell
+ * whether a refused command changed anything. */
+static char *db_snapshot(void)
+{
+    sqlite3 *db = db_open();
+    char *runs = q_text(db, "SELECT ifnull(group_concat(r, char(10)), '') FROM (SELECT printf('%d|%s|%s|%s|%s', id, "
+                            "status, ifnull(finished_at, '-'), ifnull(sweep_id, '-'), config) AS r FROM runs ORDER BY id)");
+    char *epochs = q_text(db, "SELECT ifnull(group_concat(r, char(10)), '') FROM (SELECT printf('%d|%d|%.17g|%.17g|"
+                              "%.17g|%.17g|%.17g|%.17g|%.17g', run_id, epoch, train_loss, train_acc, val_loss, val_acc, "
+                              "lr, seconds, images_per_sec) AS r FROM epochs ORDER BY run_id, epoch)");
+    sqlite3_close(db);
+    size_t n = strlen(runs) + strlen(epochs) + 8;
+    char *s = malloc(n);
+    snprintf(s, n, "%s\n--\n%s", runs, epochs);
+    free(runs);
+    free(epochs);
+    return s;
+}
+
+/* Runs a and b have the same epochs rows, bit for bit, in every column but
+ * seconds and images_per_sec; and `n` of them, epochs 1..n. */
+static void assert_same_epochs(sqlite3 *db, int a, int b, int n)
+{
+    static const char sql[] = "SELECT epoch, train_loss, train_acc, val_loss, val_acc, lr FROM epochs "
+                              "WHERE run_id = ? ORDER BY epoch";
+    static const char *const col[] = {"epoch", "train_loss", "train_acc", "val_loss", "val_acc", "lr"};
+    sqlite3_stmt *sa = prep(db, sql), *sb = prep(db, sql);
+    sqlite3_bind_int(sa, 1, a);
+    sqlite3_bind_int(sb, 1, b);
+    int rows = 0;
+    for (;;) {
+        int ra = sqlite3_step(sa), rb = sqlite3_step(sb);
+        ck_assert_msg(ra == rb, "run %d and run %d have different numbers of epochs", a, b);
+        if (ra != SQLITE_ROW)
+            break;
+        rows++;
+        ck_assert_int_eq(sqlite3_column_int(sa, 0), rows);
+        ck_assert_int_eq(sqlite3_column_int(sb, 0), rows);
+        for (int c = 1; c < 6; c++) {
+            double x = sqlite3_column_double(sa, c), y = sqlite3_column_double(sb, c);
+            ck_assert_msg(memcmp(&x, &y, sizeof x) == 0, "epoch %d %s: run %d has %.17g, run %d has %.17g", rows,
+                          col[c], a, x, b, y);
+        }
+    }
+    sqlite3_finalize(sa);
+    sqlite3_finalize(sb);
+    ck_assert_int_eq(rows, n);
+}
+
+/* ---- the checkpoints ------------------------------------------------------------ */
+
+static void ckpt_path(char *buf, size_t size, int run, const char *file)
+{
+    snprintf(buf, size, "results/checkpoints/%d/%s", run, file);
+}
+
+static void read_st(const char *path, st_file *f)
+{
+    strata_err err = {0};
+    ck_assert_msg(st_read(path, f, &err) == 0, "st_read %s: %s", path, err.msg);
+}
+
+/* Every tensor of a is in b with the same dtype, shape and bytes, and b has
+ * no others. */
+static void assert_same_tensors(const st_file *a, const st_file *b, const char *what)
+{
+    ck_assert_msg(a->n == b->n, "%s: %d tensors against %d", what, a->n, b->n);
+    ck_assert_int_gt(a->n, 0);
+    for (int i = 0; i < a->n; i++) {
+        const st_tensor *x = &a->t[i], *y = st_find(b, x->name);
+        ck_assert_msg(y != NULL, "%s: tensor %s missing", what, x->name);
+        ck_assert_msg(x->dtype == y->dtype && x->ndim == y->ndim && x->nbytes == y->nbytes, "%s: %s differs in type",
+                      what, x->name);
+        for (int d = 0; d < x->ndim; d++)
+            ck_assert_int_eq(x->shape[d], y->shape[d]);
+        ck_assert_msg(memcmp(x->data, y->data, x->nbytes) == 0, "%s: the bytes of %s differ", what, x->name);
+    }
+}
+
+static void assert_same_checkpoint(int run_a, int run_b, const char *file)
+{
+    char pa[256], pb[256], what[300];
+    st_file a, b;
+    ckpt_path(pa, sizeof pa, run_a, file);
+    ckpt_path(pb, sizeof pb, run_b, file);
+    read_st(pa, &a);
+    read_st(pb, &b);
+    snprintf(what, sizeof what, "%s of runs %d and %d", file, run_a, run_b);
+    assert_same_tensors(&a, &b, what);
+    st_free(&a);
+    st_free(&b);
+}
+
+static long meta_long(const st_file *f, const char *key, const char *path)
+{
+    const char *v = st_meta(f, key);
+    ck_assert_msg(v != NULL, "%s: no metadata '%s'", path, key);
+    char *end;
+    double d = strtod(v, &end);
+    ck_assert_msg(end != v && !*end && d == floor(d), "%s: metadata %s is '%s', expected an integer", path, key, v);
+    return (long)d;
+}
+
+static int ends_with(const char *s, const char *tail)
+{
+    size_t n = strlen(s), m = strlen(tail);
+    return n >= m && !strcmp(s + n - m, tail);
+}
+
+/* A batchnorm buffer (running statistics): saved with the weights, not
+ * trained, so no optimizer slots. */
+static int is_buffer(const char *name)
+{
+    return ends_with(name, ".running_mean") || ends_with(name, ".running_var") ||
+           ends_with(name, ".num_batches_tracked");
+}
+
+/* best.safetensors is the epoch with the highest val_acc in the db (the
+ * first on ties), last.safetensors the last epoch; the state file has one
+ * tensor per trainable parameter and slot, and step = batches x epochs. */
+static void assert_best_last(int run, const char *const *slots, int n_slots)
+{
+    sqlite3 *db = db_open();
+    char sql[256], path[256];
+    snprintf(sql, sizeof sql, "SELECT epoch FROM epochs WHERE run_id = %d AND val_acc = (SELECT max(val_acc) FROM "
+             "epochs WHERE run_id = %d) ORDER BY epoch LIMIT 1", run, run);
+    long best = (long)q_int(db, sql);
+    snprintf(sql, sizeof sql, "SELECT max(epoch) FROM epochs WHERE run_id = %d", run);
+    long last = (long)q_int(db, sql);
+    snprintf(sql, sizeof sql, "SELECT count(*) FROM run_samples WHERE run_id = %d AND split = 'train'", run);
+    long n_train = (long)q_int(db, sql);
+    sqlite3_close(db);
+    ck_assert_int_gt(n_train, 0);
+
+    st_file f, w;
+    ckpt_path(path, sizeof path, run, "best.safetensors");
+    read_st(path, &f);
+    ck_assert_msg(meta_long(&f, "epoch", path) == best, "run %d: best.safetensors is of epoch %ld, the db's best "
+                  "val_acc is at epoch %ld", run, meta_long(&f, "epoch", path), best);
+    st_free(&f);
+    ckpt_path(path, sizeof path, run, "last.safetensors");
+    read_st(path, &w);
+    ck_assert_int_eq(meta_long(&w, "epoch", path), last);
+    const char *cls = st_meta(&w, "classes");
+    ck_assert_ptr_nonnull(cls);
+    ck_assert_str_eq(cls, "daisy\ndandelion\nroses\nsunflowers\ntulips");
+
+    ckpt_path(path, sizeof path, run, "last.state.safetensors");
+    read_st(path, &f);
+    long batches = (n_train + BATCH - 1) / BATCH;
+    ck_assert_msg(meta_long(&f, "step", path) == batches * last, "run %d: step %ld, expected %ld batches x %ld epochs",
+                  run, meta_long(&f, "step", path), batches, last);
+    ck_assert_int_eq(meta_long(&f, "epoch", path), last);
+    ck_assert_int_eq(meta_long(&f, "best_epoch", path), best);
+    int trainable = 0;
+    for (int i = 0; i < w.n; i++) {
+        if (is_buffer(w.t[i].name))
+            continue;
+        trainable++;
+        for (int s = 0; s < n_slots; s++) {
+            char name[300];
+            snprintf(name, sizeof name, "%s.%s", w.t[i].name, slots[s]);
+            const st_tensor *t = st_find(&f, name);
+            ck_assert_msg(t != NULL, "%s: no optimizer slot %s", path, name);
+            ck_assert_msg(t->nbytes == w.t[i].nbytes && t->ndim == w.t[i].ndim, "%s: %s has another shape", path,
+                          name);
+        }
+    }
+    ck_assert_int_ge(trainable, 7); /* conv1 w,b; bn1 w,b; conv2 w,b; fc w,b */
+    ck_assert_int_eq(f.n, trainable * n_slots);
+    st_free(&f);
+    st_free(&w);
+}
+
+/* ---- 1. exactness: 3 + 2 epochs == 5 epochs --------------------------------------- */
+
+typedef struct optim_case {
+    const char *set; /* -s optimizer=... */
+    const char *slots[2];
+    int n_slots;
+} optim_case;
+
+static const optim_case optim_cases[] = {
+    {"optimizer={name: adam, lr: 0.01}", {"exp_avg", "exp_avg_sq"}, 2},
+    {"optimizer={name: sgd, lr: 0.05, momentum: 0.9}", {"momentum_buffer"}, 1},
+};
+
+START_TEST(test_resume_exact)
+{
+    const optim_case *c = &optim_cases[_i];
+    strata_ok("run A (5 epochs)", ARGS("run", "exp.yaml", "-s", c->set, "-s", "train.threads=2", "-s",
+                                       "train.epochs=5"));
+    strata_ok("run B (3 epochs)", ARGS("run", "exp.yaml", "-s", c->set, "-s", "train.threads=2", "-s",
+                                       "train.epochs=3"));
+    strata_run r = strata(ARGS("resume", "2", "--epochs", "2"));
+    ck_assert_msg(r.status == 0, "resume: exit %d, stderr:\n%s", r.status, r.err);
+    ck_assert_msg(strstr(r.out, "epoch   5/5"), "resume printed no line for epoch 5:\n%s", r.out);
+    run_strata_free(&r);
+
+    sqlite3 *db = db_open();
+    ck_assert_int_eq(q_int(db, "SELECT count(*) FROM runs"), 2);
+    char *status = q_text(db, "SELECT status FROM runs WHERE id = 2");
+    ck_assert_str_eq(status, "finished");
+    free(status);
+    ck_assert_int_eq(q_int(db, "SELECT finished_at IS NOT NULL FROM runs WHERE id = 2"), 1);
+    assert_same_epochs(db, 1, 2, 5);
+    sqlite3_close(db);
+
+    assert_same_checkpoint(1, 2, "last.safetensors");
+    assert_same_checkpoint(1, 2, "last.state.safetensors");
+    assert_best_last(1, c->slots, c->n_slots);
+    assert_best_last(2, c->slots, c->n_slots);
+}
+END_TEST
+
+/* ---- 2. resume with -s ----------------------------------------------------------- */
+
+START_TEST(test_resume_override)
+{
+    strata_ok("run", ARGS("run", "exp.yaml"));
+    strata_ok("resume -s", ARGS("resume", "1", "--epochs", "2", "-s", "optimizer.lr=0.003"));
+    sqlite3 *db = db_open();
+    ck_assert_int_eq(q_int(db, "SELECT count(*) FROM epochs WHERE run_id = 1"), 4);
+    ck_assert_int_eq(q_int(db, "SELECT count(*) FROM epochs WHERE run_id = 1 AND epoch <= 2 AND "
+                               "abs(lr - 0.01) < 1e-9"), 2);
+    ck_assert_int_eq(q_int(db, "SELECT count(*) FROM epochs WHERE run_id = 1 AND epoch > 2 AND "
+                               "abs(lr - 0.003) < 1e-9"), 2);
+    char *config = q_text(db, "SELECT config FROM runs WHERE id = 1");
+    ck_assert_msg(strstr(config, "lr: 0.003"), "the new lr is not in runs.config:\n%s", config);
+    ck_assert_msg(!strstr(config, "lr: 0.01\n"), "the old lr stayed in runs.config:\n%s", config);
+    free(config);
+    char *status = q_text(db, "SELECT status FROM runs WHERE id = 1");
+    ck_assert_str_eq(status, "finished");
+    free(status);
+    sqlite3_close(db);
+}
+END_TEST
+
+/* ---- 3. refusals ------------------------------------------------------------------ */
+
+static void truncate_half(const char *path)
+{
+    uint8_t *data;
+    size_t n;
+    ck_assert_int_eq(fx_read(path, &data, &n), 0);
+    ck_assert_int_eq(fx_write(path, data, n / 2), 0);
+    free(data);
+}
+
+/* Garbage over the start of the JSON header (its length stays). */
+static void corrupt_header(const char *path)
+{
+    uint8_t *data;
+    size_t n;
+    ck_assert_int_eq(fx_read(path, &data, &n), 0);
+    ck_assert_int_gt(n, 40);
+    memcpy(data + 8, "#!garbage{{{[[[", 15);
+    ck_assert_int_eq(fx_write(path, data, n), 0);
+    free(data);
+}
+
+static void copy_file(const char *from, const char *to)
+{
+    uint8_t *data;
+    size_t n;
+    ck_assert_int_eq(fx_read(from, &data, &n), 0);
+    ck_assert_int_eq(fx_write(to, data, n), 0);
+    free(data);
+}
+
+typedef struct refusal {
+    const char *what;
+    int damage; /* what to do to run 1's checkpoint */
+    const char *run, *epochs;
+    const char *needle;
+} refusal;
+
+enum { NONE, DELETE_DIR, DELETE_STATE, TRUNCATE, CORRUPT, FOREIGN };
+
+static const refusal refusals[] = {
+    {"checkpoint dir deleted", DELETE_DIR, "1", "2", "last.safetensors"},
+    {"state file deleted", DELETE_STATE, "1", "2", "last.state.safetensors"},
+    {"truncated last.safetensors", TRUNCATE, "1", "2", "last.safetensors"},
+    {"corrupted header", CORRUPT, "1", "2", "last.safetensors"},
+    {"a checkpoint of another model", FOREIGN, "1", "2", "last.safetensors"},
+    {"unknown run", NONE, "nosuchrun", "2", "nosuchrun"},
+    {"unknown run id", NONE, "99", "2", "99"},
+    {"--epochs 0", NONE, "1", "0", "--epochs"},
+};
+enum { NUM_REFUSALS = sizeof refusals / sizeof refusals[0] };
+
+START_TEST(test_resume_refused)
+{
+    const refusal *c = &refusals[_i];
+    strata_ok("run 1", ARGS("run", "exp.yaml"));
+    if (c->damage == FOREIGN) /* conv1 with 4 channels: same names, other shapes */
+        strata_ok("run 2", ARGS("run", "exp.yaml", "-s", "model.layers.0.out_channels=4", "-s", "train.epochs=1"));
+    char path[256];
+    ckpt_path(path, sizeof path, 1, "last.safetensors");
+    switch (c->damage) {
+    case DELETE_DIR: fx_rm_rf("results/checkpoints/1"); break;
+    case DELETE_STATE:
+        ckpt_path(path, sizeof path, 1, "last.state.safetensors");
+        ck_assert_int_eq(unlink(path), 0);
+        break;
+    case TRUNCATE: truncate_half(path); break;
+    case CORRUPT: corrupt_header(path); break;
+    case FOREIGN: copy_file("results/checkpoints/2/last.safetensors", path); break;
+    }
+    char *before = db_snapshot();
+    strata_run r = strata(ARGS("resume", c->run, "--epochs", c->epochs));
+    assert_one_line_error(&r, c->what, c->needle);
+    ck_assert_msg(!strstr(r.out, "epoch "), "%s: an epoch ran:\n%s", c->what, r.out);
+    run_strata_free(&r);
+    char *after = db_snapshot();
+    ck_assert_msg(!strcmp(before, after), "%s: the database changed.\nbefore:\n%s\nafter:\n%s", c->what, before, after);
+    free(before);
+    free(after);
+}
+END_TEST
+
+/* ---- 4. a checkpoint reads back identical ------------------------------------------ */
+
+static void assert_same_meta(const st_file *a, const st_file *b)
+{
+    ck_assert_int_eq(a->n_meta, b->n_meta);
+    for (int i = 0; i < a->n_meta; i++) {
+        const char *v = st_meta(b, a->meta_keys[i]);
+        ck_assert_msg(v != NULL, "metadata %s lost", a->meta_keys[i]);
+        ck_assert_str_eq(a->meta_vals[i], v);
+    }
+}
+
+/* st_read -> st_write -> st_read gives the same tensors and metadata, and
+ * the copy predicts exactly as the original. */
+START_TEST(test_checkpoint_round_trip)
+{
+    strata_ok("run", ARGS("run", "exp.yaml", "-s", "train.epochs=1"));
+    static const char *const files[] = {"last.safetensors", "last.state.safetensors", "best.safetensors"};
+    for (int i = 0; i < 3; i++) {
+        char path[256];
+        st_file a, b;
+        strata_err err = {0};
+        ckpt_path(path, sizeof path, 1, files[i]);
+        read_st(path, &a);
+        ck_assert_msg(st_write("copy.safetensors", &a, &err) == 0, "st_write: %s", err.msg);
+        read_st("copy.safetensors", &b);
+        assert_same_tensors(&a, &b, files[i]);
+        assert_same_meta(&a, &b);
+        st_free(&a);
+        st_free(&b);
+        if (i == 0) {
+            char img[4200];
+            snprintf(img, sizeof img, "%s/daisy/100080576_f52e8ee070_n.jpg", data_root);
+            strata_run p = strata(ARGS("predict", "--run", "1", "--checkpoint", "last", "--top", "5", img));
+            strata_run q = strata(ARGS("predict", "--weights", "copy.safetensors", "--experiment", "exp.yaml", "--top",
+                                   "5", img));
+            ck_assert_msg(p.status == 0 && q.status == 0, "predict: exit %d / %d:\n%s%s", p.status, q.status, p.err,
+                          q.err);
+            ck_assert_str_eq(p.out, q.out);
+            run_strata_free(&p);
+            run_strata_free(&q);
+        }
+    }
+}
+END_TEST
+
+/* ---- 5. predict ------------------------------------------------------------------- */
+
+static int is_flower_class(const char *name)
+{
+    for (int i = 0; i < NUM_CLASSES; i++)
+        if (!strcmp(name, flower_classes[i]))
+            return 1;
+    return 0;
+}
+
+typedef struct prediction {
+    char image[2048], cls[2048];
+    double p;
+} prediction;
+
+/* Parse "IMAGE<TAB>CLASS<TAB>PROBABILITY" lines; returns the count. */
+static int parse_predictions(const char *out, prediction *pr, int max)
+{
+    int n = 0;
+    const char *s = out;
+    while (*s && n < max) {
+        const char *nl = strchr(s, '\n');
+        size_t len = nl ? (size_t)(nl - s) : strlen(s);
+        char line[2048];
+        snprintf(line, sizeof line, "%.*s", (int)len, s);
+        char *t1 = strchr(line, '\t'), *t2 = t1 ? strchr(t1 + 1, '\t') : NULL;
+        ck_assert_msg(t1 && t2, "not IMAGE<TAB>CLASS<TAB>P: '%s'", line);
+        *t1 = *t2 = '\0';
+        snprintf(pr[n].image, sizeof pr[n].image, "%s", line);
+        snprintf(pr[n].cls, sizeof pr[n].cls, "%s", t1 + 1);
+        char *end;
+        pr[n].p = strtod(t2 + 1, &end);
+        ck_assert_msg(end != t2 + 1 && !*end, "probability '%s' is not a number", t2 + 1);
+        n++;
+        s += len + (nl != NULL);
+    }
+    return n;
+}
+
+START_TEST(test_predict)
+{
+    strata_ok("run", ARGS("run", "exp.yaml"));
+    char img1[4200], img2[4200];
+    snprintf(img1, sizeof img1, "%s/daisy/100080576_f52e8ee070_n.jpg", data_root);
+    snprintf(img2, sizeof img2, "%s/daisy/10555826524_423eb8bf71_n.jpg", data_root);
+    prediction pr[8];
+
+    /* one line per image */
+    strata_run r = strata(ARGS("predict", "--run", "1", img1, img2));
+    ck_assert_msg(r.status == 0, "predict --run: exit %d:\n%s", r.status, r.err);
+    ck_assert_int_eq(count_lines(r.out), 2);
+    ck_assert_int_eq(parse_predictions(r.out, pr, 8), 2);
+    ck_assert_str_eq(pr[0].image, img1);
+    ck_assert_str_eq(pr[1].image, img2);
+    for (int i = 0; i < 2; i++) {
+        ck_assert_msg(is_flower_class(pr[i].cls), "class '%s' is not one of the data set's", pr[i].cls);
+        ck_assert_msg(pr[i].p > 0 && pr[i].p <= 1, "probability %g", pr[i].p);
+        ck_assert_msg(pr[i].p >= 1.0 / NUM_CLASSES - 1e-4, "the top class has p %g < 1/%d", pr[i].p, NUM_CLASSES);
+    }
+    /* the same again: identical */
+    strata_run again = strata(ARGS("predict", "--run", "1", img1, img2));
+    ck_assert_int_eq(again.status, 0);
+    ck_assert_str_eq(r.out, again.out);
+    run_strata_free(&again);
+    run_strata_free(&r);
+
+    /* --top 5: every class once, descending, summing to 1 */
+    r = strata(ARGS("predict", "--run", "1", "--top", "5", img1));
+    ck_assert_msg(r.status == 0, "--top 5: exit %d:\n%s", r.status, r.err);
+    ck_assert_int_eq(parse_predictions(r.out, pr, 8), 5);
+    double sum = 0;
+    for (int i = 0; i < 5; i++) {
+        sum += pr[i].p;
+        for (int j = 0; j < i; j++)
+            ck_assert_str_ne(pr[i].cls, pr[j].cls);
+        ck_assert_msg(is_flower_class(pr[i].cls), "class '%s'", pr[i].cls);
+        if (i)
+            ck_assert_msg(pr[i].p <= pr[i - 1].p, "--top: %g after %g", pr[i].p, pr[i - 1].p);
+    }
+    ck_assert_msg(fabs(sum - 1) < 5 * 5e-5 + 1e-9, "the 5 probabilities sum to %g", sum);
+    run_strata_free(&r);
+
+    /* --top 3 */
+    r = strata(ARGS("predict", "--run", "1", "--top", "3", img1));
+    ck_assert_int_eq(r.status, 0);
+    ck_assert_int_eq(count_lines(r.out), 3);
+    ck_assert_int_eq(parse_predictions(r.out, pr, 8), 3);
+    ck_assert(pr[0].p >= pr[1].p && pr[1].p >= pr[2].p);
+    run_strata_free(&r);
+
+    /* --weights + --experiment: the best checkpoint gives what --run gives */
+    strata_run a = strata(ARGS("predict", "--run", "1", img1));
+    strata_run b = strata(ARGS("predict", "--weights", "results/checkpoints/1/best.safetensors", "--experiment", "exp.yaml",
+                           img1));
+    ck_assert_msg(b.status == 0, "--weights: exit %d:\n%s", b.status, b.err);
+    ck_assert_int_eq(count_lines(b.out), 1);
+    ck_assert_str_eq(a.out, b.out);
+    run_strata_free(&a);
+    run_strata_free(&b);
+
+    /* --json */
+    r = strata(ARGS("predict", "--run", "1", "--json", "--top", "2", img1, img2));
+    ck_assert_msg(r.status == 0, "--json: exit %d:\n%s", r.status, r.err);
+    ck_assert_msg(r.out[0] == '[' && strstr(r.out, "\"probability\"") && strstr(r.out, "]\n"), "--json:\n%s", r.out);
+    int n_prob = 0;
+    for (const char *s = r.out; (s = strstr(s, "\"probability\"")); s++)
+        n_prob++;
+    ck_assert_int_eq(n_prob, 4);
+    run_strata_free(&r);
+}
+END_TEST
+
+START_TEST(test_predict_errors)
+{
+    strata_ok("run", ARGS("run", "exp.yaml", "-s", "train.epochs=1"));
+    write_text("notes.png", "this is not a picture\n");
+    char img[4200];
+    snprintf(img, sizeof img, "%s/daisy/100080576_f52e8ee070_n.jpg", data_root);
+
+    strata_run r = strata(ARGS("predict", "--run", "1", "notes.png"));
+    assert_one_line_error(&r, "a text file as image", "notes.png");
+    run_strata_free(&r);
+    r = strata(ARGS("predict", "--run", "1", "missing.jpg"));
+    assert_one_line_error(&r, "a missing image", "missing.jpg");
+    run_strata_free(&r);
+    r = strata(ARGS("predict", "--run", "1", "--checkpoint", "foo", img));
+    ck_assert_msg(r.status == 2, "--checkpoint foo: exit %d, expected 2", r.status);
+    assert_one_line_error(&r, "--checkpoint foo", "foo");
+    run_strata_free(&r);
+    r = strata(ARGS("predict", "--run", "7", img));
+    ck_assert_int_eq(r.status, 2);
+    assert_one_line_error(&r, "unknown run", "7");
+    run_strata_free(&r);
+    r = strata(ARGS("predict", "--run", "1", "--top", "0", img));
+    ck_assert_int_eq(r.status, 2);
+    assert_one_line_error(&r, "--top 0", "--top");
+    run_strata_free(&r);
+    r = strata(ARGS("predict", "--weights", "nothere.safetensors", "--experiment", "exp.yaml", img));
+    assert_one_line_error(&r, "missing weights", "nothere.safetensors");
+    run_strata_free(&r);
+    r = strata(ARGS("predict", "--weights", "results/checkpoints/1/last.safetensors", img));
+    ck_assert_int_eq(r.status, 2);
+    assert_one_line_error(&r, "--weights without --experiment", "--experiment");
+    run_strata_free(&r);
+}
+END_TEST
+
+static Suite *resume_suite(void)
+{
+    Suite *s = suite_create("resume");
+    TCase *tc = tcase_create("resume");
+    tcase_add_unchecked_fixture(tc, make_base, remove_base);
+    tcase_add_checked_fixture(tc, setup, teardown);
+    tcase_set_timeout(tc, 120);
+    tcase_add_loop_test(tc, test_resume_exact, 0, 2);
+    tcase_add_test(tc, test_resume_override);
+    tcase_add_loop_test(tc, test_resume_refused, 0, NUM_REFUSALS);
+    tcase_add_test(tc, test_checkpoint_round_trip);
+    tcase_add_test(tc, test_predict);
+    tcase_add_test(tc, test_predict_errors);
+    suite_add_tcase(s, tc);
+    return s;
+}
+
+int main(void)
+{
+    SRunner *sr = srunner_create(resume_suite());
+    srunner_run_all(sr, CK_NORMAL);
+    int failed = srunner_ntests_failed(sr);
+    srunner_free(sr);
+    return failed ? EXIT_FAILURE : EXIT_SUCCESS;
+}

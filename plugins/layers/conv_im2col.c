@@ -8,11 +8,12 @@
  *              dweight (k, R) += stage @ col^T
  *              col = weight^T (R, k) @ stage;  din[b] = col2im(col[:, b*P:(b+1)*P])
  * Scratch: col and stage, (R + k) * T floats. The loops over channels run on
- * `threads` OpenMP threads; the GEMMs (OpenBLAS, its own threads) run
- * outside any parallel region. */
+ * `threads` threads (conv_parallel); the GEMMs (OpenBLAS, its own threads)
+ * run between them, never inside. */
 #include <string.h>
 #include <cblas.h>
 #include "conv_im2col.h"
+#include "conv_parallel.h"
 
 int conv_im2col_chunk(const conv_dims *d, int n)
 {
@@ -29,15 +30,23 @@ size_t conv_im2col_scratch_bytes(const conv_dims *d, int n)
     return sizeof(float) * per * conv_im2col_chunk(d, n);
 }
 
-/* img (c, h, w) -> col rows of stride ld, columns [0, oh*ow) of each row. */
-static void im2col(float *col, size_t ld, const float *img, const conv_dims *d, int threads)
+typedef struct cols_job {
+    float *col;
+    const float *img;
+    size_t ld;
+    const conv_dims *d;
+} cols_job;
+
+/* img (c, h, w) -> col rows [r0, r1) of stride ld, columns [0, oh*ow). */
+static void im2col_rows(void *arg, int r0, int r1)
 {
+    const cols_job *J = arg;
+    const conv_dims *d = J->d;
     int KK = d->kh * d->kw;
-#pragma omp parallel for num_threads(threads) schedule(static)
-    for (int r = 0; r < d->c * KK; r++) {
+    for (int r = r0; r < r1; r++) {
         int c = r / KK, i = r % KK / d->kw, j = r % d->kw;
-        const float *x = img + (size_t)c * d->h * d->w;
-        float *row = col + r * ld;
+        const float *x = J->img + (size_t)c * d->h * d->w;
+        float *row = J->col + r * J->ld;
         int x0, x1;
         conv_valid_range(d->ow, d->w, d->sw, d->pw, j, &x0, &x1);
         for (int y = 0; y < d->oh; y++) {
@@ -61,18 +70,19 @@ static void im2col(float *col, size_t ld, const float *img, const conv_dims *d, 
     }
 }
 
-/* The adjoint: img (c, h, w) = sum of the col entries that read each pixel.
- * Parallel over channels: each channel's rows touch only its own plane. */
-static void col2im(float *img, const float *col, size_t ld, const conv_dims *d, int threads)
+/* The adjoint, channels [c0, c1): img (c, h, w) = sum of the col entries
+ * that read each pixel (each channel's rows touch only its own plane). */
+static void col2im_channels(void *arg, int c0, int c1)
 {
+    const cols_job *J = arg;
+    const conv_dims *d = J->d;
     int KK = d->kh * d->kw;
-#pragma omp parallel for num_threads(threads) schedule(static)
-    for (int c = 0; c < d->c; c++) {
-        float *x = img + (size_t)c * d->h * d->w;
+    for (int c = c0; c < c1; c++) {
+        float *x = (float *)J->img + (size_t)c * d->h * d->w;
         memset(x, 0, sizeof(float) * d->h * d->w);
         for (int ij = 0; ij < KK; ij++) {
             int i = ij / d->kw, j = ij % d->kw, x0, x1;
-            const float *row = col + ((size_t)c * KK + ij) * ld;
+            const float *row = J->col + ((size_t)c * KK + ij) * J->ld;
             conv_valid_range(d->ow, d->w, d->sw, d->pw, j, &x0, &x1);
             for (int y = 0; y < d->oh; y++) {
                 int iy = y * d->sh - d->ph + i;
@@ -91,6 +101,44 @@ static void col2im(float *img, const float *col, size_t ld, const conv_dims *d, 
     }
 }
 
+static void im2col(float *col, size_t ld, const float *img, const conv_dims *d, int threads)
+{
+    cols_job J = {col, img, ld, d};
+    conv_parallel(threads, d->c * d->kh * d->kw, im2col_rows, &J);
+}
+
+static void col2im(float *img, const float *col, size_t ld, const conv_dims *d, int threads)
+{
+    cols_job J = {(float *)col, img, ld, d};
+    conv_parallel(threads, d->c, col2im_channels, &J);
+}
+
+/* Between NCHW images and the channel-major stage (k, T = m*P):
+ * to_stage: stage[o][b*P + p] = img[b][o][p]; else img[b][o][p] = stage[o][b*P + p] + bias[o]. */
+typedef struct stage_job {
+    float *img, *stage;
+    const float *bias;
+    int k, P, to_stage;
+    size_t T;
+} stage_job;
+
+static void stage_copy(void *arg, int i0, int i1)
+{
+    const stage_job *J = arg;
+    for (int i = i0; i < i1; i++) {
+        int b = i / J->k, o = i % J->k;
+        float *y = J->img + ((size_t)b * J->k + o) * J->P;
+        float *s = J->stage + (size_t)o * J->T + (size_t)b * J->P;
+        if (J->to_stage) {
+            memcpy(s, y, sizeof(float) * J->P);
+            continue;
+        }
+        float bo = J->bias ? J->bias[o] : 0.0f;
+        for (int p = 0; p < J->P; p++)
+            y[p] = s[p] + bo;
+    }
+}
+
 void conv_im2col_forward(const conv_dims *d, int n, const float *in, const float *weight,
                          const float *bias, float *out, float *scratch, int threads)
 {
@@ -104,14 +152,8 @@ void conv_im2col_forward(const conv_dims *d, int n, const float *in, const float
             im2col(col + (size_t)b * P, T, in + (b0 + b) * isz, d, threads);
         cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, d->k, (int)T, R, 1.0f, weight,
                     R, col, (int)T, 0.0f, stage, (int)T);
-#pragma omp parallel for collapse(2) num_threads(threads) schedule(static)
-        for (int b = 0; b < m; b++)
-            for (int o = 0; o < d->k; o++) {
-                float *y = out + (b0 + b) * osz + (size_t)o * P, bo = bias ? bias[o] : 0.0f;
-                const float *s = stage + (size_t)o * T + (size_t)b * P;
-                for (int p = 0; p < P; p++)
-                    y[p] = s[p] + bo;
-            }
+        stage_job J = {out + b0 * osz, stage, bias, d->k, P, 0, T};
+        conv_parallel(threads, m * d->k, stage_copy, &J);
     }
 }
 
@@ -127,11 +169,8 @@ void conv_im2col_backward(const conv_dims *d, int n, const float *in, const floa
         float *col = scratch, *stage = scratch + (size_t)R * T;
         for (int b = 0; b < m; b++)
             im2col(col + (size_t)b * P, T, in + (b0 + b) * isz, d, threads);
-#pragma omp parallel for collapse(2) num_threads(threads) schedule(static)
-        for (int b = 0; b < m; b++)
-            for (int o = 0; o < d->k; o++)
-                memcpy(stage + (size_t)o * T + (size_t)b * P, dout + (b0 + b) * osz + (size_t)o * P,
-                       sizeof(float) * P);
+        stage_job J = {(float *)dout + b0 * osz, stage, NULL, d->k, P, 1, T};
+        conv_parallel(threads, m * d->k, stage_copy, &J);
         cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, d->k, R, (int)T, 1.0f, stage,
                     (int)T, col, (int)T, 1.0f, dweight, R);
         if (!din)

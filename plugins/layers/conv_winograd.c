@@ -24,6 +24,7 @@
  * floats (at least one tile row). */
 #include <string.h>
 #include <cblas.h>
+#include "conv_parallel.h"
 #include "conv_winograd.h"
 
 #define SEG 16                         /* tiles transformed together along x */
@@ -120,44 +121,50 @@ static void gt3(float o[3], const float *u, int s)
 
 /* ---- weights ------------------------------------------------------------- */
 
+typedef struct weight_job {
+    float *U, *dweight;
+    const float *weight, *dU;
+    int K, C, flip;
+} weight_job;
+
 /* weight (K, C, 3, 3) -> U[xi] (K, C) = G w[o][c] G^T, or with flip the
- * backward-data kernel U[xi] (C, K) = G rot180(w[o][c]) G^T. */
-static void weight_tiles(float *U, const float *weight, int K, int C, int flip, int threads)
+ * backward-data kernel U[xi] (C, K) = G rot180(w[o][c]) G^T; o in [o0, o1). */
+static void weight_rows(void *arg, int o0, int o1)
 {
-    size_t KC = (size_t)K * C;
-#pragma omp parallel for num_threads(threads) schedule(static)
-    for (int o = 0; o < K; o++)
-        for (int c = 0; c < C; c++) {
-            const float *w = weight + ((size_t)o * C + c) * 9;
+    const weight_job *J = arg;
+    size_t KC = (size_t)J->K * J->C;
+    for (int o = o0; o < o1; o++)
+        for (int c = 0; c < J->C; c++) {
+            const float *w = J->weight + ((size_t)o * J->C + c) * 9;
             float g[9], t[6][3], u[6];
             for (int i = 0; i < 9; i++)
-                g[i] = flip ? w[8 - i] : w[i];
+                g[i] = J->flip ? w[8 - i] : w[i];
             for (int j = 0; j < 3; j++) {
                 g6(u, g[j], g[3 + j], g[6 + j]);
                 for (int l = 0; l < 6; l++)
                     t[l][j] = u[l];
             }
-            size_t at = flip ? (size_t)c * K + o : (size_t)o * C + c;
+            size_t at = J->flip ? (size_t)c * J->K + o : (size_t)o * J->C + c;
             for (int l = 0; l < 6; l++) {
                 g6(u, t[l][0], t[l][1], t[l][2]);
                 for (int k = 0; k < 6; k++)
-                    U[(l * 6 + k) * KC + at] = u[k];
+                    J->U[(l * 6 + k) * KC + at] = u[k];
             }
         }
 }
 
-/* dweight (K, C, 3, 3) += G^T dU[.][o][c] G */
-static void weight_grad(float *dweight, const float *dU, int K, int C, int threads)
+/* dweight (K, C, 3, 3) += G^T dU[.][o][c] G, o in [o0, o1). */
+static void weight_grad_rows(void *arg, int o0, int o1)
 {
-    size_t KC = (size_t)K * C;
-#pragma omp parallel for num_threads(threads) schedule(static)
-    for (int o = 0; o < K; o++)
-        for (int c = 0; c < C; c++) {
-            const float *u = dU + (size_t)o * C + c;
+    const weight_job *J = arg;
+    size_t KC = (size_t)J->K * J->C;
+    for (int o = o0; o < o1; o++)
+        for (int c = 0; c < J->C; c++) {
+            const float *u = J->dU + (size_t)o * J->C + c;
             float q[6][3], r[3];
             for (int l = 0; l < 6; l++)
                 gt3(q[l], u + l * 6 * KC, (int)KC);
-            float *dw = dweight + ((size_t)o * C + c) * 9;
+            float *dw = J->dweight + ((size_t)o * J->C + c) * 9;
             for (int j = 0; j < 3; j++) {
                 float col[6] = {q[0][j], q[1][j], q[2][j], q[3][j], q[4][j], q[5][j]};
                 gt3(r, col, 1);
@@ -165,6 +172,18 @@ static void weight_grad(float *dweight, const float *dU, int K, int C, int threa
                     dw[i * 3 + j] += r[i];
             }
         }
+}
+
+static void weight_tiles(float *U, const float *weight, int K, int C, int flip, int threads)
+{
+    weight_job J = {.U = U, .weight = weight, .K = K, .C = C, .flip = flip};
+    conv_parallel(threads, K, weight_rows, &J);
+}
+
+static void weight_grad(float *dweight, const float *dU, int K, int C, int threads)
+{
+    weight_job J = {.dweight = dweight, .dU = dU, .K = K, .C = C};
+    conv_parallel(threads, K, weight_grad_rows, &J);
 }
 
 /* ---- tiles: one segment of nt <= SEG tiles of one tile row --------------- */
@@ -264,52 +283,55 @@ static void dout_segment(float *E, size_t es, const float *plane, int oh, int ow
 
 /* ---- passes over a chunk of tile rows [g0, g1) --------------------------- */
 
-enum { TILE_INPUT, TILE_DOUT };
+enum { TILE_INPUT, TILE_DOUT, TILE_OUTPUT };
 
-/* X[xi][ch][t] for every channel ch < nch of src (n, nch, ph, pw): input
- * patches (TILE_INPUT, grid of d) or dout tiles (TILE_DOUT). T columns. */
-static void tiles(float *X, size_t T, int kind, const float *src, const conv_dims *d, int g0,
-                  int g1, int threads)
+/* One pass over (channel, tile row) pairs of the chunk [g0, g1): X holds
+ * T columns per (xi, channel). */
+typedef struct tile_job {
+    float *X;
+    size_t T;
+    int kind;
+    float *img; /* the source (input, dout) or, for TILE_OUTPUT, out */
+    const float *bias;
+    const conv_dims *d;
+    int g0, g1;
+} tile_job;
+
+static void tile_rows(void *arg, int i0, int i1)
 {
-    int nty = (d->oh + 3) / 4, ntx = (d->ow + 3) / 4;
-    int nch = kind == TILE_INPUT ? d->c : d->k;
-    int h = kind == TILE_INPUT ? d->h : d->oh, w = kind == TILE_INPUT ? d->w : d->ow;
-    int py = kind == TILE_INPUT ? d->ph : 0, px = kind == TILE_INPUT ? d->pw : 0;
-    size_t xs = (size_t)nch * T;
-#pragma omp parallel for collapse(2) num_threads(threads) schedule(static)
-    for (int ch = 0; ch < nch; ch++)
-        for (int g = g0; g < g1; g++) {
-            int b = g / nty, ty = g % nty;
-            const float *plane = src + ((size_t)b * nch + ch) * h * w;
-            for (int tx = 0; tx < ntx; tx += SEG) {
-                int nt = ntx - tx < SEG ? ntx - tx : SEG;
-                float *x = X + (size_t)ch * T + (size_t)(g - g0) * ntx + tx;
-                if (kind == TILE_INPUT)
-                    input_segment(x, xs, plane, h, w, 4 * ty - py, 4 * tx - px, nt);
-                else
-                    dout_segment(x, xs, plane, h, w, 4 * ty, 4 * tx, nt);
-            }
+    const tile_job *J = arg;
+    const conv_dims *d = J->d;
+    int nty = (d->oh + 3) / 4, ntx = (d->ow + 3) / 4, rows = J->g1 - J->g0;
+    int nch = J->kind == TILE_INPUT ? d->c : d->k;
+    int h = J->kind == TILE_INPUT ? d->h : d->oh, w = J->kind == TILE_INPUT ? d->w : d->ow;
+    int py = J->kind == TILE_INPUT ? d->ph : 0, px = J->kind == TILE_INPUT ? d->pw : 0;
+    size_t xs = (size_t)nch * J->T;
+    for (int i = i0; i < i1; i++) {
+        int ch = i / rows, g = J->g0 + i % rows, b = g / nty, ty = g % nty;
+        float *plane = J->img + ((size_t)b * nch + ch) * h * w;
+        for (int tx = 0; tx < ntx; tx += SEG) {
+            int nt = ntx - tx < SEG ? ntx - tx : SEG;
+            float *x = J->X + (size_t)ch * J->T + (size_t)(g - J->g0) * ntx + tx;
+            if (J->kind == TILE_INPUT)
+                input_segment(x, xs, plane, h, w, 4 * ty - py, 4 * tx - px, nt);
+            else if (J->kind == TILE_DOUT)
+                dout_segment(x, xs, plane, h, w, 4 * ty, 4 * tx, nt);
+            else
+                output_segment(plane, h, w, 4 * ty, 4 * tx, nt, x, xs,
+                               J->bias ? J->bias[ch] : 0.0f);
         }
+    }
 }
 
-/* out (n, k, oh, ow) rows of tile rows [g0, g1) from M[xi][o][t]. */
-static void untile(float *out, const float *M, size_t T, const float *bias, const conv_dims *d,
-                   int g0, int g1, int threads)
+/* TILE_INPUT: X[xi][c][t] = input patches of src (n, c, h, w) (grid of d);
+ * TILE_DOUT: X[xi][o][t] = dout tiles of src (n, k, oh, ow);
+ * TILE_OUTPUT: the out (n, k, oh, ow) tiles of rows [g0, g1) from X[xi][o][t]. */
+static void tiles(float *X, size_t T, int kind, const float *img, const float *bias,
+                  const conv_dims *d, int g0, int g1, int threads)
 {
-    int nty = (d->oh + 3) / 4, ntx = (d->ow + 3) / 4;
-    size_t ms = (size_t)d->k * T;
-#pragma omp parallel for collapse(2) num_threads(threads) schedule(static)
-    for (int o = 0; o < d->k; o++)
-        for (int g = g0; g < g1; g++) {
-            int b = g / nty, ty = g % nty;
-            float *plane = out + ((size_t)b * d->k + o) * d->oh * d->ow;
-            for (int tx = 0; tx < ntx; tx += SEG) {
-                int nt = ntx - tx < SEG ? ntx - tx : SEG;
-                const float *m = M + (size_t)o * T + (size_t)(g - g0) * ntx + tx;
-                output_segment(plane, d->oh, d->ow, 4 * ty, 4 * tx, nt, m, ms,
-                               bias ? bias[o] : 0.0f);
-            }
-        }
+    tile_job J = {X, T, kind, (float *)img, bias, d, g0, g1};
+    int nch = kind == TILE_INPUT ? d->c : d->k;
+    conv_parallel(threads, nch * (g1 - g0), tile_rows, &J);
 }
 
 /* out = conv(in, the kernel whose transforms are U[xi] (k, c)) + bias. */
@@ -322,12 +344,12 @@ static void wino_conv(const conv_dims *d, int n, const float *in, const float *U
         int g1 = g0 + R < rows ? g0 + R : rows;
         size_t T = (size_t)(g1 - g0) * ntx;
         float *V = work, *M = work + 36 * (size_t)d->c * T;
-        tiles(V, T, TILE_INPUT, in, d, g0, g1, threads);
+        tiles(V, T, TILE_INPUT, in, NULL, d, g0, g1, threads);
         for (int xi = 0; xi < 36; xi++)
             cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, d->k, (int)T, d->c, 1.0f,
                         U + xi * KC, d->c, V + xi * d->c * T, (int)T, 0.0f, M + xi * d->k * T,
                         (int)T);
-        untile(out, M, T, bias, d, g0, g1, threads);
+        tiles(M, T, TILE_OUTPUT, out, bias, d, g0, g1, threads);
     }
 }
 
@@ -350,8 +372,8 @@ void conv_winograd_backward(const conv_dims *d, int n, const float *in, const fl
         int g1 = g0 + R < rows ? g0 + R : rows;
         size_t T = (size_t)(g1 - g0) * ntx;
         float *V = work, *E = work + 36 * (size_t)d->c * T;
-        tiles(V, T, TILE_INPUT, in, d, g0, g1, threads);
-        tiles(E, T, TILE_DOUT, dout, d, g0, g1, threads);
+        tiles(V, T, TILE_INPUT, in, NULL, d, g0, g1, threads);
+        tiles(E, T, TILE_DOUT, dout, NULL, d, g0, g1, threads);
         for (int xi = 0; xi < 36; xi++)
             cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, d->k, d->c, (int)T, 1.0f,
                         E + xi * d->k * T, (int)T, V + xi * d->c * T, (int)T, g0 ? 1.0f : 0.0f,

@@ -6,10 +6,11 @@ pkglib_LTLIBRARIES += plugins/layers/conv2d.la
 plugins_layers_conv2d_la_SOURCES = plugins/layers/conv2d.c plugins/layers/conv_dims.h \
 	plugins/layers/conv_direct.c plugins/layers/conv_direct.h \
 	plugins/layers/conv_im2col.c plugins/layers/conv_im2col.h \
-	plugins/layers/conv_winograd.c plugins/layers/conv_winograd.h
-plugins_layers_conv2d_la_CFLAGS = $(AM_CFLAGS) -O3 -fopenmp $(OPENBLAS_CFLAGS)
+	plugins/layers/conv_winograd.c plugins/layers/conv_winograd.h \
+	plugins/layers/conv_parallel.c plugins/layers/conv_parallel.h
+plugins_layers_conv2d_la_CFLAGS = $(AM_CFLAGS) -O3 -pthread $(OPENBLAS_CFLAGS)
 plugins_layers_conv2d_la_LIBADD = $(OPENBLAS_LIBS) -lm
-plugins_layers_conv2d_la_LDFLAGS = $(STRATA_MODULE_FLAGS) -fopenmp
+plugins_layers_conv2d_la_LDFLAGS = $(STRATA_MODULE_FLAGS) -pthread
 
 pkglib_LTLIBRARIES += plugins/layers/linear.la
 plugins_layers_linear_la_SOURCES = plugins/layers/linear.c

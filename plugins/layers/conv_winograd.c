@@ -99,14 +99,18 @@ size_t conv_winograd_scratch_bytes(const conv_dims *d, int n)
         o[5] = (y3);                                                                 \
     } while (0)
 
-/* G (6x3) applied to g0..g2 */
+/* G (6x3) applied to g0..g2 (multiplies by rounded reciprocals: divisions
+ * by 6 and 24 cost more than the rest of the weight transform) */
+static const float R4 = 1.0f / 4, R6 = 1.0f / 6, R12 = 1.0f / 12, R24 = 1.0f / 24;
+
 static void g6(float o[6], float g0, float g1, float g2)
 {
-    o[0] = g0 / 4;
-    o[1] = -(g0 + g1 + g2) / 6;
-    o[2] = -(g0 - g1 + g2) / 6;
-    o[3] = g0 / 24 + g1 / 12 + g2 / 6;
-    o[4] = g0 / 24 - g1 / 12 + g2 / 6;
+    float a = (g0 + g2) * R6, b = g1 * R6, c = g0 * R24 + g2 * R6, e = g1 * R12;
+    o[0] = g0 * R4;
+    o[1] = -a - b;
+    o[2] = -a + b;
+    o[3] = c + e;
+    o[4] = c - e;
     o[5] = g2;
 }
 
@@ -114,9 +118,9 @@ static void g6(float o[6], float g0, float g1, float g2)
 static void gt3(float o[3], const float *u, int s)
 {
     float u0 = u[0], u1 = u[s], u2 = u[2 * s], u3 = u[3 * s], u4 = u[4 * s], u5 = u[5 * s];
-    o[0] = u0 / 4 - u1 / 6 - u2 / 6 + u3 / 24 + u4 / 24;
-    o[1] = -u1 / 6 + u2 / 6 + u3 / 12 - u4 / 12;
-    o[2] = -u1 / 6 - u2 / 6 + u3 / 6 + u4 / 6 + u5;
+    o[0] = u0 * R4 - (u1 + u2) * R6 + (u3 + u4) * R24;
+    o[1] = (u2 - u1) * R6 + (u3 - u4) * R12;
+    o[2] = (u3 + u4 - u1 - u2) * R6 + u5;
 }
 
 /* ---- weights ------------------------------------------------------------- */
@@ -127,29 +131,40 @@ typedef struct weight_job {
     int K, C, flip;
 } weight_job;
 
-/* weight (K, C, 3, 3) -> U[xi] (K, C) = G w[o][c] G^T, or with flip the
- * backward-data kernel U[xi] (C, K) = G rot180(w[o][c]) G^T; o in [o0, o1). */
-static void weight_rows(void *arg, int o0, int o1)
+/* U[xi] (rows, cols): row r in [r0, r1), column q: G g G^T with
+ *   g = w[r][q] (K, C) when not flipped (rows = K, cols = C),
+ *   g = rot180(w[q][r]) when flipped (rows = C, cols = K: the
+ *   backward-data kernel). Writes run along a row of each U[xi]. */
+static void weight_rows(void *arg, int r0, int r1)
 {
     const weight_job *J = arg;
     size_t KC = (size_t)J->K * J->C;
-    for (int o = o0; o < o1; o++)
-        for (int c = 0; c < J->C; c++) {
-            const float *w = J->weight + ((size_t)o * J->C + c) * 9;
-            float g[9], t[6][3], u[6];
-            for (int i = 0; i < 9; i++)
-                g[i] = J->flip ? w[8 - i] : w[i];
-            for (int j = 0; j < 3; j++) {
-                g6(u, g[j], g[3 + j], g[6 + j]);
-                for (int l = 0; l < 6; l++)
-                    t[l][j] = u[l];
+    int cols = J->flip ? J->K : J->C;
+    for (int r = r0; r < r1; r++)
+        for (int q0 = 0; q0 < cols; q0 += SEG) {
+            int nq = cols - q0 < SEG ? cols - q0 : SEG;
+            float g[9][SEG], t[6][3][SEG];
+            for (int q = 0; q < nq; q++) {
+                int o = J->flip ? q0 + q : r, c = J->flip ? r : q0 + q;
+                const float *w = J->weight + ((size_t)o * J->C + c) * 9;
+                for (int i = 0; i < 9; i++)
+                    g[i][q] = J->flip ? w[8 - i] : w[i];
             }
-            size_t at = J->flip ? (size_t)c * J->K + o : (size_t)o * J->C + c;
-            for (int l = 0; l < 6; l++) {
-                g6(u, t[l][0], t[l][1], t[l][2]);
-                for (int k = 0; k < 6; k++)
-                    J->U[(l * 6 + k) * KC + at] = u[k];
-            }
+            for (int j = 0; j < 3; j++)
+                for (int q = 0; q < nq; q++) {
+                    float u[6];
+                    g6(u, g[j][q], g[3 + j][q], g[6 + j][q]);
+                    for (int l = 0; l < 6; l++)
+                        t[l][j][q] = u[l];
+                }
+            float *U = J->U + (size_t)r * cols + q0;
+            for (int l = 0; l < 6; l++)
+                for (int q = 0; q < nq; q++) {
+                    float u[6];
+                    g6(u, t[l][0][q], t[l][1][q], t[l][2][q]);
+                    for (int k = 0; k < 6; k++)
+                        U[(l * 6 + k) * KC + q] = u[k];
+                }
         }
 }
 
@@ -177,7 +192,7 @@ static void weight_grad_rows(void *arg, int o0, int o1)
 static void weight_tiles(float *U, const float *weight, int K, int C, int flip, int threads)
 {
     weight_job J = {.U = U, .weight = weight, .K = K, .C = C, .flip = flip};
-    conv_parallel(threads, K, weight_rows, &J);
+    conv_parallel(threads, flip ? C : K, weight_rows, &J);
 }
 
 static void weight_grad(float *dweight, const float *dU, int K, int C, int threads)

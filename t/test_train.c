@@ -2,7 +2,7 @@
  * conv net on a synthetic image folder written here, and every check reads
  * the results database back with plain sqlite3 queries, as users would.
  *
- * Each test makes a fresh temp dir holding data/<class>/*.{png,jpg} and
+ * Each test makes a fresh temp dir holding data/CLASS/NNN.png (or .jpg) and
  * exp.yaml, runs `$STRATA_BUILDDIR/core/strata run exp.yaml [-s k=v]...` with
  * that dir as the current directory (so results/strata.db lands there), and
  * removes the dir at the end.
@@ -441,15 +441,22 @@ static int losses_differ(sqlite3 *db, int a, int b)
     return q_int(db, sql) > 0;
 }
 
+/* Random crops, flips and colour: the loader's workers draw random numbers;
+ * batch size 7 leaves a partial last batch (72 = 10 * 7 + 2). */
+static const char random_augment[] =
+    "augment.train=[{random_resized_crop: {size: 16, scale: [0.5, 1.0]}}, {horizontal_flip: {p: 0.5}}, "
+    "{color_jitter: {brightness: 0.3, contrast: 0.3, saturation: 0.3}}, "
+    "{normalize: {mean: [0.5, 0.5, 0.5], std: [0.25, 0.25, 0.25]}}]";
+
 START_TEST(test_determinism)
 {
-    const char *const *same = ARGS("-s", "train.threads=2", "-s", "data.workers=2", "-s", "train.epochs=3");
     for (int i = 0; i < 2; i++) {
-        run_result *r = run(same);
+        run_result *r = run(ARGS("-s", "train.threads=2", "-s", "data.workers=2", "-s", "train.epochs=3", "-s",
+                                 "train.batch_size=7", "-s", random_augment));
         ck_assert_msg(r->status == 0, "run %d: exit %d, stderr:\n%s", i + 1, r->status, r->err);
     }
     run_result *r = run(ARGS("-s", "train.threads=2", "-s", "data.workers=2", "-s", "train.epochs=3", "-s",
-                             "train.seed=2"));
+                             "train.batch_size=7", "-s", random_augment, "-s", "train.seed=2"));
     ck_assert_msg(r->status == 0, "run 3: exit %d, stderr:\n%s", r->status, r->err);
     sqlite3 *db = db_open();
     ck_assert_ptr_nonnull(db);
@@ -482,6 +489,16 @@ END_TEST
 
 /* ---- 4. error paths -------------------------------------------------------- */
 
+/* The number of lines of s (a last line without '\n' counts). */
+static int count_lines(const char *s)
+{
+    int n = 0;
+    size_t len = strlen(s);
+    for (size_t i = 0; i < len; i++)
+        n += s[i] == '\n';
+    return n + (len > 0 && s[len - 1] != '\n');
+}
+
 /* The run refused before any run was recorded: no database, or no runs. */
 static void assert_no_run(void)
 {
@@ -502,9 +519,7 @@ static void assert_no_run(void)
 static void assert_refused(const run_result *r, int status, const char *needles)
 {
     ck_assert_msg(r->status == status, "exit %d, expected %d; stderr:\n%s", r->status, status, r->err);
-    size_t len = strlen(r->err);
-    ck_assert_msg(len > 0 && r->err[len - 1] == '\n' && strchr(r->err, '\n') == r->err + len - 1,
-                  "expected one line on stderr, got:\n%s", r->err);
+    ck_assert_msg(count_lines(r->err) == 1, "expected one line on stderr, got:\n%s", r->err);
     ck_assert_msg(strncmp(r->err, "strata: ", 8) == 0, "stderr does not begin 'strata: ': %s", r->err);
     char buf[256];
     snprintf(buf, sizeof buf, "%s", needles);
@@ -622,6 +637,69 @@ START_TEST(test_results_dir_unwritable)
 }
 END_TEST
 
+/* Two folders (data.train, data.val) with different class lists. */
+START_TEST(test_train_val_classes_differ)
+{
+    static const char *const dirs[] = {"val", "val/green", "val/red"};
+    for (int i = 0; i < 3; i++) {
+        char *p = fx_path(tdir, dirs[i]);
+        ck_assert_int_eq(fx_mkdir(p), 0);
+        free(p);
+    }
+    uint8_t rgb[IMG * IMG * 3];
+    uint64_t s = 7;
+    for (int i = 0; i < 4; i++) {
+        char name[64];
+        snprintf(name, sizeof name, "%s/%d.png", dirs[1 + i % 2], i);
+        char *p = fx_path(tdir, name);
+        draw(rgb, i % 2 ? 0 : 1, &s);
+        ck_assert_int_eq(fx_write_png_rgb(p, IMG, IMG, rgb), 0);
+        free(p);
+    }
+    assert_refused(run(ARGS("-s", "data={train: data, val: val}")), 2, "data;3 classes;2");
+}
+END_TEST
+
+/* A learning rate that makes the loss overflow: the run was recorded, so it
+ * stays, marked 'failed'; exit 1 and one line naming the epoch. */
+START_TEST(test_diverged)
+{
+    run_result *r = run(ARGS("-s", "optimizer.name=sgd", "-s", "optimizer.lr=1e8"));
+    ck_assert_msg(r->status == 1, "exit %d, expected 1; stderr:\n%s", r->status, r->err);
+    ck_assert_msg(strncmp(r->err, "strata: ", 8) == 0 && count_lines(r->err) == 1, "stderr:\n%s", r->err);
+    ck_assert_msg(strstr(r->err, "epoch 1") && strstr(r->err, "diverged"), "stderr:\n%s", r->err);
+    sqlite3 *db = db_open();
+    ck_assert_ptr_nonnull(db);
+    char *status = q_text(db, "SELECT status FROM runs WHERE id = 1");
+    ck_assert_str_eq(status, "failed");
+    free(status);
+    ck_assert_int_eq(q_int(db, "SELECT finished_at IS NOT NULL FROM runs WHERE id = 1"), 1);
+    ck_assert_int_eq(q_int(db, "SELECT count(*) FROM epochs"), 0);
+    sqlite3_close(db);
+}
+END_TEST
+
+/* A file with an image extension that is not an image: skipped with one
+ * warning, recorded in run_skipped, and the run trains on the rest. */
+START_TEST(test_unreadable_image_skipped)
+{
+    char *p = fx_path(tdir, "data/red/zz-broken.png");
+    ck_assert_int_eq(fx_write(p, "not a png", 9), 0);
+    free(p);
+    run_result *r = run(ARGS("-s", "train.epochs=1"));
+    ck_assert_msg(r->status == 0, "exit %d, stderr:\n%s", r->status, r->err);
+    ck_assert_msg(count_lines(r->err) == 1 && strstr(r->err, "zz-broken.png"), "stderr:\n%s", r->err);
+    sqlite3 *db = db_open();
+    ck_assert_ptr_nonnull(db);
+    ck_assert_int_eq(q_int(db, "SELECT count(*) FROM run_skipped WHERE run_id = 1"), 1);
+    ck_assert_int_eq(q_int(db, "SELECT count(*) FROM run_skipped WHERE run_id = 1 AND path LIKE '%red/zz-broken.png' "
+                               "AND length(reason) > 0"), 1);
+    ck_assert_int_eq(q_int(db, "SELECT count(*) FROM run_samples WHERE run_id = 1"), NUM_CLASSES * PER_CLASS);
+    ck_assert_int_eq(q_int(db, "SELECT count(*) FROM run_samples WHERE path LIKE '%zz-broken%'"), 0);
+    sqlite3_close(db);
+}
+END_TEST
+
 /* ---- 5. Ctrl-C ----------------------------------------------------------------- */
 
 /* The number of epochs rows of run 1 (0 while the db or the table is not
@@ -686,6 +764,72 @@ START_TEST(test_ctrl_c)
 }
 END_TEST
 
+#if 0 /* BUG: a Ctrl-C between session_begin_run (the runs row is committed)
+        * and session_run_epochs (which installs the SIGINT handler) kills
+        * strata with the default action: exit 130 and the run stays 'running'
+        * with finished_at NULL forever. The window holds record_data (classes,
+        * samples: long for a big data set), the "run N:" line and, in resume,
+        * the checkpoint load. Fix: install the handler before the run is
+        * recorded (e.g. in session_prepare, or before session_begin_run) and
+        * check the stop flag before the first epoch. */
+/* Ctrl-C after the run's row is written but before the epochs start (while
+ * its classes and samples are recorded): the run must not stay 'running'.
+ * The window is made wide on purpose: a trigger in the database slows the
+ * inserts into run_classes (a count over a 3-way cross join per row). */
+static void slow_down_run_classes(void)
+{
+    sqlite3 *db = db_open();
+    ck_assert_ptr_nonnull(db);
+    const char *sql = "CREATE TABLE pad(x);"
+                      "WITH RECURSIVE c(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM c WHERE i < 250) "
+                      "INSERT INTO pad SELECT i FROM c;"
+                      "CREATE TRIGGER slow AFTER INSERT ON run_classes BEGIN "
+                      "SELECT count(*) FROM pad a, pad b, pad c; END;";
+    char *msg = NULL;
+    ck_assert_msg(sqlite3_exec(db, sql, NULL, NULL, &msg) == SQLITE_OK, "%s", msg ? msg : "?");
+    sqlite3_close(db);
+}
+
+static int run_exists(int id)
+{
+    sqlite3 *db = db_open();
+    ck_assert_ptr_nonnull(db);
+    char sql[64];
+    snprintf(sql, sizeof sql, "SELECT count(*) FROM runs WHERE id = %d", id);
+    int n = (int)q_int(db, sql);
+    sqlite3_close(db);
+    return n;
+}
+
+START_TEST(test_ctrl_c_while_recording)
+{
+    run_result *first = run(ARGS("-s", "train.epochs=1"));
+    ck_assert_msg(first->status == 0, "exit %d, stderr:\n%s", first->status, first->err);
+    slow_down_run_classes();
+    pid_t pid = start_strata(ARGS("-s", "train.epochs=100000"), "bg");
+    int waited = 0;
+    while (!run_exists(2) && waited < 30000) {
+        sleep_ms(5);
+        waited += 5;
+    }
+    ck_assert_msg(waited < 30000, "run 2 not recorded after 30 s");
+    ck_assert_int_eq(kill(pid, SIGINT), 0);
+    run_result *r = malloc(sizeof *r);
+    wait_strata(pid, "bg", r);
+    sqlite3 *db = db_open();
+    ck_assert_ptr_nonnull(db);
+    char *status = q_text(db, "SELECT status FROM runs WHERE id = 2");
+    int open_ended = (int)q_int(db, "SELECT finished_at IS NULL FROM runs WHERE id = 2");
+    sqlite3_close(db);
+    ck_assert_msg(r->status == 1 && strcmp(status, "interrupted") == 0 && !open_ended,
+                  "exit %d after SIGINT (expected 1), run 2 left '%s'%s (expected 'interrupted')", r->status, status,
+                  open_ended ? " without finished_at" : "");
+    free(status);
+    free(r);
+}
+END_TEST
+#endif
+
 static Suite *train_suite(void)
 {
     Suite *s = suite_create("train");
@@ -701,7 +845,13 @@ static Suite *train_suite(void)
     tcase_add_test(tc, test_empty_class_folder);
     tcase_add_test(tc, test_num_classes_mismatch);
     tcase_add_test(tc, test_results_dir_unwritable);
+    tcase_add_test(tc, test_train_val_classes_differ);
+    tcase_add_test(tc, test_diverged);
+    tcase_add_test(tc, test_unreadable_image_skipped);
     tcase_add_test(tc, test_ctrl_c);
+#if 0 /* BUG: see test_ctrl_c_while_recording */
+    tcase_add_test(tc, test_ctrl_c_while_recording);
+#endif
     suite_add_tcase(s, tc);
     return s;
 }

@@ -198,12 +198,7 @@ static int check_points(const experiment *x, const sweep_plan *plan, strata_err 
 {
     for (int i = 0; i < plan->n; i++) {
         ynode *t = sweep_point_tree(x->root, &plan->points[i], err);
-        experiment px;
-        if (!t)
-            return -1;
-        int rc = experiment_from_tree(t, x->path, &px, err);
-        experiment_free(&px);
-        if (rc)
+        if (!t || session_check_tree(t, x->path, cli_plugin_dir, err))
             return -1;
     }
     return 0;

@@ -90,16 +90,35 @@ static int check_classes(session *s, strata_err *err)
     return 0;
 }
 
+/* The network, optimizer and augmentation of s->x: every option checked. */
+static int build_parts(session *s, strata_err *err)
+{
+    const model_spec *m = &s->x.model;
+    return network_create(&s->net, m, &s->reg, err) ||
+                   optimizer_create(&s->opt, &s->x.optimizer, s->x.train.epochs, &s->reg, err) ||
+                   augment_config(s->x.augment_train, "augment.train", m->in_h, m->in_w, &s->aug_train, err) ||
+                   augment_config(s->x.augment_val, "augment.val", m->in_h, m->in_w, &s->aug_val, err)
+               ? -1
+               : 0;
+}
+
+int session_check_tree(ynode *root, const char *path, const char *plugin_dir, strata_err *err)
+{
+    session s;
+    memset(&s, 0, sizeof s);
+    plugins_init(&s.reg, plugin_dir);
+    int rc = experiment_from_tree(root, path, &s.x, err) || build_parts(&s, err) ? -1 : 0;
+    session_free(&s);
+    return rc;
+}
+
 /* Everything after the experiment is loaded. */
 static int session_setup(session *s, strata_err *err)
 {
     const model_spec *m = &s->x.model;
     const train_cfg *t = &s->x.train;
     const char *path = s->x.path;
-    if (network_create(&s->net, m, &s->reg, err) ||
-        optimizer_create(&s->opt, &s->x.optimizer, t->epochs, &s->reg, err) ||
-        augment_config(s->x.augment_train, "augment.train", m->in_h, m->in_w, &s->aug_train, err) ||
-        augment_config(s->x.augment_val, "augment.val", m->in_h, m->in_w, &s->aug_val, err))
+    if (build_parts(s, err))
         return -1;
     if (m->in_c != 3)
         return err_set(err, STRATA_ERR_CONFIG, "%s: model.in_channels is %d, images have 3 (RGB)", path, m->in_c);

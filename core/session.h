@@ -41,6 +41,9 @@ int session_prepare(session *s, const char *path, char *const *sets, int n_sets,
                     strata_err *err);
 /* The same from a resolved tree (a run's stored config); takes root. */
 int session_prepare_tree(session *s, ynode *root, const char *path, const char *plugin_dir, strata_err *err);
+/* Check a configuration as far as it can be without data: the experiment,
+ * the plugins and their options, the augmentation. Takes root. */
+int session_check_tree(ynode *root, const char *path, const char *plugin_dir, strata_err *err);
 /* Open the database and record the run (status running, classes, split). */
 int session_begin_run(session *s, const char *name, strata_err *err);
 /* Train epochs first..last (1-based, inclusive), one `epochs` row each.

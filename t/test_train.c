@@ -186,7 +186,7 @@ static void teardown(void)
 
 typedef struct run_result {
     int status;   /* exit status, or 128 + signal */
-    char out[1 << 16], err[1 << 14];
+    char out[1 << 20], err[1 << 14];
 } run_result;
 
 /* Start `strata run exp.yaml ARGS...` in tdir, stdout and stderr to files
@@ -467,6 +467,38 @@ START_TEST(test_determinism)
 }
 END_TEST
 
+/* The stored config is the resolved experiment: includes merged, -s
+ * applied, no `include` left; training from it again (written back as the
+ * experiment) gives the same epochs bit for bit. */
+START_TEST(test_config_is_resolved)
+{
+    char *exp = fx_path(tdir, "exp.yaml"), *base = fx_path(tdir, "base.yaml");
+    static const char including[] = "include: base.yaml\ntrain:\n  epochs: 2\n";
+    ck_assert_int_eq(rename(exp, base), 0);
+    ck_assert_int_eq(fx_write(exp, including, strlen(including)), 0);
+    run_result *r = run(ARGS("-s", "train.seed=9"));
+    ck_assert_msg(r->status == 0, "exit %d, stderr:\n%s", r->status, r->err);
+    sqlite3 *db = db_open();
+    ck_assert_ptr_nonnull(db);
+    char *config = q_text(db, "SELECT config FROM runs WHERE id = 1");
+    sqlite3_close(db);
+    ck_assert_msg(!strstr(config, "include") && strstr(config, "epochs: 2") && strstr(config, "seed: 9") &&
+                      strstr(config, "batch_size: 8") && strstr(config, "conv2"),
+                  "not the resolved experiment:\n%s", config);
+    ck_assert_int_eq(fx_write(exp, config, strlen(config)), 0);
+    free(config);
+    r = run(NULL);
+    ck_assert_msg(r->status == 0, "from the stored config: exit %d, stderr:\n%s", r->status, r->err);
+    db = db_open();
+    ck_assert_int_eq(q_int(db, "SELECT seed FROM runs WHERE id = 2"), 9);
+    ck_assert_int_eq(q_int(db, "SELECT count(*) FROM epochs WHERE run_id = 2"), 2);
+    ck_assert_msg(same_epochs(db, 1, 2), "training from the stored config gave other epochs");
+    sqlite3_close(db);
+    free(exp);
+    free(base);
+}
+END_TEST
+
 /* ---- 3. schedules ------------------------------------------------------------- */
 
 START_TEST(test_step_schedule)
@@ -550,6 +582,11 @@ static const bad_case bad_cases[] = {
     {"unknown schedule", {"optimizer.schedule={name: exponential}"}, 2, "exponential"},
     {"train threads 0", {"train.threads=0"}, 2, "train.threads"},
     {"val_fraction 1", {"data.val_fraction=1"}, 2, "data.val_fraction"},
+    {"epochs 0", {"train.epochs=0"}, 2, "train.epochs"},
+    {"misspelt train key", {"train.epoch=5"}, 2, "train.epoch:;unknown key"},
+    {"label smoothing 1", {"train.label_smoothing=1"}, 2, "train.label_smoothing"},
+    {"cosine t_max 0", {"optimizer.schedule={name: cosine, t_max: 0}"}, 2, "optimizer.schedule.t_max"},
+    {"-s without a value", {"train.batch_size"}, 2, "-s train.batch_size;KEY.PATH=VALUE"},
 };
 enum { NUM_BAD = sizeof bad_cases / sizeof bad_cases[0] };
 
@@ -588,6 +625,7 @@ static const bad_file bad_files[] = {
      "exp.yaml:;augment.val;12x12;16x16"},
     {"out_features: 3", "out_features: 2", "num_classes;2x1x1"},
     {"root: data", "root: nodata", "nodata"},
+    {"  epochs: 5\n", "  epochs: [5\n", "exp.yaml:;YAML"},
 };
 enum { NUM_BAD_FILES = sizeof bad_files / sizeof bad_files[0] };
 
@@ -608,6 +646,15 @@ START_TEST(test_config_errors_in_file)
     const bad_file *c = &bad_files[_i];
     rewrite_experiment(c->old, c->new);
     assert_refused(run(NULL), 2, c->needles);
+}
+END_TEST
+
+START_TEST(test_missing_experiment)
+{
+    char *p = fx_path(tdir, "exp.yaml");
+    ck_assert_int_eq(unlink(p), 0);
+    free(p);
+    assert_refused(run(NULL), 2, "exp.yaml");
 }
 END_TEST
 
@@ -839,9 +886,11 @@ static Suite *train_suite(void)
     tcase_set_timeout(tc, 120);
     tcase_add_test(tc, test_end_to_end);
     tcase_add_test(tc, test_determinism);
+    tcase_add_test(tc, test_config_is_resolved);
     tcase_add_test(tc, test_step_schedule);
     tcase_add_loop_test(tc, test_config_errors, 0, NUM_BAD);
     tcase_add_loop_test(tc, test_config_errors_in_file, 0, NUM_BAD_FILES);
+    tcase_add_test(tc, test_missing_experiment);
     tcase_add_test(tc, test_empty_class_folder);
     tcase_add_test(tc, test_num_classes_mismatch);
     tcase_add_test(tc, test_results_dir_unwritable);

@@ -86,6 +86,8 @@ static const char *exec_failed_for;
 
 void blas_select_kernel_exe(int argc, char **argv, const char *exe)
 {
+    if (!getenv("OMP_WAIT_POLICY"))
+        setenv("OMP_WAIT_POLICY", "passive", 1);
     const char *user = getenv("OPENBLAS_CORETYPE");
     if ((user && *user) || getenv("STRATA_BLAS_REEXEC") || argc < 1 || !argv || !argv[0])
         return;

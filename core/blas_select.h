@@ -9,7 +9,13 @@
  * features with cpuid/xgetbv and, when OpenBLAS chose worse than the CPU
  * allows, sets OPENBLAS_CORETYPE and re-executes the program once
  * (/proc/self/exe, same argv), with STRATA_BLAS_REEXEC=<OpenBLAS's own
- * choice> as the loop guard. A user's OPENBLAS_CORETYPE is always kept. */
+ * choice> as the loop guard. A user's OPENBLAS_CORETYPE is always kept.
+ *
+ * It also sets OMP_WAIT_POLICY=passive unless the user set it: OpenMP
+ * threads that spin-wait between parallel regions (libgomp's default) take
+ * the cores OpenBLAS's own threads need; on 2 cores the im2col + sgemm
+ * convolution ran 3x slower. libgomp reads the variable when it loads, i.e.
+ * when the first OpenMP plugin is dlopen'ed, after main() has started. */
 #ifndef STRATA_BLAS_SELECT_H
 #define STRATA_BLAS_SELECT_H
 

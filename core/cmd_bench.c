@@ -243,6 +243,12 @@ static void layer_flops(const bench *b, int i, double *fwd, double *bwd)
     *bwd = *fwd * (i ? 2.0 : 1.0);
 }
 
+static const char *omp_wait_policy(void)
+{
+    const char *p = getenv("OMP_WAIT_POLICY");
+    return p ? p : "(unset)";
+}
+
 static double gflops(double flops, double seconds) { return seconds > 0 ? flops / seconds * 1e-9 : 0; }
 
 static void print_text(const bench *b, const bench_args *a, const bench_result *r)
@@ -252,7 +258,7 @@ static void print_text(const bench *b, const bench_args *a, const bench_result *
     printf("strata bench: %s (%s, %lld parameters), batch %d, %d timed steps after %ld warm-up, %d threads\n",
            b->x.name, b->x.model.desc, (long long)network_trainable(&b->net), b->batch, steps, a->warmup,
            b->threads);
-    printf("BLAS kernel: %s\n\n", blas_kernel_note());
+    printf("BLAS kernel: %s; OMP_WAIT_POLICY=%s\n\n", blas_kernel_note(), omp_wait_policy());
     printf("%-14s %-18s %10s %10s %10s %10s\n", "layer", "type", "fwd ms", "bwd ms", "fwd GF/s", "bwd GF/s");
     for (int i = 0; i < r->n_layers; i++) {
         const layer_spec *sp = b->net.layers[i].spec;
@@ -291,6 +297,8 @@ static void print_json(const bench *b, const bench_args *a, const bench_result *
     json_string(stdout, blas_kernel_name());
     printf(", \"blas_note\": ");
     json_string(stdout, blas_kernel_note());
+    printf(", \"omp_wait_policy\": ");
+    json_string(stdout, omp_wait_policy());
     printf(",\n \"layers\": [");
     for (int i = 0; i < r->n_layers; i++) {
         const layer_spec *sp = b->net.layers[i].spec;

@@ -82,9 +82,10 @@ static void read_all(int fd, char *buf, size_t size)
 
 #define INHERIT ((const char *)1) /* keep the variable as it is */
 
-/* Run argv[0] with argv, OPENBLAS_CORETYPE and STRATA_BLAS_REEXEC set to
- * coretype / marker, removed when NULL, kept when INHERIT. */
-static void run_cmd(const char *const *argv, const char *coretype, const char *marker, child *r)
+/* Run argv[0] with argv, OPENBLAS_CORETYPE, STRATA_BLAS_REEXEC and
+ * OMP_WAIT_POLICY set to coretype / marker / omp, removed when NULL, kept
+ * when INHERIT. */
+static void run_cmd(const char *const *argv, const char *coretype, const char *marker, const char *omp, child *r)
 {
     int po[2], pe[2];
     ck_assert_int_eq(pipe(po), 0);
@@ -99,6 +100,10 @@ static void run_cmd(const char *const *argv, const char *coretype, const char *m
             unsetenv("OPENBLAS_CORETYPE");
         if (marker != INHERIT)
             unsetenv("STRATA_BLAS_REEXEC");
+        if (omp != INHERIT)
+            unsetenv("OMP_WAIT_POLICY");
+        if (omp && omp != INHERIT)
+            setenv("OMP_WAIT_POLICY", omp, 1);
         if (coretype && coretype != INHERIT)
             setenv("OPENBLAS_CORETYPE", coretype, 1);
         if (marker && marker != INHERIT)
@@ -119,7 +124,7 @@ static void run_cmd(const char *const *argv, const char *coretype, const char *m
 static void run_self(const char *mode, const char *coretype, const char *marker, child *r)
 {
     const char *argv[] = {"/proc/self/exe", mode, NULL};
-    run_cmd(argv, coretype, marker, r);
+    run_cmd(argv, coretype, marker, NULL, r);
 }
 
 /* Line 1 of a --report: the kernel name. */
@@ -255,6 +260,21 @@ START_TEST(selection_upgrades_a_generic_choice)
 }
 END_TEST
 
+START_TEST(omp_wait_policy_passive_unless_the_user_chose)
+{
+    child r;
+    const char *argv[] = {"/proc/self/exe", "--report", NULL};
+    run_cmd(argv, NULL, NULL, NULL, &r);
+    ck_assert_msg(r.status == 0, "status %d: %s", r.status, r.err);
+    ck_assert_msg(strstr(r.out, "\nOMP_WAIT_POLICY=passive\n"), "%s", r.out);
+    run_cmd(argv, NULL, NULL, "active", &r);
+    ck_assert_msg(strstr(r.out, "\nOMP_WAIT_POLICY=active\n"), "%s", r.out);
+    /* Set also when the user chose the kernel (no re-exec). */
+    run_cmd(argv, "Haswell", NULL, NULL, &r);
+    ck_assert_msg(strstr(r.out, "\nOMP_WAIT_POLICY=passive\n"), "%s", r.out);
+}
+END_TEST
+
 START_TEST(reexec_marker_stops_a_loop)
 {
     /* The marker without OPENBLAS_CORETYPE: OpenBLAS's own choice stays,
@@ -335,7 +355,7 @@ static void run_bench(child *r, const char *const *args)
     const char *argv[16] = {strata_bin, "bench"};
     for (int i = 0; args[i] && i < 14; i++)
         argv[2 + i] = args[i];
-    run_cmd(argv, INHERIT, INHERIT, r);
+    run_cmd(argv, INHERIT, INHERIT, INHERIT, r);
 }
 #define BENCH(r, ...) run_bench(r, (const char *const[]){__VA_ARGS__, NULL})
 
@@ -456,7 +476,8 @@ START_TEST(bench_text_names_kernel_and_sgemm)
     BENCH(&r, quickstart, "--batch", "2", "--steps", "1", "--warmup", "0");
     ck_assert_msg(r.status == 0, "status %d: %s", r.status, r.err);
     char want[256];
-    snprintf(want, sizeof want, "BLAS kernel: %s\n", blas_kernel_note());
+    const char *omp = getenv("OMP_WAIT_POLICY");
+    snprintf(want, sizeof want, "BLAS kernel: %s; OMP_WAIT_POLICY=%s\n", blas_kernel_note(), omp ? omp : "(unset)");
     ck_assert_msg(strstr(r.out, want), "no '%s' in: %s", want, r.out);
     double g = 0;
     const char *p = strstr(r.out, "sgemm 2048^3: ");
@@ -484,7 +505,8 @@ static int child_mode(int argc, char **argv)
     }
     blas_select_kernel(argc, argv);
     if (!strcmp(argv[1], "--report")) {
-        printf("%s\n%s\n", blas_kernel_name(), blas_kernel_note());
+        const char *omp = getenv("OMP_WAIT_POLICY");
+        printf("%s\n%s\nOMP_WAIT_POLICY=%s\n", blas_kernel_name(), blas_kernel_note(), omp ? omp : "(unset)");
         return 0;
     }
     if (!strcmp(argv[1], "--sgemm")) {
@@ -509,6 +531,7 @@ int main(int argc, char **argv)
     tcase_add_test(tc, kernel_ranks_order_the_isas);
     tcase_add_test(tc, user_coretype_is_kept);
     tcase_add_test(tc, selection_upgrades_a_generic_choice);
+    tcase_add_test(tc, omp_wait_policy_passive_unless_the_user_chose);
     tcase_add_test(tc, reexec_marker_stops_a_loop);
     tcase_add_test(tc, failed_exec_warns_and_carries_on);
     tcase_add_test(tc, sgemm_matches_naive_loop_in_process);

@@ -24,6 +24,9 @@
 #include <string.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
+#ifdef __linux__
+#include <sys/prctl.h>
+#endif
 #include <time.h>
 #include <unistd.h>
 #include "fixtures/imgwrite.h"
@@ -189,6 +192,17 @@ typedef struct run_result {
     char out[1 << 20], err[1 << 14];
 } run_result;
 
+/* A strata started in the background; killed when the test process ends
+ * early (a failed assertion exits), so a long run never outlives its test.
+ * On Linux the child also dies with the test process (a Check timeout). */
+static pid_t bg_pid;
+
+static void kill_background(void)
+{
+    if (bg_pid > 0)
+        kill(bg_pid, SIGKILL);
+}
+
 /* Start `strata run exp.yaml ARGS...` in tdir, stdout and stderr to files
  * there; returns the child's pid. args is NULL-terminated. */
 static pid_t start_strata(const char *const *args, const char *tag)
@@ -204,10 +218,16 @@ static pid_t start_strata(const char *const *args, const char *tag)
     for (int i = 0; args && args[i] && n < 31; i++)
         argv[n++] = args[i];
     argv[n] = NULL;
+    static int registered;
+    if (!registered)
+        registered = atexit(kill_background) == 0;
     fflush(NULL);
     pid_t pid = fork();
     ck_assert_int_ge(pid, 0);
     if (pid == 0) {
+#ifdef __linux__
+        prctl(PR_SET_PDEATHSIG, SIGKILL);
+#endif
         if (chdir(tdir) != 0)
             _exit(120);
         int ofd = open(out, O_WRONLY | O_CREAT | O_TRUNC, 0644), efd = open(err, O_WRONLY | O_CREAT | O_TRUNC, 0644);
@@ -235,6 +255,8 @@ static void wait_strata(pid_t pid, const char *tag, run_result *r)
     int ws;
     while (waitpid(pid, &ws, 0) < 0)
         ck_assert_int_eq(errno, EINTR);
+    if (pid == bg_pid)
+        bg_pid = 0;
     r->status = WIFEXITED(ws) ? WEXITSTATUS(ws) : 128 + WTERMSIG(ws);
     ck_assert_msg(r->status < 120 || r->status > 122, "could not start strata (%d)", r->status);
     char name[64];
@@ -774,7 +796,7 @@ static void sleep_ms(long ms)
 
 START_TEST(test_ctrl_c)
 {
-    pid_t pid = start_strata(ARGS("-s", "train.epochs=100000"), "bg");
+    pid_t pid = bg_pid = start_strata(ARGS("-s", "train.epochs=100000"), "bg");
     int waited = 0;
     while (epochs_so_far() < 1 && waited < 30000) {
         sleep_ms(20);
@@ -853,7 +875,7 @@ START_TEST(test_ctrl_c_while_recording)
     run_result *first = run(ARGS("-s", "train.epochs=1"));
     ck_assert_msg(first->status == 0, "exit %d, stderr:\n%s", first->status, first->err);
     slow_down_run_classes();
-    pid_t pid = start_strata(ARGS("-s", "train.epochs=100000"), "bg");
+    pid_t pid = bg_pid = start_strata(ARGS("-s", "train.epochs=100000"), "bg");
     int waited = 0;
     while (!run_exists(2) && waited < 30000) {
         sleep_ms(5);

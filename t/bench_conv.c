@@ -5,6 +5,7 @@
  *
  *   STRATA_BUILDDIR=... t/bench_conv [--net vgg|alexnet] [--batch N] [--reps N]
  *       [--threads N] [--algo auto,winograd,im2col,direct] [--layer NAME]
+ *       [--workspace MiB] [--clock wall|cpu]
  *
  * Effective GFLOP/s are direct-convolution FLOPs over time: forward
  * 2*MACs*batch, backward twice that (din and dweight).
@@ -35,10 +36,14 @@ static const layer_spec ALEX[] = {
     {"conv3", 128, 13, 192, 3, 1, 1}, {"conv4", 192, 13, 192, 3, 1, 1},
     {"conv5", 192, 13, 128, 3, 1, 1}, {NULL, 0, 0, 0, 0, 0, 0}};
 
+/* --clock cpu: process CPU seconds (all threads) instead of wall seconds;
+ * steadier than wall time on a loaded machine, and it charges spinning. */
+static clockid_t clock_id = CLOCK_MONOTONIC;
+
 static double now(void)
 {
     struct timespec t;
-    clock_gettime(CLOCK_MONOTONIC, &t);
+    clock_gettime(clock_id, &t);
     return t.tv_sec + t.tv_nsec * 1e-9;
 }
 
@@ -70,6 +75,8 @@ static double sgemm_gflops(void)
 }
 
 /* Best-of-reps forward and backward seconds of one layer under algo. */
+static const char *workspace = "workspace=64";
+
 static int time_layer(const layer_spec *l, const char *algo, int n, int reps, int threads,
                       double *tf, double *tb)
 {
@@ -79,7 +86,7 @@ static int time_layer(const layer_spec *l, const char *algo, int n, int reps, in
     snprintf(s, sizeof s, "stride=%d", l->stride);
     snprintf(p, sizeof p, "padding=%d", l->pad);
     snprintf(a, sizeof a, "algo=%s", algo);
-    const char *kv[] = {o, k, s, p, a, NULL};
+    const char *kv[] = {o, k, s, p, a, workspace, NULL};
     const strata_plugin *pl = fake_load_builtin("layers", "conv2d");
     if (!pl)
         return -1;
@@ -131,13 +138,19 @@ int main(int argc, char **argv)
             threads = atoi(argv[++i]);
         else if (i + 1 < argc && !strcmp(argv[i], "--algo"))
             algos = argv[++i];
-        else if (i + 1 < argc && !strcmp(argv[i], "--layer"))
+        else if (i + 1 < argc && !strcmp(argv[i], "--clock"))
+            clock_id = strcmp(argv[++i], "cpu") ? CLOCK_MONOTONIC : CLOCK_PROCESS_CPUTIME_ID;
+        else if (i + 1 < argc && !strcmp(argv[i], "--workspace")) {
+            static char ws[48];
+            snprintf(ws, sizeof ws, "workspace=%s", argv[++i]);
+            workspace = ws;
+        } else if (i + 1 < argc && !strcmp(argv[i], "--layer"))
             only = argv[++i];
         else if (i + 1 < argc && !strcmp(argv[i], "--net"))
             net = strcmp(argv[++i], "alexnet") ? VGG : ALEX;
         else {
             fprintf(stderr, "usage: bench_conv [--net vgg|alexnet] [--batch N] [--reps N] "
-                            "[--threads N] [--algo A,B] [--layer NAME]\n");
+                            "[--threads N] [--algo A,B] [--layer NAME] [--workspace MiB] [--clock wall|cpu]\n");
             return 2;
         }
     }

@@ -22,6 +22,7 @@
  * Tiles are processed a chunk of tile rows at a time (all tile rows of all
  * images, numbered g = b*nty + ty), so V and M stay within d->budget
  * floats (at least one tile row). */
+#include <stdlib.h>
 #include <string.h>
 #include <cblas.h>
 #include "conv_parallel.h"
@@ -349,6 +350,48 @@ static void tiles(float *X, size_t T, int kind, const float *img, const float *b
     conv_parallel(threads, nch * (g1 - g0), tile_rows, &J);
 }
 
+/* The 36 products of a chunk: C[xi] (m, n) = A[xi] @ op(B[xi]) + beta C[xi],
+ * op = transpose when transb (B[xi] then (n, kk)), else B[xi] is (kk, n).
+ * Split over `threads` threads by xi, each GEMM on one OpenBLAS thread
+ * (openblas_set_num_threads(1) for the duration, then restored): 36
+ * independent GEMMs divide evenly, and no OpenBLAS thread spins or waits
+ * on another. STRATA_CONV_BLAS_THREADS=1 in the environment instead lets
+ * OpenBLAS thread each GEMM (for comparison). */
+typedef struct gemm_job {
+    const float *A, *B;
+    float *C;
+    size_t as, bs, cs; /* strides between xi */
+    int m, n, kk, transb;
+    float beta;
+} gemm_job;
+
+static void gemm_range(void *arg, int x0, int x1)
+{
+    const gemm_job *J = arg;
+    int lda = J->kk, ldb = J->transb ? J->kk : J->n, ldc = J->n;
+    for (int xi = x0; xi < x1; xi++)
+        cblas_sgemm(CblasRowMajor, CblasNoTrans, J->transb ? CblasTrans : CblasNoTrans, J->m,
+                    J->n, J->kk, 1.0f, J->A + xi * J->as, lda, J->B + xi * J->bs, ldb, J->beta,
+                    J->C + xi * J->cs, ldc);
+}
+
+static void gemm36(const gemm_job *J, int threads)
+{
+    static int blas_threads = -1;
+    if (blas_threads < 0) {
+        const char *e = getenv("STRATA_CONV_BLAS_THREADS");
+        blas_threads = e && *e == '1';
+    }
+    if (blas_threads || threads <= 1) {
+        gemm_range((void *)J, 0, 36);
+        return;
+    }
+    int keep = openblas_get_num_threads();
+    openblas_set_num_threads(1);
+    conv_parallel(threads, 36, gemm_range, (void *)J);
+    openblas_set_num_threads(keep);
+}
+
 /* out = conv(in, the kernel whose transforms are U[xi] (k, c)) + bias. */
 static void wino_conv(const conv_dims *d, int n, const float *in, const float *U,
                       const float *bias, float *out, float *work, int threads)
@@ -360,10 +403,8 @@ static void wino_conv(const conv_dims *d, int n, const float *in, const float *U
         size_t T = (size_t)(g1 - g0) * ntx;
         float *V = work, *M = work + 36 * (size_t)d->c * T;
         tiles(V, T, TILE_INPUT, in, NULL, d, g0, g1, threads);
-        for (int xi = 0; xi < 36; xi++)
-            cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, d->k, (int)T, d->c, 1.0f,
-                        U + xi * KC, d->c, V + xi * d->c * T, (int)T, 0.0f, M + xi * d->k * T,
-                        (int)T);
+        gemm_job J = {U, V, M, KC, (size_t)d->c * T, (size_t)d->k * T, d->k, (int)T, d->c, 0, 0.0f};
+        gemm36(&J, threads);
         tiles(M, T, TILE_OUTPUT, out, bias, d, g0, g1, threads);
     }
 }
@@ -389,10 +430,9 @@ void conv_winograd_backward(const conv_dims *d, int n, const float *in, const fl
         float *V = work, *E = work + 36 * (size_t)d->c * T;
         tiles(V, T, TILE_INPUT, in, NULL, d, g0, g1, threads);
         tiles(E, T, TILE_DOUT, dout, NULL, d, g0, g1, threads);
-        for (int xi = 0; xi < 36; xi++)
-            cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, d->k, d->c, (int)T, 1.0f,
-                        E + xi * d->k * T, (int)T, V + xi * d->c * T, (int)T, g0 ? 1.0f : 0.0f,
-                        dU + xi * KC, d->c);
+        gemm_job J = {E, V, dU, (size_t)d->k * T, (size_t)d->c * T, KC, d->k, d->c, (int)T, 1,
+                      g0 ? 1.0f : 0.0f};
+        gemm36(&J, threads);
     }
     weight_grad(dweight, dU, d->k, d->c, threads);
     if (!din)

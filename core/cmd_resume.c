@@ -173,6 +173,7 @@ static int run(int argc, char **argv)
     int rc = parse_args(argc, argv, &a);
     if (rc == 0) {
         strata_err err = {0};
+        session_catch_signals();
         if (resume(&a, &err))
             rc = cli_fail(&err);
     }

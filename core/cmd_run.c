@@ -50,6 +50,7 @@ static int run(int argc, char **argv)
     strata_err err = {0};
     session s;
     int rc = 0;
+    session_catch_signals();
     if (session_prepare(&s, argv[optind], sets, n_sets, cli_plugin_dir, &err) || session_begin_run(&s, name, &err)) {
         rc = cli_fail(&err);
         session_free(&s);

@@ -1,6 +1,7 @@
 /* cmd_sweep.c — `strata sweep FILE [--jobs N] [--dry-run] [--yes]`: every
  * point of the experiment's sweep as its own run, linked by sweep_id. */
 #define _GNU_SOURCE
+#include <errno.h>
 #include <getopt.h>
 #include <limits.h>
 #include <signal.h>
@@ -164,6 +165,13 @@ static int run_point(const char *file, const ynode *root, const sweep_point *p, 
     long epochs = 10;
     if (ep)
         ynode_long(ep, &epochs);
+    if (ps.run_id && ps.epochs >= epochs) { /* killed after its last epoch, before its status */
+        ynode_free(tree);
+        if (results_open(db_path, &db, &err) || results_run_status(db, ps.run_id, "finished", &err))
+            return cli_fail(&err);
+        results_close(db);
+        return 0;
+    }
     if (ps.run_id && ps.epochs > 0 && ps.epochs < epochs) {
         char id[32];
         snprintf(id, sizeof id, "%lld", (long long)ps.run_id);
@@ -218,6 +226,17 @@ static void list_points(const sweep_plan *plan, results *db, int64_t sweep_id)
     }
 }
 
+/* Wait for one child (through Ctrl-C: the children finish their batch and
+ * record the interruption); 1 when it did not finish cleanly. */
+static int reap_one(void)
+{
+    int status;
+    pid_t pid;
+    while ((pid = wait(&status)) < 0 && errno == EINTR)
+        ;
+    return pid > 0 && WIFEXITED(status) && WEXITSTATUS(status) == 0 ? 0 : 1;
+}
+
 /* Run the points that need it, at most jobs at a time, each in a child. */
 static int run_points(const experiment *x, const sweep_plan *plan, int64_t sweep_id, int jobs, const char *db_path,
                       results *db)
@@ -234,10 +253,12 @@ static int run_points(const experiment *x, const sweep_plan *plan, int64_t sweep
         fflush(stdout);
         fflush(stderr);
         if (running == jobs) {
-            int status;
-            if (wait(&status) > 0 && !(WIFEXITED(status) && WEXITSTATUS(status) == 0))
-                failures++;
+            failures += reap_one();
             running--;
+        }
+        if (session_stopping()) {
+            failures++;
+            break;
         }
         pid_t pid = fork();
         if (pid == 0)
@@ -250,9 +271,7 @@ static int run_points(const experiment *x, const sweep_plan *plan, int64_t sweep
         running++;
     }
     while (running > 0) {
-        int status;
-        if (wait(&status) > 0 && !(WIFEXITED(status) && WEXITSTATUS(status) == 0))
-            failures++;
+        failures += reap_one();
         running--;
     }
     return failures;
@@ -315,6 +334,7 @@ static int run(int argc, char **argv)
     int rc = parse_args(argc, argv, &a);
     if (rc == 0) {
         strata_err err = {0};
+        session_catch_signals();
         if (sweep(&a, &err))
             rc = cli_fail(&err);
     }

@@ -30,6 +30,11 @@ void session_catch_signals(void)
     sigaction(SIGTERM, &sa, NULL);
 }
 
+int session_stopping(void)
+{
+    return stop_requested != 0;
+}
+
 static double now(void)
 {
     struct timespec ts;
@@ -288,6 +293,8 @@ static int save_checkpoints(session *s, int e, double val_acc, strata_err *err)
 int session_train(session *s, int first, int last, strata_err *err)
 {
     for (int e = first; e <= last; e++) {
+        if (stop_requested)
+            return 1;
         epoch_row row = {.epoch = e};
         double t0 = now();
         row.lr = schedule_lr(&s->opt.sched, e - 1);
@@ -311,7 +318,6 @@ int session_train(session *s, int first, int last, strata_err *err)
 
 int session_run_epochs(session *s, int first, int last, strata_err *err)
 {
-    session_catch_signals();
     int rc = session_train(s, first, last, err);
     strata_err e2 = {0};
     const char *status = rc == 0 ? "finished" : rc == 1 ? "interrupted" : "failed";

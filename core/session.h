@@ -50,12 +50,15 @@ int session_begin_run(session *s, const char *name, strata_err *err);
  * Returns 0, 1 when interrupted (the run is marked so), -1 on error. */
 int session_train(session *s, int first, int last, strata_err *err);
 /* session_train, then the run's final status (finished, interrupted or
- * failed), with Ctrl-C caught. Returns 0, 1 when interrupted (err says so),
+ * failed). Returns 0, 1 when interrupted (err says so),
  * -1 on error. */
 int session_run_epochs(session *s, int first, int last, strata_err *err);
 void session_free(session *s);
 
-/* Ctrl-C / SIGTERM: finish the batch in hand, then stop. */
+/* Ctrl-C / SIGTERM: finish the batch in hand, then stop. Commands install
+ * this first thing, so a run is never left 'running' by a signal. */
 void session_catch_signals(void);
+/* Has a stop been requested? */
+int session_stopping(void);
 
 #endif

@@ -179,51 +179,17 @@ static void synthetic_batch(float *x, size_t n_x, int *labels, int batch, int k,
         labels[i] = (int)(strata_rng_next(&s) % (uint64_t)k);
 }
 
-static strata_ctx layer_ctx(const trainer *t, int64_t step, int layer)
-{
-    strata_ctx c = {.training = 1, .threads = t->threads};
-    c.seed = seed_mix(seed_mix(t->seed, (uint64_t)step), (uint64_t)layer);
-    return c;
-}
-
-/* One training step as trainer_train_step does it, each part timed and
- * added to r (when r is not NULL). Returns the loss. */
+/* One training step, each part's time added to r (when r is not NULL). */
 static double timed_step(bench *b, double lr, bench_result *r)
 {
-    trainer *t = &b->tr;
-    network *net = &b->net;
-    int L = net->n_layers, n = b->batch, k = (int)shape_size(net->layers[L - 1].out), ok = 0;
-    int64_t step = b->opt.step + 1;
-    double t0;
-    for (int i = 0; i < L; i++) {
-        net_layer *nl = &net->layers[i];
-        strata_ctx c = layer_ctx(t, step, i);
-        t0 = now();
-        nl->plugin->layer->forward(nl->self, &c, n, t->acts[i], t->acts[i + 1], nl->params, t->saved[i], t->scratch);
-        if (r)
-            r->fwd[i] += now() - t0;
-    }
-    t0 = now();
-    double loss = softmax_xent(trainer_logits(t), b->labels, n, k, b->x.train.label_smoothing, t->grad_a, &ok);
-    memset(net->grad_mem, 0, net->total * sizeof(float));
+    int ok;
+    step_times times = {0};
     if (r)
-        r->loss += now() - t0;
-    float *dout = t->grad_a, *din = t->grad_b;
-    for (int i = L - 1; i >= 0; i--) {
-        net_layer *nl = &net->layers[i];
-        strata_ctx c = layer_ctx(t, step, i);
-        t0 = now();
-        nl->plugin->layer->backward(nl->self, &c, n, t->acts[i], t->acts[i + 1], dout, i ? din : NULL, nl->params,
-                                    nl->grads, t->saved[i], t->scratch);
-        if (r)
-            r->bwd[i] += now() - t0;
-        float *tmp = dout;
-        dout = din, din = tmp;
-    }
-    t0 = now();
-    optimizer_step(&b->opt, net, lr);
+        times.fwd = r->fwd, times.bwd = r->bwd, times.loss = r->loss, times.optim = r->optim;
+    double loss = trainer_train_step_timed(&b->tr, &b->opt, b->labels, b->batch, lr, b->x.train.label_smoothing,
+                                           &ok, r ? &times : NULL);
     if (r)
-        r->optim += now() - t0;
+        r->loss = times.loss, r->optim = times.optim;
     return loss;
 }
 

@@ -1,5 +1,7 @@
 /* trainer.c — see trainer.h */
+#define _POSIX_C_SOURCE 200809L
 #include <stdlib.h>
+#include <time.h>
 #include <string.h>
 #include "init.h"
 #include "loss.h"
@@ -91,43 +93,74 @@ static strata_ctx layer_ctx(const trainer *t, int training, int64_t step, int la
     return c;
 }
 
-void trainer_forward(trainer *t, int n, int training, int64_t step)
+static double now(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return ts.tv_sec + ts.tv_nsec * 1e-9;
+}
+
+/* Forward through every layer; times->fwd[i] += each layer's seconds. */
+static void forward(trainer *t, int n, int training, int64_t step, step_times *times)
 {
     for (int i = 0; i < t->net->n_layers; i++) {
         net_layer *nl = &t->net->layers[i];
         strata_ctx c = layer_ctx(t, training, step, i);
+        double t0 = times ? now() : 0;
         nl->plugin->layer->forward(nl->self, &c, n, t->acts[i], t->acts[i + 1], nl->params, t->saved[i], t->scratch);
+        if (times)
+            times->fwd[i] += now() - t0;
     }
+}
+
+void trainer_forward(trainer *t, int n, int training, int64_t step)
+{
+    forward(t, n, training, step, NULL);
 }
 
 /* Backward from dlogits (in grad_a) to the first layer; parameter gradients
  * accumulate into the network's grad_mem (zeroed by the caller). */
-static void backward(trainer *t, int n, int64_t step)
+static void backward(trainer *t, int n, int64_t step, step_times *times)
 {
     float *dout = t->grad_a, *din = t->grad_b;
     for (int i = t->net->n_layers - 1; i >= 0; i--) {
         net_layer *nl = &t->net->layers[i];
         strata_ctx c = layer_ctx(t, 1, step, i);
+        double t0 = times ? now() : 0;
         nl->plugin->layer->backward(nl->self, &c, n, t->acts[i], t->acts[i + 1], dout, i ? din : NULL, nl->params,
                                     nl->grads, t->saved[i], t->scratch);
+        if (times)
+            times->bwd[i] += now() - t0;
         float *tmp = dout;
         dout = din;
         din = tmp;
     }
 }
 
-double trainer_train_step(trainer *t, optimizer *opt, const int *labels, int n, double lr, double smoothing,
-                          int *correct)
+double trainer_train_step_timed(trainer *t, optimizer *opt, const int *labels, int n, double lr, double smoothing,
+                                int *correct, step_times *times)
 {
     int64_t step = opt->step + 1;
     int k = (int)shape_size(t->net->layers[t->net->n_layers - 1].out);
-    trainer_forward(t, n, 1, step);
+    forward(t, n, 1, step, times);
+    double t0 = times ? now() : 0;
     *correct = 0;
     double loss = softmax_xent(trainer_logits(t), labels, n, k, smoothing, t->grad_a, correct);
     memset(t->net->grad_mem, 0, t->net->total * sizeof(float));
-    backward(t, n, step);
+    if (times)
+        times->loss += now() - t0;
+    backward(t, n, step, times);
+    t0 = times ? now() : 0;
     optimizer_step(opt, t->net, lr);
+    if (times)
+        times->optim += now() - t0;
     return loss;
+}
+
+double trainer_train_step(trainer *t, optimizer *opt, const int *labels, int n, double lr, double smoothing,
+                          int *correct)
+{
+    return trainer_train_step_timed(t, opt, labels, n, lr, smoothing, correct, NULL);
 }
 
 double trainer_eval_step(trainer *t, const int *labels, int n, int *correct)

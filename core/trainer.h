@@ -38,6 +38,16 @@ void trainer_forward(trainer *t, int n, int training, int64_t step);
 double trainer_train_step(trainer *t, optimizer *opt, const int *labels, int n, double lr, double smoothing,
                           int *correct);
 
+/* Seconds spent in each part of a step, added up (for strata bench). */
+typedef struct step_times {
+    double *fwd, *bwd;  /* per layer */
+    double loss, optim; /* loss + gradient zeroing; optimizer update */
+} step_times;
+
+/* trainer_train_step, adding each part's time to *times (when not NULL). */
+double trainer_train_step_timed(trainer *t, optimizer *opt, const int *labels, int n, double lr, double smoothing,
+                                int *correct, step_times *times);
+
 /* Forward in eval mode; mean loss and correct count. */
 double trainer_eval_step(trainer *t, const int *labels, int n, int *correct);
 

@@ -180,7 +180,7 @@ static void conv2d_forward(const void *layer, const strata_ctx *ctx, int n,
 }
 
 /* dbias (OC) += sum_{n,p} dout[n][o][p], dout (N, OC, P) */
-static void bias_backward(float *dbias, const float *dout, int n, int oc, size_t P)
+CONV_CLONES static void bias_backward(float *dbias, const float *dout, int n, int oc, size_t P)
 {
     for (int o = 0; o < oc; o++) {
         double s = 0;

@@ -38,7 +38,7 @@ typedef struct cols_job {
 } cols_job;
 
 /* img (c, h, w) -> col rows [r0, r1) of stride ld, columns [0, oh*ow). */
-static void im2col_rows(void *arg, int r0, int r1)
+CONV_CLONES static void im2col_rows(void *arg, int r0, int r1)
 {
     const cols_job *J = arg;
     const conv_dims *d = J->d;
@@ -72,7 +72,7 @@ static void im2col_rows(void *arg, int r0, int r1)
 
 /* The adjoint, channels [c0, c1): img (c, h, w) = sum of the col entries
  * that read each pixel (each channel's rows touch only its own plane). */
-static void col2im_channels(void *arg, int c0, int c1)
+CONV_CLONES static void col2im_channels(void *arg, int c0, int c1)
 {
     const cols_job *J = arg;
     const conv_dims *d = J->d;
@@ -122,7 +122,7 @@ typedef struct stage_job {
     size_t T;
 } stage_job;
 
-static void stage_copy(void *arg, int i0, int i1)
+CONV_CLONES static void stage_copy(void *arg, int i0, int i1)
 {
     const stage_job *J = arg;
     for (int i = i0; i < i1; i++) {

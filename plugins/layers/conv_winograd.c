@@ -104,7 +104,7 @@ size_t conv_winograd_scratch_bytes(const conv_dims *d, int n)
  * by 6 and 24 cost more than the rest of the weight transform) */
 static const float R4 = 1.0f / 4, R6 = 1.0f / 6, R12 = 1.0f / 12, R24 = 1.0f / 24;
 
-static void g6(float o[6], float g0, float g1, float g2)
+CONV_INLINE void g6(float o[6], float g0, float g1, float g2)
 {
     float a = (g0 + g2) * R6, b = g1 * R6, c = g0 * R24 + g2 * R6, e = g1 * R12;
     o[0] = g0 * R4;
@@ -116,7 +116,7 @@ static void g6(float o[6], float g0, float g1, float g2)
 }
 
 /* G^T (3x6) applied to u[0..5] (stride s) */
-static void gt3(float o[3], const float *u, int s)
+CONV_INLINE void gt3(float o[3], const float *u, int s)
 {
     float u0 = u[0], u1 = u[s], u2 = u[2 * s], u3 = u[3 * s], u4 = u[4 * s], u5 = u[5 * s];
     o[0] = u0 * R4 - (u1 + u2) * R6 + (u3 + u4) * R24;
@@ -136,7 +136,7 @@ typedef struct weight_job {
  *   g = w[r][q] (K, C) when not flipped (rows = K, cols = C),
  *   g = rot180(w[q][r]) when flipped (rows = C, cols = K: the
  *   backward-data kernel). Writes run along a row of each U[xi]. */
-static void weight_rows(void *arg, int r0, int r1)
+CONV_CLONES static void weight_rows(void *arg, int r0, int r1)
 {
     const weight_job *J = arg;
     size_t KC = (size_t)J->K * J->C;
@@ -170,7 +170,7 @@ static void weight_rows(void *arg, int r0, int r1)
 }
 
 /* dweight (K, C, 3, 3) += G^T dU[.][o][c] G, o in [o0, o1). */
-static void weight_grad_rows(void *arg, int o0, int o1)
+CONV_CLONES static void weight_grad_rows(void *arg, int o0, int o1)
 {
     const weight_job *J = arg;
     size_t KC = (size_t)J->K * J->C;
@@ -204,97 +204,154 @@ static void weight_grad(float *dweight, const float *dU, int K, int C, int threa
 
 /* ---- tiles: one segment of nt <= SEG tiles of one tile row --------------- */
 
-/* Copy row y of plane (h, w) at columns [x0, x0 + len) into dst, 0 outside. */
-static void padded_row(float *dst, const float *plane, int h, int w, int y, int x0, int len)
+/* Copy row y of plane (h, w) at columns [x0, x0 + len) into dst, 0 outside.
+ * Plain loops: libc's memcpy/memset here leave stores that the vector loads
+ * right after cannot forward from (measured: the load stalled 20% of the
+ * transform's time). */
+CONV_INLINE void padded_row(float *dst, const float *plane, int h, int w, int y, int x0, int len)
 {
     if (y < 0 || y >= h) {
-        memset(dst, 0, sizeof(float) * len);
+        for (int x = 0; x < len; x++)
+            dst[x] = 0.0f;
         return;
     }
-    int a = x0 < 0 ? -x0 : 0, b = w - x0 < len ? w - x0 : len;
-    if (b < a)
-        b = a;
-    memset(dst, 0, sizeof(float) * a);
-    memcpy(dst + a, plane + (size_t)y * w + x0 + a, sizeof(float) * (b - a));
-    memset(dst + b, 0, sizeof(float) * (len - b));
+    const float *src = plane + (size_t)y * w;
+    for (int x = 0; x < len; x++) {
+        int ix = x0 + x;
+        dst[x] = ix >= 0 && ix < w ? src[ix] : 0.0f;
+    }
+}
+
+/* The segment functions work on all SEG lanes (tiles) whatever nt is, so
+ * every inner loop has a constant trip count and vectorises; lanes past nt
+ * hold zeros and are not stored. Strided (stride-4) accesses happen only in
+ * the de-/interleaving copies. */
+
+/* dst[0..nt) = src[0..nt): a constant-size copy (one vector move) for full
+ * segments; a loop otherwise (a variable-size memcpy becomes `rep movs`,
+ * slow this small; -fno-tree-loop-distribute-patterns keeps loops loops). */
+CONV_INLINE void copy_lanes(float *dst, const float *src, int nt)
+{
+    if (nt == SEG)
+        memcpy(dst, src, sizeof(float) * SEG);
+    else
+        for (int t = 0; t < nt; t++)
+            dst[t] = src[t];
+}
+
+/* The horizontal pass of one row for all SEG tiles, reading the row with
+ * stride 4 straight into registers (a de-interleaved copy first was slower:
+ * its narrow stores could not be forwarded to the wide loads after). */
+CONV_INLINE void bt_row(float r[6][SEG], const float *row)
+{
+    for (int t = 0; t < SEG; t++) {
+        const float *p = row + 4 * t;
+        float v[6];
+        BT6(v, p[0], p[1], p[2], p[3], p[4], p[5]);
+        for (int k = 0; k < 6; k++)
+            r[k][t] = v[k];
+    }
+}
+
+CONV_INLINE void a_row(float e[6][SEG], const float *row)
+{
+    for (int t = 0; t < SEG; t++) {
+        const float *p = row + 4 * t;
+        float v[6];
+        A6(v, p[0], p[1], p[2], p[3]);
+        for (int k = 0; k < 6; k++)
+            e[k][t] = v[k];
+    }
 }
 
 /* V[xi * vs + t] = (BT d_t B)[xi], d_t the 6x6 patch of plane (h, w) at
  * (y0, x0 + 4t), t < nt. */
-static void input_segment(float *V, size_t vs, const float *plane, int h, int w, int y0, int x0,
-                          int nt)
+CONV_INLINE void input_segment(float *V, size_t vs, const float *plane, int h, int w, int y0,
+                               int x0, int nt)
 {
-    float d[6][4 * SEG + 2], r[6][6][SEG];
-    for (int i = 0; i < 6; i++)
-        padded_row(d[i], plane, h, w, y0 + i, x0, 4 * nt + 2);
-    for (int i = 0; i < 6; i++)
-        for (int t = 0; t < nt; t++) {
-            const float *p = d[i] + 4 * t;
-            float o[6];
-            BT6(o, p[0], p[1], p[2], p[3], p[4], p[5]);
-            for (int k = 0; k < 6; k++)
-                r[i][k][t] = o[k];
+    float d[4 * SEG + 4], r[6][6][SEG], o[36][SEG];
+    int inside = x0 >= 0 && x0 + 4 * SEG + 2 <= w; /* the whole window, all lanes */
+    for (int i = 0; i < 6; i++) {
+        if (inside && y0 + i >= 0 && y0 + i < h) {
+            bt_row(r[i], plane + (size_t)(y0 + i) * w + x0);
+        } else {
+            padded_row(d, plane, h, w, y0 + i, x0, 4 * nt + 2);
+            for (int x = 4 * nt + 2; x < 4 * SEG + 4; x++)
+                d[x] = 0.0f;
+            bt_row(r[i], d);
         }
+    }
     for (int k = 0; k < 6; k++)
-        for (int t = 0; t < nt; t++) {
-            float o[6];
-            BT6(o, r[0][k][t], r[1][k][t], r[2][k][t], r[3][k][t], r[4][k][t], r[5][k][t]);
+        for (int t = 0; t < SEG; t++) {
+            float v[6];
+            BT6(v, r[0][k][t], r[1][k][t], r[2][k][t], r[3][k][t], r[4][k][t], r[5][k][t]);
             for (int l = 0; l < 6; l++)
-                V[(l * 6 + k) * vs + t] = o[l];
+                o[l * 6 + k][t] = v[l];
         }
+    for (int xi = 0; xi < 36; xi++)
+        copy_lanes(V + xi * vs, o[xi], nt);
 }
 
 /* plane (oh, ow) tiles at (y0, x0 + 4t) = AT M_t A + bias, cropped. */
-static void output_segment(float *plane, int oh, int ow, int y0, int x0, int nt, const float *M,
-                           size_t ms, float bias)
+CONV_INLINE void output_segment(float *plane, int oh, int ow, int y0, int x0, int nt,
+                                const float *M, size_t ms, float bias)
 {
-    float s[4][6][SEG], y[4][4 * SEG];
+    float m[36][SEG], s[4][6][SEG], yb[4][SEG], y[4 * SEG];
+    for (int xi = 0; xi < 36; xi++) {
+        copy_lanes(m[xi], M + xi * ms, nt);
+        for (int t = nt; t < SEG; t++)
+            m[xi][t] = 0.0f;
+    }
     for (int k = 0; k < 6; k++)
-        for (int t = 0; t < nt; t++) {
-            float o[4];
-            AT4(o, M[k * ms + t], M[(6 + k) * ms + t], M[(12 + k) * ms + t],
-                M[(18 + k) * ms + t], M[(24 + k) * ms + t], M[(30 + k) * ms + t]);
+        for (int t = 0; t < SEG; t++) {
+            float v[4];
+            AT4(v, m[k][t], m[6 + k][t], m[12 + k][t], m[18 + k][t], m[24 + k][t], m[30 + k][t]);
             for (int a = 0; a < 4; a++)
-                s[a][k][t] = o[a];
-        }
-    for (int a = 0; a < 4; a++)
-        for (int t = 0; t < nt; t++) {
-            float o[4];
-            AT4(o, s[a][0][t], s[a][1][t], s[a][2][t], s[a][3][t], s[a][4][t], s[a][5][t]);
-            for (int b = 0; b < 4; b++)
-                y[a][4 * t + b] = o[b];
+                s[a][k][t] = v[a];
         }
     int len = ow - x0 < 4 * nt ? ow - x0 : 4 * nt;
     for (int a = 0; a < 4 && y0 + a < oh; a++) {
+        for (int t = 0; t < SEG; t++) {
+            float v[4];
+            AT4(v, s[a][0][t], s[a][1][t], s[a][2][t], s[a][3][t], s[a][4][t], s[a][5][t]);
+            for (int b = 0; b < 4; b++)
+                yb[b][t] = v[b];
+        }
+        for (int t = 0; t < SEG; t++)
+            for (int b = 0; b < 4; b++)
+                y[4 * t + b] = yb[b][t] + bias;
         float *dst = plane + (size_t)(y0 + a) * ow + x0;
         for (int x = 0; x < len; x++)
-            dst[x] = y[a][x] + bias;
+            dst[x] = y[x];
     }
 }
 
 /* E[xi * es + t] = (A dY_t A^T)[xi], dY_t the 4x4 tile of plane (oh, ow) at
  * (y0, x0 + 4t), 0 outside. */
-static void dout_segment(float *E, size_t es, const float *plane, int oh, int ow, int y0, int x0,
-                         int nt)
+CONV_INLINE void dout_segment(float *E, size_t es, const float *plane, int oh, int ow, int y0,
+                              int x0, int nt)
 {
-    float d[4][4 * SEG], e[4][6][SEG];
-    for (int a = 0; a < 4; a++)
-        padded_row(d[a], plane, oh, ow, y0 + a, x0, 4 * nt);
-    for (int a = 0; a < 4; a++)
-        for (int t = 0; t < nt; t++) {
-            const float *p = d[a] + 4 * t;
-            float o[6];
-            A6(o, p[0], p[1], p[2], p[3]);
-            for (int k = 0; k < 6; k++)
-                e[a][k][t] = o[k];
+    float d[4 * SEG + 4], e[4][6][SEG], o[36][SEG];
+    int inside = x0 + 4 * SEG <= ow;
+    for (int a = 0; a < 4; a++) {
+        if (inside && y0 + a < oh) {
+            a_row(e[a], plane + (size_t)(y0 + a) * ow + x0);
+        } else {
+            padded_row(d, plane, oh, ow, y0 + a, x0, 4 * nt);
+            for (int x = 4 * nt; x < 4 * SEG + 4; x++)
+                d[x] = 0.0f;
+            a_row(e[a], d);
         }
+    }
     for (int k = 0; k < 6; k++)
-        for (int t = 0; t < nt; t++) {
-            float o[6];
-            A6(o, e[0][k][t], e[1][k][t], e[2][k][t], e[3][k][t]);
+        for (int t = 0; t < SEG; t++) {
+            float v[6];
+            A6(v, e[0][k][t], e[1][k][t], e[2][k][t], e[3][k][t]);
             for (int l = 0; l < 6; l++)
-                E[(l * 6 + k) * es + t] = o[l];
+                o[l * 6 + k][t] = v[l];
         }
+    for (int xi = 0; xi < 36; xi++)
+        copy_lanes(E + xi * es, o[xi], nt);
 }
 
 /* ---- passes over a chunk of tile rows [g0, g1) --------------------------- */
@@ -313,7 +370,7 @@ typedef struct tile_job {
     int g0, g1;
 } tile_job;
 
-static void tile_rows(void *arg, int i0, int i1)
+CONV_CLONES static void tile_rows(void *arg, int i0, int i1)
 {
     const tile_job *J = arg;
     const conv_dims *d = J->d;

@@ -8,7 +8,7 @@ plugins_layers_conv2d_la_SOURCES = plugins/layers/conv2d.c plugins/layers/conv_d
 	plugins/layers/conv_im2col.c plugins/layers/conv_im2col.h \
 	plugins/layers/conv_winograd.c plugins/layers/conv_winograd.h \
 	plugins/layers/conv_parallel.c plugins/layers/conv_parallel.h
-plugins_layers_conv2d_la_CFLAGS = $(AM_CFLAGS) -O3 -pthread $(OPENBLAS_CFLAGS)
+plugins_layers_conv2d_la_CFLAGS = $(AM_CFLAGS) -O3 -fno-tree-loop-distribute-patterns -pthread $(OPENBLAS_CFLAGS)
 plugins_layers_conv2d_la_LIBADD = $(OPENBLAS_LIBS) -lm
 plugins_layers_conv2d_la_LDFLAGS = $(STRATA_MODULE_FLAGS) -pthread
 

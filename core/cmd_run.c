@@ -2,6 +2,7 @@
 #include <getopt.h>
 #include <stdlib.h>
 #include <string.h>
+#include "blas_select.h"
 #include "cli.h"
 #include "session.h"
 
@@ -57,9 +58,10 @@ static int run(int argc, char **argv)
         free(sets);
         return rc;
     }
-    printf("run %lld: %s (%s, %lld parameters), %d train / %d val images, %d classes, db %s\n",
+    printf("run %lld: %s (%s, %lld parameters), %d train / %d val images, %d classes, db %s\n"
+           "BLAS kernel %s, %d threads\n",
            (long long)s.run_id, name ? name : s.x.name, s.x.model.desc, (long long)network_trainable(&s.net),
-           s.train.n, s.val.n, s.train.num_classes, s.x.results.db_path);
+           s.train.n, s.val.n, s.train.num_classes, s.x.results.db_path, blas_kernel_note(), s.x.train.threads);
     fflush(stdout);
     if (session_run_epochs(&s, 1, s.x.train.epochs, &err))
         rc = cli_fail(&err);

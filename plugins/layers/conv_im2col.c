@@ -8,12 +8,12 @@
  *              dweight (k, R) += stage @ col^T
  *              col = weight^T (R, k) @ stage;  din[b] = col2im(col[:, b*P:(b+1)*P])
  * Scratch: col and stage, (R + k) * T floats. The loops over channels run on
- * `threads` threads (conv_parallel); the GEMMs (OpenBLAS, its own threads)
+ * `threads` threads (parallel_for); the GEMMs (OpenBLAS, its own threads)
  * run between them, never inside. */
 #include <string.h>
 #include <cblas.h>
 #include "conv_im2col.h"
-#include "conv_parallel.h"
+#include "parallel.h"
 
 int conv_im2col_chunk(const conv_dims *d, int n)
 {
@@ -104,13 +104,13 @@ CONV_CLONES static void col2im_channels(void *arg, int c0, int c1)
 static void im2col(float *col, size_t ld, const float *img, const conv_dims *d, int threads)
 {
     cols_job J = {col, img, ld, d};
-    conv_parallel(threads, d->c * d->kh * d->kw, im2col_rows, &J);
+    parallel_for(threads, d->c * d->kh * d->kw, im2col_rows, &J);
 }
 
 static void col2im(float *img, const float *col, size_t ld, const conv_dims *d, int threads)
 {
     cols_job J = {(float *)col, img, ld, d};
-    conv_parallel(threads, d->c, col2im_channels, &J);
+    parallel_for(threads, d->c, col2im_channels, &J);
 }
 
 /* Between NCHW images and the channel-major stage (k, T = m*P):
@@ -153,7 +153,7 @@ void conv_im2col_forward(const conv_dims *d, int n, const float *in, const float
         cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, d->k, (int)T, R, 1.0f, weight,
                     R, col, (int)T, 0.0f, stage, (int)T);
         stage_job J = {out + b0 * osz, stage, bias, d->k, P, 0, T};
-        conv_parallel(threads, m * d->k, stage_copy, &J);
+        parallel_for(threads, m * d->k, stage_copy, &J);
     }
 }
 
@@ -170,7 +170,7 @@ void conv_im2col_backward(const conv_dims *d, int n, const float *in, const floa
         for (int b = 0; b < m; b++)
             im2col(col + (size_t)b * P, T, in + (b0 + b) * isz, d, threads);
         stage_job J = {(float *)dout + b0 * osz, stage, NULL, d->k, P, 1, T};
-        conv_parallel(threads, m * d->k, stage_copy, &J);
+        parallel_for(threads, m * d->k, stage_copy, &J);
         cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, d->k, R, (int)T, 1.0f, stage,
                     (int)T, col, (int)T, 1.0f, dweight, R);
         if (!din)

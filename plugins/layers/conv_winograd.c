@@ -25,7 +25,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <cblas.h>
-#include "conv_parallel.h"
+#include "parallel.h"
 #include "conv_winograd.h"
 
 #define SEG 16                         /* tiles transformed together along x */
@@ -193,13 +193,13 @@ CONV_CLONES static void weight_grad_rows(void *arg, int o0, int o1)
 static void weight_tiles(float *U, const float *weight, int K, int C, int flip, int threads)
 {
     weight_job J = {.U = U, .weight = weight, .K = K, .C = C, .flip = flip};
-    conv_parallel(threads, flip ? C : K, weight_rows, &J);
+    parallel_for(threads, flip ? C : K, weight_rows, &J);
 }
 
 static void weight_grad(float *dweight, const float *dU, int K, int C, int threads)
 {
     weight_job J = {.dweight = dweight, .dU = dU, .K = K, .C = C};
-    conv_parallel(threads, K, weight_grad_rows, &J);
+    parallel_for(threads, K, weight_grad_rows, &J);
 }
 
 /* ---- tiles: one segment of nt <= SEG tiles of one tile row --------------- */
@@ -404,7 +404,7 @@ static void tiles(float *X, size_t T, int kind, const float *img, const float *b
 {
     tile_job J = {X, T, kind, (float *)img, bias, d, g0, g1};
     int nch = kind == TILE_INPUT ? d->c : d->k;
-    conv_parallel(threads, nch * (g1 - g0), tile_rows, &J);
+    parallel_for(threads, nch * (g1 - g0), tile_rows, &J);
 }
 
 /* The 36 products of a chunk: C[xi] (m, n) = A[xi] @ op(B[xi]) + beta C[xi],
@@ -445,7 +445,7 @@ static void gemm36(const gemm_job *J, int threads)
     }
     int keep = openblas_get_num_threads();
     openblas_set_num_threads(1);
-    conv_parallel(threads, 36, gemm_range, (void *)J);
+    parallel_for(threads, 36, gemm_range, (void *)J);
     openblas_set_num_threads(keep);
 }
 

@@ -7,7 +7,7 @@ plugins_layers_conv2d_la_SOURCES = plugins/layers/conv2d.c plugins/layers/conv_d
 	plugins/layers/conv_direct.c plugins/layers/conv_direct.h \
 	plugins/layers/conv_im2col.c plugins/layers/conv_im2col.h \
 	plugins/layers/conv_winograd.c plugins/layers/conv_winograd.h \
-	plugins/layers/conv_parallel.c plugins/layers/conv_parallel.h
+	plugins/layers/parallel.c plugins/layers/parallel.h
 plugins_layers_conv2d_la_CFLAGS = $(AM_CFLAGS) -O3 -fno-tree-loop-distribute-patterns -pthread $(OPENBLAS_CFLAGS)
 plugins_layers_conv2d_la_LIBADD = $(OPENBLAS_LIBS) -lm
 plugins_layers_conv2d_la_LDFLAGS = $(STRATA_MODULE_FLAGS) -pthread
@@ -19,16 +19,18 @@ plugins_layers_linear_la_LIBADD = $(OPENBLAS_LIBS) -lm
 plugins_layers_linear_la_LDFLAGS = $(STRATA_MODULE_FLAGS)
 
 pkglib_LTLIBRARIES += plugins/layers/relu.la
-plugins_layers_relu_la_SOURCES = plugins/layers/relu.c
-plugins_layers_relu_la_CFLAGS = $(AM_CFLAGS)
+plugins_layers_relu_la_SOURCES = plugins/layers/relu.c plugins/layers/parallel.c plugins/layers/parallel.h \
+	plugins/simd.h
+plugins_layers_relu_la_CFLAGS = $(AM_CFLAGS) -pthread
 plugins_layers_relu_la_LIBADD = -lm
-plugins_layers_relu_la_LDFLAGS = $(STRATA_MODULE_FLAGS)
+plugins_layers_relu_la_LDFLAGS = $(STRATA_MODULE_FLAGS) -pthread
 
 pkglib_LTLIBRARIES += plugins/layers/maxpool.la
-plugins_layers_maxpool_la_SOURCES = plugins/layers/maxpool.c plugins/layers/pool_shape.h
-plugins_layers_maxpool_la_CFLAGS = $(AM_CFLAGS)
+plugins_layers_maxpool_la_SOURCES = plugins/layers/maxpool.c plugins/layers/pool_shape.h \
+	plugins/layers/parallel.c plugins/layers/parallel.h
+plugins_layers_maxpool_la_CFLAGS = $(AM_CFLAGS) -pthread
 plugins_layers_maxpool_la_LIBADD = -lm
-plugins_layers_maxpool_la_LDFLAGS = $(STRATA_MODULE_FLAGS)
+plugins_layers_maxpool_la_LDFLAGS = $(STRATA_MODULE_FLAGS) -pthread
 
 pkglib_LTLIBRARIES += plugins/layers/avgpool.la
 plugins_layers_avgpool_la_SOURCES = plugins/layers/avgpool.c plugins/layers/pool_shape.h

@@ -9,6 +9,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <strata/plugin.h>
+#include "parallel.h"
 #include "pool_shape.h"
 
 typedef pool_shape maxpool;
@@ -55,59 +56,93 @@ static size_t maxpool_scratch_bytes(const void *layer, int n) { return 0; }
  * x*SW-PW .. +KW-1 (clipped to the image) of in[n][c]; argmax is the
  * flat index i*W + j of the first maximum in row-major order (a NaN wins,
  * as in PyTorch). */
+/* One plane (h, w) -> (oh, ow): y = the max of each window, am = where it
+ * is (the first maximum; NaN wins, PyTorch's rule). */
+static void max_plane(const maxpool *L, const float *x, float *y, int32_t *am)
+{
+    for (int oy = 0; oy < L->oh; oy++) {
+        int y0 = oy * L->sh - L->ph, y1 = y0 + L->kh;
+        if (y0 < 0) y0 = 0;
+        if (y1 > L->h) y1 = L->h;
+        for (int ox = 0; ox < L->ow; ox++) {
+            int x0 = ox * L->sw - L->pw, x1 = x0 + L->kw;
+            if (x0 < 0) x0 = 0;
+            if (x1 > L->w) x1 = L->w;
+            float best = x[y0 * L->w + x0];
+            int at = y0 * L->w + x0;
+            for (int i = y0; i < y1; i++) {
+                const float *row = x + i * L->w;
+                for (int j = x0; j < x1; j++) {
+                    float v = row[j];
+                    if (v > best || (v != v && best == best)) {
+                        best = v;
+                        at = i * L->w + j;
+                    }
+                }
+            }
+            y[oy * L->ow + ox] = best;
+            am[oy * L->ow + ox] = at;
+        }
+    }
+}
+
+typedef struct pool_job {
+    const maxpool *L;
+    const float *x;
+    float *y;
+    int32_t *am;
+    const float *dy;
+    float *dx;
+} pool_job;
+
+static void fwd_planes(void *arg, int begin, int end)
+{
+    const pool_job *j = arg;
+    const maxpool *L = j->L;
+    size_t in = (size_t)L->h * L->w, out = (size_t)L->oh * L->ow;
+    for (int p = begin; p < end; p++)
+        max_plane(L, j->x + p * in, j->y + p * out, j->am + p * out);
+}
+
+static void bwd_planes(void *arg, int begin, int end)
+{
+    const pool_job *j = arg;
+    const maxpool *L = j->L;
+    size_t in = (size_t)L->h * L->w, out = (size_t)L->oh * L->ow;
+    for (int p = begin; p < end; p++) {
+        float *dx = j->dx + p * in;
+        const float *dy = j->dy + p * out;
+        const int32_t *am = j->am + p * out;
+        for (size_t k = 0; k < in; k++)
+            dx[k] = 0.0f;
+        for (size_t k = 0; k < out; k++)
+            dx[am[k]] += dy[k];
+    }
+}
+
+/* in (N, C, H, W) -> out (N, C, OH, OW): the maximum of each window; the
+ * argmax (index in the plane) of each output is kept for backward. Planes
+ * are split between ctx->threads threads. */
 static void maxpool_forward(const void *layer, const strata_ctx *ctx, int n,
                             const float *in, float *out, float *const *params,
                             void *saved, void *scratch)
 {
     const maxpool *L = layer;
-    int32_t *argmax = saved;
-    for (size_t plane = 0; plane < (size_t)n * L->c; plane++) {
-        const float *x = in + plane * L->h * L->w;
-        float *y = out + plane * L->oh * L->ow;
-        int32_t *am = argmax + plane * L->oh * L->ow;
-        for (int oy = 0; oy < L->oh; oy++) {
-            int y0 = oy * L->sh - L->ph, y1 = y0 + L->kh;
-            if (y0 < 0) y0 = 0;
-            if (y1 > L->h) y1 = L->h;
-            for (int ox = 0; ox < L->ow; ox++) {
-                int x0 = ox * L->sw - L->pw, x1 = x0 + L->kw;
-                if (x0 < 0) x0 = 0;
-                if (x1 > L->w) x1 = L->w;
-                float best = -INFINITY;
-                int at = y0 * L->w + x0;
-                for (int i = y0; i < y1; i++)
-                    for (int j = x0; j < x1; j++) {
-                        float v = x[i * L->w + j];
-                        if (v > best || isnan(v)) { /* PyTorch's rule */
-                            best = v;
-                            at = i * L->w + j;
-                        }
-                    }
-                y[oy * L->ow + ox] = x[at];
-                am[oy * L->ow + ox] = at;
-            }
-        }
-    }
+    pool_job j = {.L = L, .x = in, .y = out, .am = saved};
+    parallel_for(ctx->threads, n * L->c, fwd_planes, &j);
 }
 
-/* din = 0, then din[n][c][argmax] += dout[n][c][y][x] for every output. */
+/* din = 0, then din[argmax] += dout for each output (windows may overlap). */
 static void maxpool_backward(const void *layer, const strata_ctx *ctx, int n,
                              const float *in, const float *out, const float *dout,
                              float *din, float *const *params, float *const *dparams,
                              void *saved, void *scratch)
 {
     const maxpool *L = layer;
-    const int32_t *argmax = saved;
     if (!din)
         return;
-    memset(din, 0, sizeof(float) * (size_t)n * L->c * L->h * L->w);
-    for (size_t plane = 0; plane < (size_t)n * L->c; plane++) {
-        float *dx = din + plane * L->h * L->w;
-        const float *dy = dout + plane * L->oh * L->ow;
-        const int32_t *am = argmax + plane * L->oh * L->ow;
-        for (int k = 0; k < L->oh * L->ow; k++)
-            dx[am[k]] += dy[k];
-    }
+    pool_job j = {.L = L, .am = saved, .dy = dout, .dx = din};
+    parallel_for(ctx->threads, n * L->c, bwd_planes, &j);
 }
 
 static const strata_layer_ops maxpool_ops = {

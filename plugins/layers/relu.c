@@ -2,6 +2,8 @@
  * has the input's shape; no parameters. */
 #include <stdlib.h>
 #include <strata/plugin.h>
+#include "../simd.h"
+#include "parallel.h"
 
 typedef struct relu {
     size_t size; /* c*h*w */
@@ -36,17 +38,63 @@ static int64_t relu_macs(const void *layer) { return 0; }
 static size_t relu_saved_bytes(const void *layer, int n) { return 0; }
 static size_t relu_scratch_bytes(const void *layer, int n) { return 0; }
 
-/* in, out (N, C, H, W): out = max(in, 0). */
+/* Chunks of this many elements are handed to the threads (64 KiB). */
+#define RELU_CHUNK 16384
+
+typedef struct relu_job {
+    const float *in, *dout;
+    float *out;
+    size_t total;
+} relu_job;
+
+STRATA_CLONES static void relu_fwd_range(const float *restrict in, float *out, size_t n)
+{
+    for (size_t i = 0; i < n; i++)
+        out[i] = in[i] > 0.0f ? in[i] : 0.0f;
+}
+
+STRATA_CLONES static void relu_bwd_range(const float *in, const float *restrict dout, float *din, size_t n)
+{
+    for (size_t i = 0; i < n; i++)
+        din[i] = in[i] > 0.0f ? dout[i] : 0.0f;
+}
+
+static size_t chunk_end(const relu_job *j, int c)
+{
+    size_t e = (size_t)c * RELU_CHUNK;
+    return e < j->total ? e : j->total;
+}
+
+static void fwd_task(void *arg, int begin, int end)
+{
+    const relu_job *j = arg;
+    size_t b = (size_t)begin * RELU_CHUNK;
+    relu_fwd_range(j->in + b, j->out + b, chunk_end(j, end) - b);
+}
+
+static void bwd_task(void *arg, int begin, int end)
+{
+    const relu_job *j = arg;
+    size_t b = (size_t)begin * RELU_CHUNK;
+    relu_bwd_range(j->in + b, j->dout + b, j->out + b, chunk_end(j, end) - b);
+}
+
+static int chunks(size_t total)
+{
+    return (int)((total + RELU_CHUNK - 1) / RELU_CHUNK);
+}
+
+/* in, out (N, C, H, W): out = max(in, 0). out may be in (in place). */
 static void relu_forward(const void *layer, const strata_ctx *ctx, int n,
                          const float *in, float *out, float *const *params,
                          void *saved, void *scratch)
 {
-    size_t total = ((const relu *)layer)->size * n;
-    for (size_t i = 0; i < total; i++)
-        out[i] = in[i] > 0.0f ? in[i] : 0.0f;
+    relu_job j = {.in = in, .out = out, .total = ((const relu *)layer)->size * n};
+    parallel_for(ctx->threads, chunks(j.total), fwd_task, &j);
 }
 
-/* din = dout where in > 0, else 0 (PyTorch's choice of 0 at in == 0). */
+/* din = dout where in > 0, else 0 (PyTorch's choice of 0 at in == 0). In
+ * place, `in` holds the output, which is > 0 exactly where the input was. */
 static void relu_backward(const void *layer, const strata_ctx *ctx, int n,
                           const float *in, const float *out, const float *dout,
                           float *din, float *const *params, float *const *dparams,
@@ -54,9 +102,8 @@ static void relu_backward(const void *layer, const strata_ctx *ctx, int n,
 {
     if (!din)
         return;
-    size_t total = ((const relu *)layer)->size * n;
-    for (size_t i = 0; i < total; i++)
-        din[i] = in[i] > 0.0f ? dout[i] : 0.0f;
+    relu_job j = {.in = in, .dout = dout, .out = din, .total = ((const relu *)layer)->size * n};
+    parallel_for(ctx->threads, chunks(j.total), bwd_task, &j);
 }
 
 static const strata_layer_ops relu_ops = {

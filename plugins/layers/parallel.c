@@ -1,12 +1,12 @@
-/* conv_parallel.c — see conv_parallel.h. */
+/* parallel.c — see parallel.h. */
 #define _POSIX_C_SOURCE 200809L
 #include <pthread.h>
-#include "conv_parallel.h"
+#include "parallel.h"
 
 #define MAX_THREADS 64
 
 typedef struct part {
-    conv_task fn;
+    parallel_task fn;
     void *arg;
     int begin, end;
 } part;
@@ -18,7 +18,7 @@ static void *run_part(void *p)
     return NULL;
 }
 
-void conv_parallel(int threads, int count, conv_task fn, void *arg)
+void parallel_for(int threads, int count, parallel_task fn, void *arg)
 {
     if (threads > MAX_THREADS)
         threads = MAX_THREADS;

@@ -27,7 +27,7 @@ plugins_layers_relu_la_LDFLAGS = $(STRATA_MODULE_FLAGS) -pthread
 
 pkglib_LTLIBRARIES += plugins/layers/maxpool.la
 plugins_layers_maxpool_la_SOURCES = plugins/layers/maxpool.c plugins/layers/pool_shape.h \
-	plugins/layers/parallel.c plugins/layers/parallel.h
+	plugins/layers/parallel.c plugins/layers/parallel.h plugins/simd.h
 plugins_layers_maxpool_la_CFLAGS = $(AM_CFLAGS) -pthread
 plugins_layers_maxpool_la_LIBADD = -lm
 plugins_layers_maxpool_la_LDFLAGS = $(STRATA_MODULE_FLAGS) -pthread

@@ -9,6 +9,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <strata/plugin.h>
+#include "../simd.h"
 #include "parallel.h"
 #include "pool_shape.h"
 
@@ -86,6 +87,74 @@ static void max_plane(const maxpool *L, const float *x, float *y, int32_t *am)
     }
 }
 
+/* Square K x K windows, no padding, every window inside the plane (the
+ * pools of VGG and AlexNet): no clamping, and K a constant after inlining,
+ * so the compare-and-select runs without branches. Same result and argmax
+ * as max_plane. */
+static inline void max_plane_interior(const maxpool *L, const float *x, float *y, int32_t *am, const int K)
+{
+    const int S = L->sw, W = L->w;
+    for (int oy = 0; oy < L->oh; oy++) {
+        const float *top = x + oy * L->sh * W;
+        float *yr = y + oy * L->ow;
+        int32_t *ar = am + oy * L->ow;
+        for (int ox = 0; ox < L->ow; ox++) {
+            const float *win = top + ox * S;
+            float best = win[0];
+            int at = 0;
+            for (int i = 0; i < K; i++)
+                for (int j = 0; j < K; j++) {
+                    float v = win[i * W + j];
+                    int take = (v > best) | ((v != v) & (best == best));
+                    best = take ? v : best;
+                    at = take ? i * W + j : at;
+                }
+            yr[ox] = best;
+            ar[ox] = (int32_t)(win - x) + at;
+        }
+    }
+}
+
+/* 2x2 windows, stride 2, no padding (VGG's pools): one output row from two
+ * input rows, written so that the compiler vectorises across the row. */
+STRATA_CLONES static void max_row_2x2(const float *restrict r0, const float *restrict r1, int ow, int w, int base,
+                                      float *restrict y, int32_t *restrict am)
+{
+    for (int ox = 0; ox < ow; ox++) {
+        float a = r0[2 * ox], b = r0[2 * ox + 1], c = r1[2 * ox], d = r1[2 * ox + 1];
+        float best = a;
+        int at = 0;
+        int tb = (b > best) | ((b != b) & (best == best));
+        best = tb ? b : best;
+        at = tb ? 1 : at;
+        int tc = (c > best) | ((c != c) & (best == best));
+        best = tc ? c : best;
+        at = tc ? w : at;
+        int td = (d > best) | ((d != d) & (best == best));
+        best = td ? d : best;
+        at = td ? w + 1 : at;
+        y[ox] = best;
+        am[ox] = base + 2 * ox + at;
+    }
+}
+
+/* The plane with the fastest loop that fits the layer. */
+static void pool_plane(const maxpool *L, const float *x, float *y, int32_t *am)
+{
+    int interior = L->ph == 0 && L->pw == 0 && L->kh == L->kw && L->sh == L->sw &&
+                   (L->oh - 1) * L->sh + L->kh <= L->h && (L->ow - 1) * L->sw + L->kw <= L->w;
+    if (interior && L->kh == 2 && L->sh == 2) {
+        for (int oy = 0; oy < L->oh; oy++)
+            max_row_2x2(x + 2 * oy * L->w, x + (2 * oy + 1) * L->w, L->ow, L->w, 2 * oy * L->w, y + oy * L->ow,
+                        am + oy * L->ow);
+    } else if (interior && L->kh == 2)
+        max_plane_interior(L, x, y, am, 2);
+    else if (interior && L->kh == 3)
+        max_plane_interior(L, x, y, am, 3);
+    else
+        max_plane(L, x, y, am);
+}
+
 typedef struct pool_job {
     const maxpool *L;
     const float *x;
@@ -101,7 +170,7 @@ static void fwd_planes(void *arg, int begin, int end)
     const maxpool *L = j->L;
     size_t in = (size_t)L->h * L->w, out = (size_t)L->oh * L->ow;
     for (int p = begin; p < end; p++)
-        max_plane(L, j->x + p * in, j->y + p * out, j->am + p * out);
+        pool_plane(L, j->x + p * in, j->y + p * out, j->am + p * out);
 }
 
 static void bwd_planes(void *arg, int begin, int end)

@@ -21,6 +21,10 @@ static void *maxpool_create(const strata_host *host, strata_opts *o,
     pool_shape ps;
     if (pool_shape_parse(host, o, in, "maxpool", &ps) < 0)
         return NULL;
+    if (ps.kh * ps.kw > 256) {
+        host->opt_error(o, "kernel", "a maxpool window of at most 256 elements (16x16), got %dx%d", ps.kh, ps.kw);
+        return NULL;
+    }
     maxpool *L = malloc(sizeof *L);
     if (!L) {
         host->opt_error(o, NULL, "out of memory");
@@ -44,40 +48,40 @@ static void maxpool_geometry(const void *layer, int kernel[2], int stride[2])
 
 static int64_t maxpool_macs(const void *layer) { return 0; }
 
-/* one int32 argmax per output element */
+/* one byte per output element: where in its window the maximum is */
 static size_t maxpool_saved_bytes(const void *layer, int n)
 {
     const maxpool *L = layer;
-    return sizeof(int32_t) * (size_t)n * L->c * L->oh * L->ow;
+    return (size_t)n * L->c * L->oh * L->ow;
 }
 static size_t maxpool_scratch_bytes(const void *layer, int n) { return 0; }
 
 /* in (N, C, H, W), out and argmax (N, C, OH, OW):
  * out[n][c][y][x] = max over the window rows y*SH-PH .. +KH-1, columns
  * x*SW-PW .. +KW-1 (clipped to the image) of in[n][c]; argmax is the
- * flat index i*W + j of the first maximum in row-major order (a NaN wins,
- * as in PyTorch). */
+ * offset (i - y*SH + PH)*KW + (j - x*SW + PW) in the window of the first
+ * maximum in row-major order (a NaN wins, as in PyTorch), one byte. */
 /* One plane (h, w) -> (oh, ow): y = the max of each window, am = where it
  * is (the first maximum; NaN wins, PyTorch's rule). */
-static void max_plane(const maxpool *L, const float *x, float *y, int32_t *am)
+static void max_plane(const maxpool *L, const float *x, float *y, uint8_t *am)
 {
     for (int oy = 0; oy < L->oh; oy++) {
-        int y0 = oy * L->sh - L->ph, y1 = y0 + L->kh;
+        int wy = oy * L->sh - L->ph, y0 = wy, y1 = wy + L->kh;
         if (y0 < 0) y0 = 0;
         if (y1 > L->h) y1 = L->h;
         for (int ox = 0; ox < L->ow; ox++) {
-            int x0 = ox * L->sw - L->pw, x1 = x0 + L->kw;
+            int wx = ox * L->sw - L->pw, x0 = wx, x1 = wx + L->kw;
             if (x0 < 0) x0 = 0;
             if (x1 > L->w) x1 = L->w;
             float best = x[y0 * L->w + x0];
-            int at = y0 * L->w + x0;
+            int at = (y0 - wy) * L->kw + (x0 - wx);
             for (int i = y0; i < y1; i++) {
                 const float *row = x + i * L->w;
                 for (int j = x0; j < x1; j++) {
                     float v = row[j];
                     if (v > best || (v != v && best == best)) {
                         best = v;
-                        at = i * L->w + j;
+                        at = (i - wy) * L->kw + (j - wx);
                     }
                 }
             }
@@ -91,13 +95,13 @@ static void max_plane(const maxpool *L, const float *x, float *y, int32_t *am)
  * pools of VGG and AlexNet): no clamping, and K a constant after inlining,
  * so the compare-and-select runs without branches. Same result and argmax
  * as max_plane. */
-static inline void max_plane_interior(const maxpool *L, const float *x, float *y, int32_t *am, const int K)
+static inline void max_plane_interior(const maxpool *L, const float *x, float *y, uint8_t *am, const int K)
 {
     const int S = L->sw, W = L->w;
     for (int oy = 0; oy < L->oh; oy++) {
         const float *top = x + oy * L->sh * W;
         float *yr = y + oy * L->ow;
-        int32_t *ar = am + oy * L->ow;
+        uint8_t *ar = am + oy * L->ow;
         for (int ox = 0; ox < L->ow; ox++) {
             const float *win = top + ox * S;
             float best = win[0];
@@ -107,18 +111,18 @@ static inline void max_plane_interior(const maxpool *L, const float *x, float *y
                     float v = win[i * W + j];
                     int take = (v > best) | ((v != v) & (best == best));
                     best = take ? v : best;
-                    at = take ? i * W + j : at;
+                    at = take ? i * K + j : at;
                 }
             yr[ox] = best;
-            ar[ox] = (int32_t)(win - x) + at;
+            ar[ox] = (uint8_t)at;
         }
     }
 }
 
 /* 2x2 windows, stride 2, no padding (VGG's pools): one output row from two
  * input rows, written so that the compiler vectorises across the row. */
-STRATA_CLONES static void max_row_2x2(const float *restrict r0, const float *restrict r1, int ow, int w, int base,
-                                      float *restrict y, int32_t *restrict am)
+STRATA_CLONES static void max_row_2x2(const float *restrict r0, const float *restrict r1, int ow, float *restrict y,
+                                      uint8_t *restrict am)
 {
     for (int ox = 0; ox < ow; ox++) {
         float a = r0[2 * ox], b = r0[2 * ox + 1], c = r1[2 * ox], d = r1[2 * ox + 1];
@@ -129,24 +133,23 @@ STRATA_CLONES static void max_row_2x2(const float *restrict r0, const float *res
         at = tb ? 1 : at;
         int tc = (c > best) | ((c != c) & (best == best));
         best = tc ? c : best;
-        at = tc ? w : at;
+        at = tc ? 2 : at;
         int td = (d > best) | ((d != d) & (best == best));
         best = td ? d : best;
-        at = td ? w + 1 : at;
+        at = td ? 3 : at;
         y[ox] = best;
-        am[ox] = base + 2 * ox + at;
+        am[ox] = (uint8_t)at;
     }
 }
 
 /* The plane with the fastest loop that fits the layer. */
-static void pool_plane(const maxpool *L, const float *x, float *y, int32_t *am)
+static void pool_plane(const maxpool *L, const float *x, float *y, uint8_t *am)
 {
     int interior = L->ph == 0 && L->pw == 0 && L->kh == L->kw && L->sh == L->sw &&
                    (L->oh - 1) * L->sh + L->kh <= L->h && (L->ow - 1) * L->sw + L->kw <= L->w;
     if (interior && L->kh == 2 && L->sh == 2) {
         for (int oy = 0; oy < L->oh; oy++)
-            max_row_2x2(x + 2 * oy * L->w, x + (2 * oy + 1) * L->w, L->ow, L->w, 2 * oy * L->w, y + oy * L->ow,
-                        am + oy * L->ow);
+            max_row_2x2(x + 2 * oy * L->w, x + (2 * oy + 1) * L->w, L->ow, y + oy * L->ow, am + oy * L->ow);
     } else if (interior && L->kh == 2)
         max_plane_interior(L, x, y, am, 2);
     else if (interior && L->kh == 3)
@@ -159,7 +162,7 @@ typedef struct pool_job {
     const maxpool *L;
     const float *x;
     float *y;
-    int32_t *am;
+    uint8_t *am;
     const float *dy;
     float *dx;
 } pool_job;
@@ -181,11 +184,15 @@ static void bwd_planes(void *arg, int begin, int end)
     for (int p = begin; p < end; p++) {
         float *dx = j->dx + p * in;
         const float *dy = j->dy + p * out;
-        const int32_t *am = j->am + p * out;
+        const uint8_t *am = j->am + p * out;
         for (size_t k = 0; k < in; k++)
             dx[k] = 0.0f;
-        for (size_t k = 0; k < out; k++)
-            dx[am[k]] += dy[k];
+        for (int oy = 0; oy < L->oh; oy++)
+            for (int ox = 0; ox < L->ow; ox++) {
+                int k = oy * L->ow + ox, a = am[k];
+                int i = oy * L->sh - L->ph + a / L->kw, jj = ox * L->sw - L->pw + a % L->kw;
+                dx[i * L->w + jj] += dy[k];
+            }
     }
 }
 

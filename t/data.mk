@@ -1,5 +1,5 @@
 # t/data.mk — tests of the data pipeline, and the shipped data set.
-DATA_TEST_FIXTURES = t/fixtures/imgwrite.c t/fixtures/imgwrite.h
+DATA_TEST_FIXTURES = t/fixtures/imgwrite.c t/fixtures/imgwrite.h t/testlib.c t/testlib.h
 DATA_TEST_CFLAGS = $(TEST_CFLAGS) $(PNG_CFLAGS)
 DATA_TEST_LIBS = $(TEST_LIBS) $(PNG_LIBS) $(JPEG_LIBS) -lm
 

@@ -1,6 +1,7 @@
 /* run_strata.c — see run_strata.h. posix_spawn with stdout and stderr sent
  * to temporary files (no pipes, so a chatty child cannot block). */
 #define _POSIX_C_SOURCE 200809L
+#include <check.h>
 #include <errno.h>
 #include <spawn.h>
 #include <stdio.h>
@@ -103,4 +104,35 @@ int count_lines(const char *s)
     for (size_t i = 0; i < len; i++)
         n += s[i] == '\n';
     return n + (len > 0 && s[len - 1] != '\n');
+}
+
+int count_substr(const char *s, const char *needle)
+{
+    int n = 0;
+    for (; (s = strstr(s, needle)); s++)
+        n++;
+    return n;
+}
+
+strata_run strata(const char *const *args)
+{
+    strata_run r;
+    ck_assert_int_eq(run_strata(args, &r), 0);
+    return r;
+}
+
+void strata_ok(const char *what, const char *const *args)
+{
+    strata_run r = strata(args);
+    ck_assert_msg(r.status == 0, "%s: exit %d, stderr:\n%s", what, r.status, r.err);
+    run_strata_free(&r);
+}
+
+void assert_one_line_error(const strata_run *r, const char *what, const char *needle)
+{
+    ck_assert_msg(r->status != 0, "%s: exit 0, expected a refusal; stdout:\n%s", what, r->out);
+    ck_assert_msg(r->status < 128, "%s: killed by signal %d; stderr:\n%s", what, r->status - 128, r->err);
+    ck_assert_msg(count_lines(r->err) == 1, "%s: expected one line on stderr, got:\n%s", what, r->err);
+    ck_assert_msg(strncmp(r->err, "strata", 6) == 0 && strstr(r->err, ": "), "%s: stderr: %s", what, r->err);
+    ck_assert_msg(strstr(r->err, needle), "%s: stderr does not name '%s': %s", what, needle, r->err);
 }

@@ -7,7 +7,8 @@
  *   ... r.status (the exit status, or 128+signal), r.out, r.err ...
  *   run_strata_free(&r);
  *
- * The child inherits the environment and the current directory. */
+ * The child inherits the environment and the current directory. strata(),
+ * strata_ok() and assert_one_line_error() assert with Check. */
 #ifndef STRATA_RUN_STRATA_H
 #define STRATA_RUN_STRATA_H
 
@@ -24,5 +25,18 @@ void run_strata_free(strata_run *r);
 
 /* The number of lines of s (a last line without '\n' counts). */
 int count_lines(const char *s);
+/* The number of places needle starts in s (overlapping ones count). */
+int count_substr(const char *s, const char *needle);
+
+/* The arguments as a NULL-terminated array: run_strata(ARGS("runs"), &r). */
+#define ARGS(...) ((const char *const[]){__VA_ARGS__, NULL})
+
+/* Run strata with args, asserting it started; free with run_strata_free. */
+strata_run strata(const char *const *args);
+/* Run strata with args and assert exit 0 (message: what, status, stderr). */
+void strata_ok(const char *what, const char *const *args);
+/* Exit != 0 and not killed, one line on stderr "strata...: ..." (also
+ * "strata CMD: ..." for a usage error), containing needle. */
+void assert_one_line_error(const strata_run *r, const char *what, const char *needle);
 
 #endif

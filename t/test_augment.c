@@ -9,6 +9,7 @@
 #include <string.h>
 
 #include "augment.h"
+#include "testlib.h"
 
 /* An image of w x h whose pixel (x, y), channel c is f(x, y, c). */
 static image make_image(int w, int h, uint8_t (*f)(int, int, int))
@@ -449,9 +450,5 @@ int main(void)
     tcase_add_test(tc, same_seed_same_output);
     tcase_add_test(tc, output_size_and_errors);
     suite_add_tcase(s, tc);
-    SRunner *sr = srunner_create(s);
-    srunner_run_all(sr, CK_NORMAL);
-    int failed = srunner_ntests_failed(sr);
-    srunner_free(sr);
-    return failed ? 1 : 0;
+    return run_suite(s);
 }

@@ -16,6 +16,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 #include "blas_select.h"
+#include "testlib.h"
 
 extern char **environ;
 
@@ -545,9 +546,5 @@ int main(int argc, char **argv)
     tcase_add_test(tb, bench_json_accounts_for_the_step);
     tcase_add_test(tb, bench_text_names_kernel_and_sgemm);
     suite_add_tcase(s, tb);
-    SRunner *sr = srunner_create(s);
-    srunner_run_all(sr, CK_NORMAL);
-    int failed = srunner_ntests_failed(sr);
-    srunner_free(sr);
-    return failed ? 1 : 0;
+    return run_suite(s);
 }

@@ -16,14 +16,9 @@
 #include "plugins.h"
 #include "run_strata.h"
 #include "summary.h"
+#include "testlib.h"
 
 /* ---- helpers ------------------------------------------------------------ */
-
-static const char *env_or_dot(const char *name)
-{
-    const char *s = getenv(name);
-    return s ? s : ".";
-}
 
 /* One experiment made real: the loaded file, its network and statistics. */
 typedef struct built {
@@ -39,8 +34,8 @@ static int try_build(const char *rel, char *const *sets, int n, built *b, strata
 {
     char path[4096], dir[4096];
     memset(b, 0, sizeof *b);
-    snprintf(path, sizeof path, "%s/%s", env_or_dot("STRATA_SRCDIR"), rel);
-    snprintf(dir, sizeof dir, "%s/plugins/layers/.libs", env_or_dot("STRATA_BUILDDIR"));
+    snprintf(path, sizeof path, "%s/%s", srcdir(), rel);
+    snprintf(dir, sizeof dir, "%s/plugins/layers/.libs", builddir());
     plugins_init(&b->reg, dir);
     if (experiment_load(path, sets, n, &b->x, err) || network_create(&b->net, &b->x.model, &b->reg, err))
         return -1;
@@ -483,7 +478,7 @@ START_TEST(test_bad_build)
     strata_err err = {0};
     /* the optimizers' directory too, so 'sgd' is found as what it is */
     char opt[4096];
-    snprintf(opt, sizeof opt, "%s/plugins/optimizers/.libs", env_or_dot("STRATA_BUILDDIR"));
+    snprintf(opt, sizeof opt, "%s/plugins/optimizers/.libs", builddir());
     setenv("STRATA_PLUGIN_PATH", opt, 1);
     ck_assert_msg(try_build(c->file, sets, n, &b, &err) == -1, "%s -s %s: accepted", c->file, c->sets[0]);
     ck_assert_int_eq(err.status, STRATA_ERR_CONFIG);
@@ -513,7 +508,7 @@ END_TEST
 START_TEST(test_summary_program)
 {
     char path[4096];
-    snprintf(path, sizeof path, "%s/experiments/vgg-d.yaml", env_or_dot("STRATA_SRCDIR"));
+    snprintf(path, sizeof path, "%s/experiments/vgg-d.yaml", srcdir());
     const char *argv[] = {"summary", path, NULL};
     strata_run r;
     ck_assert_int_eq(run_strata(argv, &r), 0);
@@ -541,7 +536,7 @@ END_TEST
 START_TEST(test_summary_json_program)
 {
     char path[4096];
-    snprintf(path, sizeof path, "%s/experiments/flowers-alexnet.yaml", env_or_dot("STRATA_SRCDIR"));
+    snprintf(path, sizeof path, "%s/experiments/flowers-alexnet.yaml", srcdir());
     const char *argv[] = {"summary", "--json", path, NULL};
     strata_run r;
     ck_assert_int_eq(run_strata(argv, &r), 0);
@@ -593,9 +588,5 @@ static Suite *builders_suite(void)
 
 int main(void)
 {
-    SRunner *sr = srunner_create(builders_suite());
-    srunner_run_all(sr, CK_NORMAL);
-    int failed = srunner_ntests_failed(sr);
-    srunner_free(sr);
-    return failed ? EXIT_FAILURE : EXIT_SUCCESS;
+    return run_suite(builders_suite());
 }

@@ -24,6 +24,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include "fake_host.h"
+#include "testlib.h"
 
 #define KV(...) ((const char *const[]){__VA_ARGS__, NULL})
 #define CANARY 64
@@ -429,9 +430,5 @@ int main(void)
     tcase_add_test(tc, test_option_errors);
     tcase_add_test(tc, test_auto_and_scratch);
     suite_add_tcase(s, tc);
-    SRunner *sr = srunner_create(s);
-    srunner_run_all(sr, CK_NORMAL);
-    int failed = srunner_ntests_failed(sr);
-    srunner_free(sr);
-    return failed ? EXIT_FAILURE : EXIT_SUCCESS;
+    return run_suite(s);
 }

@@ -394,9 +394,5 @@ int main(void)
     tcase_add_test(tc, corrupt_and_truncated_png);
     tcase_add_test(tc, empty_missing_and_non_images);
     suite_add_tcase(s, tc);
-    SRunner *sr = srunner_create(s);
-    srunner_run_all(sr, CK_NORMAL);
-    int failed = srunner_ntests_failed(sr);
-    srunner_free(sr);
-    return failed ? 1 : 0;
+    return run_suite(s);
 }

@@ -15,6 +15,7 @@
 #include <string.h>
 #include "fake_host.h"
 #include "loss.h"
+#include "testlib.h"
 
 /* ---- helpers: random numbers, a layer instance with its memory ---------- */
 
@@ -1112,9 +1113,5 @@ int main(void)
     tcase_add_test(tc, test_loss_stability);
     tcase_add_test(tc, test_loss_errors);
     suite_add_tcase(s, tc);
-    SRunner *sr = srunner_create(s);
-    srunner_run_all(sr, CK_NORMAL);
-    int failed = srunner_ntests_failed(sr);
-    srunner_free(sr);
-    return failed ? EXIT_FAILURE : EXIT_SUCCESS;
+    return run_suite(s);
 }

@@ -8,6 +8,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include "fake_host.h"
+#include "testlib.h"
 
 /* ---- helpers ------------------------------------------------------------ */
 
@@ -422,9 +423,5 @@ int main(void)
     tcase_add_test(tc, test_sgd_option_errors);
     tcase_add_test(tc, test_adam_option_errors);
     suite_add_tcase(s, tc);
-    SRunner *sr = srunner_create(s);
-    srunner_run_all(sr, CK_NORMAL);
-    int failed = srunner_ntests_failed(sr);
-    srunner_free(sr);
-    return failed ? EXIT_FAILURE : EXIT_SUCCESS;
+    return run_suite(s);
 }

@@ -15,6 +15,7 @@
 #include "plot.h"
 #include "results.h"
 #include "run_strata.h"
+#include "testlib.h"
 
 static char tmpdir[4096];
 
@@ -647,9 +648,5 @@ int main(void)
     tcase_add_test(tc, test_cli_errors);
     tcase_add_test(tc, test_cli_help);
     suite_add_tcase(s, tc);
-    SRunner *sr = srunner_create(s);
-    srunner_run_all(sr, CK_NORMAL);
-    int failed = srunner_ntests_failed(sr);
-    srunner_free(sr);
-    return failed ? EXIT_FAILURE : EXIT_SUCCESS;
+    return run_suite(s);
 }

@@ -17,20 +17,9 @@
 #include "network.h"
 #include "plugins.h"
 #include "run_strata.h"
+#include "testlib.h"
 
 /* ---- helpers ------------------------------------------------------------ */
-
-static const char *builddir(void)
-{
-    const char *s = getenv("STRATA_BUILDDIR");
-    return s ? s : ".";
-}
-
-static const char *srcdir(void)
-{
-    const char *s = getenv("STRATA_SRCDIR");
-    return s ? s : ".";
-}
 
 static void copy_file(const char *from, const char *to)
 {
@@ -43,31 +32,6 @@ static void copy_file(const char *from, const char *to)
         ck_assert_int_eq(write(out, buf, (size_t)got), got);
     close(in);
     close(out);
-}
-
-/* A fresh temporary directory (path into buf). */
-static char *temp_dir(char *buf, size_t size)
-{
-    snprintf(buf, size, "/tmp/strata-plugins-XXXXXX");
-    ck_assert_ptr_nonnull(mkdtemp(buf));
-    return buf;
-}
-
-static void remove_dir(const char *dir)
-{
-    DIR *d = opendir(dir);
-    if (!d)
-        return;
-    struct dirent *e;
-    while ((e = readdir(d))) {
-        if (!strcmp(e->d_name, ".") || !strcmp(e->d_name, ".."))
-            continue;
-        char p[8192];
-        snprintf(p, sizeof p, "%s/%s", dir, e->d_name);
-        unlink(p);
-    }
-    closedir(d);
-    rmdir(dir);
 }
 
 /* Copy a module into dir as NAME.so: "test:badabi" is a test module,
@@ -85,14 +49,12 @@ static void put(const char *dir, const char *module, const char *as)
     copy_file(from, to);
 }
 
-static void write_text(const char *dir, const char *name, const char *text)
+/* Write text to dir/name. */
+static void write_text_in(const char *dir, const char *name, const char *text)
 {
-    char p[4096];
-    snprintf(p, sizeof p, "%s/%s", dir, name);
-    FILE *f = fopen(p, "w");
-    ck_assert_ptr_nonnull(f);
-    fputs(text, f);
-    fclose(f);
+    char *p = fx_path(dir, name);
+    write_text(p, text);
+    free(p);
 }
 
 /* The file a plugin found by plugins_find was loaded from. */
@@ -102,11 +64,6 @@ static const char *file_of(const plugin_registry *r, const strata_plugin *p)
         if (r->loaded[i].desc == p)
             return r->loaded[i].file;
     return NULL;
-}
-
-static void assert_has(const char *hay, const char *needle)
-{
-    ck_assert_msg(strstr(hay, needle) != NULL, "expected \"%s\" in: %s", needle, hay);
 }
 
 static int starts_with(const char *s, const char *prefix)
@@ -145,8 +102,8 @@ END_TEST
 START_TEST(test_plugin_dir_first)
 {
     char a[64], b[64], want[200];
-    temp_dir(a, sizeof a);
-    temp_dir(b, sizeof b);
+    make_temp_dir(a, sizeof a, "strata-plugins");
+    make_temp_dir(b, sizeof b, "strata-plugins");
     put(a, "layers:relu", "relu");
     put(b, "test:badabi", "relu");
     setenv("STRATA_PLUGIN_PATH", b, 1);
@@ -160,8 +117,8 @@ START_TEST(test_plugin_dir_first)
     ck_assert_str_eq(p->name, "relu");
     ck_assert_int_eq(r.n, 1); /* B's module was never opened */
     plugins_free(&r);
-    remove_dir(a);
-    remove_dir(b);
+    fx_rm_rf(a);
+    fx_rm_rf(b);
 }
 END_TEST
 
@@ -170,8 +127,8 @@ END_TEST
 START_TEST(test_earlier_dir_decides)
 {
     char a[64], b[64], want[200];
-    temp_dir(a, sizeof a);
-    temp_dir(b, sizeof b);
+    make_temp_dir(a, sizeof a, "strata-plugins");
+    make_temp_dir(b, sizeof b, "strata-plugins");
     put(a, "test:badabi", "relu");
     put(b, "layers:relu", "relu");
     setenv("STRATA_PLUGIN_PATH", b, 1);
@@ -184,8 +141,8 @@ START_TEST(test_earlier_dir_decides)
     assert_has(err.msg, want);
     assert_has(err.msg, "99");
     plugins_free(&r);
-    remove_dir(a);
-    remove_dir(b);
+    fx_rm_rf(a);
+    fx_rm_rf(b);
 }
 END_TEST
 
@@ -193,9 +150,9 @@ END_TEST
 START_TEST(test_env_before_build_tree)
 {
     char b[64], c[64], d[64], path[300], want[200];
-    temp_dir(b, sizeof b);
-    temp_dir(c, sizeof c);
-    temp_dir(d, sizeof d);
+    make_temp_dir(b, sizeof b, "strata-plugins");
+    make_temp_dir(c, sizeof c, "strata-plugins");
+    make_temp_dir(d, sizeof d, "strata-plugins");
     put(c, "layers:relu", "relu");
     put(d, "test:badabi", "relu");
     snprintf(path, sizeof path, "%s:%s:%s", b, c, d);
@@ -215,9 +172,9 @@ START_TEST(test_env_before_build_tree)
     snprintf(want, sizeof want, "%s/relu.so", d);
     assert_has(err.msg, want);
     plugins_free(&r);
-    remove_dir(b);
-    remove_dir(c);
-    remove_dir(d);
+    fx_rm_rf(b);
+    fx_rm_rf(c);
+    fx_rm_rf(d);
 }
 END_TEST
 
@@ -244,8 +201,8 @@ END_TEST
 START_TEST(test_missing_plugin)
 {
     char a[64], b[64];
-    temp_dir(a, sizeof a);
-    temp_dir(b, sizeof b);
+    make_temp_dir(a, sizeof a, "strata-plugins");
+    make_temp_dir(b, sizeof b, "strata-plugins");
     setenv("STRATA_PLUGIN_PATH", b, 1);
     plugin_registry r;
     strata_err err = {0};
@@ -258,8 +215,8 @@ START_TEST(test_missing_plugin)
     assert_has(err.msg, b);
     assert_has(err.msg, "layer");
     plugins_free(&r);
-    remove_dir(a);
-    remove_dir(b);
+    fx_rm_rf(a);
+    fx_rm_rf(b);
 }
 END_TEST
 
@@ -284,7 +241,7 @@ START_TEST(test_refused_module)
 {
     const refusal *c = &refusals[_i];
     char a[64], file[200];
-    temp_dir(a, sizeof a);
+    make_temp_dir(a, sizeof a, "strata-plugins");
     put(a, c->module, c->as);
     snprintf(file, sizeof file, "%s/%s.so", a, c->as);
     ck_assert_int_eq(STRATA_ABI_VERSION, 2); /* the messages above name version 2 */
@@ -303,15 +260,15 @@ START_TEST(test_refused_module)
     assert_has(err.msg, file);
     assert_has(err.msg, c->expect[0]);
     plugins_free(&r);
-    remove_dir(a);
+    fx_rm_rf(a);
 }
 END_TEST
 
 START_TEST(test_not_a_shared_object)
 {
     char a[64], file[200];
-    temp_dir(a, sizeof a);
-    write_text(a, "x.so", "this is a text file, not an ELF object\n");
+    make_temp_dir(a, sizeof a, "strata-plugins");
+    write_text_in(a, "x.so", "this is a text file, not an ELF object\n");
     snprintf(file, sizeof file, "%s/x.so", a);
     plugin_registry r;
     strata_err err = {0};
@@ -328,14 +285,14 @@ START_TEST(test_not_a_shared_object)
     ck_assert_int_eq(plugins_load_file(&r, "/nonexistent/y.so", &lp, &err), -1);
     assert_has(err.msg, "/nonexistent/y.so");
     plugins_free(&r);
-    remove_dir(a);
+    fx_rm_rf(a);
 }
 END_TEST
 
 START_TEST(test_wrong_kind)
 {
     char a[64];
-    temp_dir(a, sizeof a);
+    make_temp_dir(a, sizeof a, "strata-plugins");
     put(a, "test:wrongkind", "wrongkind");
     plugin_registry r;
     strata_err err = {0};
@@ -357,7 +314,7 @@ START_TEST(test_wrong_kind)
     ck_assert_msg(p != NULL, "%s", err.msg);
     ck_assert_str_eq(p->version, "0.1");
     plugins_free(&r);
-    remove_dir(a);
+    fx_rm_rf(a);
 }
 END_TEST
 
@@ -387,7 +344,7 @@ END_TEST
 START_TEST(test_name_must_match_file)
 {
     char a[64];
-    temp_dir(a, sizeof a);
+    make_temp_dir(a, sizeof a, "strata-plugins");
     put(a, "layers:relu", "foo");
     plugin_registry r;
     strata_err err = {0};
@@ -396,7 +353,7 @@ START_TEST(test_name_must_match_file)
     assert_has(err.msg, "foo");
     assert_has(err.msg, "relu");
     plugins_free(&r);
-    remove_dir(a);
+    fx_rm_rf(a);
 }
 END_TEST
 
@@ -405,7 +362,7 @@ END_TEST
 START_TEST(test_cwd_not_searched)
 {
     char a[64], want[4096];
-    temp_dir(a, sizeof a);
+    make_temp_dir(a, sizeof a, "strata-plugins");
     put(a, "test:badabi", "relu");
     put(a, "layers:relu", "onlyhere");
     ck_assert_int_eq(chdir(a), 0);
@@ -434,7 +391,7 @@ START_TEST(test_cwd_not_searched)
     ck_assert_ptr_null(strstr(run.out, a));
     run_strata_free(&run);
     ck_assert_int_eq(chdir("/"), 0);
-    remove_dir(a);
+    fx_rm_rf(a);
 }
 END_TEST
 
@@ -482,12 +439,12 @@ static int count_modules(const char *dir)
 START_TEST(test_scan)
 {
     char a[64], dir[4096], want[200];
-    temp_dir(a, sizeof a);
+    make_temp_dir(a, sizeof a, "strata-plugins");
     put(a, "layers:relu", "relu"); /* shadows the build tree's relu */
     put(a, "test:badabi", "badabi");
     put(a, "test:noentry", "noentry");
-    write_text(a, "x.so", "not a module\n");
-    write_text(a, "README", "not a module either, and not named .so\n");
+    write_text_in(a, "x.so", "not a module\n");
+    write_text_in(a, "README", "not a module either, and not named .so\n");
     plugin_registry r;
     plugins_init(&r, a);
     scan_log s = {0};
@@ -511,7 +468,7 @@ START_TEST(test_scan)
         }
     ck_assert_int_eq(relus, 1);
     plugins_free(&r);
-    remove_dir(a);
+    fx_rm_rf(a);
 }
 END_TEST
 
@@ -520,7 +477,7 @@ END_TEST
 START_TEST(test_third_party_layer)
 {
     char a[64], yaml[4096];
-    temp_dir(a, sizeof a);
+    make_temp_dir(a, sizeof a, "strata-plugins");
     put(a, "test:wrongkind", "wrongkind");
     snprintf(yaml, sizeof yaml, "%s/t/yaml/thirdparty.yaml", srcdir());
     experiment x;
@@ -551,7 +508,7 @@ START_TEST(test_third_party_layer)
     ck_assert_int_eq(count_lines(run.err), 1);
     assert_has(run.err, "no layer plugin 'wrongkind'");
     run_strata_free(&run);
-    remove_dir(a);
+    fx_rm_rf(a);
 }
 END_TEST
 
@@ -614,7 +571,7 @@ END_TEST
 START_TEST(test_plugins_command_bad_module)
 {
     char a[64], want[300];
-    temp_dir(a, sizeof a);
+    make_temp_dir(a, sizeof a, "strata-plugins");
     put(a, "test:badabi", "badabi");
     put(a, "layers:relu", "relu");
     char eq[200];
@@ -632,7 +589,7 @@ START_TEST(test_plugins_command_bad_module)
         ck_assert_ptr_null(strstr(run.out, "plugins/layers/.libs/relu.so"));
         run_strata_free(&run);
     }
-    remove_dir(a);
+    fx_rm_rf(a);
 }
 END_TEST
 
@@ -745,9 +702,5 @@ static Suite *plugins_suite(void)
 
 int main(void)
 {
-    SRunner *sr = srunner_create(plugins_suite());
-    srunner_run_all(sr, CK_NORMAL);
-    int failed = srunner_ntests_failed(sr);
-    srunner_free(sr);
-    return failed ? EXIT_FAILURE : EXIT_SUCCESS;
+    return run_suite(plugins_suite());
 }

@@ -24,6 +24,8 @@
 #include "fixtures/imgwrite.h"
 #include "results.h"
 #include "run_strata.h"
+#include "testlib.h"
+#include "testlib_db.h"
 
 /* %s: the data root. */
 static const char experiment_fmt[] =
@@ -150,8 +152,6 @@ static void insert_runs(void)
 
 static char base[4096];
 
-#define ARGS(...) ((const char *const[]){__VA_ARGS__, NULL})
-
 static void make_db(void)
 {
     const char *t = getenv("TMPDIR"), *src = getenv("STRATA_SRCDIR");
@@ -178,40 +178,6 @@ static void remove_db(void)
 }
 
 /* ---- sqlite helpers ------------------------------------------------------------------ */
-
-static sqlite3 *db_open(void)
-{
-    sqlite3 *db = NULL;
-    ck_assert_msg(sqlite3_open_v2("results/strata.db", &db, SQLITE_OPEN_READWRITE, NULL) == SQLITE_OK,
-                  "cannot open results/strata.db");
-    sqlite3_busy_timeout(db, 5000);
-    return db;
-}
-
-static sqlite3_stmt *prep(sqlite3 *db, const char *sql)
-{
-    sqlite3_stmt *st = NULL;
-    ck_assert_msg(sqlite3_prepare_v2(db, sql, -1, &st, NULL) == SQLITE_OK, "%s: %s", sql, sqlite3_errmsg(db));
-    return st;
-}
-
-static double q_double(sqlite3 *db, const char *sql)
-{
-    sqlite3_stmt *st = prep(db, sql);
-    ck_assert_msg(sqlite3_step(st) == SQLITE_ROW, "no row: %s", sql);
-    double v = sqlite3_column_double(st, 0);
-    sqlite3_finalize(st);
-    return v;
-}
-
-static int64_t q_int(sqlite3 *db, const char *sql)
-{
-    sqlite3_stmt *st = prep(db, sql);
-    ck_assert_msg(sqlite3_step(st) == SQLITE_ROW, "no row: %s", sql);
-    int64_t v = sqlite3_column_int64(st, 0);
-    sqlite3_finalize(st);
-    return v;
-}
 
 /* The column of st named `name` (the README's queries name their columns). */
 static int col(sqlite3_stmt *st, const char *name)
@@ -304,7 +270,7 @@ static void check_best_per_model(sqlite3 *db, const char *sql)
 {
     static const char *const want[] = {"alexnet tutorial", "vgg D", "vgg D bn"};
     int seen[3] = {0}, rows = 0;
-    sqlite3_stmt *st = prep(db, sql);
+    sqlite3_stmt *st = db_prep(db, sql);
     while (sqlite3_step(st) == SQLITE_ROW) {
         rows++;
         const char *model = col_text(st, "model");
@@ -326,7 +292,7 @@ static void check_best_per_model(sqlite3 *db, const char *sql)
 static void check_newest_sweep(sqlite3 *db, const char *sql)
 {
     const fake_run *order[2] = {&fakes[6], &fakes[5]}; /* vgg A, vgg D */
-    sqlite3_stmt *st = prep(db, sql);
+    sqlite3_stmt *st = db_prep(db, sql);
     for (int i = 0; i < 2; i++) {
         ck_assert_msg(sqlite3_step(st) == SQLITE_ROW, "query 2: %d rows, expected 2", i);
         const fake_run *f = order[i];
@@ -347,7 +313,7 @@ static void check_newest_sweep(sqlite3 *db, const char *sql)
 /* 3. the resumed run (the newest): epochs 30 and 40. */
 static void check_resumed(sqlite3 *db, const char *sql)
 {
-    sqlite3_stmt *st = prep(db, sql);
+    sqlite3_stmt *st = db_prep(db, sql);
     int rows = 0, seen30 = 0, seen40 = 0;
     while (sqlite3_step(st) == SQLITE_ROW) {
         rows++;
@@ -367,7 +333,7 @@ static void check_throughput(sqlite3 *db, const char *sql)
 {
     static const char *const models[] = {"alexnet tutorial", "vgg D", "vgg D bn", "vgg A", "layers"};
     int seen[5] = {0}, rows = 0;
-    sqlite3_stmt *st = prep(db, sql);
+    sqlite3_stmt *st = db_prep(db, sql);
     while (sqlite3_step(st) == SQLITE_ROW) {
         rows++;
         const char *model = col_text(st, "model");
@@ -407,7 +373,7 @@ START_TEST(test_readme_queries)
     ck_assert_msg(n == NQUERIES, "README.md 'Results in SQLite' has %d sqlite3 queries, expected %d", n, NQUERIES);
     void (*const check[NQUERIES])(sqlite3 *, const char *) = {check_best_per_model, check_newest_sweep,
                                                               check_resumed, check_throughput};
-    sqlite3 *db = db_open();
+    sqlite3 *db = db_open_readonly("results/strata.db");
     for (int i = 0; i < n; i++) {
         check[i](db, sql[i]);
         free(sql[i]);
@@ -417,21 +383,6 @@ START_TEST(test_readme_queries)
 END_TEST
 
 /* ---- strata runs / show / compare --------------------------------------------------------- */
-
-static strata_run strata(const char *const *args)
-{
-    strata_run r;
-    ck_assert_int_eq(run_strata(args, &r), 0);
-    return r;
-}
-
-static int count_substr(const char *s, const char *needle)
-{
-    int n = 0;
-    for (; (s = strstr(s, needle)); s++)
-        n++;
-    return n;
-}
 
 /* `"id": N` is in the JSON (followed by a non-digit). */
 static int json_has_id(const char *json, const char *key, int64_t id)
@@ -464,7 +415,7 @@ static void assert_refused(const strata_run *r, const char *what, const char *ne
 
 START_TEST(test_runs)
 {
-    sqlite3 *db = db_open();
+    sqlite3 *db = db_open_readonly("results/strata.db");
     int64_t n_runs = q_int(db, "SELECT count(*) FROM runs"), max_id = q_int(db, "SELECT max(id) FROM runs");
     ck_assert_int_eq(n_runs, 2 + NFAKES + 1);
 
@@ -487,7 +438,7 @@ START_TEST(test_runs)
     /* --where: exactly the runs whose best epoch is above 0.5 */
     r = strata(ARGS("runs", "--where", "best_val_acc > 0.5", "--json"));
     ck_assert_msg(r.status == 0, "--where: exit %d:\n%s", r.status, r.err);
-    sqlite3_stmt *st = prep(db, "SELECT id, (SELECT max(val_acc) FROM epochs WHERE run_id = runs.id) FROM runs");
+    sqlite3_stmt *st = db_prep(db, "SELECT id, (SELECT max(val_acc) FROM epochs WHERE run_id = runs.id) FROM runs");
     int above = 0;
     while (sqlite3_step(st) == SQLITE_ROW) {
         int64_t id = sqlite3_column_int64(st, 0);
@@ -623,9 +574,5 @@ static Suite *queries_suite(void)
 
 int main(void)
 {
-    SRunner *sr = srunner_create(queries_suite());
-    srunner_run_all(sr, CK_NORMAL);
-    int failed = srunner_ntests_failed(sr);
-    srunner_free(sr);
-    return failed ? EXIT_FAILURE : EXIT_SUCCESS;
+    return run_suite(queries_suite());
 }

@@ -8,6 +8,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 #include "results.h"
+#include "testlib.h"
 
 static char tmpdir[256];
 
@@ -648,8 +649,7 @@ END_TEST
 
 int main(void)
 {
-    
-Suite *s = suite_create("results");
+    Suite *s = suite_create("results");
     TCase *tc = tcase_create("results");
     tcase_add_checked_fixture(tc, setup, teardown);
     tcase_add_test(tc, test_open_creates_schema);
@@ -668,9 +668,5 @@ Suite *s = suite_create("results");
     tcase_add_test(tc, test_not_a_database);
     tcase_add_test(tc, test_views_and_v1_migration);
     suite_add_tcase(s, tc);
-    SRunner *sr = srunner_create(s);
-    srunner_run_all(sr, CK_NORMAL);
-    int failed = srunner_ntests_failed(sr);
-    srunner_free(sr);
-    return failed ? EXIT_FAILURE : EXIT_SUCCESS;
+    return run_suite(s);
 }

@@ -29,6 +29,8 @@
 #include "fixtures/imgwrite.h"
 #include "run_strata.h"
 #include "safetensors.h"
+#include "testlib.h"
+#include "testlib_db.h"
 
 #define NUM_CLASSES 5
 static const char *const flower_classes[NUM_CLASSES] = {"daisy", "dandelion", "roses", "sunflowers", "tulips"};
@@ -92,11 +94,6 @@ static void remove_base(void)
     fx_rm_rf(base);
 }
 
-static void write_text(const char *path, const char *text)
-{
-    ck_assert_msg(fx_write(path, text, strlen(text)) == 0, "cannot write %s", path);
-}
-
 /* A fresh dir under base as the current directory, with exp.yaml. */
 static void setup(void)
 {
@@ -120,78 +117,13 @@ static void teardown(void)
 
 /* ---- running strata ------------------------------------------------------------ */
 
-#define ARGS(...) ((const char *const[]){__VA_ARGS__, NULL})
-
-/* Run strata with args; the result is owned by the caller (run_strata_free). */
-static strata_run strata(const char *const *args)
-{
-    strata_run r;
-    ck_assert_int_eq(run_strata(args, &r), 0);
-    return r;
-}
-
-/* Run and require exit 0. */
-static void strata_ok(const char *what, const char *const *args)
-{
-    strata_run r = strata(args);
-    ck_assert_msg(r.status == 0, "%s: exit %d, stderr:\n%s", what, r.status, r.err);
-    run_strata_free(&r);
-}
-
-/* Exit != 0 and one line on stderr "strata: ..." (or "strata CMD: ..." for a
- * usage error) that contains needle. */
-static void assert_one_line_error(const strata_run *r, const char *what, const char *needle)
-{
-    ck_assert_msg(r->status != 0, "%s: exit 0, expected a refusal; stdout:\n%s", what, r->out);
-    ck_assert_msg(r->status < 128, "%s: killed by signal %d; stderr:\n%s", what, r->status - 128, r->err);
-    ck_assert_msg(count_lines(r->err) == 1, "%s: expected one line on stderr, got:\n%s", what, r->err);
-    ck_assert_msg(strncmp(r->err, "strata", 6) == 0 && strstr(r->err, ": "), "%s: stderr: %s", what, r->err);
-    ck_assert_msg(strstr(r->err, needle), "%s: stderr does not name '%s': %s", what, needle, r->err);
-}
-
 /* ---- the database -------------------------------------------------------------- */
-
-static sqlite3 *db_open(void)
-{
-    sqlite3 *db = NULL;
-    ck_assert_msg(sqlite3_open_v2("results/strata.db", &db, SQLITE_OPEN_READONLY, NULL) == SQLITE_OK,
-                  "cannot open results/strata.db");
-    sqlite3_busy_timeout(db, 5000);
-    return db;
-}
-
-static sqlite3_stmt *prep(sqlite3 *db, const char *sql)
-{
-    sqlite3_stmt *st = NULL;
-    ck_assert_msg(sqlite3_prepare_v2(db, sql, -1, &st, NULL) == SQLITE_OK, "%s: %s", sql, sqlite3_errmsg(db));
-    return st;
-}
-
-static int64_t q_int(sqlite3 *db, const char *sql)
-{
-    sqlite3_stmt *st = prep(db, sql);
-    ck_assert_msg(sqlite3_step(st) == SQLITE_ROW, "no row: %s", sql);
-    int64_t v = sqlite3_column_int64(st, 0);
-    sqlite3_finalize(st);
-    return v;
-}
-
-/* malloc'd; "" for NULL. */
-static char *q_text(sqlite3 *db, const char *sql)
-{
-    sqlite3_stmt *st = prep(db, sql);
-    ck_assert_msg(sqlite3_step(st) == SQLITE_ROW, "no row: %s", sql);
-    const unsigned char *t = sqlite3_column_text(st, 0);
-    char *v = strdup(t ? (const char *)t : "");
-    sqlite3_finalize(st);
-    return v;
-}
 
 /* Every row of runs and epochs as text (doubles to 17 digits), to tell
  * whether a refused command changed anything. */
 static char *db_snapshot(void)
 {
-    sqlite3 *db = db_open();
+    sqlite3 *db = db_open_readonly("results/strata.db");
     char *runs = q_text(db, "SELECT ifnull(group_concat(r, char(10)), '') FROM (SELECT printf('%d|%s|%s|%s|%s', id, "
                             "status, ifnull(finished_at, '-'), ifnull(sweep_id, '-'), config) AS r FROM runs ORDER BY id)");
     char *epochs = q_text(db, "SELECT ifnull(group_concat(r, char(10)), '') FROM (SELECT printf('%d|%d|%.17g|%.17g|"
@@ -213,7 +145,7 @@ static void assert_same_epochs(sqlite3 *db, int a, int b, int n)
     static const char sql[] = "SELECT epoch, train_loss, train_acc, val_loss, val_acc, lr FROM epochs "
                               "WHERE run_id = ? ORDER BY epoch";
     static const char *const col[] = {"epoch", "train_loss", "train_acc", "val_loss", "val_acc", "lr"};
-    sqlite3_stmt *sa = prep(db, sql), *sb = prep(db, sql);
+    sqlite3_stmt *sa = db_prep(db, sql), *sb = db_prep(db, sql);
     sqlite3_bind_int(sa, 1, a);
     sqlite3_bind_int(sb, 1, b);
     int rows = 0;
@@ -309,7 +241,7 @@ static int is_buffer(const char *name)
  * tensor per trainable parameter and slot, and step = batches x epochs. */
 static void assert_best_last(int run, const char *const *slots, int n_slots)
 {
-    sqlite3 *db = db_open();
+    sqlite3 *db = db_open_readonly("results/strata.db");
     char sql[256], path[256];
     snprintf(sql, sizeof sql, "SELECT epoch FROM epochs WHERE run_id = %d AND val_acc = (SELECT max(val_acc) FROM "
              "epochs WHERE run_id = %d) ORDER BY epoch LIMIT 1", run, run);
@@ -386,7 +318,7 @@ START_TEST(test_resume_exact)
     ck_assert_msg(strstr(r.out, "epoch   5/5"), "resume printed no line for epoch 5:\n%s", r.out);
     run_strata_free(&r);
 
-    sqlite3 *db = db_open();
+    sqlite3 *db = db_open_readonly("results/strata.db");
     ck_assert_int_eq(q_int(db, "SELECT count(*) FROM runs"), 2);
     char *status = q_text(db, "SELECT status FROM runs WHERE id = 2");
     ck_assert_str_eq(status, "finished");
@@ -408,7 +340,7 @@ START_TEST(test_resume_override)
 {
     strata_ok("run", ARGS("run", "exp.yaml"));
     strata_ok("resume -s", ARGS("resume", "1", "--epochs", "2", "-s", "optimizer.lr=0.003"));
-    sqlite3 *db = db_open();
+    sqlite3 *db = db_open_readonly("results/strata.db");
     ck_assert_int_eq(q_int(db, "SELECT count(*) FROM epochs WHERE run_id = 1"), 4);
     ck_assert_int_eq(q_int(db, "SELECT count(*) FROM epochs WHERE run_id = 1 AND epoch <= 2 AND "
                                "abs(lr - 0.01) < 1e-9"), 2);
@@ -720,9 +652,5 @@ static Suite *resume_suite(void)
 
 int main(void)
 {
-    SRunner *sr = srunner_create(resume_suite());
-    srunner_run_all(sr, CK_NORMAL);
-    int failed = srunner_ntests_failed(sr);
-    srunner_free(sr);
-    return failed ? EXIT_FAILURE : EXIT_SUCCESS;
+    return run_suite(resume_suite());
 }

@@ -10,6 +10,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 #include "safetensors.h"
+#include "testlib.h"
 
 static char tmpdir[256];
 
@@ -588,9 +589,5 @@ int main(void)
     tcase_add_test(tc, test_write_errors);
     tcase_add_test(tc, test_dtype_helpers);
     suite_add_tcase(s, tc);
-    SRunner *sr = srunner_create(s);
-    srunner_run_all(sr, CK_NORMAL);
-    int failed = srunner_ntests_failed(sr);
-    srunner_free(sr);
-    return failed ? EXIT_FAILURE : EXIT_SUCCESS;
+    return run_suite(s);
 }

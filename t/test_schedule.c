@@ -4,6 +4,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include "schedule.h"
+#include "testlib.h"
 
 static const double PI = 3.14159265358979323846;
 
@@ -163,9 +164,5 @@ int main(void)
     tcase_add_test(tc, test_check_errors);
     tcase_add_test(tc, test_kind_names);
     suite_add_tcase(s, tc);
-    SRunner *sr = srunner_create(s);
-    srunner_run_all(sr, CK_NORMAL);
-    int failed = srunner_ntests_failed(sr);
-    srunner_free(sr);
-    return failed ? EXIT_FAILURE : EXIT_SUCCESS;
+    return run_suite(s);
 }

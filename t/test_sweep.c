@@ -31,6 +31,8 @@
 #include <unistd.h>
 #include "fixtures/imgwrite.h"
 #include "run_strata.h"
+#include "testlib.h"
+#include "testlib_db.h"
 
 /* %s: the data root; %s: the sweep section (or ""). */
 static const char experiment_fmt[] =
@@ -112,11 +114,6 @@ static void remove_base(void)
     fx_rm_rf(base);
 }
 
-static void write_text(const char *path, const char *text)
-{
-    ck_assert_msg(fx_write(path, text, strlen(text)) == 0, "cannot write %s", path);
-}
-
 /* exp.yaml with the given sweep section (appended as is). */
 static void write_experiment(const char *sweep)
 {
@@ -147,82 +144,12 @@ static void teardown(void)
 
 /* ---- running strata ------------------------------------------------------------ */
 
-#define ARGS(...) ((const char *const[]){__VA_ARGS__, NULL})
-
-static strata_run strata(const char *const *args)
-{
-    strata_run r;
-    ck_assert_int_eq(run_strata(args, &r), 0);
-    return r;
-}
-
-static void strata_ok(const char *what, const char *const *args)
-{
-    strata_run r = strata(args);
-    ck_assert_msg(r.status == 0, "%s: exit %d, stderr:\n%s", what, r.status, r.err);
-    run_strata_free(&r);
-}
-
-static int count_substr(const char *s, const char *needle)
-{
-    int n = 0;
-    for (; (s = strstr(s, needle)); s++)
-        n++;
-    return n;
-}
-
 /* ---- the database -------------------------------------------------------------- */
-
-/* NULL when the database does not exist (yet). */
-static sqlite3 *db_try(const char *path)
-{
-    sqlite3 *db = NULL;
-    if (access(path, F_OK) || sqlite3_open_v2(path, &db, SQLITE_OPEN_READWRITE, NULL) != SQLITE_OK) {
-        sqlite3_close(db);
-        return NULL;
-    }
-    sqlite3_busy_timeout(db, 5000);
-    return db;
-}
-
-static sqlite3 *db_open(const char *path)
-{
-    sqlite3 *db = db_try(path);
-    ck_assert_msg(db != NULL, "cannot open %s", path);
-    return db;
-}
-
-static sqlite3_stmt *prep(sqlite3 *db, const char *sql)
-{
-    sqlite3_stmt *st = NULL;
-    ck_assert_msg(sqlite3_prepare_v2(db, sql, -1, &st, NULL) == SQLITE_OK, "%s: %s", sql, sqlite3_errmsg(db));
-    return st;
-}
-
-static int64_t q_int(sqlite3 *db, const char *sql)
-{
-    sqlite3_stmt *st = prep(db, sql);
-    ck_assert_msg(sqlite3_step(st) == SQLITE_ROW, "no row: %s", sql);
-    int64_t v = sqlite3_column_int64(st, 0);
-    sqlite3_finalize(st);
-    return v;
-}
-
-/* Like q_int, but -1 when the query fails (tables not created yet, busy). */
-static int64_t q_int_try(sqlite3 *db, const char *sql)
-{
-    sqlite3_stmt *st = NULL;
-    int64_t v = -1;
-    if (sqlite3_prepare_v2(db, sql, -1, &st, NULL) == SQLITE_OK && sqlite3_step(st) == SQLITE_ROW)
-        v = sqlite3_column_int64(st, 0);
-    sqlite3_finalize(st);
-    return v;
-}
 
 /* No runs were recorded in results/strata.db (or it does not exist). */
 static void assert_no_runs(const char *what)
 {
-    sqlite3 *db = db_try("results/strata.db");
+    sqlite3 *db = db_open_if_exists("results/strata.db");
     if (!db)
         return;
     int64_t n = q_int_try(db, "SELECT count(*) FROM runs");
@@ -240,7 +167,7 @@ typedef struct point_run {
 
 static int find_point(sqlite3 *db, const char *label, point_run *p)
 {
-    sqlite3_stmt *st = prep(db, "SELECT r.id, r.status, count(e.epoch), ifnull(min(e.epoch), 0), "
+    sqlite3_stmt *st = db_prep(db, "SELECT r.id, r.status, count(e.epoch), ifnull(min(e.epoch), 0), "
                                 "ifnull(max(e.epoch), 0), r.params FROM runs r LEFT JOIN epochs e ON e.run_id = r.id "
                                 "WHERE r.sweep_point = ?1 GROUP BY r.id ORDER BY r.id DESC LIMIT 1");
     sqlite3_bind_text(st, 1, label, -1, SQLITE_STATIC);
@@ -285,7 +212,7 @@ START_TEST(test_sweep_grid)
     strata_run r = strata(ARGS("sweep", "exp.yaml"));
     ck_assert_msg(r.status == 0, "sweep: exit %d, stderr:\n%s", r.status, r.err);
     run_strata_free(&r);
-    sqlite3 *db = db_open("results/strata.db");
+    sqlite3 *db = db_open_readonly("results/strata.db");
     ck_assert_int_eq(q_int(db, "SELECT count(*) FROM runs"), NPOINTS);
     ck_assert_int_eq(q_int(db, "SELECT count(*) FROM runs WHERE sweep_id IS NULL"), 0);
     ck_assert_int_eq(q_int(db, "SELECT count(DISTINCT sweep_id) FROM runs"), 1);
@@ -307,7 +234,7 @@ START_TEST(test_sweep_grid)
     ck_assert_msg(count_substr(r.out, "skipped") == NPOINTS, "expected %d points skipped:\n%s", NPOINTS, r.out);
     ck_assert_msg(!strstr(r.out, "epoch "), "an epoch ran:\n%s", r.out);
     run_strata_free(&r);
-    db = db_open("results/strata.db");
+    db = db_open_readonly("results/strata.db");
     ck_assert_int_eq(q_int(db, "SELECT count(*) FROM runs"), NPOINTS);
     ck_assert_int_eq(q_int(db, "SELECT count(*) FROM epochs"), NPOINTS);
     ck_assert_int_eq(q_int(db, "SELECT count(*) FROM sweeps"), 1);
@@ -316,12 +243,6 @@ START_TEST(test_sweep_grid)
 END_TEST
 
 /* ---- 2. killed half way ------------------------------------------------------------ */
-
-static void sleep_ms(long ms)
-{
-    struct timespec ts = {ms / 1000, (ms % 1000) * 1000000L};
-    nanosleep(&ts, NULL);
-}
 
 /* `strata ARGS` in the background, in a process group of its own, output to
  * bg.out / bg.err. */
@@ -355,7 +276,7 @@ static pid_t start_bg(const char *const *args)
  * interrupts it half way); 0 while there is none. */
 static int64_t point_half_way(void)
 {
-    sqlite3 *db = db_try("results/strata.db");
+    sqlite3 *db = db_open_if_exists("results/strata.db");
     if (!db)
         return 0;
     int64_t id = q_int_try(db, "SELECT id FROM runs r WHERE status = 'running' AND id >= 2 AND NOT EXISTS "
@@ -389,7 +310,7 @@ START_TEST(test_sweep_killed)
         ;
     ck_assert_int_eq(errno, ECHILD);
 
-    sqlite3 *db = db_open("results/strata.db");
+    sqlite3 *db = db_open_readonly("results/strata.db");
     ck_assert_int_eq(q_int(db, "SELECT count(*) FROM runs WHERE status = 'finished'"), cut - 1);
     ck_assert_int_eq(q_int(db, "SELECT count(*) FROM runs"), cut);
     char sql[128];
@@ -405,7 +326,7 @@ START_TEST(test_sweep_killed)
                   r.out);
     run_strata_free(&r);
 
-    db = db_open("results/strata.db");
+    db = db_open_readonly("results/strata.db");
     assert_points_finished(db, epochs);
     ck_assert_int_eq(q_int(db, "SELECT count(*) FROM runs WHERE status = 'finished'"), NPOINTS);
     ck_assert_int_eq(q_int(db, "SELECT count(DISTINCT sweep_id) FROM runs"), 1);
@@ -426,13 +347,13 @@ END_TEST
  * are the same bit for bit apart from seconds and images_per_sec. */
 static void assert_same_points(const char *path_a, const char *path_b, int epochs)
 {
-    sqlite3 *db = db_open(path_a);
+    sqlite3 *db = db_open_readonly(path_a);
     char sql[512];
     snprintf(sql, sizeof sql, "ATTACH DATABASE '%s' AS b", path_b);
     ck_assert_int_eq(sqlite3_exec(db, sql, NULL, NULL, NULL), SQLITE_OK);
     ck_assert_int_eq(q_int(db, "SELECT count(*) FROM main.epochs"), NPOINTS * epochs);
     ck_assert_int_eq(q_int(db, "SELECT count(*) FROM b.epochs"), NPOINTS * epochs);
-    sqlite3_stmt *st = prep(db, "SELECT ra.sweep_point, ea.epoch, ea.train_loss, eb.train_loss, ea.train_acc, "
+    sqlite3_stmt *st = db_prep(db, "SELECT ra.sweep_point, ea.epoch, ea.train_loss, eb.train_loss, ea.train_acc, "
                                 "eb.train_acc, ea.val_loss, eb.val_loss, ea.val_acc, eb.val_acc, ea.lr, eb.lr "
                                 "FROM main.runs ra JOIN main.epochs ea ON ea.run_id = ra.id "
                                 "JOIN b.runs rb ON rb.sweep_point = ra.sweep_point "
@@ -460,7 +381,7 @@ START_TEST(test_sweep_jobs)
                                "--jobs", "2"));
     static const char *const dbs[] = {"r1/strata.db", "r2/strata.db"};
     for (int i = 0; i < 2; i++) {
-        sqlite3 *db = db_open(dbs[i]);
+        sqlite3 *db = db_open_readonly(dbs[i]);
         assert_points_finished(db, 2);
         ck_assert_int_eq(q_int(db, "SELECT count(*) FROM runs"), NPOINTS);
         /* train.threads 2 / --jobs N threads per point */
@@ -613,9 +534,5 @@ static Suite *sweep_suite(void)
 
 int main(void)
 {
-    SRunner *sr = srunner_create(sweep_suite());
-    srunner_run_all(sr, CK_NORMAL);
-    int failed = srunner_ntests_failed(sr);
-    srunner_free(sr);
-    return failed ? EXIT_FAILURE : EXIT_SUCCESS;
+    return run_suite(sweep_suite());
 }

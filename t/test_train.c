@@ -30,6 +30,9 @@
 #include <time.h>
 #include <unistd.h>
 #include "fixtures/imgwrite.h"
+#include "run_strata.h"
+#include "testlib.h"
+#include "testlib_db.h"
 
 enum { IMG = 16, PER_CLASS = 30, NUM_CLASSES = 3 };
 static const char *const class_written[NUM_CLASSES] = {"red", "green", "stripes"};
@@ -273,8 +276,6 @@ static run_result *run(const char *const *args)
     return &r;
 }
 
-#define ARGS(...) ((const char *const[]){__VA_ARGS__, NULL})
-
 /* ---- reading the database ------------------------------------------------- */
 
 static char *db_path(void)
@@ -286,52 +287,9 @@ static char *db_path(void)
 static sqlite3 *db_open(void)
 {
     char *p = db_path();
-    sqlite3 *db = NULL;
-    if (sqlite3_open_v2(p, &db, SQLITE_OPEN_READWRITE, NULL) != SQLITE_OK) {
-        sqlite3_close(db);
-        db = NULL;
-    } else {
-        sqlite3_busy_timeout(db, 5000);
-    }
+    sqlite3 *db = db_open_if_exists(p);
     free(p);
     return db;
-}
-
-static sqlite3_stmt *prep(sqlite3 *db, const char *sql)
-{
-    sqlite3_stmt *st = NULL;
-    ck_assert_msg(sqlite3_prepare_v2(db, sql, -1, &st, NULL) == SQLITE_OK, "%s: %s", sql, sqlite3_errmsg(db));
-    return st;
-}
-
-/* The first column of the first row (the query must give one). */
-static int64_t q_int(sqlite3 *db, const char *sql)
-{
-    sqlite3_stmt *st = prep(db, sql);
-    ck_assert_msg(sqlite3_step(st) == SQLITE_ROW, "no row: %s", sql);
-    int64_t v = sqlite3_column_int64(st, 0);
-    sqlite3_finalize(st);
-    return v;
-}
-
-static double q_double(sqlite3 *db, const char *sql)
-{
-    sqlite3_stmt *st = prep(db, sql);
-    ck_assert_msg(sqlite3_step(st) == SQLITE_ROW, "no row: %s", sql);
-    double v = sqlite3_column_double(st, 0);
-    sqlite3_finalize(st);
-    return v;
-}
-
-/* malloc'd; NULL for SQL NULL. */
-static char *q_text(sqlite3 *db, const char *sql)
-{
-    sqlite3_stmt *st = prep(db, sql);
-    ck_assert_msg(sqlite3_step(st) == SQLITE_ROW, "no row: %s", sql);
-    const unsigned char *t = sqlite3_column_text(st, 0);
-    char *v = t ? strdup((const char *)t) : NULL;
-    sqlite3_finalize(st);
-    return v;
 }
 
 /* ---- 1. end to end ------------------------------------------------------------ */
@@ -436,7 +394,7 @@ static int same_epochs(sqlite3 *db, int a, int b)
 {
     static const char sql[] = "SELECT epoch, train_loss, train_acc, val_loss, val_acc, lr FROM epochs "
                               "WHERE run_id = ? ORDER BY epoch";
-    sqlite3_stmt *sa = prep(db, sql), *sb = prep(db, sql);
+    sqlite3_stmt *sa = db_prep(db, sql), *sb = db_prep(db, sql);
     sqlite3_bind_int(sa, 1, a);
     sqlite3_bind_int(sb, 1, b);
     int same = 1, ra, rb, rows = 0;
@@ -542,16 +500,6 @@ START_TEST(test_step_schedule)
 END_TEST
 
 /* ---- 4. error paths -------------------------------------------------------- */
-
-/* The number of lines of s (a last line without '\n' counts). */
-static int count_lines(const char *s)
-{
-    int n = 0;
-    size_t len = strlen(s);
-    for (size_t i = 0; i < len; i++)
-        n += s[i] == '\n';
-    return n + (len > 0 && s[len - 1] != '\n');
-}
 
 /* The run refused before any run was recorded: no database, or no runs. */
 static void assert_no_run(void)
@@ -788,12 +736,6 @@ static int epochs_so_far(void)
     return n;
 }
 
-static void sleep_ms(long ms)
-{
-    struct timespec ts = {ms / 1000, (ms % 1000) * 1000000L};
-    nanosleep(&ts, NULL);
-}
-
 START_TEST(test_ctrl_c)
 {
     pid_t pid = bg_pid = start_strata(ARGS("-s", "train.epochs=100000"), "bg");
@@ -926,9 +868,5 @@ static Suite *train_suite(void)
 
 int main(void)
 {
-    SRunner *sr = srunner_create(train_suite());
-    srunner_run_all(sr, CK_NORMAL);
-    int failed = srunner_ntests_failed(sr);
-    srunner_free(sr);
-    return failed ? EXIT_FAILURE : EXIT_SUCCESS;
+    return run_suite(train_suite());
 }

@@ -10,6 +10,7 @@
 #include "init.h"
 #include "optimizer.h"
 #include "trainer.h"
+#include "testlib.h"
 
 static const char yaml[] =
     "model:\n"
@@ -129,9 +130,5 @@ int main(void)
     tcase_add_test(tc, test_inplace_plan);
     tcase_add_test(tc, test_inplace_same_training);
     suite_add_tcase(s, tc);
-    SRunner *sr = srunner_create(s);
-    srunner_run_all(sr, CK_NORMAL);
-    int failed = srunner_ntests_failed(sr);
-    srunner_free(sr);
-    return failed ? 1 : 0;
+    return run_suite(s);
 }

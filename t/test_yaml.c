@@ -17,20 +17,9 @@
 #include "plugins.h"
 #include "run_strata.h"
 #include "yaml_tree.h"
+#include "testlib.h"
 
 /* ---- helpers ------------------------------------------------------------ */
-
-static const char *srcdir(void)
-{
-    const char *s = getenv("STRATA_SRCDIR");
-    return s ? s : ".";
-}
-
-static const char *builddir(void)
-{
-    const char *s = getenv("STRATA_BUILDDIR");
-    return s ? s : ".";
-}
 
 /* $STRATA_SRCDIR/rel into buf. */
 static const char *src_path(char *buf, size_t size, const char *rel)
@@ -88,11 +77,6 @@ static int load_build(const char *path, char *const *sets, int n_sets, int like_
 static int load_and_build(const char *path, char *const *sets, int n_sets, strata_err *err)
 {
     return load_build(path, sets, n_sets, 0, err);
-}
-
-static void assert_has(const char *hay, const char *needle)
-{
-    ck_assert_msg(strstr(hay, needle) != NULL, "expected \"%s\" in: %s", needle, hay);
 }
 
 /* Two trees are the same: kinds, scalars, quoting, keys and order. */
@@ -793,9 +777,5 @@ static Suite *yaml_suite(void)
 
 int main(void)
 {
-    SRunner *sr = srunner_create(yaml_suite());
-    srunner_run_all(sr, CK_NORMAL);
-    int failed = srunner_ntests_failed(sr);
-    srunner_free(sr);
-    return failed ? EXIT_FAILURE : EXIT_SUCCESS;
+    return run_suite(yaml_suite());
 }

@@ -1,0 +1,135 @@
+/* testlib.c — see testlib.h. */
+#define _POSIX_C_SOURCE 200809L
+#include <dirent.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "testlib.h"
+
+static const char *tmp_root(void)
+{
+    const char *t = getenv("TMPDIR");
+    return t && *t ? t : "/tmp";
+}
+
+char *fx_tmpdir(void)
+{
+    char *p = fx_path(tmp_root(), "strata-data-XXXXXX");
+    if (p && !mkdtemp(p)) {
+        free(p);
+        return NULL;
+    }
+    return p;
+}
+
+void fx_rm_rf(const char *path)
+{
+    struct stat st;
+    if (lstat(path, &st) != 0)
+        return;
+    if (S_ISDIR(st.st_mode)) {
+        DIR *d = opendir(path);
+        struct dirent *e;
+        while (d && (e = readdir(d))) {
+            if (strcmp(e->d_name, ".") == 0 || strcmp(e->d_name, "..") == 0)
+                continue;
+            char *p = fx_path(path, e->d_name);
+            fx_rm_rf(p);
+            free(p);
+        }
+        if (d)
+            closedir(d);
+        rmdir(path);
+    } else {
+        unlink(path);
+    }
+}
+
+char *fx_path(const char *dir, const char *name)
+{
+    size_t n = strlen(dir) + strlen(name) + 2;
+    char *p = malloc(n);
+    if (p)
+        snprintf(p, n, "%s/%s", dir, name);
+    return p;
+}
+
+int fx_mkdir(const char *path)
+{
+    return mkdir(path, 0755);
+}
+
+int fx_write(const char *path, const void *data, size_t n)
+{
+    FILE *f = fopen(path, "wb");
+    if (!f)
+        return -1;
+    size_t w = n ? fwrite(data, 1, n, f) : 0;
+    return (fclose(f) == 0 && w == n) ? 0 : -1;
+}
+
+int fx_read(const char *path, uint8_t **data, size_t *n)
+{
+    FILE *f = fopen(path, "rb");
+    if (!f)
+        return -1;
+    fseek(f, 0, SEEK_END);
+    long len = ftell(f);
+    rewind(f);
+    *data = malloc(len > 0 ? (size_t)len : 1);
+    *n = *data ? fread(*data, 1, (size_t)len, f) : 0;
+    fclose(f);
+    return *data && *n == (size_t)len ? 0 : -1;
+}
+
+void make_temp_dir(char *buf, size_t size, const char *prefix)
+{
+    int n = snprintf(buf, size, "%s/%s-XXXXXX", tmp_root(), prefix);
+    ck_assert_msg(n > 0 && (size_t)n < size, "temp dir name too long for %s", prefix);
+    ck_assert_msg(mkdtemp(buf) != NULL, "cannot make the temp dir %s", buf);
+}
+
+void write_text(const char *path, const char *text)
+{
+    ck_assert_msg(fx_write(path, text, strlen(text)) == 0, "cannot write %s", path);
+}
+
+static const char *env_or_dot(const char *name)
+{
+    const char *s = getenv(name);
+    return s ? s : ".";
+}
+
+const char *srcdir(void)
+{
+    return env_or_dot("STRATA_SRCDIR");
+}
+
+const char *builddir(void)
+{
+    return env_or_dot("STRATA_BUILDDIR");
+}
+
+void assert_has(const char *hay, const char *needle)
+{
+    ck_assert_msg(strstr(hay, needle) != NULL, "expected \"%s\" in: %s", needle, hay);
+}
+
+void sleep_ms(long ms)
+{
+    struct timespec ts = {ms / 1000, (ms % 1000) * 1000000L};
+    nanosleep(&ts, NULL);
+}
+
+int run_suite(Suite *s)
+{
+    SRunner *sr = srunner_create(s);
+    srunner_run_all(sr, CK_NORMAL);
+    int failed = srunner_ntests_failed(sr);
+    srunner_free(sr);
+    return failed ? EXIT_FAILURE : EXIT_SUCCESS;
+}

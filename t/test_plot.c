@@ -473,19 +473,14 @@ static void make_db(void)
 
 static void setup(void)
 {
-    const char *t = getenv("TMPDIR");
-    snprintf(tmpdir, sizeof tmpdir, "%s/test_plot-XXXXXX", t && *t ? t : "/tmp");
-    ck_assert_ptr_nonnull(mkdtemp(tmpdir));
+    make_temp_dir(tmpdir, sizeof tmpdir, "test_plot");
     umask(022);
     make_db();
 }
 
 static void teardown(void)
 {
-    char cmd[4200];
-    snprintf(cmd, sizeof cmd, "rm -rf '%s'", tmpdir);
-    if (system(cmd) != 0)
-        fprintf(stderr, "test_plot: could not remove %s\n", tmpdir);
+    fx_rm_rf(tmpdir);
 }
 
 /* The chart `strata plot 1 2 3` should draw, through the API. */

@@ -8,53 +8,25 @@
 #include <sys/stat.h>
 #include <unistd.h>
 #include "results.h"
+#include "testlib_db.h"
 #include "testlib.h"
 
 static char tmpdir[256];
 
 static void setup(void)
 {
-    snprintf(tmpdir, sizeof tmpdir, "/tmp/strata-test-results-XXXXXX");
-    ck_assert_ptr_nonnull(mkdtemp(tmpdir));
+    make_temp_dir(tmpdir, sizeof tmpdir, "strata-test-results");
 }
 
 static void teardown(void)
 {
-    char cmd[512];
-    snprintf(cmd, sizeof cmd, "rm -rf '%s'", tmpdir);
-    if (system(cmd) != 0)
-        fprintf(stderr, "could not remove %s\n", tmpdir);
+    fx_rm_rf(tmpdir);
 }
 
+/* tmpdir/name (see join_path). */
 static const char *tmp_path(const char *name)
 {
-    static char buf[4][512];
-    static int k;
-    k = (k + 1) % 4;
-    snprintf(buf[k], sizeof buf[k], "%s/%s", tmpdir, name);
-    return buf[k];
-}
-
-/* The first column of the first row of sql, as an integer / a string. */
-static int64_t q_int(sqlite3 *db, const char *sql)
-{
-    sqlite3_stmt *st;
-    ck_assert_int_eq(sqlite3_prepare_v2(db, sql, -1, &st, NULL), SQLITE_OK);
-    ck_assert_int_eq(sqlite3_step(st), SQLITE_ROW);
-    int64_t v = sqlite3_column_int64(st, 0);
-    sqlite3_finalize(st);
-    return v;
-}
-
-static char *q_text(sqlite3 *db, const char *sql)
-{
-    sqlite3_stmt *st;
-    ck_assert_int_eq(sqlite3_prepare_v2(db, sql, -1, &st, NULL), SQLITE_OK);
-    ck_assert_int_eq(sqlite3_step(st), SQLITE_ROW);
-    const unsigned char *s = sqlite3_column_text(st, 0);
-    char *v = s ? strdup((const char *)s) : NULL;
-    sqlite3_finalize(st);
-    return v;
+    return join_path(tmpdir, name);
 }
 
 static sqlite3 *raw_open(const char *path)

@@ -84,9 +84,7 @@ static char data_root[4096];
 
 static void make_base(void)
 {
-    const char *t = getenv("TMPDIR");
-    snprintf(base, sizeof base, "%s/strata-resume-XXXXXX", t && *t ? t : "/tmp");
-    ck_assert_ptr_nonnull(mkdtemp(base));
+    make_temp_dir(base, sizeof base, "strata-resume");
 }
 
 static void remove_base(void)

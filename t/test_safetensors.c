@@ -16,25 +16,18 @@ static char tmpdir[256];
 
 static void setup(void)
 {
-    snprintf(tmpdir, sizeof tmpdir, "/tmp/strata-test-st-XXXXXX");
-    ck_assert_ptr_nonnull(mkdtemp(tmpdir));
+    make_temp_dir(tmpdir, sizeof tmpdir, "strata-test-st");
 }
 
 static void teardown(void)
 {
-    char cmd[512];
-    snprintf(cmd, sizeof cmd, "rm -rf '%s'", tmpdir);
-    if (system(cmd) != 0)
-        fprintf(stderr, "could not remove %s\n", tmpdir);
+    fx_rm_rf(tmpdir);
 }
 
+/* tmpdir/name (see join_path). */
 static const char *tmp_path(const char *name)
 {
-    static char buf[4][512];
-    static int k;
-    k = (k + 1) % 4;
-    snprintf(buf[k], sizeof buf[k], "%s/%s", tmpdir, name);
-    return buf[k];
+    return join_path(tmpdir, name);
 }
 
 static void write_bytes(const char *path, const void *p, size_t n)

@@ -104,9 +104,7 @@ static char data_root[4096];
 
 static void make_base(void)
 {
-    const char *t = getenv("TMPDIR");
-    snprintf(base, sizeof base, "%s/strata-sweep-XXXXXX", t && *t ? t : "/tmp");
-    ck_assert_ptr_nonnull(mkdtemp(base));
+    make_temp_dir(base, sizeof base, "strata-sweep");
 }
 
 static void remove_base(void)

@@ -161,9 +161,7 @@ static char *tdir; /* this test's temp dir */
 
 static void make_base(void)
 {
-    const char *t = getenv("TMPDIR");
-    snprintf(base, sizeof base, "%s/strata-train-XXXXXX", t && *t ? t : "/tmp");
-    ck_assert_ptr_nonnull(mkdtemp(base));
+    make_temp_dir(base, sizeof base, "strata-train");
 }
 
 static void remove_base(void)

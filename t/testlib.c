@@ -93,6 +93,15 @@ void make_temp_dir(char *buf, size_t size, const char *prefix)
     ck_assert_msg(mkdtemp(buf) != NULL, "cannot make the temp dir %s", buf);
 }
 
+const char *join_path(const char *dir, const char *name)
+{
+    static char buf[4][4096];
+    static int k;
+    k = (k + 1) % 4;
+    snprintf(buf[k], sizeof buf[k], "%s/%s", dir, name);
+    return buf[k];
+}
+
 void write_text(const char *path, const char *text)
 {
     ck_assert_msg(fx_write(path, text, strlen(text)) == 0, "cannot write %s", path);

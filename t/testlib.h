@@ -30,6 +30,8 @@ int fx_read(const char *path, uint8_t **data, size_t *n);
 
 /* A fresh directory $TMPDIR/PREFIX-XXXXXX (or under /tmp), path into buf. */
 void make_temp_dir(char *buf, size_t size, const char *prefix);
+/* dir + "/" + name in one of 4 static buffers (valid for the next 3 calls). */
+const char *join_path(const char *dir, const char *name);
 /* Write text to path (created or truncated); asserts "cannot write PATH". */
 void write_text(const char *path, const char *text);
 /* $STRATA_SRCDIR / $STRATA_BUILDDIR, or "." when unset. */

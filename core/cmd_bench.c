@@ -245,7 +245,11 @@ static void print_text(const bench *b, const bench_args *a, const bench_result *
     if (r->sgemm_gflops > 0)
         printf("sgemm 2048^3: %.1f GFLOP/s (%d threads); layers reach %.0f%% of it\n", r->sgemm_gflops, b->threads,
                100.0 * gflops(fl_total, t_total) / r->sgemm_gflops);
-    printf("peak memory: %.1f MiB\n", r->peak_mib);
+    printf("peak memory: %.1f MiB (step plan: activations and their gradients %.1f (%.1f unshared), kept for "
+           "backward %.1f, workspace %.1f; parameters, gradients and optimizer state %.1f MiB)\n",
+           r->peak_mib, b->tr.plan.arena / 1048576.0, b->tr.plan.unshared / 1048576.0,
+           b->tr.plan.saved / 1048576.0, b->tr.plan.scratch / 1048576.0,
+           (double)b->net.total * sizeof(float) * (2 + b->opt.n_slots) / 1048576.0);
 }
 
 static void print_json(const bench *b, const bench_args *a, const bench_result *r)

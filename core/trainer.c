@@ -5,11 +5,13 @@
 #include <string.h>
 #include "init.h"
 #include "loss.h"
+#include "memplan.h"
 #include "trainer.h"
 
-static void *alloc_bytes(trainer *t, size_t bytes)
+static void *alloc_bytes(trainer *t, size_t *part, size_t bytes)
 {
     t->bytes += bytes;
+    *part += bytes;
     return calloc(1, bytes ? bytes : 1);
 }
 
@@ -30,6 +32,71 @@ static int can_run_inplace(const network *net, int i, const unsigned char *inpla
     return (prev->plugin->layer->flags & STRATA_LAYER_OUT_UNUSED) && !inplace[i - 1];
 }
 
+/*
+ * The step's timeline, for L layers: forward of layer i at time i, the loss
+ * at L, backward of layer i at back(i) = 2L - i.
+ *   acts[k] (k = 0..L; acts[k+1] is layer k's output, shared with acts[k]
+ *   when layer k runs in place) is written at k - 1 and read until back(k)
+ *   (as layer k's input), or back(k - 1) when layer k - 1 reads its output.
+ *   grads[k] (d loss / d acts[k+1], k = 0..L-1) is written by back(k + 1)
+ *   (the loss for k = L - 1) and read by back(k).
+ * memplan puts all of them in one arena, so gradients of the bottom layers
+ * reuse the memory of activations that are dead by then.
+ */
+static void plan_blocks(const trainer *t, mem_block *act, mem_block *grad)
+{
+    const network *net = t->net;
+    int L = net->n_layers;
+    for (int k = 0; k <= L; k++) {
+        size_t elems = k == 0 ? shape_size(net->input) : shape_size(net->layers[k - 1].out);
+        int reads_out = k > 0 && !(net->layers[k - 1].plugin->layer->flags & STRATA_LAYER_OUT_UNUSED);
+        act[k] = (mem_block){.size = (size_t)t->max_batch * elems * sizeof(float),
+                             .first = k - 1,
+                             .last = k == L ? L + 1 : 2 * L - k + reads_out};
+    }
+    if (getenv("STRATA_NO_SHARE")) /* for tests: every block live all step long */
+        for (int k = 0; k <= L; k++)
+            act[k].first = -1, act[k].last = 2 * L + 1;
+    /* a layer running in place shares its input's block: merge lifetimes */
+    for (int k = L; k >= 1; k--)
+        if (t->inplace[k - 1]) {
+            act[k - 1].last = act[k].last > act[k - 1].last ? act[k].last : act[k - 1].last;
+            act[k].size = 0;
+        }
+    int all = getenv("STRATA_NO_SHARE") != NULL;
+    for (int k = 0; k < L; k++)
+        grad[k] = (mem_block){.size = (size_t)t->max_batch * shape_size(net->layers[k].out) * sizeof(float),
+                              .first = all ? -1 : k == L - 1 ? L : 2 * L - k - 1,
+                              .last = all ? 2 * L + 1 : 2 * L - k};
+}
+
+/* Activations and their gradients: views into one planned arena. */
+static int plan_arena(trainer *t, strata_err *err)
+{
+    int L = t->net->n_layers;
+    mem_block *blocks = calloc(2 * L + 1, sizeof *blocks);
+    plan_blocks(t, blocks, blocks + L + 1);
+    size_t naive = 0;
+    for (int i = 0; i < 2 * L + 1; i++)
+        naive += blocks[i].size;
+    size_t size = memplan_place(blocks, 2 * L + 1);
+    t->arena = calloc(1, size ? size : 1);
+    if (!t->arena) {
+        free(blocks);
+        return err_set(err, STRATA_ERR_RUNTIME, "out of memory: %zu MiB for a batch of %d", size >> 20,
+                       t->max_batch);
+    }
+    for (int k = 0; k <= L; k++)
+        t->acts[k] = k > 0 && t->inplace[k - 1] ? t->acts[k - 1] : (float *)(t->arena + blocks[k].offset);
+    for (int k = 0; k < L; k++)
+        t->grads[k] = (float *)(t->arena + blocks[L + 1 + k].offset);
+    t->bytes += size;
+    t->plan.arena = size;
+    t->plan.unshared = naive;
+    free(blocks);
+    return 0;
+}
+
 int trainer_init(trainer *t, network *net, int max_batch, int threads, uint64_t seed, strata_err *err)
 {
     memset(t, 0, sizeof *t);
@@ -39,49 +106,37 @@ int trainer_init(trainer *t, network *net, int max_batch, int threads, uint64_t 
     t->seed = seed;
     int L = net->n_layers;
     t->acts = calloc(L + 1, sizeof *t->acts);
+    t->grads = calloc(L, sizeof *t->grads);
     t->saved = calloc(L, sizeof *t->saved);
-    size_t biggest = shape_size(net->input), scratch = 0;
-    t->acts[0] = alloc_bytes(t, (size_t)max_batch * shape_size(net->input) * sizeof(float));
     t->inplace = calloc(L, sizeof *t->inplace);
+    size_t scratch = 0;
     for (int i = 0; i < L; i++) {
         const net_layer *nl = &net->layers[i];
         const strata_layer_ops *ops = nl->plugin->layer;
-        size_t out = shape_size(nl->out);
-        biggest = out > biggest ? out : biggest;
         t->inplace[i] = can_run_inplace(net, i, t->inplace);
-        if (t->inplace[i])
-            t->acts[i + 1] = t->acts[i];
-        else
-            t->acts[i + 1] = alloc_bytes(t, (size_t)max_batch * out * sizeof(float));
-        t->saved[i] = alloc_bytes(t, ops->saved_bytes ? ops->saved_bytes(nl->self, max_batch) : 0);
+        t->saved[i] = alloc_bytes(t, &t->plan.saved, ops->saved_bytes ? ops->saved_bytes(nl->self, max_batch) : 0);
+        if (!t->saved[i])
+            return err_set(err, STRATA_ERR_RUNTIME, "out of memory planning the batch of %d", max_batch);
         size_t s = ops->scratch_bytes ? ops->scratch_bytes(nl->self, max_batch) : 0;
         scratch = s > scratch ? s : scratch;
     }
-    t->grad_a = alloc_bytes(t, (size_t)max_batch * biggest * sizeof(float));
-    t->grad_b = alloc_bytes(t, (size_t)max_batch * biggest * sizeof(float));
-    t->scratch = alloc_bytes(t, scratch);
-    for (int i = 0; i <= L; i++)
-        if (!t->acts[i] || (i < L && !t->saved[i]))
-            return err_set(err, STRATA_ERR_RUNTIME, "out of memory planning the batch of %d", max_batch);
-    if (!t->grad_a || !t->grad_b || !t->scratch)
+    t->scratch = alloc_bytes(t, &t->plan.scratch, scratch);
+    if (!t->scratch)
         return err_set(err, STRATA_ERR_RUNTIME, "out of memory planning the batch of %d", max_batch);
-    return 0;
+    return plan_arena(t, err);
 }
 
 void trainer_free(trainer *t)
 {
     if (!t->net)
         return;
-    for (int i = 0; i <= t->net->n_layers; i++)
-        if (i == 0 || !t->inplace[i - 1])
-            free(t->acts[i]);
-    free(t->inplace);
     for (int i = 0; i < t->net->n_layers; i++)
         free(t->saved[i]);
+    free(t->arena);
     free(t->acts);
+    free(t->grads);
     free(t->saved);
-    free(t->grad_a);
-    free(t->grad_b);
+    free(t->inplace);
     free(t->scratch);
     memset(t, 0, sizeof *t);
 }
@@ -118,22 +173,19 @@ void trainer_forward(trainer *t, int n, int training, int64_t step)
     forward(t, n, training, step, NULL);
 }
 
-/* Backward from dlogits (in grad_a) to the first layer; parameter gradients
- * accumulate into the network's grad_mem (zeroed by the caller). */
+/* Backward from dlogits (in grads[L-1]) to the first layer; parameter
+ * gradients accumulate into the network's grad_mem (zeroed by the caller). */
 static void backward(trainer *t, int n, int64_t step, step_times *times)
 {
-    float *dout = t->grad_a, *din = t->grad_b;
     for (int i = t->net->n_layers - 1; i >= 0; i--) {
+        float *dout = t->grads[i], *din = i ? t->grads[i - 1] : NULL;
         net_layer *nl = &t->net->layers[i];
         strata_ctx c = layer_ctx(t, 1, step, i);
         double t0 = times ? now() : 0;
-        nl->plugin->layer->backward(nl->self, &c, n, t->acts[i], t->acts[i + 1], dout, i ? din : NULL, nl->params,
+        nl->plugin->layer->backward(nl->self, &c, n, t->acts[i], t->acts[i + 1], dout, din, nl->params,
                                     nl->grads, t->saved[i], t->scratch);
         if (times)
             times->bwd[i] += now() - t0;
-        float *tmp = dout;
-        dout = din;
-        din = tmp;
     }
 }
 
@@ -145,7 +197,7 @@ double trainer_train_step_timed(trainer *t, optimizer *opt, const int *labels, i
     forward(t, n, 1, step, times);
     double t0 = times ? now() : 0;
     *correct = 0;
-    double loss = softmax_xent(trainer_logits(t), labels, n, k, smoothing, t->grad_a, correct);
+    double loss = softmax_xent(trainer_logits(t), labels, n, k, smoothing, t->grads[t->net->n_layers - 1], correct);
     memset(t->net->grad_mem, 0, t->net->total * sizeof(float));
     if (times)
         times->loss += now() - t0;

@@ -13,11 +13,17 @@ typedef struct trainer {
     int max_batch, threads;
     uint64_t seed;
     float **acts;           /* acts[0]: input batch; acts[i+1]: output of layer i */
+    float **grads;          /* grads[i]: d loss / d acts[i+1] */
     unsigned char *inplace; /* layer i writes over its input (acts[i+1] == acts[i]) */
-    float *grad_a, *grad_b; /* activation gradients, ping-pong */
+    char *arena;            /* acts and grads live here (memplan) */
     void **saved;           /* per layer, kept from forward to backward */
     void *scratch;          /* shared by all layers */
     size_t bytes;           /* all of the above */
+    struct {
+        size_t arena;       /* activations and their gradients, planned */
+        size_t unshared;    /* what they would take without sharing */
+        size_t saved, scratch;
+    } plan;                 /* bytes by kind */
 } trainer;
 
 int trainer_init(trainer *t, network *net, int max_batch, int threads, uint64_t seed, strata_err *err);

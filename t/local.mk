@@ -7,6 +7,6 @@ t_test_trainer_LDADD = $(TEST_LIBS)
 
 check_PROGRAMS += t/test_memplan
 TESTS += t/test_memplan
-t_test_memplan_SOURCES = t/test_memplan.c
+t_test_memplan_SOURCES = t/test_memplan.c t/testlib.c t/testlib.h
 t_test_memplan_CFLAGS = $(TEST_CFLAGS)
 t_test_memplan_LDADD = $(TEST_LIBS)

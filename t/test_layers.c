@@ -326,6 +326,7 @@ START_TEST(test_option_errors)
     expect_error("maxpool", KV("kernel=3", "padding=2"), img, "padding");
     expect_error("maxpool", KV("kernel=9"), img, "kernel");
     expect_error("maxpool", KV("kernel=2", "ceil_mode=yes"), img, "ceil_mode");
+    expect_error("maxpool", KV("kernel=17"), S(1, 40, 40), "kernel"); /* windows of at most 16x16 */
     expect_error("avgpool", KV("kernel=2", "count_include_pad=2"), img, "count_include_pad");
     expect_error("avgpool", KV("kernel=[2, 9]"), img, "kernel");
     expect_error("adaptive_avgpool", KV("kernel=2"), img, "output");

@@ -5,6 +5,7 @@
 #include <stdint.h>
 #include <stdlib.h>
 #include "memplan.h"
+#include "testlib.h"
 
 static uint64_t rng = 12345;
 
@@ -78,9 +79,5 @@ int main(void)
     tcase_add_test(tc, test_all_live_is_the_sum);
     tcase_add_test(tc, test_deterministic);
     suite_add_tcase(s, tc);
-    SRunner *sr = srunner_create(s);
-    srunner_run_all(sr, CK_NORMAL);
-    int failed = srunner_ntests_failed(sr);
-    srunner_free(sr);
-    return failed ? 1 : 0;
+    return run_suite(s);
 }

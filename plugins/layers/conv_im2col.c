@@ -1,34 +1,28 @@
 /* conv_im2col.c — see conv_im2col.h.
  *
- * With P = oh*ow, R = c*kh*kw and a chunk of nb images (T = nb*P columns):
- *   col   (R, T):  col[(c*kh + i)*kw + j][b*P + y*ow + x] = in[b][c][y*sh-ph+i][x*sw-pw+j]
- *   stage (k, T):  the chunk's outputs (or output gradients) channel-major
- *   forward:   stage = weight (k, R) @ col;  out[b][o][p] = stage[o][b*P+p] + bias[o]
- *   backward:  stage[o][b*P+p] = dout[b][o][p]
- *              dweight (k, R) += stage @ col^T
- *              col = weight^T (R, k) @ stage;  din[b] = col2im(col[:, b*P:(b+1)*P])
- * Scratch: col and stage, (R + k) * T floats. The loops over channels run on
- * `threads` threads (parallel_for); the GEMMs (OpenBLAS, its own threads)
- * run between them, never inside. */
+ * With P = oh*ow, R = c*kh*kw, one image at a time:
+ *   col (R+1, P):  col[(c*kh + i)*kw + j][y*ow + x] = in[c][y*sh-ph+i][x*sw-pw+j],
+ *                  col[R][.] = 1 (the bias row)
+ *   wb  (k, R+1):  [weight | bias]
+ *   forward:   out[b] (k, P) = wb @ col           (bias folded into the GEMM:
+ *              no pass over the output after it)
+ *   backward:  dweight (k, R) += dout[b] (k, P) @ col[:R]^T
+ *              col[:R] = weight^T (R, k) @ dout[b];  din[b] = col2im(col[:R])
+ * Outputs and output gradients are used in place (NCHW planes are the (k, P)
+ * matrices), so nothing is copied around the GEMMs.
+ * Threads: with two or more image slots in the workspace, each thread takes
+ * a contiguous share of the batch and runs its im2col, GEMMs (on one
+ * OpenBLAS thread) and col2im alone: no fork-join between the steps and no
+ * OpenBLAS synchronisation inside the (often narrow, K = 27 .. 1200) GEMMs.
+ * Backward-weights then accumulates per thread (slot 0 into dweight, the
+ * others into their slot's (k, R) buffer, added at the end). With one slot
+ * (a workspace smaller than two images) or one thread, images go one after
+ * the other: im2col/col2im on parallel_for, the GEMMs on OpenBLAS's threads.
+ * Scratch: wb, then per slot col (R+1, P) and a (k, R) gradient buffer. */
 #include <string.h>
 #include <cblas.h>
 #include "conv_im2col.h"
 #include "parallel.h"
-
-int conv_im2col_chunk(const conv_dims *d, int n)
-{
-    size_t per = ((size_t)d->c * d->kh * d->kw + d->k) * d->oh * d->ow;
-    size_t nb = d->budget / (per ? per : 1); /* one image may exceed it */
-    if (nb < 1)
-        nb = 1;
-    return nb < (size_t)n ? (int)nb : (n > 0 ? n : 1);
-}
-
-size_t conv_im2col_scratch_bytes(const conv_dims *d, int n)
-{
-    size_t per = ((size_t)d->c * d->kh * d->kw + d->k) * d->oh * d->ow;
-    return sizeof(float) * per * conv_im2col_chunk(d, n);
-}
 
 typedef struct cols_job {
     float *col;
@@ -113,71 +107,144 @@ static void col2im(float *img, const float *col, size_t ld, const conv_dims *d, 
     parallel_for(threads, d->c, col2im_channels, &J);
 }
 
-/* Between NCHW images and the channel-major stage (k, T = m*P):
- * to_stage: stage[o][b*P + p] = img[b][o][p]; else img[b][o][p] = stage[o][b*P + p] + bias[o]. */
-typedef struct stage_job {
-    float *img, *stage;
-    const float *bias;
-    int k, P, to_stage;
-    size_t T;
-} stage_job;
-
-CONV_CLONES static void stage_copy(void *arg, int i0, int i1)
+static size_t slot_floats(const conv_dims *d)
 {
-    const stage_job *J = arg;
-    for (int i = i0; i < i1; i++) {
-        int b = i / J->k, o = i % J->k;
-        float *y = J->img + ((size_t)b * J->k + o) * J->P;
-        float *s = J->stage + (size_t)o * J->T + (size_t)b * J->P;
-        if (J->to_stage) {
-            memcpy(s, y, sizeof(float) * J->P);
-            continue;
-        }
-        float bo = J->bias ? J->bias[o] : 0.0f;
-        for (int p = 0; p < J->P; p++)
-            y[p] = s[p] + bo;
+    size_t R = (size_t)d->c * d->kh * d->kw, P = (size_t)d->oh * d->ow;
+    return (R + 1) * P + (size_t)d->k * R;
+}
+
+int conv_im2col_chunk(const conv_dims *d, int n)
+{
+    size_t nb = d->budget / slot_floats(d); /* one image may exceed it */
+    if (nb < 1)
+        nb = 1;
+    return nb < (size_t)n ? (int)nb : (n > 0 ? n : 1);
+}
+
+size_t conv_im2col_scratch_bytes(const conv_dims *d, int n)
+{
+    size_t R = (size_t)d->c * d->kh * d->kw;
+    return sizeof(float) * ((size_t)d->k * (R + 1) + slot_floats(d) * conv_im2col_chunk(d, n));
+}
+
+/* The work of one call: images [0, n), `parts` threads (1: one after the
+ * other, with `threads` for the copies and OpenBLAS's for the GEMMs). */
+typedef struct img_job {
+    const conv_dims *d;
+    int n, parts, threads, bias;
+    const float *in, *wb, *weight, *dout;
+    float *out, *din, *dweight, *slots;
+} img_job;
+
+/* out[b] (k, P) = wb @ [im2col(in[b]); 1] for b in [b0, b1), in slot s. */
+static void forward_images(const img_job *J, int b0, int b1, int s, int threads)
+{
+    const conv_dims *d = J->d;
+    int R = d->c * d->kh * d->kw, P = d->oh * d->ow, K = R + (J->bias ? 1 : 0);
+    size_t isz = (size_t)d->c * d->h * d->w, osz = (size_t)d->k * P;
+    float *col = J->slots + s * slot_floats(d);
+    if (J->bias)
+        for (int p = 0; p < P; p++)
+            col[(size_t)R * P + p] = 1.0f;
+    for (int b = b0; b < b1; b++) {
+        im2col(col, P, J->in + b * isz, d, threads);
+        cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, d->k, P, K, 1.0f, J->wb, R + 1,
+                    col, P, 0.0f, J->out + b * osz, P);
     }
+}
+
+/* dw (k, R) += dout[b] @ im2col(in[b])^T; din[b] = col2im(weight^T @ dout[b]). */
+static void backward_images(const img_job *J, int b0, int b1, int s, float *dw, int threads)
+{
+    const conv_dims *d = J->d;
+    int R = d->c * d->kh * d->kw, P = d->oh * d->ow;
+    size_t isz = (size_t)d->c * d->h * d->w, osz = (size_t)d->k * P;
+    float *col = J->slots + s * slot_floats(d);
+    for (int b = b0; b < b1; b++) {
+        const float *dy = J->dout + b * osz;
+        im2col(col, P, J->in + b * isz, d, threads);
+        cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, d->k, R, P, 1.0f, dy, P, col, P,
+                    1.0f, dw, R);
+        if (!J->din)
+            continue;
+        cblas_sgemm(CblasRowMajor, CblasTrans, CblasNoTrans, R, P, d->k, 1.0f, J->weight, R, dy,
+                    P, 0.0f, col, P);
+        col2im(J->din + b * isz, col, P, d, threads);
+    }
+}
+
+static void forward_part(void *arg, int t0, int t1)
+{
+    const img_job *J = arg;
+    for (int t = t0; t < t1; t++)
+        forward_images(J, (int)((long)J->n * t / J->parts), (int)((long)J->n * (t + 1) / J->parts),
+                       t, 1);
+}
+
+static void backward_part(void *arg, int t0, int t1)
+{
+    const img_job *J = arg;
+    const conv_dims *d = J->d;
+    size_t kr = (size_t)d->k * d->c * d->kh * d->kw;
+    for (int t = t0; t < t1; t++) {
+        float *dw = J->dweight;
+        if (t > 0) {
+            dw = J->slots + t * slot_floats(d) + slot_floats(d) - kr;
+            memset(dw, 0, sizeof(float) * kr);
+        }
+        backward_images(J, (int)((long)J->n * t / J->parts),
+                        (int)((long)J->n * (t + 1) / J->parts), t, dw, 1);
+    }
+}
+
+/* Runs fn over J->parts threads, each GEMM on one OpenBLAS thread. */
+static void run_parts(img_job *J, parallel_task fn)
+{
+    int keep = openblas_get_num_threads();
+    openblas_set_num_threads(1);
+    parallel_for(J->parts, J->parts, fn, J);
+    openblas_set_num_threads(keep);
+}
+
+static int parts_for(const conv_dims *d, int n, int threads)
+{
+    int slots = conv_im2col_chunk(d, n), p = threads < slots ? threads : slots;
+    return p < n ? p : n;
 }
 
 void conv_im2col_forward(const conv_dims *d, int n, const float *in, const float *weight,
                          const float *bias, float *out, float *scratch, int threads)
 {
-    int R = d->c * d->kh * d->kw, P = d->oh * d->ow, nb = conv_im2col_chunk(d, n);
-    size_t isz = (size_t)d->c * d->h * d->w, osz = (size_t)d->k * P;
-    for (int b0 = 0; b0 < n; b0 += nb) {
-        int m = n - b0 < nb ? n - b0 : nb;
-        size_t T = (size_t)m * P;
-        float *col = scratch, *stage = scratch + (size_t)R * T;
-        for (int b = 0; b < m; b++)
-            im2col(col + (size_t)b * P, T, in + (b0 + b) * isz, d, threads);
-        cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, d->k, (int)T, R, 1.0f, weight,
-                    R, col, (int)T, 0.0f, stage, (int)T);
-        stage_job J = {out + b0 * osz, stage, bias, d->k, P, 0, T};
-        parallel_for(threads, m * d->k, stage_copy, &J);
+    int R = d->c * d->kh * d->kw;
+    float *wb = scratch;
+    for (int o = 0; o < d->k; o++) {
+        memcpy(wb + (size_t)o * (R + 1), weight + (size_t)o * R, sizeof(float) * R);
+        wb[(size_t)o * (R + 1) + R] = bias ? bias[o] : 0.0f;
     }
+    img_job J = {d, n, parts_for(d, n, threads), threads, bias != NULL, in, wb, weight, NULL,
+                 out, NULL, NULL, scratch + (size_t)d->k * (R + 1)};
+    if (J.parts >= 2)
+        run_parts(&J, forward_part);
+    else
+        forward_images(&J, 0, n, 0, threads);
 }
 
 void conv_im2col_backward(const conv_dims *d, int n, const float *in, const float *dout,
                           const float *weight, float *dweight, float *din, float *scratch,
                           int threads)
 {
-    int R = d->c * d->kh * d->kw, P = d->oh * d->ow, nb = conv_im2col_chunk(d, n);
-    size_t isz = (size_t)d->c * d->h * d->w, osz = (size_t)d->k * P;
-    for (int b0 = 0; b0 < n; b0 += nb) {
-        int m = n - b0 < nb ? n - b0 : nb;
-        size_t T = (size_t)m * P;
-        float *col = scratch, *stage = scratch + (size_t)R * T;
-        for (int b = 0; b < m; b++)
-            im2col(col + (size_t)b * P, T, in + (b0 + b) * isz, d, threads);
-        stage_job J = {(float *)dout + b0 * osz, stage, NULL, d->k, P, 1, T};
-        parallel_for(threads, m * d->k, stage_copy, &J);
-        cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, d->k, R, (int)T, 1.0f, stage,
-                    (int)T, col, (int)T, 1.0f, dweight, R);
-        if (!din)
-            continue;
-        cblas_sgemm(CblasRowMajor, CblasTrans, CblasNoTrans, R, (int)T, d->k, 1.0f, weight, R,
-                    stage, (int)T, 0.0f, col, (int)T);
-        for (int b = 0; b < m; b++)
-            col2im(din + (b0 + b) * isz, col + (size_t)b * P, T, d, threads);
+    int R = d->c * d->kh * d->kw;
+    size_t kr = (size_t)d->k * R;
+    img_job J = {d, n, parts_for(d, n, threads), threads, 0, in, NULL, weight, dout,
+                 NULL, din, dweight, scratch + (size_t)d->k * (R + 1)};
+    if (J.parts < 2) {
+        backward_images(&J, 0, n, 0, dweight, threads);
+        return;
+    }
+    run_parts(&J, backward_part);
+    for (int t = 1; t < J.parts; t++) {
+        const float *dw = J.slots + (t + 1) * slot_floats(d) - kr;
+        for (size_t i = 0; i < kr; i++)
+            dweight[i] += dw[i];
     }
 }

@@ -1,13 +1,14 @@
-/* conv_im2col.h — conv2d as im2col + one sgemm per chunk of images: the
- * column matrices of nb images side by side, (c*kh*kw, nb*oh*ow), so the
- * GEMM's N is nb*oh*ow rather than one image's oh*ow. Any kernel, stride,
- * padding (algo: im2col; auto for what Winograd does not cover). */
+/* conv_im2col.h — conv2d as im2col + sgemm, one image at a time, straight
+ * into the NCHW output (the bias folded in as a row of ones), the images of
+ * a batch shared out between threads that each run their own im2col and
+ * single-threaded GEMMs. Any kernel, stride, padding (algo: im2col; auto
+ * for what Winograd does not cover). */
 #ifndef STRATA_CONV_IM2COL_H
 #define STRATA_CONV_IM2COL_H
 #include <stddef.h>
 #include "conv_dims.h"
 
-/* Images per chunk for a batch of n (>= 1, <= n). */
+/* Image slots (column buffers) in the workspace for a batch of n (>= 1, <= n). */
 int conv_im2col_chunk(const conv_dims *d, int n);
 /* Scratch bytes forward and backward need for a batch of n. */
 size_t conv_im2col_scratch_bytes(const conv_dims *d, int n);

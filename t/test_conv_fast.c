@@ -263,12 +263,18 @@ END_TEST
 
 /* A workspace of 1 MiB splits these batches into several chunks (Winograd:
  * 262144 floats / (36 * 64 * 9 tiles) = 12 of the 24 tile rows per chunk;
- * im2col: one image per chunk), with 2 threads. */
+ * im2col: one image slot, the images one after the other), with 2 threads;
+ * the default workspace: im2col's images shared between 2 threads. */
 START_TEST(test_chunks_and_threads)
 {
     spec big = {24, 30, 33, 40, 3, 3, 1, 1, 3, 1};
     spec one = {24, 30, 33, 40, 3, 3, 1, 0, 1, 1};
+    /* narrow: 5 tiles a row, Winograd's gathered segments; workspace=1 gives
+     * chunks of 22 of the 24 tile rows, the second starting inside image 2 */
+    spec narrow = {24, 30, 20, 40, 3, 3, 1, 1, 3, 1};
     for (int a = 0; a < 2; a++) {
+        small_case(narrow, ALGOS[a], "workspace=1", 2, 1e-5);
+        small_case(narrow, ALGOS[a], NULL, 2, 1e-5);
         small_case(big, ALGOS[a], "workspace=1", 2, 1e-5);
         small_case(one, ALGOS[a], "workspace=1", 1, 1e-5);
         small_case(big, ALGOS[a], NULL, 2, 1e-5);

@@ -21,7 +21,10 @@
  *   dw[o][c] += G^T dU[.][o][c] G.
  * Tiles are processed a chunk of tile rows at a time (all tile rows of all
  * images, numbered g = b*nty + ty), so V and M stay within d->budget
- * floats (at least one tile row). */
+ * floats (at least one tile row). The transforms work on SEG tiles at once,
+ * vectorised across tiles: SEG tiles along one tile row, or, on maps with
+ * at most SEG/2 tiles a row, SEG consecutive tiles of the chunk (each lane
+ * gathering its own patch). */
 #include <stdlib.h>
 #include <string.h>
 #include <cblas.h>
@@ -396,6 +399,165 @@ CONV_CLONES static void tile_rows(void *arg, int i0, int i1)
     }
 }
 
+/* ---- small maps: segments of SEG consecutive tiles of the chunk --------- */
+
+/* With fewer than SEG tiles per tile row (maps under 61 px: 13x13 has 4),
+ * a row segment would leave most lanes idle. Here a segment is SEG
+ * consecutive tiles t of the chunk (t = (g - g0)*ntx + tx, across tile rows
+ * and images): each lane gathers (or scatters) its own patch, and the
+ * transforms run on all lanes. The tile t of a chunk starting at tile row
+ * g0 is image b, tile row ty, column tx: */
+CONV_INLINE const float *tile_plane(const float *img, int nch, int ch, int h, int w, int nty,
+                                    int ntx, int g0, int t, int *ty, int *tx)
+{
+    int g = g0 + t / ntx, b = g / nty;
+    *ty = g % nty, *tx = t % ntx;
+    return img + ((size_t)b * nch + ch) * h * w;
+}
+
+/* V[xi * vs + l] = (BT d_l B)[xi], d_l the 6x6 patch (0 outside) of tile
+ * t0 + l at (4ty - py, 4tx - px), l < nt. */
+CONV_INLINE void input_gather(float *V, size_t vs, const float *img, int nch, int ch, int h,
+                              int w, int py, int px, int nty, int ntx, int g0, int t0, int nt)
+{
+    float d[6][6][SEG], r[6][6][SEG], o[36][SEG];
+    for (int l = 0; l < SEG; l++) {
+        if (l >= nt) {
+            for (int i = 0; i < 6; i++)
+                for (int j = 0; j < 6; j++)
+                    d[i][j][l] = 0.0f;
+            continue;
+        }
+        int ty, tx;
+        const float *plane = tile_plane(img, nch, ch, h, w, nty, ntx, g0, t0 + l, &ty, &tx);
+        int y0 = 4 * ty - py, x0 = 4 * tx - px;
+        for (int i = 0; i < 6; i++) {
+            int y = y0 + i, in_y = y >= 0 && y < h;
+            for (int j = 0; j < 6; j++) {
+                int x = x0 + j;
+                d[i][j][l] = in_y && x >= 0 && x < w ? plane[(size_t)y * w + x] : 0.0f;
+            }
+        }
+    }
+    for (int i = 0; i < 6; i++)
+        for (int t = 0; t < SEG; t++) {
+            float v[6];
+            BT6(v, d[i][0][t], d[i][1][t], d[i][2][t], d[i][3][t], d[i][4][t], d[i][5][t]);
+            for (int k = 0; k < 6; k++)
+                r[i][k][t] = v[k];
+        }
+    for (int k = 0; k < 6; k++)
+        for (int t = 0; t < SEG; t++) {
+            float v[6];
+            BT6(v, r[0][k][t], r[1][k][t], r[2][k][t], r[3][k][t], r[4][k][t], r[5][k][t]);
+            for (int l = 0; l < 6; l++)
+                o[l * 6 + k][t] = v[l];
+        }
+    for (int xi = 0; xi < 36; xi++)
+        copy_lanes(V + xi * vs, o[xi], nt);
+}
+
+/* E[xi * es + l] = (A dY_l A^T)[xi], dY_l the 4x4 dout tile (0 past the
+ * edge) of tile t0 + l. */
+CONV_INLINE void dout_gather(float *E, size_t es, const float *img, int nch, int ch, int oh,
+                             int ow, int nty, int ntx, int g0, int t0, int nt)
+{
+    float d[4][4][SEG], e[4][6][SEG], o[36][SEG];
+    for (int l = 0; l < SEG; l++) {
+        if (l >= nt) {
+            for (int a = 0; a < 4; a++)
+                for (int j = 0; j < 4; j++)
+                    d[a][j][l] = 0.0f;
+            continue;
+        }
+        int ty, tx;
+        const float *plane = tile_plane(img, nch, ch, oh, ow, nty, ntx, g0, t0 + l, &ty, &tx);
+        int y0 = 4 * ty, x0 = 4 * tx;
+        for (int a = 0; a < 4; a++)
+            for (int j = 0; j < 4; j++)
+                d[a][j][l] = y0 + a < oh && x0 + j < ow ? plane[(size_t)(y0 + a) * ow + x0 + j]
+                                                        : 0.0f;
+    }
+    for (int a = 0; a < 4; a++)
+        for (int t = 0; t < SEG; t++) {
+            float v[6];
+            A6(v, d[a][0][t], d[a][1][t], d[a][2][t], d[a][3][t]);
+            for (int k = 0; k < 6; k++)
+                e[a][k][t] = v[k];
+        }
+    for (int k = 0; k < 6; k++)
+        for (int t = 0; t < SEG; t++) {
+            float v[6];
+            A6(v, e[0][k][t], e[1][k][t], e[2][k][t], e[3][k][t]);
+            for (int l = 0; l < 6; l++)
+                o[l * 6 + k][t] = v[l];
+        }
+    for (int xi = 0; xi < 36; xi++)
+        copy_lanes(E + xi * es, o[xi], nt);
+}
+
+/* The out tiles t0 + l (l < nt) = AT M_l A + bias, cropped to oh x ow. */
+CONV_INLINE void output_scatter(float *img, int nch, int ch, int oh, int ow, int nty, int ntx,
+                                int g0, int t0, int nt, const float *M, size_t ms, float bias)
+{
+    float m[36][SEG], s[4][6][SEG], y[4][4][SEG];
+    for (int xi = 0; xi < 36; xi++) {
+        copy_lanes(m[xi], M + xi * ms, nt);
+        for (int t = nt; t < SEG; t++)
+            m[xi][t] = 0.0f;
+    }
+    for (int k = 0; k < 6; k++)
+        for (int t = 0; t < SEG; t++) {
+            float v[4];
+            AT4(v, m[k][t], m[6 + k][t], m[12 + k][t], m[18 + k][t], m[24 + k][t], m[30 + k][t]);
+            for (int a = 0; a < 4; a++)
+                s[a][k][t] = v[a];
+        }
+    for (int a = 0; a < 4; a++)
+        for (int t = 0; t < SEG; t++) {
+            float v[4];
+            AT4(v, s[a][0][t], s[a][1][t], s[a][2][t], s[a][3][t], s[a][4][t], s[a][5][t]);
+            for (int b = 0; b < 4; b++)
+                y[a][b][t] = v[b] + bias;
+        }
+    for (int l = 0; l < nt; l++) {
+        int ty, tx;
+        float *plane = (float *)tile_plane(img, nch, ch, oh, ow, nty, ntx, g0, t0 + l, &ty, &tx);
+        int y0 = 4 * ty, x0 = 4 * tx;
+        int ny = oh - y0 < 4 ? oh - y0 : 4, nx = ow - x0 < 4 ? ow - x0 : 4;
+        for (int a = 0; a < ny; a++)
+            for (int b = 0; b < nx; b++)
+                plane[(size_t)(y0 + a) * ow + x0 + b] = y[a][b][l];
+    }
+}
+
+/* Segments of the chunk rather than of tile rows when a row segment would
+ * leave half the lanes idle or more (measured, VGG-16 b16 CPU ms fwd/bwd:
+ * 27x27 (7 tiles a row) 167/336 -> 155/318, 13x13 66/136 -> 57/120; but
+ * 55x55 (14 a row) 174/350 -> 180/369, so it stays on row segments). */
+static int gathered(const conv_dims *d) { return 2 * ((d->ow + 3) / 4) <= SEG; }
+
+/* One pass over (channel, segment) pairs of the chunk [g0, g1). */
+CONV_CLONES static void tile_segs(void *arg, int i0, int i1)
+{
+    const tile_job *J = arg;
+    const conv_dims *d = J->d;
+    int nty = (d->oh + 3) / 4, ntx = (d->ow + 3) / 4, nseg = (int)((J->T + SEG - 1) / SEG);
+    int nch = J->kind == TILE_INPUT ? d->c : d->k;
+    size_t xs = (size_t)nch * J->T;
+    for (int i = i0; i < i1; i++) {
+        int ch = i / nseg, t0 = i % nseg * SEG, nt = (int)J->T - t0 < SEG ? (int)J->T - t0 : SEG;
+        float *x = J->X + (size_t)ch * J->T + t0;
+        if (J->kind == TILE_INPUT)
+            input_gather(x, xs, J->img, nch, ch, d->h, d->w, d->ph, d->pw, nty, ntx, J->g0, t0, nt);
+        else if (J->kind == TILE_DOUT)
+            dout_gather(x, xs, J->img, nch, ch, d->oh, d->ow, nty, ntx, J->g0, t0, nt);
+        else
+            output_scatter(J->img, nch, ch, d->oh, d->ow, nty, ntx, J->g0, t0, nt, x, xs,
+                           J->bias ? J->bias[ch] : 0.0f);
+    }
+}
+
 /* TILE_INPUT: X[xi][c][t] = input patches of src (n, c, h, w) (grid of d);
  * TILE_DOUT: X[xi][o][t] = dout tiles of src (n, k, oh, ow);
  * TILE_OUTPUT: the out (n, k, oh, ow) tiles of rows [g0, g1) from X[xi][o][t]. */
@@ -404,7 +566,10 @@ static void tiles(float *X, size_t T, int kind, const float *img, const float *b
 {
     tile_job J = {X, T, kind, (float *)img, bias, d, g0, g1};
     int nch = kind == TILE_INPUT ? d->c : d->k;
-    parallel_for(threads, nch * (g1 - g0), tile_rows, &J);
+    if (gathered(d))
+        parallel_for(threads, nch * (int)((T + SEG - 1) / SEG), tile_segs, &J);
+    else
+        parallel_for(threads, nch * (g1 - g0), tile_rows, &J);
 }
 
 /* The 36 products of a chunk: C[xi] (m, n) = A[xi] @ op(B[xi]) + beta C[xi],

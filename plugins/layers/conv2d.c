@@ -24,7 +24,7 @@
 #include "conv_direct.h"
 #include "conv_im2col.h"
 #include "conv_winograd.h"
-#include "parallel.h"
+#include "conv_bias.h"
 
 enum { ALGO_AUTO, ALGO_WINOGRAD, ALGO_IM2COL, ALGO_DIRECT };
 static const char *const algo_names[] = {"auto", "winograd", "im2col", "direct", NULL};
@@ -180,48 +180,6 @@ static void conv2d_forward(const void *layer, const strata_ctx *ctx, int n,
         conv_direct_forward(&L->d, n, in, weight, bias, out);
 }
 
-/* dbias (OC) += sum_{n,p} dout[n][o][p], dout (N, OC, P): channels [o0, o1)
- * of one call, each image's plane summed in BIAS_LANES independent partial
- * sums (a single running sum is one dependent add per element: latency-bound
- * at ~1 float per 4 cycles, ~70 ms for VGG's conv1_2 at batch 16), the
- * planes' sums added in double. */
-#define BIAS_LANES 64
-typedef struct bias_job {
-    float *dbias;
-    const float *dout;
-    int n, oc;
-    size_t P;
-} bias_job;
-
-CONV_CLONES static void bias_rows(void *arg, int o0, int o1)
-{
-    const bias_job *J = arg;
-    size_t P = J->P, full = P / BIAS_LANES * BIAS_LANES;
-    for (int o = o0; o < o1; o++) {
-        double s = 0;
-        for (int b = 0; b < J->n; b++) {
-            const float *dy = J->dout + ((size_t)b * J->oc + o) * P;
-            float acc[BIAS_LANES] = {0};
-            for (size_t p = 0; p < full; p += BIAS_LANES)
-                for (int l = 0; l < BIAS_LANES; l++)
-                    acc[l] += dy[p + l];
-            float part = 0.0f;
-            for (size_t p = full; p < P; p++)
-                part += dy[p];
-            for (int l = 0; l < BIAS_LANES; l++)
-                part += acc[l];
-            s += part;
-        }
-        J->dbias[o] += (float)s;
-    }
-}
-
-static void bias_backward(float *dbias, const float *dout, int n, int oc, size_t P, int threads)
-{
-    bias_job J = {dbias, dout, n, oc, P};
-    parallel_for(threads, oc, bias_rows, &J);
-}
-
 /* dout (N, OC, OH, OW):
  *   dweight[o][c][i][j] += sum_{n,y,x} dout[n][o][y][x] * in[n][c][y*SH-PH+i][x*SW-PW+j]
  *   dbias[o]            += sum_{n,y,x} dout[n][o][y][x]
@@ -235,10 +193,11 @@ static void conv2d_backward(const void *layer, const strata_ctx *ctx, int n,
     const float *weight = params[0];
     float *dweight = dparams[0];
     int threads = conv_threads(ctx->threads);
-    if (L->bias)
-        bias_backward(dparams[1], dout, n, L->d.k, (size_t)L->d.oh * L->d.ow, threads);
+    float *dbias = L->bias ? dparams[1] : NULL;
+    if (dbias && L->algo != ALGO_WINOGRAD) /* Winograd sums its transformed dout tiles */
+        conv_bias_backward(dbias, dout, n, L->d.k, (size_t)L->d.oh * L->d.ow, threads);
     if (L->algo == ALGO_WINOGRAD)
-        conv_winograd_backward(&L->d, n, in, dout, weight, dweight, din, scratch, threads);
+        conv_winograd_backward(&L->d, n, in, dout, weight, dweight, dbias, din, scratch, threads);
     else if (L->algo == ALGO_IM2COL)
         conv_im2col_backward(&L->d, n, in, dout, weight, dweight, din, scratch, threads);
     else

@@ -15,6 +15,8 @@
  *   out tile    = AT M[.][o][t] A  (+ bias, cropped to oh x ow)
  * backward-data: the forward algorithm on dout with w'[c][o] = flip(w[o][c])
  *   and padding 2 - p (a "full" correlation), giving din (n, c, h, w).
+ * bias gradient: row 1 of A is (1 1 1 1), so E[7] = (A dY A^T)[1][1] is the
+ *   sum of the tile; dbias[o] += sum_t E[7][o][t] (1/16 of dout's size).
  * backward-weights: Y = AT (U . V) A is linear in U, so
  *   dU[xi] (K, C) = sum over tiles of E[xi] (K, T) @ V[xi]^T,
  *   E = A dY A^T (dY the 4x4 dout tile, 0 past oh x ow),
@@ -29,6 +31,7 @@
 #include <string.h>
 #include <cblas.h>
 #include "parallel.h"
+#include "conv_bias.h"
 #include "conv_winograd.h"
 
 #define SEG 16                         /* tiles transformed together along x */
@@ -640,8 +643,8 @@ void conv_winograd_forward(const conv_dims *d, int n, const float *in, const flo
 }
 
 void conv_winograd_backward(const conv_dims *d, int n, const float *in, const float *dout,
-                            const float *weight, float *dweight, float *din, float *scratch,
-                            int threads)
+                            const float *weight, float *dweight, float *dbias, float *din,
+                            float *scratch, int threads)
 {
     int ntx = (d->ow + 3) / 4, rows = n * ((d->oh + 3) / 4), R = chunk_rows(d, n);
     size_t KC = (size_t)d->k * d->c;
@@ -652,6 +655,8 @@ void conv_winograd_backward(const conv_dims *d, int n, const float *in, const fl
         float *V = work, *E = work + 36 * (size_t)d->c * T;
         tiles(V, T, TILE_INPUT, in, NULL, d, g0, g1, threads);
         tiles(E, T, TILE_DOUT, dout, NULL, d, g0, g1, threads);
+        if (dbias) /* E[7] = (A dY A^T)[1][1]: each tile's sum (0 past the edge) */
+            conv_bias_backward(dbias, E + 7 * (size_t)d->k * T, 1, d->k, T, threads);
         gemm_job J = {E, V, dU, (size_t)d->k * T, (size_t)d->c * T, KC, d->k, d->c, (int)T, 1,
                       g0 ? 1.0f : 0.0f};
         gemm36(&J, threads);

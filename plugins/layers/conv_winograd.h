@@ -18,9 +18,10 @@ size_t conv_winograd_scratch_bytes(const conv_dims *d, int n);
 /* in (n, c, h, w), weight (k, c, 3, 3), bias (k) or NULL -> out (n, k, oh, ow). */
 void conv_winograd_forward(const conv_dims *d, int n, const float *in, const float *weight,
                            const float *bias, float *out, float *scratch, int threads);
-/* dweight (k, c, 3, 3) += the weight gradient; din (n, c, h, w) = the input
- * gradient unless din is NULL. */
+/* dweight (k, c, 3, 3) += the weight gradient; dbias (k) += the bias
+ * gradient unless dbias is NULL; din (n, c, h, w) = the input gradient
+ * unless din is NULL. */
 void conv_winograd_backward(const conv_dims *d, int n, const float *in, const float *dout,
-                            const float *weight, float *dweight, float *din, float *scratch,
-                            int threads);
+                            const float *weight, float *dweight, float *dbias, float *din,
+                            float *scratch, int threads);
 #endif

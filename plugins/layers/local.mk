@@ -4,6 +4,7 @@ core_libstrata_la_SOURCES += core/loss.c core/loss.h
 
 pkglib_LTLIBRARIES += plugins/layers/conv2d.la
 plugins_layers_conv2d_la_SOURCES = plugins/layers/conv2d.c plugins/layers/conv_dims.h \
+	plugins/layers/conv_bias.c plugins/layers/conv_bias.h \
 	plugins/layers/conv_direct.c plugins/layers/conv_direct.h \
 	plugins/layers/conv_im2col.c plugins/layers/conv_im2col.h \
 	plugins/layers/conv_winograd.c plugins/layers/conv_winograd.h \

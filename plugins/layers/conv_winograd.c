@@ -617,12 +617,86 @@ static void gemm36(const gemm_job *J, int threads)
     openblas_set_num_threads(keep);
 }
 
+/* One chunk [g0, g1) on the calling thread alone: its transforms, its 36
+ * GEMMs (on one OpenBLAS thread: the caller set it) and the output. */
+static void chunk_alone(const conv_dims *d, const float *in, const float *U, const float *bias,
+                        float *out, float *work, int g0, int g1)
+{
+    int ntx = (d->ow + 3) / 4, seg = gathered(d);
+    size_t T = (size_t)(g1 - g0) * ntx, KC = (size_t)d->k * d->c;
+    int nseg = (int)((T + SEG - 1) / SEG);
+    float *V = work, *M = work + 36 * (size_t)d->c * T;
+    tile_job In = {V, T, TILE_INPUT, (float *)in, NULL, d, g0, g1};
+    if (seg)
+        tile_segs(&In, 0, d->c * nseg);
+    else
+        tile_rows(&In, 0, d->c * (g1 - g0));
+    gemm_job J = {U, V, M, KC, (size_t)d->c * T, (size_t)d->k * T, d->k, (int)T, d->c, 0, 0.0f};
+    gemm_range(&J, 0, 36);
+    tile_job O = {M, T, TILE_OUTPUT, out, bias, d, g0, g1};
+    if (seg)
+        tile_segs(&O, 0, d->k * nseg);
+    else
+        tile_rows(&O, 0, d->k * (g1 - g0));
+}
+
+/* Pipelined: each thread takes a contiguous share of the tile rows and
+ * runs small chunks of them alone (chunk_alone), so a chunk's V and M stay
+ * in that core's cache between the transforms and the GEMMs, with no
+ * fork-join per step. */
+typedef struct pipe_job {
+    const conv_dims *d;
+    const float *in, *U, *bias;
+    float *out, *work;
+    int rows, R, parts;
+    size_t per; /* floats of work per thread */
+} pipe_job;
+
+static void pipe_part(void *arg, int p0, int p1)
+{
+    const pipe_job *P = arg;
+    for (int p = p0; p < p1; p++) {
+        int r0 = (int)((long)P->rows * p / P->parts), r1 = (int)((long)P->rows * (p + 1) / P->parts);
+        for (int g0 = r0; g0 < r1; g0 += P->R)
+            chunk_alone(P->d, P->in, P->U, P->bias, P->out, P->work + p * P->per, g0,
+                        g0 + P->R < r1 ? g0 + P->R : r1);
+    }
+}
+
+/* Tile rows per pipelined chunk: V and M within PIPE_BYTES (a core's L2
+ * holds them), at least one row, and the threads' chunks within the
+ * scratch (chunk_rows); 0: not pipelined. Only for c + k <= 128: measured
+ * (VGG-16 b16, wall ms fwd/bwd, back to back) conv1_2 (64 -> 64, 224 px)
+ * 157/324 -> 141/316, conv2_1 (64 -> 128) no change, conv3_2 (256 -> 256)
+ * 80/157 -> 123/206 (36 GEMMs of 256x256x14 tiles are too small). */
+#define PIPE_BYTES ((size_t)2 << 20)
+static int pipe_rows(const conv_dims *d, int n, int threads)
+{
+    if (threads < 2 || d->c + d->k > 128)
+        return 0;
+    size_t row = 36 * (size_t)(d->c + d->k) * ((d->ow + 3) / 4);
+    size_t r = PIPE_BYTES / (sizeof(float) * row), most = (size_t)chunk_rows(d, n) / threads;
+    if (r < 1)
+        r = 1;
+    return (int)(r < most ? r : most);
+}
+
 /* out = conv(in, the kernel whose transforms are U[xi] (k, c)) + bias. */
 static void wino_conv(const conv_dims *d, int n, const float *in, const float *U,
                       const float *bias, float *out, float *work, int threads)
 {
     int ntx = (d->ow + 3) / 4, rows = n * ((d->oh + 3) / 4), R = chunk_rows(d, n);
     size_t KC = (size_t)d->k * d->c;
+    int pr = pipe_rows(d, n, threads);
+    if (pr > 0) {
+        pipe_job P = {d, in, U, bias, out, work, rows, pr, threads,
+                      36 * (size_t)(d->c + d->k) * pr * ntx};
+        int keep = openblas_get_num_threads();
+        openblas_set_num_threads(1);
+        parallel_for(threads, threads, pipe_part, &P);
+        openblas_set_num_threads(keep);
+        return;
+    }
     for (int g0 = 0; g0 < rows; g0 += R) {
         int g1 = g0 + R < rows ? g0 + R : rows;
         size_t T = (size_t)(g1 - g0) * ntx;

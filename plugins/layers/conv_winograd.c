@@ -716,6 +716,77 @@ void conv_winograd_forward(const conv_dims *d, int n, const float *in, const flo
     wino_conv(d, n, in, U, bias, out, work, threads);
 }
 
+/* Backward-weights over tile rows [g0, g1) on the calling thread alone:
+ * dU (+)= E V^T (beta 0 when first), dbias (+)= the tiles' sums. */
+static void grad_chunk_alone(const conv_dims *d, const float *in, const float *dout, float *dU,
+                             float *dbias, float *work, int g0, int g1, int first)
+{
+    int ntx = (d->ow + 3) / 4, seg = gathered(d);
+    size_t T = (size_t)(g1 - g0) * ntx, KC = (size_t)d->k * d->c;
+    int nseg = (int)((T + SEG - 1) / SEG);
+    float *V = work, *E = work + 36 * (size_t)d->c * T;
+    tile_job In = {V, T, TILE_INPUT, (float *)in, NULL, d, g0, g1};
+    tile_job Dy = {E, T, TILE_DOUT, (float *)dout, NULL, d, g0, g1};
+    if (seg) {
+        tile_segs(&In, 0, d->c * nseg);
+        tile_segs(&Dy, 0, d->k * nseg);
+    } else {
+        tile_rows(&In, 0, d->c * (g1 - g0));
+        tile_rows(&Dy, 0, d->k * (g1 - g0));
+    }
+    if (dbias)
+        conv_bias_backward(dbias, E + 7 * (size_t)d->k * T, 1, d->k, T, 1);
+    gemm_job J = {E, V, dU, (size_t)d->k * T, (size_t)d->c * T, KC, d->k, d->c, (int)T, 1,
+                  first ? 0.0f : 1.0f};
+    gemm_range(&J, 0, 36);
+}
+
+/* Pipelined backward-weights: thread p's share of the tile rows into its
+ * own dU (p = 0: the real one; others: extra (36 k c) buffers after the
+ * threads' work areas) and its own dbias (k floats, zeroed), added after. */
+typedef struct grad_pipe {
+    const conv_dims *d;
+    const float *in, *dout;
+    float *dU, *dbias, *work, *extra;
+    int rows, R, parts;
+    size_t per;
+} grad_pipe;
+
+static size_t grad_extra(const conv_dims *d) { return 36 * (size_t)d->k * d->c + d->k; }
+
+static void grad_part(void *arg, int p0, int p1)
+{
+    const grad_pipe *P = arg;
+    size_t KC = (size_t)P->d->k * P->d->c;
+    for (int p = p0; p < p1; p++) {
+        int r0 = (int)((long)P->rows * p / P->parts), r1 = (int)((long)P->rows * (p + 1) / P->parts);
+        float *dU = p ? P->extra + (p - 1) * grad_extra(P->d) : P->dU;
+        float *db = p ? dU + 36 * KC : NULL;
+        if (db)
+            memset(db, 0, sizeof(float) * P->d->k);
+        if (r0 == r1)
+            memset(dU, 0, sizeof(float) * 36 * KC);
+        for (int g0 = r0; g0 < r1; g0 += P->R)
+            grad_chunk_alone(P->d, P->in, P->dout, dU, P->dbias ? (db ? db : P->dbias) : NULL,
+                             P->work + p * P->per, g0, g0 + P->R < r1 ? g0 + P->R : r1, g0 == r0);
+    }
+}
+
+/* Rows per pipelined backward-weights chunk (as pipe_rows, with room for
+ * the extra dU buffers in the scratch); 0: not pipelined. */
+static int grad_pipe_rows(const conv_dims *d, int n, int threads)
+{
+    int r = pipe_rows(d, n, threads);
+    if (r < 1)
+        return 0;
+    size_t row = 36 * (size_t)(d->c + d->k) * ((d->ow + 3) / 4);
+    size_t have = pass_floats(d, n), extra = (threads - 1) * grad_extra(d);
+    if (have < extra + threads * row)
+        return 0;
+    size_t most = (have - extra) / (threads * row);
+    return (int)((size_t)r < most ? (size_t)r : most);
+}
+
 void conv_winograd_backward(const conv_dims *d, int n, const float *in, const float *dout,
                             const float *weight, float *dweight, float *dbias, float *din,
                             float *scratch, int threads)
@@ -723,18 +794,34 @@ void conv_winograd_backward(const conv_dims *d, int n, const float *in, const fl
     int ntx = (d->ow + 3) / 4, rows = n * ((d->oh + 3) / 4), R = chunk_rows(d, n);
     size_t KC = (size_t)d->k * d->c;
     float *dU = scratch, *work = scratch + 36 * KC;
-    for (int g0 = 0; g0 < rows; g0 += R) {
-        int g1 = g0 + R < rows ? g0 + R : rows;
-        size_t T = (size_t)(g1 - g0) * ntx;
-        float *V = work, *E = work + 36 * (size_t)d->c * T;
-        tiles(V, T, TILE_INPUT, in, NULL, d, g0, g1, threads);
-        tiles(E, T, TILE_DOUT, dout, NULL, d, g0, g1, threads);
-        if (dbias) /* E[7] = (A dY A^T)[1][1]: each tile's sum (0 past the edge) */
-            conv_bias_backward(dbias, E + 7 * (size_t)d->k * T, 1, d->k, T, threads);
-        gemm_job J = {E, V, dU, (size_t)d->k * T, (size_t)d->c * T, KC, d->k, d->c, (int)T, 1,
-                      g0 ? 1.0f : 0.0f};
-        gemm36(&J, threads);
-    }
+    int pr = grad_pipe_rows(d, n, threads);
+    if (pr > 0) {
+        size_t per = 36 * (size_t)(d->c + d->k) * pr * ntx;
+        grad_pipe P = {d, in, dout, dU, dbias, work, work + threads * per, rows, pr, threads, per};
+        int keep = openblas_get_num_threads();
+        openblas_set_num_threads(1);
+        parallel_for(threads, threads, grad_part, &P);
+        openblas_set_num_threads(keep);
+        for (int p = 1; p < threads; p++) {
+            const float *x = P.extra + (p - 1) * grad_extra(d);
+            for (size_t i = 0; i < 36 * KC; i++)
+                dU[i] += x[i];
+            for (int o = 0; dbias && o < d->k; o++)
+                dbias[o] += x[36 * KC + o];
+        }
+    } else
+        for (int g0 = 0; g0 < rows; g0 += R) {
+            int g1 = g0 + R < rows ? g0 + R : rows;
+            size_t T = (size_t)(g1 - g0) * ntx;
+            float *V = work, *E = work + 36 * (size_t)d->c * T;
+            tiles(V, T, TILE_INPUT, in, NULL, d, g0, g1, threads);
+            tiles(E, T, TILE_DOUT, dout, NULL, d, g0, g1, threads);
+            if (dbias) /* E[7] = (A dY A^T)[1][1]: each tile's sum (0 past the edge) */
+                conv_bias_backward(dbias, E + 7 * (size_t)d->k * T, 1, d->k, T, threads);
+            gemm_job J = {E, V, dU, (size_t)d->k * T, (size_t)d->c * T, KC, d->k, d->c, (int)T, 1,
+                          g0 ? 1.0f : 0.0f};
+            gemm36(&J, threads);
+        }
     weight_grad(dweight, dU, d->k, d->c, threads);
     if (!din)
         return;

@@ -261,6 +261,27 @@ START_TEST(test_small_other_kernels)
 }
 END_TEST
 
+/* smallc (the few-channel forward; im2col backward) on c <= 4: odd widths
+ * (a last block of 32 columns cut short), k not a multiple of 8, strides,
+ * AlexNet's 11x11 stride 4, no bias; 1 and 2 threads, one image slot. */
+START_TEST(test_smallc)
+{
+    spec cases[] = {
+        {3, 5, 7, 7, 3, 3, 1, 0, 1, 1},     {3, 5, 7, 7, 3, 3, 1, 1, 3, 1},
+        {1, 3, 3, 1, 3, 3, 1, 0, 1, 1},     {2, 4, 4, 3, 3, 3, 1, 1, 5, 1},
+        {3, 23, 19, 4, 11, 11, 4, 2, 2, 1}, {4, 9, 9, 5, 5, 5, 1, 2, 3, 1},
+        {3, 8, 9, 2, 3, 3, 2, 1, 1, 1},     {3, 6, 6, 2, 3, 3, 1, 3, 2, 1},
+        {3, 11, 70, 20, 3, 3, 1, 1, 3, 1},  {3, 9, 35, 9, 3, 3, 1, 1, 2, 0},
+        {3, 40, 45, 17, 11, 11, 4, 2, 3, 1},
+    };
+    for (size_t i = 0; i < sizeof cases / sizeof *cases; i++) {
+        small_case(cases[i], "smallc", NULL, 1, 1e-5);
+        small_case(cases[i], "smallc", NULL, 2, 1e-5);
+        small_case(cases[i], "smallc", "workspace=1", 2, 1e-5);
+    }
+}
+END_TEST
+
 /* A workspace of 1 MiB splits these batches into several chunks (Winograd:
  * 262144 floats / (36 * 64 * 9 tiles) = 12 of the 24 tile rows per chunk;
  * im2col: one image slot, the images one after the other), with 2 threads;
@@ -398,12 +419,15 @@ START_TEST(test_option_errors)
     expect_error(KV("out_channels=4", "kernel=3", "stride=2", "algo=winograd"), in, "stride 2x2");
     expect_error(KV("out_channels=4", "kernel=3", "padding=3", "algo=winograd"), in, "padding");
     expect_error(KV("out_channels=4", "kernel=3", "algo=fast"), in, "algo");
+    expect_error(KV("out_channels=4", "kernel=3", "algo=smallc"), (strata_shape){5, 16, 16},
+                 "at most 4 input channels, got 5");
     expect_error(KV("out_channels=4", "kernel=3", "workspace=0"), in, "workspace");
 }
 END_TEST
 
-/* auto picks Winograd for VGG's 3x3 layers (scratch as Winograd's), im2col
- * for the 3-channel first layer and AlexNet's 11x11; the scratch of VGG-16's
+/* auto picks Winograd for VGG's 3x3 layers (scratch as Winograd's), smallc
+ * for the 3-channel first layers (VGG's 3x3, AlexNet's 11x11), im2col for
+ * AlexNet's 5x5 (48 channels); the scratch of VGG-16's
  * largest layers at batch 32 stays bounded. */
 START_TEST(test_auto_and_scratch)
 {
@@ -411,9 +435,10 @@ START_TEST(test_auto_and_scratch)
     spec vgg11 = {3, 224, 224, 64, 3, 3, 1, 1, 32, 1};
     spec vgg51 = {512, 14, 14, 512, 3, 3, 1, 1, 32, 1};
     spec alex1 = {3, 224, 224, 64, 11, 11, 4, 2, 32, 1};
-    spec pairs[][1] = {{vgg12}, {vgg11}, {vgg51}, {alex1}};
-    const char *want[] = {"winograd", "im2col", "winograd", "im2col"};
-    for (int i = 0; i < 4; i++) {
+    spec alex2 = {48, 27, 27, 128, 5, 5, 1, 2, 32, 1};
+    spec pairs[][1] = {{vgg12}, {vgg11}, {vgg51}, {alex1}, {alex2}};
+    const char *want[] = {"winograd", "smallc", "winograd", "smallc", "im2col"};
+    for (int i = 0; i < 5; i++) {
         conv *A = make(pairs[i][0], "auto", NULL), *W = make(pairs[i][0], want[i], NULL);
         ck_assert_msg(A->scratch_bytes == W->scratch_bytes, "case %d: auto is not %s", i, want[i]);
         ck_assert_msg(A->scratch_bytes <= (size_t)256 << 20, "case %d: scratch %zu MiB", i,
@@ -431,6 +456,7 @@ int main(void)
     tcase_add_test(tc, test_small_odd_shapes);
     tcase_add_test(tc, test_small_other_kernels);
     tcase_add_test(tc, test_chunks_and_threads);
+    tcase_add_test(tc, test_smallc);
     tcase_add_test(tc, test_vgg_sized);
     tcase_add_test(tc, test_winograd_finite_differences);
     tcase_add_test(tc, test_option_errors);

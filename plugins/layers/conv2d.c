@@ -23,23 +23,27 @@
 #include "conv_dims.h"
 #include "conv_direct.h"
 #include "conv_im2col.h"
+#include "conv_smallc.h"
 #include "conv_winograd.h"
 #include "conv_bias.h"
 
-enum { ALGO_AUTO, ALGO_WINOGRAD, ALGO_IM2COL, ALGO_DIRECT };
-static const char *const algo_names[] = {"auto", "winograd", "im2col", "direct", NULL};
+enum { ALGO_AUTO, ALGO_WINOGRAD, ALGO_IM2COL, ALGO_DIRECT, ALGO_SMALLC };
+static const char *const algo_names[] = {"auto", "winograd", "im2col", "direct", "smallc", NULL};
 
 typedef struct conv2d {
     conv_dims d;
     int bias;
-    int algo; /* resolved: ALGO_WINOGRAD, ALGO_IM2COL or ALGO_DIRECT */
+    int algo; /* resolved: ALGO_WINOGRAD, ALGO_IM2COL, ALGO_DIRECT or ALGO_SMALLC */
 } conv2d;
 
 /* auto: Winograd for 3x3 stride-1 layers with enough channels on both sides
- * for its 36 GEMMs to be efficient, im2col + GEMM otherwise. */
+ * for its 36 GEMMs to be efficient, smallc for the few-channel first layer,
+ * im2col + GEMM otherwise. */
 static int auto_algo(const conv_dims *d)
 {
-    return conv_winograd_fits(d) && d->c >= 16 && d->k >= 16 ? ALGO_WINOGRAD : ALGO_IM2COL;
+    if (conv_winograd_fits(d) && d->c >= 16 && d->k >= 16)
+        return ALGO_WINOGRAD;
+    return conv_smallc_fits(d) ? ALGO_SMALLC : ALGO_IM2COL;
 }
 
 /* ---- create -------------------------------------------------------------- */
@@ -95,6 +99,11 @@ static void *conv2d_create(const strata_host *host, strata_opts *o,
                         "winograd needs a 3x3 kernel, stride 1 and padding <= 2, got kernel "
                         "%dx%d, stride %dx%d, padding %dx%d (use auto, im2col or direct)",
                         d.kh, d.kw, d.sh, d.sw, d.ph, d.pw);
+        return NULL;
+    }
+    if (algo == ALGO_SMALLC && !conv_smallc_fits(&d)) {
+        host->opt_error(o, "algo", "smallc needs at most 4 input channels, got %d (use auto, "
+                        "im2col or direct)", d.c);
         return NULL;
     }
     conv2d *L = calloc(1, sizeof *L);
@@ -157,6 +166,10 @@ static size_t conv2d_scratch_bytes(const void *layer, int n)
         return conv_winograd_scratch_bytes(&L->d, n);
     if (L->algo == ALGO_IM2COL)
         return conv_im2col_scratch_bytes(&L->d, n);
+    if (L->algo == ALGO_SMALLC) { /* forward smallc, backward im2col */
+        size_t f = conv_smallc_scratch_bytes(&L->d, n), b = conv_im2col_scratch_bytes(&L->d, n);
+        return f > b ? f : b;
+    }
     return 0;
 }
 
@@ -176,6 +189,8 @@ static void conv2d_forward(const void *layer, const strata_ctx *ctx, int n,
         conv_winograd_forward(&L->d, n, in, weight, bias, out, scratch, threads);
     else if (L->algo == ALGO_IM2COL)
         conv_im2col_forward(&L->d, n, in, weight, bias, out, scratch, threads);
+    else if (L->algo == ALGO_SMALLC)
+        conv_smallc_forward(&L->d, n, in, weight, bias, out, scratch, threads);
     else
         conv_direct_forward(&L->d, n, in, weight, bias, out);
 }
@@ -198,7 +213,7 @@ static void conv2d_backward(const void *layer, const strata_ctx *ctx, int n,
         conv_bias_backward(dbias, dout, n, L->d.k, (size_t)L->d.oh * L->d.ow, threads);
     if (L->algo == ALGO_WINOGRAD)
         conv_winograd_backward(&L->d, n, in, dout, weight, dweight, dbias, din, scratch, threads);
-    else if (L->algo == ALGO_IM2COL)
+    else if (L->algo == ALGO_IM2COL || L->algo == ALGO_SMALLC)
         conv_im2col_backward(&L->d, n, in, dout, weight, dweight, din, scratch, threads);
     else
         conv_direct_backward(&L->d, n, in, dout, weight, dweight, din);

@@ -2,7 +2,7 @@
  *
  * Options: out_channels (required, >= 1), kernel (required, int or [h, w]),
  * stride (1), padding (0), bias (true), algo (auto | winograd | im2col |
- * direct), workspace (64: MiB the fast paths' chunk buffers may use; the
+ * direct | smallc), workspace (64: MiB the fast paths' buffers may use; the
  * batch is split to fit, down to one image or one row of tiles).
  * in_channels is the input's c.
  * Params: weight (OC, C, KH, KW), bias (OC).
@@ -10,10 +10,14 @@
  * The paths, each in its own file:
  *   winograd  conv_winograd.c: F(4x4, 3x3) tiles + 36 batched sgemm calls;
  *             3x3 kernels, stride 1, padding <= 2 only
- *   im2col    conv_im2col.c: column matrices of a chunk of images + sgemm
+ *   im2col    conv_im2col.c: each image's column matrix + sgemm straight
+ *             into the output, images shared between threads
+ *   smallc    conv_smallc.c: forward by a vectorised direct convolution for
+ *             c <= 4 (the RGB first layer), backward as im2col
  *   direct    conv_direct.c: the textbook loops, the reference
- *   auto      winograd where it fits and both channel counts are >= 16
- *             (the 3-channel first layer stays on im2col), else im2col.
+ *   auto      winograd where it fits and both channel counts are >= 16,
+ *             smallc for c <= 4, else im2col.
+ * The bias gradient: conv_bias.c (Winograd sums its transformed tiles).
  * scratch_bytes(n) is what the chosen path uses for a batch of n (bounded:
  * both fast paths split the batch into chunks).
  */

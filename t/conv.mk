@@ -3,8 +3,8 @@
 check_PROGRAMS += t/test_conv_fast
 TESTS += t/test_conv_fast
 t_test_conv_fast_SOURCES = t/test_conv_fast.c t/fake_host.c t/fake_host.h t/testlib.c t/testlib.h
-t_test_conv_fast_CFLAGS = $(TEST_CFLAGS)
-t_test_conv_fast_LDADD = $(TEST_LIBS) $(DL_LIBS) -lm
+t_test_conv_fast_CFLAGS = $(TEST_CFLAGS) $(OPENBLAS_CFLAGS)
+t_test_conv_fast_LDADD = $(TEST_LIBS) $(OPENBLAS_LIBS) $(DL_LIBS) -lm
 
 check_PROGRAMS += t/bench_conv
 t_bench_conv_SOURCES = t/bench_conv.c t/fake_host.c t/fake_host.h

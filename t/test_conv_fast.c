@@ -21,6 +21,7 @@
  * target); small shapes against the double reference use 1e-5.
  */
 #define _GNU_SOURCE
+#include <cblas.h>
 #include <check.h>
 #include <math.h>
 #include <stdio.h>
@@ -296,6 +297,10 @@ START_TEST(test_chunks_and_threads)
     /* narrow: 5 tiles a row, Winograd's gathered segments; workspace=1 gives
      * chunks of 22 of the 24 tile rows, the second starting inside image 2 */
     spec narrow = {24, 30, 20, 40, 3, 3, 1, 1, 3, 1};
+    /* tall: 90 tile rows, more than a 2 MiB pipelined chunk holds (25):
+     * Winograd's backward-weights pipelined over groups, on 2 workers */
+    spec tall = {24, 120, 33, 40, 3, 3, 1, 1, 3, 1};
+    small_case(tall, "winograd", NULL, 2, 1e-5);
     for (int a = 0; a < 2; a++) {
         small_case(narrow, ALGOS[a], "workspace=1", 2, 1e-5);
         small_case(narrow, ALGOS[a], NULL, 2, 1e-5);
@@ -312,6 +317,66 @@ START_TEST(test_chunks_and_threads)
     ck_assert_msg(A->scratch_bytes < B->scratch_bytes, "workspace=1: %zu bytes, default %zu",
                   A->scratch_bytes, B->scratch_bytes);
     free_conv(A), free_conv(B);
+}
+END_TEST
+
+/* Results do not depend on the thread count, bit for bit (a sweep with
+ * --jobs 2 runs each point on fewer threads and must record the same
+ * losses): forward, din, dweight and dbias with 1, 2 and 3 threads, OpenBLAS
+ * given the same count as the layer (as strata's session does). Not for
+ * im2col with a workspace of one image: its GEMMs then run on OpenBLAS's
+ * threads, whose sums differ between 1 and 2 threads (measured here). */
+static void same_bits(spec sp, const char *algo, const char *extra)
+{
+    float *got[3][4];
+    int keep = openblas_get_num_threads();
+    conv *C = make(sp, algo, extra);
+    fill(C->params[0], C->nw);
+    fill(C->params[1], sp.k);
+    float *x = fvec(C->nin), *dy = fvec(C->nout);
+    fill(x, C->nin);
+    fill(dy, C->nout);
+    for (int t = 0; t < 3; t++) {
+        got[t][0] = fvec(C->nout), got[t][1] = fvec(C->nin);
+        got[t][2] = fvec(C->nw), got[t][3] = fvec(sp.k);
+        openblas_set_num_threads(t + 1);
+        run_forward(C, t + 1, x, got[t][0]);
+        run_backward(C, t + 1, x, got[t][0], dy, got[t][1]);
+        openblas_set_num_threads(keep);
+        memcpy(got[t][2], C->dparams[0], C->nw * sizeof(float));
+        memcpy(got[t][3], C->dparams[1], sp.k * sizeof(float));
+    }
+    size_t sizes[4] = {C->nout, C->nin, C->nw, (size_t)sp.k};
+    const char *what[] = {"forward", "din", "dweight", "dbias"};
+    for (int t = 1; t < 3; t++)
+        for (int i = 0; i < 4; i++)
+            ck_assert_msg(memcmp(got[0][i], got[t][i], sizes[i] * sizeof(float)) == 0,
+                          "%s %s (%dx%dx%d -> %d, %s): 1 thread and %d threads differ", algo,
+                          what[i], sp.c, sp.h, sp.w, sp.k, extra ? extra : "default", t + 1);
+    for (int t = 0; t < 3; t++)
+        for (int i = 0; i < 4; i++)
+            free(got[t][i]);
+    free(x), free(dy);
+    free_conv(C);
+}
+
+START_TEST(test_thread_count_invariance)
+{
+    spec rows = {24, 30, 33, 40, 3, 3, 1, 1, 3, 1};   /* Winograd pipelined, row segments */
+    spec narrow = {24, 30, 20, 40, 3, 3, 1, 1, 3, 1}; /* pipelined, gathered segments */
+    spec wide = {64, 14, 14, 80, 3, 3, 1, 1, 3, 1};   /* c + k > 128: not pipelined */
+    spec tall = {24, 120, 33, 40, 3, 3, 1, 1, 3, 1};  /* 90 tile rows: pipelined weights */
+    spec first = {3, 23, 19, 4, 11, 11, 4, 2, 5, 1};  /* im2col groups, smallc */
+    const char *ws[] = {NULL, "workspace=1"};
+    for (int w = 0; w < 2; w++) {
+        same_bits(rows, "winograd", ws[w]);
+        same_bits(narrow, "winograd", ws[w]);
+        same_bits(wide, "winograd", ws[w]);
+        same_bits(tall, "winograd", ws[w]);
+    }
+    same_bits(rows, "im2col", NULL);
+    same_bits(first, "im2col", NULL);
+    same_bits(first, "smallc", NULL);
 }
 END_TEST
 
@@ -460,6 +525,7 @@ int main(void)
     tcase_add_test(tc, test_small_other_kernels);
     tcase_add_test(tc, test_chunks_and_threads);
     tcase_add_test(tc, test_smallc);
+    tcase_add_test(tc, test_thread_count_invariance);
     tcase_add_test(tc, test_vgg_sized);
     tcase_add_test(tc, test_winograd_finite_differences);
     tcase_add_test(tc, test_option_errors);

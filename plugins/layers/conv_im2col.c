@@ -14,10 +14,12 @@
  * a contiguous share of the batch and runs its im2col, GEMMs (on one
  * OpenBLAS thread) and col2im alone: no fork-join between the steps and no
  * OpenBLAS synchronisation inside the (often narrow, K = 27 .. 1200) GEMMs.
- * Backward-weights then accumulates per thread (slot 0 into dweight, the
- * others into their slot's (k, R) buffer, added at the end). With one slot
- * (a workspace smaller than two images) or one thread, images go one after
- * the other: im2col/col2im on parallel_for, the GEMMs on OpenBLAS's threads.
+ * Backward-weights accumulates per group of images (a fixed split of the
+ * batch, at most 8 groups, whatever the thread count: the same sums with 1
+ * or 2 threads), group 0 into dweight, the others into their slot's (k, R)
+ * buffer, added in order at the end. With one slot (a workspace smaller
+ * than two images) or one thread, images go one after the other:
+ * im2col/col2im on parallel_for, the GEMMs on OpenBLAS's threads.
  * Scratch: wb, then per slot col (R+1, P) and a (k, R) gradient buffer. */
 #include <string.h>
 #include <cblas.h>
@@ -181,20 +183,40 @@ static void forward_part(void *arg, int t0, int t1)
                        t, 1);
 }
 
-static void backward_part(void *arg, int t0, int t1)
+/* Backward splits the batch into a fixed number of groups (slots, at most
+ * GRAD_GROUPS: not the thread count, so the sums do not depend on it), each
+ * summing its images' weight gradient in turn into its own buffer (group 0:
+ * dweight itself), added in group order after. Worker w of J->parts takes
+ * groups [G*w/parts, G*(w+1)/parts), each group its slot's col buffer. */
+#define GRAD_GROUPS 8
+typedef struct grad_job {
+    const img_job *J;
+    int groups;
+} grad_job;
+
+static float *group_dw(const img_job *J, int g)
 {
-    const img_job *J = arg;
     const conv_dims *d = J->d;
     size_t kr = (size_t)d->k * d->c * d->kh * d->kw;
-    for (int t = t0; t < t1; t++) {
-        float *dw = J->dweight;
-        if (t > 0) {
-            dw = J->slots + t * slot_floats(d) + slot_floats(d) - kr;
-            memset(dw, 0, sizeof(float) * kr);
-        }
-        backward_images(J, (int)((long)J->n * t / J->parts),
-                        (int)((long)J->n * (t + 1) / J->parts), t, dw, 1);
-    }
+    return g ? J->slots + (g + 1) * slot_floats(d) - kr : J->dweight;
+}
+
+static void backward_group(const img_job *J, int G, int g, int threads)
+{
+    const conv_dims *d = J->d;
+    size_t kr = (size_t)d->k * d->c * d->kh * d->kw;
+    float *dw = group_dw(J, g);
+    if (g)
+        memset(dw, 0, sizeof(float) * kr);
+    backward_images(J, (int)((long)J->n * g / G), (int)((long)J->n * (g + 1) / G), g, dw, threads);
+}
+
+static void backward_part(void *arg, int w0, int w1)
+{
+    const grad_job *B = arg;
+    for (int w = w0; w < w1; w++)
+        for (int g = B->groups * w / B->J->parts; g < B->groups * (w + 1) / B->J->parts; g++)
+            backward_group(B->J, B->groups, g, 1);
 }
 
 /* Runs fn over J->parts threads, each GEMM on one OpenBLAS thread. */
@@ -233,17 +255,22 @@ void conv_im2col_backward(const conv_dims *d, int n, const float *in, const floa
                           const float *weight, float *dweight, float *din, float *scratch,
                           int threads)
 {
-    int R = d->c * d->kh * d->kw;
+    int R = d->c * d->kh * d->kw, G = conv_im2col_chunk(d, n);
     size_t kr = (size_t)d->k * R;
-    img_job J = {d, n, parts_for(d, n, threads), threads, 0, in, NULL, weight, dout,
+    G = G < GRAD_GROUPS ? G : GRAD_GROUPS;
+    img_job J = {d, n, threads < G ? threads : G, threads, 0, in, NULL, weight, dout,
                  NULL, din, dweight, scratch + (size_t)d->k * (R + 1)};
-    if (J.parts < 2) {
-        backward_images(&J, 0, n, 0, dweight, threads);
-        return;
-    }
-    run_parts(&J, backward_part);
-    for (int t = 1; t < J.parts; t++) {
-        const float *dw = J.slots + (t + 1) * slot_floats(d) - kr;
+    grad_job B = {&J, G};
+    if (J.parts >= 2) {
+        int keep = openblas_get_num_threads();
+        openblas_set_num_threads(1);
+        parallel_for(J.parts, J.parts, backward_part, &B);
+        openblas_set_num_threads(keep);
+    } else
+        for (int g = 0; g < G; g++)
+            backward_group(&J, G, g, threads);
+    for (int g = 1; g < G; g++) {
+        const float *dw = group_dw(&J, g);
         for (size_t i = 0; i < kr; i++)
             dweight[i] += dw[i];
     }

@@ -640,46 +640,68 @@ static void chunk_alone(const conv_dims *d, const float *in, const float *U, con
         tile_rows(&O, 0, d->k * (g1 - g0));
 }
 
-/* Pipelined: each thread takes a contiguous share of the tile rows and
- * runs small chunks of them alone (chunk_alone), so a chunk's V and M stay
- * in that core's cache between the transforms and the GEMMs, with no
- * fork-join per step. */
+/* Pipelined: the tile rows split into a fixed number of groups (G, not
+ * the thread count: results do not depend on threads), each group's rows
+ * run in small chunks on one thread alone (chunk_alone), so a chunk's V and
+ * M stay in that core's cache between the transforms and the GEMMs, with no
+ * fork-join per step. Worker w of `workers` takes groups
+ * [G*w/workers, G*(w+1)/workers), with its own work area. */
+#define PIPE_GROUPS 8
 typedef struct pipe_job {
     const conv_dims *d;
     const float *in, *U, *bias;
     float *out, *work;
-    int rows, R, parts;
-    size_t per; /* floats of work per thread */
+    int rows, R, groups, workers;
+    size_t per; /* floats of work per worker */
 } pipe_job;
 
-static void pipe_part(void *arg, int p0, int p1)
+/* Tile rows [*r0, *r1) of group g. */
+static void group_rows(int rows, int groups, int g, int *r0, int *r1)
+{
+    *r0 = (int)((long)rows * g / groups);
+    *r1 = (int)((long)rows * (g + 1) / groups);
+}
+
+static void pipe_part(void *arg, int w0, int w1)
 {
     const pipe_job *P = arg;
-    for (int p = p0; p < p1; p++) {
-        int r0 = (int)((long)P->rows * p / P->parts), r1 = (int)((long)P->rows * (p + 1) / P->parts);
-        for (int g0 = r0; g0 < r1; g0 += P->R)
-            chunk_alone(P->d, P->in, P->U, P->bias, P->out, P->work + p * P->per, g0,
-                        g0 + P->R < r1 ? g0 + P->R : r1);
-    }
+    for (int w = w0; w < w1; w++)
+        for (int g = P->groups * w / P->workers; g < P->groups * (w + 1) / P->workers; g++) {
+            int r0, r1;
+            group_rows(P->rows, P->groups, g, &r0, &r1);
+            for (int g0 = r0; g0 < r1; g0 += P->R)
+                chunk_alone(P->d, P->in, P->U, P->bias, P->out, P->work + w * P->per, g0,
+                            g0 + P->R < r1 ? g0 + P->R : r1);
+        }
 }
 
 /* Tile rows per pipelined chunk: V and M within PIPE_BYTES (a core's L2
- * holds them), at least one row, and the threads' chunks within the
- * scratch (chunk_rows); 0: not pipelined. Only for c + k <= 128: measured
- * (VGG-16 b16, wall ms fwd/bwd, back to back) conv1_2 (64 -> 64, 224 px)
- * 157/324 -> 141/316, conv2_1 (64 -> 128) no change, conv3_2 (256 -> 256)
- * 80/157 -> 123/206 (36 GEMMs of 256x256x14 tiles are too small). */
+ * holds them), at least one row and at most the chunk_rows of the scratch;
+ * 0: not pipelined. Only for c + k <= 128: measured (VGG-16 b16, wall ms
+ * fwd/bwd, back to back) conv1_2 (64 -> 64, 224 px) 157/324 -> 141/316,
+ * conv2_1 (64 -> 128) no change, conv3_2 (256 -> 256) 80/157 -> 123/206
+ * (36 GEMMs of 256x256x14 tiles are too small). */
 #define PIPE_BYTES ((size_t)2 << 20)
-static int pipe_rows(const conv_dims *d, int n, int threads)
+static int pipe_rows(const conv_dims *d, int n)
 {
-    if (threads < 2 || d->c + d->k > 128)
+    if (d->c + d->k > 128)
         return 0;
     size_t row = 36 * (size_t)(d->c + d->k) * ((d->ow + 3) / 4);
-    size_t r = PIPE_BYTES / (sizeof(float) * row), most = (size_t)chunk_rows(d, n) / threads;
+    size_t r = PIPE_BYTES / (sizeof(float) * row), most = (size_t)chunk_rows(d, n);
     if (r < 1)
         r = 1;
     return (int)(r < most ? r : most);
 }
+
+/* Workers that fit: min(threads, groups, areas of `per` floats in `have`). */
+static int pipe_workers(int threads, int groups, size_t have, size_t per)
+{
+    size_t fit = have / per;
+    int w = threads < groups ? threads : groups;
+    return (size_t)w < fit ? w : (int)fit;
+}
+
+static int pipe_groups(int rows) { return rows < PIPE_GROUPS ? rows : PIPE_GROUPS; }
 
 /* out = conv(in, the kernel whose transforms are U[xi] (k, c)) + bias. */
 static void wino_conv(const conv_dims *d, int n, const float *in, const float *U,
@@ -687,13 +709,14 @@ static void wino_conv(const conv_dims *d, int n, const float *in, const float *U
 {
     int ntx = (d->ow + 3) / 4, rows = n * ((d->oh + 3) / 4), R = chunk_rows(d, n);
     size_t KC = (size_t)d->k * d->c;
-    int pr = pipe_rows(d, n, threads);
-    if (pr > 0) {
-        pipe_job P = {d, in, U, bias, out, work, rows, pr, threads,
-                      36 * (size_t)(d->c + d->k) * pr * ntx};
+    int pr = pipe_rows(d, n), G = pipe_groups(rows);
+    if (pr > 0) { /* chunk_rows >= pr: one worker always fits */
+        size_t per = 36 * (size_t)(d->c + d->k) * pr * ntx;
+        pipe_job P = {d, in, U, bias, out, work, rows, pr, G,
+                      pipe_workers(threads, G, pass_floats(d, n), per), per};
         int keep = openblas_get_num_threads();
         openblas_set_num_threads(1);
-        parallel_for(threads, threads, pipe_part, &P);
+        parallel_for(P.workers, P.workers, pipe_part, &P);
         openblas_set_num_threads(keep);
         return;
     }
@@ -741,50 +764,39 @@ static void grad_chunk_alone(const conv_dims *d, const float *in, const float *d
     gemm_range(&J, 0, 36);
 }
 
-/* Pipelined backward-weights: thread p's share of the tile rows into its
- * own dU (p = 0: the real one; others: extra (36 k c) buffers after the
- * threads' work areas) and its own dbias (k floats, zeroed), added after. */
+/* Pipelined backward-weights: group g's tile rows into its own dU (g = 0:
+ * the real one; others: extra (36 k c) buffers after the workers' areas)
+ * and its own dbias (k floats), added in group order after: the sums do not
+ * depend on the thread count. */
 typedef struct grad_pipe {
     const conv_dims *d;
     const float *in, *dout;
     float *dU, *dbias, *work, *extra;
-    int rows, R, parts;
+    int rows, R, groups, workers;
     size_t per;
 } grad_pipe;
 
 static size_t grad_extra(const conv_dims *d) { return 36 * (size_t)d->k * d->c + d->k; }
 
-static void grad_part(void *arg, int p0, int p1)
+static void grad_part(void *arg, int w0, int w1)
 {
     const grad_pipe *P = arg;
     size_t KC = (size_t)P->d->k * P->d->c;
-    for (int p = p0; p < p1; p++) {
-        int r0 = (int)((long)P->rows * p / P->parts), r1 = (int)((long)P->rows * (p + 1) / P->parts);
-        float *dU = p ? P->extra + (p - 1) * grad_extra(P->d) : P->dU;
-        float *db = p ? dU + 36 * KC : NULL;
-        if (db)
-            memset(db, 0, sizeof(float) * P->d->k);
-        if (r0 == r1)
-            memset(dU, 0, sizeof(float) * 36 * KC);
-        for (int g0 = r0; g0 < r1; g0 += P->R)
-            grad_chunk_alone(P->d, P->in, P->dout, dU, P->dbias ? (db ? db : P->dbias) : NULL,
-                             P->work + p * P->per, g0, g0 + P->R < r1 ? g0 + P->R : r1, g0 == r0);
-    }
-}
-
-/* Rows per pipelined backward-weights chunk (as pipe_rows, with room for
- * the extra dU buffers in the scratch); 0: not pipelined. */
-static int grad_pipe_rows(const conv_dims *d, int n, int threads)
-{
-    int r = pipe_rows(d, n, threads);
-    if (r < 1)
-        return 0;
-    size_t row = 36 * (size_t)(d->c + d->k) * ((d->ow + 3) / 4);
-    size_t have = pass_floats(d, n), extra = (threads - 1) * grad_extra(d);
-    if (have < extra + threads * row)
-        return 0;
-    size_t most = (have - extra) / (threads * row);
-    return (int)((size_t)r < most ? (size_t)r : most);
+    for (int w = w0; w < w1; w++)
+        for (int g = P->groups * w / P->workers; g < P->groups * (w + 1) / P->workers; g++) {
+            int r0, r1;
+            group_rows(P->rows, P->groups, g, &r0, &r1);
+            float *dU = g ? P->extra + (g - 1) * grad_extra(P->d) : P->dU;
+            float *db = dU + 36 * KC; /* group 0's is unused: it adds to dbias directly */
+            if (g)
+                memset(db, 0, sizeof(float) * P->d->k);
+            if (r0 == r1)
+                memset(dU, 0, sizeof(float) * 36 * KC);
+            for (int g0 = r0; g0 < r1; g0 += P->R)
+                grad_chunk_alone(P->d, P->in, P->dout, dU,
+                                 P->dbias ? (g ? db : P->dbias) : NULL, P->work + w * P->per,
+                                 g0, g0 + P->R < r1 ? g0 + P->R : r1, g0 == r0);
+        }
 }
 
 void conv_winograd_backward(const conv_dims *d, int n, const float *in, const float *dout,
@@ -794,16 +806,19 @@ void conv_winograd_backward(const conv_dims *d, int n, const float *in, const fl
     int ntx = (d->ow + 3) / 4, rows = n * ((d->oh + 3) / 4), R = chunk_rows(d, n);
     size_t KC = (size_t)d->k * d->c;
     float *dU = scratch, *work = scratch + 36 * KC;
-    int pr = grad_pipe_rows(d, n, threads);
-    if (pr > 0) {
-        size_t per = 36 * (size_t)(d->c + d->k) * pr * ntx;
-        grad_pipe P = {d, in, dout, dU, dbias, work, work + threads * per, rows, pr, threads, per};
+    int pr = pipe_rows(d, n), G = pipe_groups(rows), workers = 0;
+    size_t per = 36 * (size_t)(d->c + d->k) * pr * ntx, extra = (G - 1) * grad_extra(d);
+    if (pr > 0 && pass_floats(d, n) >= extra + per)
+        workers = pipe_workers(threads, G, pass_floats(d, n) - extra, per);
+    if (workers > 0) {
+        grad_pipe P = {d, in, dout, dU, dbias, work, work + pass_floats(d, n) - extra, rows, pr, G,
+                       workers, per};
         int keep = openblas_get_num_threads();
         openblas_set_num_threads(1);
-        parallel_for(threads, threads, grad_part, &P);
+        parallel_for(workers, workers, grad_part, &P);
         openblas_set_num_threads(keep);
-        for (int p = 1; p < threads; p++) {
-            const float *x = P.extra + (p - 1) * grad_extra(d);
+        for (int g = 1; g < G; g++) {
+            const float *x = P.extra + (g - 1) * grad_extra(d);
             for (size_t i = 0; i < 36 * KC; i++)
                 dU[i] += x[i];
             for (int o = 0; dbias && o < d->k; o++)

@@ -10,7 +10,7 @@ core_libstrata_la_SOURCES = core/error.c core/error.h \
 	core/optimizer.c core/optimizer.h core/trainer.c core/trainer.h core/memplan.c core/memplan.h core/session.c core/session.h core/checkpoint.c core/checkpoint.h core/sweep.c core/sweep.h
 core_libstrata_la_CFLAGS = $(AM_CFLAGS) -pthread $(YAML_CFLAGS) $(SQLITE_CFLAGS) $(OPENBLAS_CFLAGS) $(PNG_CFLAGS)
 core_libstrata_la_LIBADD = $(YAML_LIBS) $(SQLITE_LIBS) $(OPENBLAS_LIBS) $(PNG_LIBS) $(JPEG_LIBS) $(DL_LIBS) -lm -lpthread
-nobase_include_HEADERS += core/include/strata/plugin.h
+stratainclude_HEADERS += core/include/strata/plugin.h
 
 bin_PROGRAMS += core/strata
 core_strata_SOURCES = core/main.c core/cli.c core/cli.h core/cmd_summary.c core/cmd_plugins.c core/cmd_run.c core/cmd_resume.c core/cmd_predict.c core/cmd_sweep.c core/cmd_runs.c

@@ -298,11 +298,11 @@ CONV_INLINE void input_segment(float *V, size_t vs, const float *plane, int h, i
         copy_lanes(V + xi * vs, o[xi], nt);
 }
 
-/* plane (oh, ow) tiles at (y0, x0 + 4t) = AT M_t A + bias, cropped. */
-CONV_INLINE void output_segment(float *plane, int oh, int ow, int y0, int x0, int nt,
-                                const float *M, size_t ms, float bias)
+/* The first half of the output transform of nt tiles (lanes past nt are
+ * zero): s[a][k][t] = (AT M_t)[a][k], M_t's 36 elements at M + xi*ms + t. */
+CONV_INLINE void output_columns(float s[4][6][SEG], const float *M, size_t ms, int nt)
 {
-    float m[36][SEG], s[4][6][SEG], yb[4][SEG], y[4 * SEG];
+    float m[36][SEG];
     for (int xi = 0; xi < 36; xi++) {
         copy_lanes(m[xi], M + xi * ms, nt);
         for (int t = nt; t < SEG; t++)
@@ -315,6 +315,14 @@ CONV_INLINE void output_segment(float *plane, int oh, int ow, int y0, int x0, in
             for (int a = 0; a < 4; a++)
                 s[a][k][t] = v[a];
         }
+}
+
+/* plane (oh, ow) tiles at (y0, x0 + 4t) = AT M_t A + bias, cropped. */
+CONV_INLINE void output_segment(float *plane, int oh, int ow, int y0, int x0, int nt,
+                                const float *M, size_t ms, float bias)
+{
+    float s[4][6][SEG], yb[4][SEG], y[4 * SEG];
+    output_columns(s, M, ms, nt);
     int len = ow - x0 < 4 * nt ? ow - x0 : 4 * nt;
     for (int a = 0; a < 4 && y0 + a < oh; a++) {
         for (int t = 0; t < SEG; t++) {
@@ -503,19 +511,8 @@ CONV_INLINE void dout_gather(float *E, size_t es, const float *img, int nch, int
 CONV_INLINE void output_scatter(float *img, int nch, int ch, int oh, int ow, int nty, int ntx,
                                 int g0, int t0, int nt, const float *M, size_t ms, float bias)
 {
-    float m[36][SEG], s[4][6][SEG], y[4][4][SEG];
-    for (int xi = 0; xi < 36; xi++) {
-        copy_lanes(m[xi], M + xi * ms, nt);
-        for (int t = nt; t < SEG; t++)
-            m[xi][t] = 0.0f;
-    }
-    for (int k = 0; k < 6; k++)
-        for (int t = 0; t < SEG; t++) {
-            float v[4];
-            AT4(v, m[k][t], m[6 + k][t], m[12 + k][t], m[18 + k][t], m[24 + k][t], m[30 + k][t]);
-            for (int a = 0; a < 4; a++)
-                s[a][k][t] = v[a];
-        }
+    float s[4][6][SEG], y[4][4][SEG];
+    output_columns(s, M, ms, nt);
     for (int a = 0; a < 4; a++)
         for (int t = 0; t < SEG; t++) {
             float v[4];

@@ -153,10 +153,8 @@ static int resume(const resume_args *a, strata_err *err)
     /* Everything checked: now change the database. */
     s.db = db;
     s.run_id = id;
-    char *config = ynode_emit(s.x.root);
-    rc = results_epochs_truncate(db, id, s.state.epoch, err) || results_run_config(db, id, config, err) ||
+    rc = results_epochs_truncate(db, id, s.state.epoch, err) || results_run_config(db, id, session_config(&s), err) ||
          results_run_status(db, id, "running", err);
-    free(config);
     if (!rc) {
         int first = s.state.epoch + 1, end = s.state.epoch + a->epochs;
         printf("run %lld: resuming at epoch %d of %d (%s)\n", (long long)id, first, end, s.x.model.desc);

@@ -75,10 +75,9 @@ static int chain_push(include_chain *chain, const char *path, strata_err *err)
     return 0;
 }
 
-ynode *experiment_resolve_file(const char *path, int depth, strata_err *err)
+ynode *experiment_resolve_file(const char *path, strata_err *err)
 {
     include_chain chain = {0};
-    (void)depth;
     return resolve(path, &chain, err);
 }
 
@@ -299,7 +298,7 @@ int experiment_from_tree(ynode *root, const char *path, experiment *x, strata_er
 int experiment_load(const char *path, char *const *overrides, int n_overrides, experiment *x, strata_err *err)
 {
     memset(x, 0, sizeof *x);
-    ynode *root = experiment_resolve_file(path, 0, err);
+    ynode *root = experiment_resolve_file(path, err);
     if (!root)
         return -1;
     for (int i = 0; i < n_overrides; i++)

@@ -56,7 +56,7 @@ int experiment_from_tree(ynode *root, const char *path, experiment *x, strata_er
 void experiment_free(experiment *x);
 
 /* Resolve includes of a freshly loaded file tree (exposed for tests). */
-ynode *experiment_resolve_file(const char *path, int depth, strata_err *err);
+ynode *experiment_resolve_file(const char *path, strata_err *err);
 int experiment_override(ynode *root, const char *assignment, strata_err *err);
 
 #endif

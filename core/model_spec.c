@@ -200,7 +200,6 @@ int model_spec_parse(ynode *model, model_spec *m, strata_err *err)
     memset(m, 0, sizeof *m);
     if (!model)
         return err_set(err, STRATA_ERR_CONFIG, "model: section missing (arch: vgg | alexnet | layers)");
-    /* (experiment_from_tree names the file; see there) */
     if (model->kind != YNODE_MAP) {
         char w[300];
         return err_set(err, STRATA_ERR_CONFIG, "%s: model: expected a mapping", ynode_where(model, w, sizeof w));

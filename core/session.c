@@ -180,11 +180,18 @@ static int record_data(session *s, strata_err *err)
     return rc ? -1 : 0;
 }
 
+const char *session_config(session *s)
+{
+    if (!s->config)
+        s->config = ynode_emit(s->x.root);
+    return s->config;
+}
+
 int session_begin_run(session *s, const char *name, strata_err *err)
 {
     if (results_open(s->x.results.db_path, &s->db, err))
         return -1;
-    char *config = ynode_emit(s->x.root);
+    const char *config = session_config(s);
     run_info info = {.name = name ? name : s->x.name,
                      .sweep_id = s->sweep_id,
                      .sweep_point = s->sweep_point,
@@ -194,7 +201,6 @@ int session_begin_run(session *s, const char *name, strata_err *err)
                      .seed = (int64_t)s->x.train.seed,
                      .params = network_trainable(&s->net)};
     int rc = results_run_begin(s->db, &info, &s->run_id, err);
-    free(config);
     if (rc || record_data(s, err))
         return -1;
     return 0;
@@ -277,7 +283,7 @@ static int save_checkpoints(session *s, int e, double val_acc, strata_err *err)
     }
     if (checkpoint_dir(s->x.results.dir, s->run_id, dir, sizeof dir, err))
         return -1;
-    char *yaml = ynode_emit(s->x.root);
+    const char *yaml = session_config(s);
     const char *const *classes = (const char *const *)s->train.classes;
     int rc = 0;
     snprintf(path, sizeof path, "%s/last.safetensors", dir);
@@ -286,7 +292,6 @@ static int save_checkpoints(session *s, int e, double val_acc, strata_err *err)
     rc = rc || checkpoint_save_state(path, &s->net, &s->opt, &s->state, err);
     snprintf(path, sizeof path, "%s/best.safetensors", dir);
     rc = rc || (improved && checkpoint_save_weights(path, &s->net, classes, s->train.num_classes, yaml, &s->state, err));
-    free(yaml);
     return rc ? -1 : 0;
 }
 
@@ -347,5 +352,6 @@ void session_free(session *s)
     experiment_free(&s->x);
     plugins_free(&s->reg);
     free(s->labels);
+    free(s->config);
     memset(s, 0, sizeof *s);
 }

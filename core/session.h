@@ -32,6 +32,7 @@ typedef struct session {
     const char *sweep_point;
     int progress_bar;  /* live bar on stderr (a terminal) */
     int *labels;
+    char *config;      /* the resolved experiment as YAML (session_config) */
     train_state state; /* epoch, step, best so far (saved with checkpoints) */
 } session;
 
@@ -44,6 +45,9 @@ int session_prepare_tree(session *s, ynode *root, const char *path, const char *
 /* Check a configuration as far as it can be without data: the experiment,
  * the plugins and their options, the augmentation. Takes root. */
 int session_check_tree(ynode *root, const char *path, const char *plugin_dir, strata_err *err);
+/* The resolved experiment as YAML text, made once (stored with the run and
+ * in every checkpoint). */
+const char *session_config(session *s);
 /* Open the database and record the run (status running, classes, split). */
 int session_begin_run(session *s, const char *name, strata_err *err);
 /* Train epochs first..last (1-based, inclusive), one `epochs` row each.

@@ -318,7 +318,7 @@ START_TEST(test_all_experiments_load)
         snprintf(path, sizeof path, "%s/%s", dir, e->d_name);
         strata_err err = {0};
         /* a file without a model is a fragment for others to include */
-        ynode *tree = experiment_resolve_file(path, 0, &err);
+        ynode *tree = experiment_resolve_file(path, &err);
         ck_assert_msg(tree != NULL, "%s: %s", e->d_name, err.msg);
         int fragment = ynode_get(tree, "model") == NULL;
         ynode_free(tree);
@@ -553,7 +553,7 @@ START_TEST(test_include_not_a_name)
     ck_assert_int_eq(write(fd, text, strlen(text)), (ssize_t)strlen(text));
     close(fd);
     strata_err err = {0};
-    ck_assert_ptr_null(experiment_resolve_file(tmp, 0, &err));
+    ck_assert_ptr_null(experiment_resolve_file(tmp, &err));
     ck_assert_int_eq(err.status, STRATA_ERR_CONFIG);
     assert_has(err.msg, tmp);
     assert_has(err.msg, "include: expected a file name");

@@ -170,10 +170,8 @@ static size_t conv2d_scratch_bytes(const void *layer, int n)
         return conv_winograd_scratch_bytes(&L->d, n);
     if (L->algo == ALGO_IM2COL)
         return conv_im2col_scratch_bytes(&L->d, n);
-    if (L->algo == ALGO_SMALLC) { /* forward smallc, backward im2col */
-        size_t f = conv_smallc_scratch_bytes(&L->d, n), b = conv_im2col_scratch_bytes(&L->d, n);
-        return f > b ? f : b;
-    }
+    if (L->algo == ALGO_SMALLC)
+        return conv_smallc_scratch_bytes(&L->d, n);
     return 0;
 }
 
@@ -213,11 +211,13 @@ static void conv2d_backward(const void *layer, const strata_ctx *ctx, int n,
     float *dweight = dparams[0];
     int threads = conv_threads(ctx->threads);
     float *dbias = L->bias ? dparams[1] : NULL;
-    if (dbias && L->algo != ALGO_WINOGRAD) /* Winograd sums its transformed dout tiles */
+    if (dbias && L->algo != ALGO_WINOGRAD && L->algo != ALGO_SMALLC) /* those sum dout themselves */
         conv_bias_backward(dbias, dout, n, L->d.k, (size_t)L->d.oh * L->d.ow, threads);
     if (L->algo == ALGO_WINOGRAD)
         conv_winograd_backward(&L->d, n, in, dout, weight, dweight, dbias, din, scratch, threads);
-    else if (L->algo == ALGO_IM2COL || L->algo == ALGO_SMALLC)
+    else if (L->algo == ALGO_SMALLC)
+        conv_smallc_backward(&L->d, n, in, dout, weight, dweight, dbias, din, scratch, threads);
+    else if (L->algo == ALGO_IM2COL)
         conv_im2col_backward(&L->d, n, in, dout, weight, dweight, din, scratch, threads);
     else
         conv_direct_backward(&L->d, n, in, dout, weight, dweight, din);

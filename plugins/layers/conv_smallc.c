@@ -11,6 +11,8 @@
  * Threads: each takes a contiguous share of the images, with its own phase
  * buffer (slot); with one slot or one thread the images go in turn. */
 #include <string.h>
+#include "conv_bias.h"
+#include "conv_im2col.h"
 #include "conv_smallc.h"
 #include "parallel.h"
 
@@ -48,7 +50,9 @@ static int slots(const conv_dims *d, int n)
 size_t conv_smallc_scratch_bytes(const conv_dims *d, int n)
 {
     size_t R = (size_t)d->c * d->kh * d->kw;
-    return sizeof(float) * ((size_t)kpad(d) * R + (size_t)slots(d, n) * phase_floats(d));
+    size_t f = sizeof(float) * ((size_t)kpad(d) * R + (size_t)slots(d, n) * phase_floats(d));
+    size_t b = conv_im2col_scratch_bytes(d, n); /* backward is im2col's */
+    return f > b ? f : b;
 }
 
 /* ph (c, Hp, sw, L) from img (c, h, w). */
@@ -157,4 +161,14 @@ void conv_smallc_forward(const conv_dims *d, int n, const float *in, const float
         parallel_for(p, p, part, &J);
     else
         images(&J, 0, n, J.slots);
+}
+
+/* Backward: the bias sum, then im2col's backward (dweight, din). */
+void conv_smallc_backward(const conv_dims *d, int n, const float *in, const float *dout,
+                          const float *weight, float *dweight, float *dbias, float *din,
+                          float *scratch, int threads)
+{
+    if (dbias)
+        conv_bias_backward(dbias, dout, n, d->k, (size_t)d->oh * d->ow, threads);
+    conv_im2col_backward(d, n, in, dout, weight, dweight, din, scratch, threads);
 }

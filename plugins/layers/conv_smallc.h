@@ -2,7 +2,7 @@
  * RGB first layer: VGG's 3x3, AlexNet's 11x11 stride 4) as a vectorised
  * direct convolution: im2col's GEMM has K = c*kh*kw = 27 there and is bound
  * by passes over its output; this writes each output once. Any kernel,
- * stride, padding (algo: smallc; backward is im2col's). */
+ * stride, padding (algo: smallc). */
 #ifndef STRATA_CONV_SMALLC_H
 #define STRATA_CONV_SMALLC_H
 #include <stddef.h>
@@ -10,10 +10,16 @@
 
 /* 1 when c <= 4. */
 int conv_smallc_fits(const conv_dims *d);
-/* Scratch bytes the forward needs for a batch of n. */
+/* Scratch bytes forward and backward need for a batch of n. */
 size_t conv_smallc_scratch_bytes(const conv_dims *d, int n);
 
 /* in (n, c, h, w), weight (k, c, kh, kw), bias (k) or NULL -> out (n, k, oh, ow). */
 void conv_smallc_forward(const conv_dims *d, int n, const float *in, const float *weight,
                          const float *bias, float *out, float *scratch, int threads);
+/* dweight (k, c, kh, kw) += sum over the batch of dout (x) in's windows;
+ * dbias (k) += sum of dout over batch and positions (unless NULL);
+ * din = the adjoint of forward applied to dout (unless NULL). */
+void conv_smallc_backward(const conv_dims *d, int n, const float *in, const float *dout,
+                          const float *weight, float *dweight, float *dbias, float *din,
+                          float *scratch, int threads);
 #endif

@@ -693,6 +693,70 @@ START_TEST(test_maxpool_ties)
 }
 END_TEST
 
+/* The vectorised stride-2 paths (the 2x2 and 3x3 pools of VGG and AlexNet,
+ * a vector of 4, 8 or 16 outputs at a time, a partial last vector; rows of
+ * more than 256 outputs go the scalar way) against a plain loop with
+ * max_plane's rule (first maximum in row-major order; a NaN wins), with
+ * ties and NaNs; the argmax is checked through backward (dx routes dy to
+ * it). */
+static void maxpool_s2_case(int K, int c, int h, int w, int threads)
+{
+    strata_ctx ctx = {.training = 1, .threads = threads};
+    char ks[16];
+    snprintf(ks, sizeof ks, "kernel=%d", K);
+    inst *I = make("maxpool", KV(ks, "stride=2"), S(c, h, w), 2);
+    float *x = fvec(I->nin), *y = fvec(I->nout), *dy = fvec(I->nout), *dx = fvec(I->nin);
+    float *wy = fvec(I->nout), *wdx = fvec(I->nin);
+    for (size_t i = 0; i < I->nin; i++) /* few levels: many ties */
+        x[i] = (float)((i * 7919) % 5) - 2.0f;
+    for (size_t i = 3; i < I->nin; i += 37)
+        x[i] = NAN;
+    for (size_t i = 0; i < I->nout; i++)
+        dy[i] = (float)(i % 13) + 1.0f;
+    int oh = I->out.h, ow = I->out.w;
+    memset(wdx, 0, sizeof(float) * I->nin);
+    for (int p = 0; p < 2 * c; p++)
+        for (int oy = 0; oy < oh; oy++)
+            for (int ox = 0; ox < ow; ox++) {
+                const float *pl = x + (size_t)p * h * w;
+                size_t at = (size_t)2 * oy * w + 2 * ox;
+                for (int i = 0; i < K; i++)
+                    for (int j = 0; j < K; j++) {
+                        size_t k = (size_t)(2 * oy + i) * w + 2 * ox + j;
+                        float v = pl[k], b = pl[at];
+                        if (v > b || (isnan(v) && !isnan(b)))
+                            at = k;
+                    }
+                size_t o = ((size_t)p * oh + oy) * ow + ox;
+                wy[o] = pl[at];
+                wdx[(size_t)p * h * w + at] += dy[o];
+            }
+    forward(I, &ctx, x, y);
+    backward(I, &ctx, x, y, dy, dx);
+    for (size_t i = 0; i < I->nout; i++)
+        ck_assert_msg((isnan(y[i]) && isnan(wy[i])) || y[i] == wy[i], "%dx%d out[%zu] %g vs %g", h, w,
+                      i, y[i], wy[i]);
+    for (size_t i = 0; i < I->nin; i++)
+        ck_assert_msg(dx[i] == wdx[i], "%dx%d dx[%zu] %g vs %g", h, w, i, dx[i], wdx[i]);
+    free(x), free(y), free(dy), free(dx), free(wy), free(wdx);
+    free_inst(I);
+}
+
+/* every kernel variant the CPU has: STRATA_ISA caps the choice */
+START_TEST(test_maxpool_s2_vectorised)
+{
+    int widths[] = {3, 4, 9, 13, 17, 27, 33, 34, 35, 36, 55, 67, 68, 69, 70, 101, 112, 514, 515};
+    const char *isa[] = {"base", "avx2", "avx512"};
+    for (int v = 0; v < 3; v++) {
+        setenv("STRATA_ISA", isa[v], 1);
+        for (size_t i = 0; i < sizeof widths / sizeof *widths; i++)
+            for (int K = 2; K <= 3; K++)
+                maxpool_s2_case(K, 3, 5 + (int)i % 4, widths[i], 1 + (int)i % 2);
+    }
+    unsetenv("STRATA_ISA");
+}
+END_TEST
+
 /* LRN against the zero-padded-average definition, in double. */
 START_TEST(test_lrn_forward_reference)
 {
@@ -1094,6 +1158,7 @@ int main(void)
     tcase_add_test(tc, test_pool_forward_reference);
     tcase_add_test(tc, test_pool_hand_values);
     tcase_add_test(tc, test_maxpool_ties);
+    tcase_add_test(tc, test_maxpool_s2_vectorised);
     tcase_add_test(tc, test_lrn_forward_reference);
     tcase_add_test(tc, test_grad_conv2d);
     tcase_add_test(tc, test_grad_linear);

@@ -91,55 +91,133 @@ static void max_plane(const maxpool *L, const float *x, float *y, uint8_t *am)
     }
 }
 
-/* Square K x K windows, no padding, every window inside the plane (the
- * pools of VGG and AlexNet): no clamping, and K a constant after inlining,
- * so the compare-and-select runs without branches. Same result and argmax
- * as max_plane. */
-static inline void max_plane_interior(const maxpool *L, const float *x, float *y, uint8_t *am, const int K)
-{
-    const int S = L->sw, W = L->w;
-    for (int oy = 0; oy < L->oh; oy++) {
-        const float *top = x + oy * L->sh * W;
-        float *yr = y + oy * L->ow;
-        uint8_t *ar = am + oy * L->ow;
-        for (int ox = 0; ox < L->ow; ox++) {
-            const float *win = top + ox * S;
-            float best = win[0];
-            int at = 0;
-            for (int i = 0; i < K; i++)
-                for (int j = 0; j < K; j++) {
-                    float v = win[i * W + j];
-                    int take = (v > best) | ((v != v) & (best == best));
-                    best = take ? v : best;
-                    at = take ? i * K + j : at;
-                }
-            yr[ox] = best;
-            ar[ox] = (uint8_t)at;
-        }
-    }
-}
-
-/* 2x2 windows, stride 2, no padding (VGG's pools): one output row from two
- * input rows, written so that the compiler vectorises across the row. */
-STRATA_CLONES static void max_row_2x2(const float *restrict r0, const float *restrict r1, int ow, float *restrict y,
-                                      uint8_t *restrict am)
+/* Square K x K windows, stride S, no padding, every window inside the
+ * plane (the pools of AlexNet): one output row from K input rows, the
+ * taps unrolled (K, S constants after inlining) and the compare-and-select
+ * written without branches so that the compiler vectorises across the
+ * row. Same result and argmax (first maximum, NaN wins) as max_plane. */
+static inline void max_row_interior(const float *restrict top, int W, int ow, float *restrict y,
+                                    uint8_t *restrict am, const int K, const int S)
 {
     for (int ox = 0; ox < ow; ox++) {
-        float a = r0[2 * ox], b = r0[2 * ox + 1], c = r1[2 * ox], d = r1[2 * ox + 1];
-        float best = a;
+        const float *win = top + ox * S;
+        float best = win[0];
         int at = 0;
-        int tb = (b > best) | ((b != b) & (best == best));
-        best = tb ? b : best;
-        at = tb ? 1 : at;
-        int tc = (c > best) | ((c != c) & (best == best));
-        best = tc ? c : best;
-        at = tc ? 2 : at;
-        int td = (d > best) | ((d != d) & (best == best));
-        best = td ? d : best;
-        at = td ? 3 : at;
+        for (int i = 0; i < K; i++)
+            for (int j = 0; j < K; j++) {
+                float v = win[i * W + j];
+                int take = (v > best) | ((v != v) & (best == best));
+                best = take ? v : best;
+                at = take ? i * K + j : at;
+            }
         y[ox] = best;
         am[ox] = (uint8_t)at;
     }
+}
+
+/* K x K windows (K = 2, 3), stride 2, no padding, inside the plane (the
+ * pools of VGG and AlexNet). Output x's window in input row r is
+ * r[2x .. 2x+K-1]: each of the K rows is split into its even and odd
+ * columns e, o first, so tap j of outputs x, x+1, ... is the contiguous
+ * (j odd ? o : e)[x + j/2 ..], taken a vector at a time. The taps are
+ * visited in max_plane's order with its rule (first maximum in row-major
+ * order; a NaN wins), so the result and argmax are the same. Rows of at
+ * most MAX_SPLIT outputs (else the scalar loops). */
+#define MAX_SPLIT 256
+#define SPLIT_LEN (MAX_SPLIT + 32) /* floats per split row: 16 lanes of slack */
+
+typedef float v16f __attribute__((vector_size(64)));
+typedef int32_t v16i __attribute__((vector_size(64)));
+typedef float v8f __attribute__((vector_size(32)));
+typedef int32_t v8i __attribute__((vector_size(32)));
+typedef float v4f __attribute__((vector_size(16)));
+typedef int32_t v4i __attribute__((vector_size(16)));
+
+/* take lanes of v (tap k) where v > best, or v is NaN and best is not:
+ * !(v <= best) and best not NaN */
+#define TAKE(VF, VI, ptr, k)                                                                       \
+    do {                                                                                           \
+        VF v_;                                                                                     \
+        memcpy(&v_, (ptr), sizeof v_);                                                             \
+        VI t_ = ~(v_ <= best) & (best == best);                                                    \
+        best = (VF)(((VI)v_ & t_) | ((VI)best & ~t_));                                             \
+        at = ((k) & t_) | (at & ~t_);                                                              \
+    } while (0)
+
+/* NAME(e, o, ow, y, am): e, o (K split rows each, SPLIT_LEN apart) -> y (ow),
+ * am (ow), N outputs at a time in vectors VF (floats) and VI (int32 masks
+ * and argmax) of N lanes. Defined per K and target by this macro: AVX-512
+ * (16 lanes) and AVX2 (8) by a target attribute, picked at run time, and
+ * the baseline (4). Not by target_clones or an inlined body: GCC 12 lowers
+ * these vector compares to scalar code when their width is not the
+ * target's. */
+#define DEFINE_SPLIT(NAME, ATTR, K, VF, VI, N)                                                     \
+    ATTR static void NAME(const float *restrict e, const float *restrict o, int ow,                 \
+                          float *restrict y, uint8_t *restrict am)                                 \
+    {                                                                                              \
+        for (int x = 0; x < ow; x += (N)) {                                                        \
+            VF best;                                                                               \
+            VI at = {0};                                                                           \
+            memcpy(&best, e + x, sizeof best);                                                     \
+            for (int i = 0; i < (K); i++)                                                          \
+                for (int j = i == 0; j < (K); j++)                                                 \
+                    TAKE(VF, VI, (j & 1 ? o : e) + i * SPLIT_LEN + x + j / 2, i * (K) + j);        \
+            int m = ow - x < (N) ? ow - x : (N);                                                   \
+            for (int l = 0; l < m; l++)                                                            \
+                y[x + l] = best[l], am[x + l] = (uint8_t)at[l];                                    \
+        }                                                                                          \
+    }
+
+typedef void split_fn(const float *e, const float *o, int ow, float *y, uint8_t *am);
+DEFINE_SPLIT(split2_base, , 2, v4f, v4i, 4)
+DEFINE_SPLIT(split3_base, , 3, v4f, v4i, 4)
+#if defined(__x86_64__) && defined(__GNUC__) && !defined(__clang__)
+DEFINE_SPLIT(split2_avx2, __attribute__((target("avx2"))), 2, v8f, v8i, 8)
+DEFINE_SPLIT(split3_avx2, __attribute__((target("avx2"))), 3, v8f, v8i, 8)
+DEFINE_SPLIT(split2_avx512, __attribute__((target("avx512f"))), 2, v16f, v16i, 16)
+DEFINE_SPLIT(split3_avx512, __attribute__((target("avx512f"))), 3, v16f, v16i, 16)
+#endif
+
+/* The widest kernel the CPU runs; STRATA_ISA=avx2 or =base caps it (the
+ * tests run every variant that way). */
+static split_fn *split_kernel(int K)
+{
+#if defined(__x86_64__) && defined(__GNUC__) && !defined(__clang__)
+    const char *cap = getenv("STRATA_ISA");
+    int base = cap && strcmp(cap, "base") == 0, avx2 = cap && strcmp(cap, "avx2") == 0;
+    if (!base && !avx2 && __builtin_cpu_supports("avx512f"))
+        return K == 2 ? split2_avx512 : split3_avx512;
+    if (!base && __builtin_cpu_supports("avx2"))
+        return K == 2 ? split2_avx2 : split3_avx2;
+#endif
+    return K == 2 ? split2_base : split3_base;
+}
+
+/* e_i[c] = r_i[2c] for c < ow + (K-1)/2, o_i[c] = r_i[2c+1] for c < ow +
+ * (K-2)/2: all inside the row, as the last window ends at 2(ow-1)+K-1. */
+static void max_rows_split(const maxpool *L, const float *x, float *y, uint8_t *am, int K)
+{
+    const int W = L->w, ow = L->ow, ne = ow + (K - 1) / 2, no = ow + (K - 2) / 2;
+    float e[3 * SPLIT_LEN] = {0}, o[3 * SPLIT_LEN] = {0};
+    split_fn *kernel = split_kernel(K);
+    for (int oy = 0; oy < L->oh; oy++) {
+        const float *top = x + oy * 2 * W;
+        for (int i = 0; i < K; i++) {
+            const float *r = top + i * W;
+            float *ei = e + i * SPLIT_LEN, *oi = o + i * SPLIT_LEN;
+            for (int c = 0; c < ne; c++)
+                ei[c] = r[2 * c];
+            for (int c = 0; c < no; c++)
+                oi[c] = r[2 * c + 1];
+        }
+        kernel(e, o, ow, y + oy * ow, am + oy * ow);
+    }
+}
+
+static void max_plane_interior(const maxpool *L, const float *x, float *y, uint8_t *am, const int K)
+{
+    for (int oy = 0; oy < L->oh; oy++)
+        max_row_interior(x + oy * L->sh * L->w, L->w, L->ow, y + oy * L->ow, am + oy * L->ow, K, L->sw);
 }
 
 /* The plane with the fastest loop that fits the layer. */
@@ -147,10 +225,9 @@ static void pool_plane(const maxpool *L, const float *x, float *y, uint8_t *am)
 {
     int interior = L->ph == 0 && L->pw == 0 && L->kh == L->kw && L->sh == L->sw &&
                    (L->oh - 1) * L->sh + L->kh <= L->h && (L->ow - 1) * L->sw + L->kw <= L->w;
-    if (interior && L->kh == 2 && L->sh == 2) {
-        for (int oy = 0; oy < L->oh; oy++)
-            max_row_2x2(x + 2 * oy * L->w, x + (2 * oy + 1) * L->w, L->ow, y + oy * L->ow, am + oy * L->ow);
-    } else if (interior && L->kh == 2)
+    if (interior && L->sh == 2 && (L->kh == 2 || L->kh == 3) && L->ow <= MAX_SPLIT)
+        max_rows_split(L, x, y, am, L->kh);
+    else if (interior && L->kh == 2)
         max_plane_interior(L, x, y, am, 2);
     else if (interior && L->kh == 3)
         max_plane_interior(L, x, y, am, 3);

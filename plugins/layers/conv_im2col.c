@@ -155,6 +155,17 @@ static void forward_images(const img_job *J, int b0, int b1, int s, int threads)
     }
 }
 
+/* din[b] = col2im(weight^T (R, k) @ dout[b] (k, P)), through col (R, P). */
+static void backward_data_image(const img_job *J, int b, float *col, int threads)
+{
+    const conv_dims *d = J->d;
+    int R = d->c * d->kh * d->kw, P = d->oh * d->ow;
+    size_t isz = (size_t)d->c * d->h * d->w, osz = (size_t)d->k * P;
+    cblas_sgemm(CblasRowMajor, CblasTrans, CblasNoTrans, R, P, d->k, 1.0f, J->weight, R,
+                J->dout + b * osz, P, 0.0f, col, P);
+    col2im(J->din + b * isz, col, P, d, threads);
+}
+
 /* dw (k, R) += dout[b] @ im2col(in[b])^T; din[b] = col2im(weight^T @ dout[b]). */
 static void backward_images(const img_job *J, int b0, int b1, int s, float *dw, int threads)
 {
@@ -167,12 +178,24 @@ static void backward_images(const img_job *J, int b0, int b1, int s, float *dw, 
         im2col(col, P, J->in + b * isz, d, threads);
         cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, d->k, R, P, 1.0f, dy, P, col, P,
                     1.0f, dw, R);
-        if (!J->din)
-            continue;
-        cblas_sgemm(CblasRowMajor, CblasTrans, CblasNoTrans, R, P, d->k, 1.0f, J->weight, R, dy,
-                    P, 0.0f, col, P);
-        col2im(J->din + b * isz, col, P, d, threads);
+        if (J->din)
+            backward_data_image(J, b, col, threads);
     }
+}
+
+/* din only, images [b0, b1) in slot s. */
+static void backward_data_images(const img_job *J, int b0, int b1, int s, int threads)
+{
+    for (int b = b0; b < b1; b++)
+        backward_data_image(J, b, J->slots + s * slot_floats(J->d), threads);
+}
+
+static void data_part(void *arg, int t0, int t1)
+{
+    const img_job *J = arg;
+    for (int t = t0; t < t1; t++)
+        backward_data_images(J, (int)((long)J->n * t / J->parts),
+                             (int)((long)J->n * (t + 1) / J->parts), t, 1);
 }
 
 static void forward_part(void *arg, int t0, int t1)
@@ -274,4 +297,16 @@ void conv_im2col_backward(const conv_dims *d, int n, const float *in, const floa
         for (size_t i = 0; i < kr; i++)
             dweight[i] += dw[i];
     }
+}
+
+void conv_im2col_backward_data(const conv_dims *d, int n, const float *dout,
+                               const float *weight, float *din, float *scratch, int threads)
+{
+    int R = d->c * d->kh * d->kw;
+    img_job J = {d, n, parts_for(d, n, threads), threads, 0, NULL, NULL, weight, dout,
+                 NULL, din, NULL, scratch + (size_t)d->k * (R + 1)};
+    if (J.parts >= 2)
+        run_parts(&J, data_part);
+    else
+        backward_data_images(&J, 0, n, 0, threads);
 }

@@ -8,6 +8,7 @@ plugins_layers_conv2d_la_SOURCES = plugins/layers/conv2d.c plugins/layers/conv_d
 	plugins/layers/conv_direct.c plugins/layers/conv_direct.h \
 	plugins/layers/conv_im2col.c plugins/layers/conv_im2col.h \
 	plugins/layers/conv_smallc.c plugins/layers/conv_smallc.h \
+	plugins/layers/conv_first_phase.c plugins/layers/conv_first_phase.h plugins/layers/conv_first_dw.c plugins/layers/conv_first_dw.h \
 	plugins/layers/conv_winograd.c plugins/layers/conv_winograd.h \
 	plugins/layers/parallel.c plugins/layers/parallel.h
 plugins_layers_conv2d_la_CFLAGS = $(AM_CFLAGS) -O3 -fno-tree-loop-distribute-patterns -pthread $(OPENBLAS_CFLAGS)

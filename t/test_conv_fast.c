@@ -249,12 +249,34 @@ START_TEST(test_small_odd_shapes)
 }
 END_TEST
 
+/* Winograd F(2x2, 5x5): padding 0..4 (backward-data padding 4..0), maps
+ * not a multiple of the tile step 2 (odd and even, a 5x5 map with one
+ * output), channel counts not multiples of 16, row segments (>= 9 tiles a
+ * row: 21 px) and gathered ones, batches 1..3, with and without bias. */
+START_TEST(test_winograd_5x5_shapes)
+{
+    /* c, h, w, k, kh, kw, s, p, n, bias */
+    spec cases[] = {
+        {3, 5, 5, 2, 5, 5, 1, 0, 1, 1},    {3, 9, 7, 5, 5, 5, 1, 1, 2, 1},
+        {5, 8, 11, 3, 5, 5, 1, 2, 3, 0},   {4, 6, 9, 7, 5, 5, 1, 3, 1, 1},
+        {2, 7, 7, 3, 5, 5, 1, 4, 2, 1},    {17, 13, 13, 19, 5, 5, 1, 2, 2, 1},
+        {6, 21, 40, 9, 5, 5, 1, 2, 2, 1},  {7, 27, 33, 5, 5, 5, 1, 0, 1, 1},
+        {1, 5, 40, 1, 5, 5, 1, 4, 1, 1},
+    };
+    for (size_t i = 0; i < sizeof cases / sizeof *cases; i++)
+        for (int a = 0; a < 3; a++)
+            small_case(cases[i], ALGOS[a], NULL, 1, 1e-5);
+}
+END_TEST
+
 /* Shapes Winograd does not take: im2col and direct. */
 START_TEST(test_small_other_kernels)
 {
     spec cases[] = {
         {3, 23, 19, 4, 11, 11, 4, 2, 2, 1}, /* AlexNet's first layer, small */
-        {4, 9, 9, 5, 5, 5, 1, 2, 3, 1},     /* AlexNet's 5x5 */
+        {4, 9, 9, 5, 5, 5, 1, 2, 3, 1},     /* 5x5 stride 1 (Winograd too: above) */
+        {4, 12, 11, 5, 5, 5, 2, 2, 2, 1},   /* 5x5 stride 2 */
+        {3, 6, 6, 2, 5, 5, 1, 5, 1, 1},     /* 5x5 padding 5 */
         {5, 7, 6, 3, 1, 1, 1, 0, 2, 0},     /* 1x1 */
         {3, 8, 9, 2, 3, 3, 2, 1, 1, 1},     /* 3x3 stride 2 */
         {3, 6, 6, 2, 3, 3, 1, 3, 2, 1},     /* padding 3 */
@@ -300,6 +322,15 @@ START_TEST(test_chunks_and_threads)
     /* tall: 90 tile rows, more than a 2 MiB pipelined chunk holds (25):
      * Winograd's backward-weights pipelined over groups, on 2 workers */
     spec tall = {24, 120, 33, 40, 3, 3, 1, 1, 3, 1};
+    /* F(2x2, 5x5): 56 tile rows of 16 tiles (row segments), workspace=1:
+     * 262144 / (36 * 64 * 16) = 7 rows a chunk, the data pass 20 rows a chunk;
+     * c + k <= 128: pipelined on 2 workers; wide5: c + k > 128, not
+     * pipelined, 14 tiles a row, chunks of 4 rows */
+    spec five = {24, 32, 31, 40, 5, 5, 1, 2, 3, 1};
+    spec wide5 = {48, 27, 27, 96, 5, 5, 1, 2, 2, 1};
+    small_case(five, "winograd", "workspace=1", 2, 1e-5);
+    small_case(five, "winograd", NULL, 3, 1e-5);
+    small_case(wide5, "winograd", "workspace=1", 2, 1e-5);
     small_case(tall, "winograd", NULL, 2, 1e-5);
     for (int a = 0; a < 2; a++) {
         small_case(narrow, ALGOS[a], "workspace=1", 2, 1e-5);
@@ -367,8 +398,12 @@ START_TEST(test_thread_count_invariance)
     spec wide = {64, 14, 14, 80, 3, 3, 1, 1, 3, 1};   /* c + k > 128: not pipelined */
     spec tall = {24, 120, 33, 40, 3, 3, 1, 1, 3, 1};  /* 90 tile rows: pipelined weights */
     spec first = {3, 23, 19, 4, 11, 11, 4, 2, 5, 1};  /* im2col groups, smallc */
+    spec five = {24, 32, 31, 40, 5, 5, 1, 2, 3, 1};   /* F(2x2, 5x5), pipelined */
+    spec wide5 = {48, 15, 15, 96, 5, 5, 1, 2, 3, 1};  /* F(2x2, 5x5), gathered */
     const char *ws[] = {NULL, "workspace=1"};
     for (int w = 0; w < 2; w++) {
+        same_bits(five, "winograd", ws[w]);
+        same_bits(wide5, "winograd", ws[w]);
         same_bits(rows, "winograd", ws[w]);
         same_bits(narrow, "winograd", ws[w]);
         same_bits(wide, "winograd", ws[w]);
@@ -380,10 +415,11 @@ START_TEST(test_thread_count_invariance)
 }
 END_TEST
 
-/* VGG-sized layers, batch 2: the fast paths against algo=direct. */
-static void vgg_case(int c, int hw, int k, int n)
+/* Full-sized layers (VGG-16's, AlexNet's), batch n: the fast paths against
+ * algo=direct; kernel r x r, padding p, stride 1. */
+static void sized_case(int c, int hw, int k, int r, int p, int n)
 {
-    spec sp = {c, hw, hw, k, 3, 3, 1, 1, n, 1};
+    spec sp = {c, hw, hw, k, r, r, 1, p, n, 1};
     conv *D = make(sp, "direct", NULL);
     fill(D->params[0], D->nw);
     fill(D->params[1], k);
@@ -405,8 +441,8 @@ static void vgg_case(int c, int hw, int k, int n)
         double e[4] = {err(y, y0, D->nout), err(dx, dx0, D->nin),
                        err(F->dparams[0], dw0, D->nw), err(F->dparams[1], db0, k)};
         if (getenv("CK_VERBOSE"))
-            printf("%s %d->%d %dx%d: forward %.2g din %.2g dweight %.2g dbias %.2g\n",
-                   ALGOS[a], c, k, hw, hw, e[0], e[1], e[2], e[3]);
+            printf("%s %dx%d %d->%d %dx%d: forward %.2g din %.2g dweight %.2g dbias %.2g\n",
+                   ALGOS[a], r, r, c, k, hw, hw, e[0], e[1], e[2], e[3]);
         const char *what[] = {"forward", "din", "dweight", "dbias"};
         for (int i = 0; i < 4; i++)
             ck_assert_msg(e[i] <= 1e-4, "%s %s %d->%d at %dx%d: error %g vs direct", ALGOS[a],
@@ -420,17 +456,26 @@ static void vgg_case(int c, int hw, int k, int n)
 
 START_TEST(test_vgg_sized)
 {
-    vgg_case(64, 56, 64, 2);
-    vgg_case(256, 28, 256, 2);
-    vgg_case(512, 14, 512, 2);
+    sized_case(64, 56, 64, 3, 1, 2);
+    sized_case(256, 28, 256, 3, 1, 2);
+    sized_case(512, 14, 512, 3, 1, 2);
+}
+END_TEST
+
+/* AlexNet's conv2 (F(2x2, 5x5)) and conv4 (13x13 maps), batch 2. */
+START_TEST(test_alexnet_sized)
+{
+    sized_case(48, 27, 128, 5, 2, 2);
+    sized_case(192, 13, 192, 3, 1, 2);
 }
 END_TEST
 
 /* Finite differences on the Winograd path: L = sum(out * r). */
 START_TEST(test_winograd_finite_differences)
 {
-    spec shapes[] = {{3, 6, 5, 4, 3, 3, 1, 1, 2, 1}, {2, 5, 7, 3, 3, 3, 1, 0, 1, 1}};
-    for (int s = 0; s < 2; s++) {
+    spec shapes[] = {{3, 6, 5, 4, 3, 3, 1, 1, 2, 1}, {2, 5, 7, 3, 3, 3, 1, 0, 1, 1},
+                     {2, 7, 6, 3, 5, 5, 1, 2, 2, 1}, {2, 6, 7, 2, 5, 5, 1, 3, 1, 1}};
+    for (int s = 0; s < 4; s++) {
         conv *C = make(shapes[s], "winograd", NULL);
         fill(C->params[0], C->nw);
         fill(C->params[1], shapes[s].k);
@@ -482,10 +527,13 @@ static void expect_error(const char *const *kv, strata_shape in, const char *nee
 START_TEST(test_option_errors)
 {
     strata_shape in = {3, 16, 16};
-    expect_error(KV("out_channels=4", "kernel=5", "algo=winograd"), in, "3x3");
-    expect_error(KV("out_channels=4", "kernel=5", "algo=winograd"), in, "5x5");
+    expect_error(KV("out_channels=4", "kernel=7", "algo=winograd"), in, "3x3 or 5x5");
+    expect_error(KV("out_channels=4", "kernel=7", "algo=winograd"), in, "kernel 7x7");
+    expect_error(KV("out_channels=4", "kernel=[3, 5]", "algo=winograd"), in, "kernel 3x5");
     expect_error(KV("out_channels=4", "kernel=3", "stride=2", "algo=winograd"), in, "stride 2x2");
-    expect_error(KV("out_channels=4", "kernel=3", "padding=3", "algo=winograd"), in, "padding");
+    expect_error(KV("out_channels=4", "kernel=5", "stride=2", "algo=winograd"), in, "stride 2x2");
+    expect_error(KV("out_channels=4", "kernel=3", "padding=3", "algo=winograd"), in, "padding 3x3");
+    expect_error(KV("out_channels=4", "kernel=5", "padding=5", "algo=winograd"), in, "padding 5x5");
     expect_error(KV("out_channels=4", "kernel=3", "algo=fast"), in, "algo");
     expect_error(KV("out_channels=4", "kernel=3", "algo=smallc"), (strata_shape){5, 16, 16},
                  "at most 4 input channels, got 5");
@@ -494,9 +542,10 @@ START_TEST(test_option_errors)
 END_TEST
 
 /* auto picks Winograd for VGG's 3x3 layers (scratch as Winograd's), smallc
- * for the 3-channel first layers (VGG's 3x3, AlexNet's 11x11), im2col for
- * AlexNet's 5x5 (48 channels); the scratch of VGG-16's
- * largest layers at batch 32 stays bounded. */
+ * for the 3-channel first layers (VGG's 3x3, AlexNet's 11x11), Winograd
+ * F(2x2, 5x5) for AlexNet's conv2 (48 -> 128), im2col for 5x5 layers with
+ * few channels (8 -> 128) or stride 2 and 3x3 layers with stride 2; the
+ * scratch of VGG-16's largest layers at batch 32 stays bounded. */
 START_TEST(test_auto_and_scratch)
 {
     spec vgg12 = {64, 224, 224, 64, 3, 3, 1, 0, 32, 1};
@@ -504,9 +553,13 @@ START_TEST(test_auto_and_scratch)
     spec vgg51 = {512, 14, 14, 512, 3, 3, 1, 1, 32, 1};
     spec alex1 = {3, 224, 224, 64, 11, 11, 4, 2, 32, 1};
     spec alex2 = {48, 27, 27, 128, 5, 5, 1, 2, 32, 1};
-    spec pairs[][1] = {{vgg12}, {vgg11}, {vgg51}, {alex1}, {alex2}};
-    const char *want[] = {"winograd", "smallc", "winograd", "smallc", "im2col"};
-    for (int i = 0; i < 5; i++) {
+    spec few5 = {8, 27, 27, 128, 5, 5, 1, 2, 32, 1};
+    spec five2 = {48, 27, 27, 128, 5, 5, 2, 2, 32, 1};
+    spec three2 = {64, 28, 28, 64, 3, 3, 2, 1, 32, 1};
+    spec pairs[][1] = {{vgg12}, {vgg11}, {vgg51}, {alex1}, {alex2}, {few5}, {five2}, {three2}};
+    const char *want[] = {"winograd", "smallc", "winograd", "smallc", "winograd", "im2col",
+                          "im2col", "im2col"};
+    for (int i = 0; i < 8; i++) {
         conv *A = make(pairs[i][0], "auto", NULL), *W = make(pairs[i][0], want[i], NULL);
         ck_assert_msg(A->scratch_bytes == W->scratch_bytes, "case %d: auto is not %s", i, want[i]);
         ck_assert_msg(A->scratch_bytes <= (size_t)256 << 20, "case %d: scratch %zu MiB", i,
@@ -522,11 +575,13 @@ int main(void)
     TCase *tc = tcase_create("conv2d");
     tcase_set_timeout(tc, 120);
     tcase_add_test(tc, test_small_odd_shapes);
+    tcase_add_test(tc, test_winograd_5x5_shapes);
     tcase_add_test(tc, test_small_other_kernels);
     tcase_add_test(tc, test_chunks_and_threads);
     tcase_add_test(tc, test_smallc);
     tcase_add_test(tc, test_thread_count_invariance);
     tcase_add_test(tc, test_vgg_sized);
+    tcase_add_test(tc, test_alexnet_sized);
     tcase_add_test(tc, test_winograd_finite_differences);
     tcase_add_test(tc, test_option_errors);
     tcase_add_test(tc, test_auto_and_scratch);

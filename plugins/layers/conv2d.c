@@ -8,15 +8,16 @@
  * Params: weight (OC, C, KH, KW), bias (OC).
  *
  * The paths, each in its own file:
- *   winograd  conv_winograd.c: F(4x4, 3x3) tiles + 36 batched sgemm calls;
- *             3x3 kernels, stride 1, padding <= 2 only
+ *   winograd  conv_winograd.c: 6x6 tiles + 36 batched sgemm calls,
+ *             F(4x4, 3x3) for 3x3 kernels (padding <= 2) and F(2x2, 5x5)
+ *             for 5x5 kernels (padding <= 4); stride 1 only
  *   im2col    conv_im2col.c: each image's column matrix + sgemm straight
  *             into the output, images shared between threads
  *   smallc    conv_smallc.c: forward by a vectorised direct convolution for
  *             c <= 4 (the RGB first layer), backward as im2col
  *   direct    conv_direct.c: the textbook loops, the reference
- *   auto      winograd where it fits and both channel counts are >= 16,
- *             smallc for c <= 4, else im2col.
+ *   auto      winograd where it fits and both channel counts are >= 16
+ *             (3x3 and 5x5), smallc for c <= 4, else im2col.
  * The bias gradient: conv_bias.c (Winograd sums its transformed tiles).
  * scratch_bytes(n) is what the chosen path uses for a batch of n (bounded:
  * both fast paths split the batch into chunks).
@@ -40,9 +41,9 @@ typedef struct conv2d {
     int algo; /* resolved: ALGO_WINOGRAD, ALGO_IM2COL, ALGO_DIRECT or ALGO_SMALLC */
 } conv2d;
 
-/* auto: Winograd for 3x3 stride-1 layers with enough channels on both sides
- * for its 36 GEMMs to be efficient, smallc for the few-channel first layer,
- * im2col + GEMM otherwise. */
+/* auto: Winograd for 3x3 and 5x5 stride-1 layers with enough channels on
+ * both sides for its 36 GEMMs to be efficient, smallc for the few-channel
+ * first layer, im2col + GEMM otherwise. */
 static int auto_algo(const conv_dims *d)
 {
     if (conv_winograd_fits(d) && d->c >= 16 && d->k >= 16)
@@ -100,8 +101,9 @@ static void *conv2d_create(const strata_host *host, strata_opts *o,
         algo = auto_algo(&d);
     if (algo == ALGO_WINOGRAD && !conv_winograd_fits(&d)) {
         host->opt_error(o, "algo",
-                        "winograd needs a 3x3 kernel, stride 1 and padding <= 2, got kernel "
-                        "%dx%d, stride %dx%d, padding %dx%d (use auto, im2col or direct)",
+                        "winograd needs a 3x3 or 5x5 kernel, stride 1 and padding <= 2 (3x3) "
+                        "or <= 4 (5x5), got kernel %dx%d, stride %dx%d, padding %dx%d (use "
+                        "auto, im2col or direct)",
                         d.kh, d.kw, d.sh, d.sw, d.ph, d.pw);
         return NULL;
     }
@@ -242,7 +244,8 @@ static const strata_plugin conv2d_plugin = {
     .kind = STRATA_PLUGIN_LAYER,
     .name = "conv2d",
     .version = "1.0",
-    .description = "2-D convolution (Winograd F(4x4,3x3) / im2col + sgemm), PyTorch's nn.Conv2d",
+    .description = "2-D convolution (Winograd F(4x4,3x3), F(2x2,5x5) / im2col + sgemm), "
+                   "PyTorch's nn.Conv2d",
     .layer = &conv2d_ops,
 };
 

@@ -7,7 +7,7 @@ core_libstrata_la_SOURCES = core/error.c core/error.h \
 	core/network.c core/network.h core/summary.c core/summary.h \
 	core/experiment.c core/experiment.h \
 	core/augment_config.c core/augment_config.h core/init.c core/init.h \
-	core/optimizer.c core/optimizer.h core/trainer.c core/trainer.h core/memplan.c core/memplan.h core/session.c core/session.h core/checkpoint.c core/checkpoint.h core/sweep.c core/sweep.h
+	core/fork_join.c core/fork_join.h core/optimizer.c core/optimizer.h core/trainer.c core/trainer.h core/memplan.c core/memplan.h core/session.c core/session.h core/checkpoint.c core/checkpoint.h core/sweep.c core/sweep.h
 core_libstrata_la_CFLAGS = $(AM_CFLAGS) -pthread $(YAML_CFLAGS) $(SQLITE_CFLAGS) $(OPENBLAS_CFLAGS) $(PNG_CFLAGS)
 core_libstrata_la_LIBADD = $(YAML_LIBS) $(SQLITE_LIBS) $(OPENBLAS_LIBS) $(PNG_LIBS) $(JPEG_LIBS) $(DL_LIBS) -lm -lpthread
 stratainclude_HEADERS += core/include/strata/plugin.h

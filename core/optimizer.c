@@ -2,6 +2,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include "fork_join.h"
 #include "opts.h"
 #include "optimizer.h"
 
@@ -67,19 +68,42 @@ int optimizer_alloc(optimizer *opt, const network *net, strata_err *err)
     return 0;
 }
 
-void optimizer_step(optimizer *opt, network *net, double lr)
+typedef struct step_job {
+    optimizer *opt;
+    network *net;
+    double lr;
+} step_job;
+
+/* Share t of the network's flat parameter memory, tensor by tensor
+ * (buffers skipped). */
+static void step_share(void *arg, int t, int threads)
 {
+    const step_job *j = arg;
+    optimizer *opt = j->opt;
+    size_t begin, end;
+    fork_join_range(j->net->total, t, threads, &begin, &end);
     float *slots[8];
-    opt->step++;
-    for (int i = 0; i < net->n_params; i++) {
-        const net_param *p = &net->params[i];
-        if (p->desc.flags & STRATA_PARAM_BUFFER)
+    for (int i = 0; i < j->net->n_params; i++) {
+        const net_param *p = &j->net->params[i];
+        size_t b = p->offset > begin ? p->offset : begin;
+        size_t e = p->offset + p->count < end ? p->offset + p->count : end;
+        if ((p->desc.flags & STRATA_PARAM_BUFFER) || b >= e)
             continue;
-        for (int s = 0; s < opt->n_slots && s < 8; s++)
-            slots[s] = opt->slot_mem + (size_t)s * opt->total + p->offset;
-        opt->plugin->optimizer->update(opt->self, opt->step, lr, p->count, net->param_mem + p->offset,
-                                       net->grad_mem + p->offset, slots);
+        for (int k = 0; k < opt->n_slots && k < 8; k++)
+            slots[k] = opt->slot_mem + (size_t)k * opt->total + b;
+        opt->plugin->optimizer->update(opt->self, opt->step, j->lr, e - b, j->net->param_mem + b,
+                                       j->net->grad_mem + b, slots);
     }
+}
+
+/* The update is element-wise (the ABI's contract), so the flat parameter
+ * memory is cut into equal ranges, one per thread; the result does not
+ * depend on the cut. */
+void optimizer_step(optimizer *opt, network *net, double lr, int threads)
+{
+    opt->step++;
+    step_job j = {opt, net, lr};
+    fork_join(fork_join_threads(net->total, threads, 1 << 16), step_share, &j);
 }
 
 void optimizer_free(optimizer *opt)

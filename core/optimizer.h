@@ -26,8 +26,9 @@ typedef struct optimizer {
 int optimizer_create(optimizer *opt, const optimizer_cfg *cfg, int epochs, plugin_registry *reg, strata_err *err);
 /* Allocate the slots for net (zeroed). */
 int optimizer_alloc(optimizer *opt, const network *net, strata_err *err);
-/* One step over every trainable parameter with learning rate lr. */
-void optimizer_step(optimizer *opt, network *net, double lr);
+/* One step over every trainable parameter with learning rate lr, the
+ * elements shared out between `threads` threads. */
+void optimizer_step(optimizer *opt, network *net, double lr, int threads);
 void optimizer_free(optimizer *opt);
 
 #endif

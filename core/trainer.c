@@ -3,6 +3,7 @@
 #include <stdlib.h>
 #include <time.h>
 #include <string.h>
+#include "fork_join.h"
 #include "init.h"
 #include "loss.h"
 #include "memplan.h"
@@ -148,6 +149,20 @@ static strata_ctx layer_ctx(const trainer *t, int training, int64_t step, int la
     return c;
 }
 
+static void zero_share(void *arg, int t, int threads)
+{
+    network *net = arg;
+    size_t b, e;
+    fork_join_range(net->total, t, threads, &b, &e);
+    memset(net->grad_mem + b, 0, (e - b) * sizeof(float));
+}
+
+/* Parameter gradients = 0 before backward accumulates into them. */
+static void zero_grads(network *net, int threads)
+{
+    fork_join(fork_join_threads(net->total, threads, 1 << 16), zero_share, net);
+}
+
 static double now(void)
 {
     struct timespec ts;
@@ -198,12 +213,12 @@ double trainer_train_step_timed(trainer *t, optimizer *opt, const int *labels, i
     double t0 = times ? now() : 0;
     *correct = 0;
     double loss = softmax_xent(trainer_logits(t), labels, n, k, smoothing, t->grads[t->net->n_layers - 1], correct);
-    memset(t->net->grad_mem, 0, t->net->total * sizeof(float));
+    zero_grads(t->net, t->threads);
     if (times)
         times->loss += now() - t0;
     backward(t, n, step, times);
     t0 = times ? now() : 0;
-    optimizer_step(opt, t->net, lr);
+    optimizer_step(opt, t->net, lr, t->threads);
     if (times)
         times->optim += now() - t0;
     return loss;

@@ -227,8 +227,8 @@ typedef struct refusal {
 } refusal;
 
 static const refusal refusals[] = {
-    {"test:badabi", "badabi", {"plugin ABI version 99", "speaks version 2"}},
-    {"test:refuseabi", "refuseabi", {"refused ABI version 2", NULL}},
+    {"test:badabi", "badabi", {"plugin ABI version 99", "speaks version 3"}},
+    {"test:refuseabi", "refuseabi", {"refused ABI version 3", NULL}},
     {"test:noname", "noname", {"has no name", NULL}},
     {"test:unknownkind", "unknownkind", {"unknown kind", NULL}},
     {"test:noops", "noops", {"incomplete operations table", NULL}},
@@ -244,7 +244,7 @@ START_TEST(test_refused_module)
     make_temp_dir(a, sizeof a, "strata-plugins");
     put(a, c->module, c->as);
     snprintf(file, sizeof file, "%s/%s.so", a, c->as);
-    ck_assert_int_eq(STRATA_ABI_VERSION, 2); /* the messages above name version 2 */
+    ck_assert_int_eq(STRATA_ABI_VERSION, 3); /* the messages above name version 3 */
     plugin_registry r;
     strata_err err = {0};
     const loaded_plugin *lp = NULL;

@@ -1,12 +1,14 @@
 /* test_trainer.c — the training step's memory plan: layers that run in place
  * (ReLU, dropout) give bit-identical training to separate buffers, and use
- * less memory; the plan only aliases where the neighbours allow it. */
+ * less memory; the plan only aliases where the neighbours allow it. The
+ * optimizer step split between threads gives the same result. */
 #define _POSIX_C_SOURCE 200809L
 #include <check.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include "experiment.h"
+#include "fork_join.h"
 #include "init.h"
 #include "optimizer.h"
 #include "trainer.h"
@@ -41,7 +43,7 @@ typedef struct rig {
     trainer tr;
 } rig;
 
-static void rig_open(rig *r)
+static void rig_open_yaml(rig *r, const char *text)
 {
     strata_err err = {0};
     char dir[4096];
@@ -50,7 +52,7 @@ static void rig_open(rig *r)
     char opt_dir[4096];
     snprintf(opt_dir, sizeof opt_dir, "%s/plugins/optimizers/.libs", getenv("STRATA_BUILDDIR"));
     plugins_init(&r->reg, opt_dir);
-    ynode *root = yaml_load_string(yaml, "test.yaml", &err);
+    ynode *root = yaml_load_string(text, "test.yaml", &err);
     ck_assert_msg(root && experiment_from_tree(root, "test.yaml", &r->x, &err) == 0, "%s", err.msg);
     ck_assert_msg(network_create(&r->net, &r->x.model, &r->reg, &err) == 0, "%s", err.msg);
     ck_assert_msg(network_alloc(&r->net, &err) == 0, "%s", err.msg);
@@ -59,6 +61,8 @@ static void rig_open(rig *r)
     ck_assert_msg(optimizer_alloc(&r->opt, &r->net, &err) == 0, "%s", err.msg);
     ck_assert_msg(trainer_init(&r->tr, &r->net, 5, 1, 11, &err) == 0, "%s", err.msg);
 }
+
+static void rig_open(rig *r) { rig_open_yaml(r, yaml); }
 
 static void rig_close(rig *r)
 {
@@ -150,6 +154,95 @@ START_TEST(test_shared_arena_same_training)
 }
 END_TEST
 
+/* The optimizer's update is element-wise, so the host cuts the flat
+ * parameter memory into one range per thread, across tensor boundaries:
+ * any thread count gives the same parameters and optimizer state, bit for
+ * bit. A network of 400k parameters (the cut needs >= 64k a thread), with
+ * adam and sgd + momentum, 3 steps of fixed gradients. */
+static const char wide_yaml[] =
+    "model:\n"
+    "  arch: layers\n"
+    "  input_size: 16\n"
+    "  num_classes: 5\n"
+    "  layers:\n"
+    "    - {type: flatten}\n"
+    "    - {type: linear, out_features: 500}\n"
+    "    - {type: linear, out_features: 5}\n";
+
+static void optimizer_steps(rig *r, int threads)
+{
+    for (int step = 0; step < 3; step++) {
+        for (size_t i = 0; i < r->net.total; i++)
+            r->net.grad_mem[i] = (float)((i * 7919 + step * 104729) % 1000) / 500.0f - 1.0f;
+        optimizer_step(&r->opt, &r->net, 0.01, threads);
+    }
+}
+
+START_TEST(test_optimizer_threads_same_result)
+{
+    const char *opts[] = {"optimizer: {name: adam, lr: 0.01, weight_decay: 0.1}\n",
+                          "optimizer: {name: sgd, lr: 0.01, momentum: 0.9, nesterov: true}\n"};
+    for (int o = 0; o < 2; o++) {
+        char text[1024];
+        snprintf(text, sizeof text, "%s%s", wide_yaml, opts[o]);
+        rig a, b;
+        rig_open_yaml(&a, text);
+        rig_open_yaml(&b, text);
+        ck_assert_int_ge(a.net.total, 5 * 65536);
+        float *p0 = malloc(a.net.total * sizeof *p0);
+        memcpy(p0, a.net.param_mem, a.net.total * sizeof *p0);
+        optimizer_steps(&a, 1);
+        optimizer_steps(&b, 5);
+        ck_assert(memcmp(a.net.param_mem, b.net.param_mem, a.net.total * sizeof(float)) == 0);
+        ck_assert(memcmp(a.opt.slot_mem, b.opt.slot_mem,
+                         (size_t)a.opt.n_slots * a.opt.total * sizeof(float)) == 0);
+        size_t moved = 0; /* every element was updated, the last one too */
+        for (size_t i = 0; i < a.net.total; i++)
+            moved += a.net.param_mem[i] != p0[i];
+        ck_assert_msg(moved == a.net.total, "%zu of %zu parameters moved", moved, a.net.total);
+        free(p0);
+        rig_close(&a);
+        rig_close(&b);
+    }
+}
+END_TEST
+
+/* fork_join_range cuts [0, total) into contiguous parts that cover it once,
+ * sizes differing by at most one; fork_join runs every share once. */
+static void count_share(void *arg, int t, int threads)
+{
+    int *hits = arg;
+    __atomic_add_fetch(&hits[t], 1, __ATOMIC_SEQ_CST);
+    ck_assert_int_eq(threads, 7);
+}
+
+START_TEST(test_fork_join)
+{
+    size_t totals[] = {0, 1, 6, 7, 8, 100, 65537};
+    for (int k = 0; k < 7; k++)
+        for (int threads = 1; threads <= 9; threads++) {
+            size_t next = 0, lo = (size_t)-1, hi = 0;
+            for (int t = 0; t < threads; t++) {
+                size_t b, e;
+                fork_join_range(totals[k], t, threads, &b, &e);
+                ck_assert_int_eq(b, next);
+                ck_assert(e >= b);
+                lo = e - b < lo ? e - b : lo, hi = e - b > hi ? e - b : hi;
+                next = e;
+            }
+            ck_assert_int_eq(next, totals[k]);
+            ck_assert(hi - lo <= 1);
+        }
+    int hits[7] = {0};
+    fork_join(7, count_share, hits);
+    for (int t = 0; t < 7; t++)
+        ck_assert_int_eq(hits[t], 1);
+    ck_assert_int_eq(fork_join_threads(1000, 4, 300), 3);
+    ck_assert_int_eq(fork_join_threads(100, 4, 300), 1);
+    ck_assert_int_eq(fork_join_threads(1 << 20, 2, 1 << 16), 2);
+}
+END_TEST
+
 int main(void)
 {
     Suite *s = suite_create("trainer");
@@ -157,6 +250,8 @@ int main(void)
     tcase_add_test(tc, test_inplace_plan);
     tcase_add_test(tc, test_inplace_same_training);
     tcase_add_test(tc, test_shared_arena_same_training);
+    tcase_add_test(tc, test_optimizer_threads_same_result);
+    tcase_add_test(tc, test_fork_join);
     suite_add_tcase(s, tc);
     return run_suite(s);
 }

@@ -11,6 +11,9 @@
  * the host checks `abi_version`, the first field, before it reads anything
  * else, and refuses the module with a message naming both versions.
  *
+ * History: 2 added the layer flags (INPLACE, OUT_UNUSED); 3 made the
+ * optimizer update element-wise (the host splits tensors between threads).
+ *
  * Plugins talk to the host only through the strata_host table handed to
  * them (option parsing, error reporting) and never link against libstrata.
  *
@@ -40,7 +43,7 @@
 extern "C" {
 #endif
 
-#define STRATA_ABI_VERSION 2
+#define STRATA_ABI_VERSION 3
 #define STRATA_PLUGIN_ENTRY strata_plugin_entry
 #define STRATA_PLUGIN_ENTRY_NAME "strata_plugin_entry"
 
@@ -184,9 +187,12 @@ typedef struct strata_optimizer_ops {
      * host allocates them zeroed, saves and restores them for resume. */
     int (*num_slots)(const void *opt);
     const char *(*slot_name)(const void *opt, int i);
-    /* Update one parameter tensor of n elements. step counts the optimizer
+    /* Update n elements of a parameter tensor. step counts the optimizer
      * steps taken, this one included (1 on the first); lr is the scheduled
-     * learning rate for this step. */
+     * learning rate for this step. The update must be element-wise (element
+     * i's new value and slots depend on element i alone): the host may
+     * split a tensor into ranges and update disjoint ranges from several
+     * threads at once (since ABI 3). */
     void (*update)(const void *opt, int64_t step, double lr, size_t n,
                    float *param, const float *grad, float *const *slots);
 } strata_optimizer_ops;

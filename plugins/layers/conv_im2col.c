@@ -305,8 +305,6 @@ void conv_im2col_backward_data(const conv_dims *d, int n, const float *dout,
     int R = d->c * d->kh * d->kw;
     img_job J = {d, n, parts_for(d, n, threads), threads, 0, NULL, NULL, weight, dout,
                  NULL, din, NULL, scratch + (size_t)d->k * (R + 1)};
-    if (J.parts >= 2)
-        run_parts(&J, data_part);
-    else
-        backward_data_images(&J, 0, n, 0, threads);
+    run_parts(&J, data_part); /* single-threaded GEMMs even for one part: the
+                                 same sums whatever the thread count */
 }

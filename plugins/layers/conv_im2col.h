@@ -22,7 +22,8 @@ void conv_im2col_backward(const conv_dims *d, int n, const float *in, const floa
                           const float *weight, float *dweight, float *din, float *scratch,
                           int threads);
 /* din (n, c, h, w) = col2im(weight^T @ dout) alone (no weight gradient):
- * images shared between threads, each its own GEMM and col2im. */
+ * images shared between threads, each its own single-threaded GEMM and
+ * col2im (the result does not depend on the thread count). */
 void conv_im2col_backward_data(const conv_dims *d, int n, const float *dout,
                                const float *weight, float *din, float *scratch, int threads);
 #endif

@@ -322,15 +322,19 @@ START_TEST(test_chunks_and_threads)
     /* tall: 90 tile rows, more than a 2 MiB pipelined chunk holds (25):
      * Winograd's backward-weights pipelined over groups, on 2 workers */
     spec tall = {24, 120, 33, 40, 3, 3, 1, 1, 3, 1};
-    /* F(2x2, 5x5): 56 tile rows of 16 tiles (row segments), workspace=1:
-     * 262144 / (36 * 64 * 16) = 7 rows a chunk, the data pass 20 rows a chunk;
-     * c + k <= 128: pipelined on 2 workers; wide5: c + k > 128, not
-     * pipelined, 14 tiles a row, chunks of 4 rows */
+    /* F(2x2, 5x5): 48 tile rows of 16 tiles (row segments), workspace=1:
+     * 262144 / (36 * 64 * 16) = 7 rows a chunk; pipelined (c + k <= 256) on
+     * 2 and 3 workers; wide5: 14 tiles a row, pipelined, chunks of 3 rows;
+     * over5: c + k > 256, not pipelined, 7 tiles a row (gathered segments),
+     * chunks of 3 of the 12 tile rows */
     spec five = {24, 32, 31, 40, 5, 5, 1, 2, 3, 1};
     spec wide5 = {48, 27, 27, 96, 5, 5, 1, 2, 2, 1};
+    spec over5 = {96, 11, 13, 176, 5, 5, 1, 2, 2, 1};
     small_case(five, "winograd", "workspace=1", 2, 1e-5);
     small_case(five, "winograd", NULL, 3, 1e-5);
     small_case(wide5, "winograd", "workspace=1", 2, 1e-5);
+    small_case(over5, "winograd", "workspace=1", 2, 1e-5);
+    small_case(over5, "winograd", NULL, 2, 1e-5);
     small_case(tall, "winograd", NULL, 2, 1e-5);
     for (int a = 0; a < 2; a++) {
         small_case(narrow, ALGOS[a], "workspace=1", 2, 1e-5);
@@ -400,10 +404,12 @@ START_TEST(test_thread_count_invariance)
     spec first = {3, 23, 19, 4, 11, 11, 4, 2, 5, 1};  /* im2col groups, smallc */
     spec five = {24, 32, 31, 40, 5, 5, 1, 2, 3, 1};   /* F(2x2, 5x5), pipelined */
     spec wide5 = {48, 15, 15, 96, 5, 5, 1, 2, 3, 1};  /* F(2x2, 5x5), gathered */
+    spec over5 = {96, 11, 13, 176, 5, 5, 1, 2, 3, 1}; /* not pipelined */
     const char *ws[] = {NULL, "workspace=1"};
     for (int w = 0; w < 2; w++) {
         same_bits(five, "winograd", ws[w]);
         same_bits(wide5, "winograd", ws[w]);
+        same_bits(over5, "winograd", ws[w]);
         same_bits(rows, "winograd", ws[w]);
         same_bits(narrow, "winograd", ws[w]);
         same_bits(wide, "winograd", ws[w]);

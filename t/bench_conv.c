@@ -5,7 +5,9 @@
  *
  *   STRATA_BUILDDIR=... t/bench_conv [--net vgg|alexnet] [--batch N] [--reps N]
  *       [--threads N] [--algo auto,winograd,im2col,direct] [--layer NAME]
- *       [--workspace MiB] [--clock wall|cpu]
+ *       [--workspace MiB] [--clock wall|cpu] [--shape C,HW,K,KERNEL,STRIDE,PAD]
+ *
+ * --shape times one layer of that geometry (named "shape") instead of a net's.
  *
  * Effective GFLOP/s are direct-convolution FLOPs over time: forward
  * 2*MACs*batch, backward twice that (din and dweight).
@@ -148,9 +150,21 @@ int main(int argc, char **argv)
             only = argv[++i];
         else if (i + 1 < argc && !strcmp(argv[i], "--net"))
             net = strcmp(argv[++i], "alexnet") ? VGG : ALEX;
-        else {
+        else if (i + 1 < argc && !strcmp(argv[i], "--shape")) {
+            static layer_spec one[2] = {{.name = "shape"}, {.name = NULL}};
+            layer_spec *l = &one[0];
+            if (sscanf(argv[++i], "%d,%d,%d,%d,%d,%d", &l->c, &l->hw, &l->k, &l->kernel,
+                       &l->stride, &l->pad) != 6 || l->c < 1 || l->hw < 1 || l->k < 1 ||
+                l->kernel < 1 || l->stride < 1 || l->pad < 0) {
+                fprintf(stderr, "bench_conv: --shape wants C,HW,K,KERNEL,STRIDE,PAD (positive "
+                                "integers, PAD >= 0), got '%s'\n", argv[i]);
+                return 2;
+            }
+            net = one;
+        } else {
             fprintf(stderr, "usage: bench_conv [--net vgg|alexnet] [--batch N] [--reps N] "
-                            "[--threads N] [--algo A,B] [--layer NAME] [--workspace MiB] [--clock wall|cpu]\n");
+                            "[--threads N] [--algo A,B] [--layer NAME] [--workspace MiB] [--clock wall|cpu] "
+                            "[--shape C,HW,K,KERNEL,STRIDE,PAD]\n");
             return 2;
         }
     }

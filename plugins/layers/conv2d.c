@@ -17,7 +17,8 @@
  *             c <= 4 (the RGB first layer), backward as im2col
  *   direct    conv_direct.c: the textbook loops, the reference
  *   auto      winograd where it fits and both channel counts are >= 16
- *             (3x3 and 5x5), smallc for c <= 4, else im2col.
+ *             (3x3) or c >= 24, k >= 16 (5x5), smallc for c <= 4, else
+ *             im2col.
  * The bias gradient: conv_bias.c (Winograd sums its transformed tiles).
  * scratch_bytes(n) is what the chosen path uses for a batch of n (bounded:
  * both fast paths split the batch into chunks).
@@ -43,10 +44,15 @@ typedef struct conv2d {
 
 /* auto: Winograd for 3x3 and 5x5 stride-1 layers with enough channels on
  * both sides for its 36 GEMMs to be efficient, smallc for the few-channel
- * first layer, im2col + GEMM otherwise. */
+ * first layer, im2col + GEMM otherwise. For 5x5 (F(2x2, 5x5)) the input
+ * side needs 24 channels: measured (t/bench_conv --shape, b32, CPU ms fwd +
+ * bwd, im2col vs winograd) 48 -> 128 at 27x27 214 vs 140, 24 -> 64 60 vs
+ * 54, 24 -> 48 at 55x55 203 vs 146, but 16 -> 64 39 vs 43, 16 -> 128 65 vs
+ * 83, 8 -> 64 20 vs 33 (16 -> 16: 21 vs 16, left to im2col). */
 static int auto_algo(const conv_dims *d)
 {
-    if (conv_winograd_fits(d) && d->c >= 16 && d->k >= 16)
+    int cmin = d->kh == 5 ? 24 : 16;
+    if (conv_winograd_fits(d) && d->c >= cmin && d->k >= 16)
         return ALGO_WINOGRAD;
     return conv_smallc_fits(d) ? ALGO_SMALLC : ALGO_IM2COL;
 }

@@ -33,9 +33,16 @@ static int kpad(const conv_dims *d) { return (d->k + OB - 1) / OB * OB; }
 static int taps(const conv_dims *d) { return d->c * d->kh * d->kw; }
 static int copies(const conv_dims *d) { return d->ow % 16 != 0; }
 
+#define KG 4 /* channel blocks sharing a tap block's input (many taps) */
+
+/* Many taps: tap blocks outside, channel blocks inside (see dw_part). */
+static int taps_outer(const conv_dims *d) { return taps(d) > 8 * TB; }
+
+/* Rows of a band: the dout bands of the channel blocks run over one tap
+ * block's input (1 or KG of them) take <= DBUF floats. */
 static int band_rows(const conv_dims *d)
 {
-    int y = DBUF / (OB * conv_phase_xr(d));
+    int y = DBUF / ((taps_outer(d) ? KG : 1) * OB * conv_phase_xr(d));
     y = y < 1 ? 1 : y;
     return y < d->oh ? y : d->oh;
 }
@@ -58,8 +65,8 @@ static size_t dbuf_floats(const conv_dims *d)
 
 size_t conv_first_dw_scratch_floats(const conv_dims *d, int n)
 {
-    return off_floats(d) + lane_floats(d) + dbuf_floats(d) +
-           (size_t)slots(d, n) * conv_phase_floats(d);
+    return 16 + off_floats(d) + lane_floats(d) + dbuf_floats(d) +
+           (size_t)slots(d, n) * conv_phase_floats(d); /* 16: to align to 64 bytes */
 }
 
 /* One band of Y rows, NV vectors a row, of a block's OB channels and taps
@@ -150,56 +157,82 @@ static const float *dout_band(const dw_job *J, const float *dy, int kb, int y0, 
 }
 
 /* Taps in blocks of TB; the last block (the bias's) narrower: R % TB, or
- * two of TB/2 when TB divides R. */
-CONV_CLONES __attribute__((optimize("fp-contract=fast"))) static void
-block_band(const dw_job *J, int kb, const float *ph, const float *db, size_t dls, size_t dcs,
-           int Y)
+ * two of TB/2 when TB divides R. Block b covers taps [*t0, *t0 + *T). */
+static int tap_blocks(int R) { return R / TB + 1; }
+static void tap_block(int R, int b, int *t0, int *T)
 {
-    const conv_dims *d = J->d;
-    int R = taps(d), NV = conv_phase_xr(d) / 16, bias = J->bias;
-    size_t YS = conv_phase_ystride(d);
-    float *lanes = J->lanes + (size_t)kb * OB * R * 16;
-    float *blane = J->lanes + ((size_t)kpad(d) * R + (size_t)kb * OB) * 16;
     int full = R / TB, rest = R % TB;
     if (rest == 0)
         full--, rest = TB;
-    for (int b = 0; b < full; b++)
-        dw_band(TB, 0, Y, NV, ph, YS, J->off + b * TB, db, dls, dcs, lanes + b * TB * 16, R, blane);
-    int t0 = full * TB;
-    if (rest == TB) {
-        dw_band(TB / 2, 0, Y, NV, ph, YS, J->off + t0, db, dls, dcs, lanes + t0 * 16, R, blane);
-        t0 += TB / 2, rest = TB / 2;
-    }
-    const int *off = J->off + t0;
-    float *l = lanes + (size_t)t0 * 16;
-#define LAST(T)                                                                          \
-    (bias ? dw_band(T, 1, Y, NV, ph, YS, off, db, dls, dcs, l, R, blane)                 \
-          : dw_band(T, 0, Y, NV, ph, YS, off, db, dls, dcs, l, R, blane))
-    switch (rest) {
-    case 1: LAST(1); break;
-    case 2: LAST(2); break;
-    case 3: LAST(3); break;
-    case 4: LAST(4); break;
-    default: LAST(5); break;
-    }
-#undef LAST
+    if (b < full)
+        *t0 = b * TB, *T = TB;
+    else if (rest == TB)
+        *t0 = full * TB + (b - full) * (TB / 2), *T = TB / 2;
+    else
+        *t0 = full * TB, *T = rest;
 }
 
-/* Blocks [k0, k1) over every image of the chunk, band by band. */
+/* Tap blocks [b0, b1) of channel block kb over one band. */
+CONV_CLONES __attribute__((optimize("fp-contract=fast"))) static void
+block_band(const dw_job *J, int kb, int b0, int b1, const float *ph, const float *db,
+           size_t dls, size_t dcs, int Y)
+{
+    const conv_dims *d = J->d;
+    int R = taps(d), NV = conv_phase_xr(d) / 16, nb = tap_blocks(R);
+    size_t YS = conv_phase_ystride(d);
+    float *lanes = J->lanes + (size_t)kb * OB * R * 16;
+    float *blane = J->lanes + ((size_t)kpad(d) * R + (size_t)kb * OB) * 16;
+    for (int b = b0; b < b1; b++) {
+        int t0, T, bias = J->bias && b == nb - 1;
+        tap_block(R, b, &t0, &T);
+        const int *off = J->off + t0;
+        float *l = lanes + (size_t)t0 * 16;
+#define BAND(T, B) dw_band(T, B, Y, NV, ph, YS, off, db, dls, dcs, l, R, blane)
+        switch (T * 2 + bias) {
+        case 12: BAND(6, 0); break;
+        case 6: BAND(3, 0); break;
+        case 7: BAND(3, 1); break;
+        case 2: BAND(1, 0); break;
+        case 3: BAND(1, 1); break;
+        case 4: BAND(2, 0); break;
+        case 5: BAND(2, 1); break;
+        case 8: BAND(4, 0); break;
+        case 9: BAND(4, 1); break;
+        case 10: BAND(5, 0); break;
+        default: BAND(5, 1); break;
+        }
+#undef BAND
+    }
+}
+
+/* Channel blocks [k0, k1) over every image of the chunk, band by band.
+ * Few taps (VGG's 27): each block's band of dout stays in L1 while all
+ * tap blocks run over it. Many taps (AlexNet's 363): the input a tap
+ * block reads stays in L1 while up to KG channel blocks run over it. */
 static void dw_part(void *arg, int k0, int k1)
 {
     const dw_job *J = arg;
     const conv_dims *d = J->d;
     size_t osz = (size_t)d->k * d->oh * d->ow, YS = conv_phase_ystride(d);
-    int Yb = band_rows(d);
+    int Yb = band_rows(d), nb = tap_blocks(taps(d)), outer = taps_outer(d);
     for (int b = 0; b < J->m; b++) {
         const float *ph = J->phases + b * conv_phase_floats(d), *dy = J->dout + b * osz;
         for (int y0 = 0; y0 < d->oh; y0 += Yb) {
             int Y = d->oh - y0 < Yb ? d->oh - y0 : Yb;
-            for (int kb = k0; kb < k1; kb++) {
-                size_t dls, dcs;
-                const float *db = dout_band(J, dy, kb, y0, Y, &dls, &dcs);
-                block_band(J, kb, ph + y0 * YS, db, dls, dcs, Y);
+            const float *p0 = ph + y0 * YS;
+            for (int g = k0; g < k1; g += KG) {
+                int g1 = k1 - g < KG ? k1 : g + KG;
+                const float *db[KG];
+                size_t dls[KG], dcs[KG];
+                for (int kb = g; kb < g1; kb++)
+                    db[kb - g] = dout_band(J, dy, kb, y0, Y, &dls[kb - g], &dcs[kb - g]);
+                if (outer)
+                    for (int t = 0; t < nb; t++)
+                        for (int kb = g; kb < g1; kb++)
+                            block_band(J, kb, t, t + 1, p0, db[kb - g], dls[kb - g], dcs[kb - g], Y);
+                else
+                    for (int kb = g; kb < g1; kb++)
+                        block_band(J, kb, 0, nb, p0, db[kb - g], dls[kb - g], dcs[kb - g], Y);
             }
         }
     }
@@ -218,6 +251,7 @@ void conv_first_dw(const conv_dims *d, int n, const float *in, const float *dout
 {
     int R = taps(d), S = slots(d, n), K = kpad(d);
     size_t isz = (size_t)d->c * d->h * d->w, osz = (size_t)d->k * d->oh * d->ow;
+    scratch = conv_align64(scratch);
     int *off = (int *)scratch;
     float *lanes = scratch + off_floats(d);
     dw_job J = {d, in, dout, 0, off, lanes, lanes + lane_floats(d),

@@ -30,6 +30,13 @@ static inline size_t conv_phase_ystride(const conv_dims *d)
     return (size_t)d->sh * d->sw * conv_phase_row(d);
 }
 
+/* p rounded up to a multiple of 64 bytes (<= 15 floats further): vector
+ * loads of whole rows then never split cache lines. */
+static inline float *conv_align64(float *p)
+{
+    return (float *)(((size_t)p + 63) & ~(size_t)63);
+}
+
 /* off (R = c*kh*kw): off[(c*kh + i)*kw + j] = where tap (c, i, j) of output
  * (0, 0) reads: ((c*Hp + i)*sw + j % sw)*L + j / sw. */
 void conv_phase_taps(const conv_dims *d, int *off);

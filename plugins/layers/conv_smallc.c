@@ -69,8 +69,8 @@ static int slots(const conv_dims *d, int n)
 /* Forward scratch: wp (kpad * R), off (R ints), slots * phase_floats. */
 static size_t forward_floats(const conv_dims *d, int n)
 {
-    return (size_t)kpad(d, pick_ob(d)) * taps(d) + off_floats(d) +
-           (size_t)slots(d, n) * conv_phase_floats(d);
+    return 32 + (size_t)kpad(d, pick_ob(d)) * taps(d) + off_floats(d) +
+           (size_t)slots(d, n) * conv_phase_floats(d); /* 16: to align to 64 bytes */
 }
 
 size_t conv_smallc_scratch_bytes(const conv_dims *d, int n)
@@ -187,7 +187,7 @@ void conv_smallc_forward(const conv_dims *d, int n, const float *in, const float
                          const float *bias, float *out, float *scratch, int threads)
 {
     int R = taps(d), OB = pick_ob(d), K = kpad(d, OB);
-    float *wp = scratch;
+    float *wp = scratch = conv_align64(scratch);
     int *off = (int *)(scratch + (size_t)K * R);
     for (int o = 0; o < K; o++)
         for (int t = 0; t < R; t++)
@@ -195,7 +195,8 @@ void conv_smallc_forward(const conv_dims *d, int n, const float *in, const float
     conv_phase_taps(d, off);
     int p = slots(d, n);
     p = p < threads ? p : threads;
-    smallc_job J = {d, n, p, OB, in, wp, bias, off, out, scratch + (size_t)K * R + off_floats(d)};
+    size_t ph0 = ((size_t)K * R + off_floats(d) + 15) / 16 * 16; /* phases on 64 bytes */
+    smallc_job J = {d, n, p, OB, in, wp, bias, off, out, scratch + ph0};
     if (p >= 2)
         parallel_for(p, p, part, &J);
     else

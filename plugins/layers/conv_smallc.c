@@ -99,11 +99,9 @@ CONV_INLINE void fwd_block(const int OB, const int NV, const float *src, const i
         for (int v = 0; v < NV; v++)
             x[v] = *(const v16u *)(s + 16 * v);
 #pragma GCC unroll 12
-        for (int o = 0; o < OB; o++) {
-            v16 w = (v16){0} + wt[o];
+        for (int o = 0; o < OB; o++) /* scalar * vector: a broadcast load (not 0 + w) */
             for (int v = 0; v < NV; v++)
-                acc[o][v] += w * x[v];
-        }
+                acc[o][v] += wt[o] * x[v];
     }
     for (int o = 0; o < nk; o++)
         for (int v = 0; v < NV; v++) {

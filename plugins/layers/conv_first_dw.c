@@ -33,7 +33,7 @@ static int kpad(const conv_dims *d) { return (d->k + OB - 1) / OB * OB; }
 static int taps(const conv_dims *d) { return d->c * d->kh * d->kw; }
 static int copies(const conv_dims *d) { return d->ow % 16 != 0; }
 
-#define KG 4 /* channel blocks sharing a tap block's input (many taps) */
+#define KG 2 /* channel blocks sharing a tap block's input (many taps) */
 
 /* Many taps: tap blocks outside, channel blocks inside (see dw_part). */
 static int taps_outer(const conv_dims *d) { return taps(d) > 8 * TB; }

@@ -1,8 +1,11 @@
-/* conv_smallc.h — conv2d's forward for layers with few input channels (the
- * RGB first layer: VGG's 3x3, AlexNet's 11x11 stride 4) as a vectorised
- * direct convolution: im2col's GEMM has K = c*kh*kw = 27 there and is bound
- * by passes over its output; this writes each output once. Any kernel,
- * stride, padding (algo: smallc). */
+/* conv_smallc.h — conv2d for layers with few input channels (the RGB first
+ * layer: VGG's 3x3, AlexNet's 11x11 stride 4) as vectorised direct
+ * convolutions: im2col's GEMMs have K = c*kh*kw = 27 there (forward) or
+ * M = k, N = 27 (weights) and are bound by passes over memory; these write
+ * each output once and read dout once per band. Forward here; dweight and
+ * dbias in conv_first_dw.c; din (a layer that is not the first) by im2col.
+ * Any kernel, stride, padding (algo: smallc; auto for c <= 4). Results do
+ * not depend on the thread count. */
 #ifndef STRATA_CONV_SMALLC_H
 #define STRATA_CONV_SMALLC_H
 #include <stddef.h>

@@ -24,7 +24,7 @@
 
 #define OB 4  /* output channels per block */
 #define TB 6  /* taps per block */
-#define DBUF 4096 /* floats of one block's copied dout band: Y * OB * XR <= DBUF */
+#define DBUF 4096 /* floats of the dout bands one tap block runs over (1 or KG blocks) */
 
 typedef float v16 __attribute__((vector_size(64)));
 typedef float v16u __attribute__((vector_size(64), aligned(4), may_alias));

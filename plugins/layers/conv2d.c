@@ -8,9 +8,10 @@
  * Params: weight (OC, C, KH, KW), bias (OC).
  *
  * The paths, each in its own file:
- *   winograd  conv_winograd.c: 6x6 tiles + 36 batched sgemm calls,
- *             F(4x4, 3x3) for 3x3 kernels (padding <= 2) and F(2x2, 5x5)
- *             for 5x5 kernels (padding <= 4); stride 1 only
+ *   winograd  conv_winograd.c: alpha x alpha tiles + alpha^2 batched sgemm
+ *             calls, F(4x4, 3x3) or F(5x5, 3x3) for 3x3 kernels (padding
+ *             <= 2), F(3x3, 5x5) or F(2x2, 5x5) for 5x5 kernels (padding
+ *             <= 4), per map by GEMM work; stride 1 only
  *   im2col    conv_im2col.c: each image's column matrix + sgemm straight
  *             into the output, images shared between threads
  *   smallc    conv_smallc.c: forward by a vectorised direct convolution for
@@ -43,12 +44,13 @@ typedef struct conv2d {
 } conv2d;
 
 /* auto: Winograd for 3x3 and 5x5 stride-1 layers with enough channels on
- * both sides for its 36 GEMMs to be efficient, smallc for the few-channel
- * first layer, im2col + GEMM otherwise. For 5x5 (F(2x2, 5x5)) the input
- * side needs 24 channels: measured (t/bench_conv --shape, b32, CPU ms fwd +
- * bwd, im2col vs winograd) 48 -> 128 at 27x27 214 vs 140, 24 -> 64 60 vs
- * 54, 24 -> 48 at 55x55 203 vs 146, but 16 -> 64 39 vs 43, 16 -> 128 65 vs
- * 83, 8 -> 64 20 vs 33 (16 -> 16: 21 vs 16, left to im2col). */
+ * both sides for its GEMMs to be efficient, smallc for the few-channel
+ * first layer, im2col + GEMM otherwise. For 5x5 (mostly F(3x3, 5x5)) the
+ * input side needs 24 channels: measured (t/bench_conv --shape, 27x27, b32,
+ * CPU ms fwd + bwd, im2col vs winograd) 48 -> 128 214 vs 106, 24 -> 64 57
+ * vs 40; with 16 or fewer it depends on k (its backward-data GEMMs have c
+ * rows): 16 -> 64 39 vs 33, 16 -> 16 25 vs 12, but 16 -> 128 64 vs 75,
+ * 8 -> 64 20 vs 32; left to im2col. */
 static int auto_algo(const conv_dims *d)
 {
     int cmin = d->kh == 5 ? 24 : 16;
@@ -250,8 +252,8 @@ static const strata_plugin conv2d_plugin = {
     .kind = STRATA_PLUGIN_LAYER,
     .name = "conv2d",
     .version = "1.0",
-    .description = "2-D convolution (Winograd F(4x4,3x3), F(2x2,5x5) / im2col + sgemm), "
-                   "PyTorch's nn.Conv2d",
+    .description = "2-D convolution (Winograd F(4x4,3x3), F(5x5,3x3), F(3x3,5x5), F(2x2,5x5) / "
+                   "im2col + sgemm), PyTorch's nn.Conv2d",
     .layer = &conv2d_ops,
 };
 

@@ -1,48 +1,49 @@
 /* conv_winograd.c — see conv_winograd.h.
  *
- * Both algorithms use the 6x6 transform (alpha = m + r - 1 = 6) with the
- * interpolation points 0, 1, -1, 2, -2, inf, so the input transform BT is
- * the same matrix for both; only G (6 x r) and AT (m x 6) differ.
- * F(4x4, 3x3), m = 4, r = 3:
- *   BT = [4  0 -5  0 1 0]   G = [ 1/4     0    0]   AT = [1 1  1 1  1 0]
- *        [0 -4 -4  1 1 0]       [-1/6 -1/6 -1/6]        [0 1 -1 2 -2 0]
- *        [0  4 -4 -1 1 0]       [-1/6  1/6 -1/6]        [0 1  1 4  4 0]
- *        [0 -2 -1  2 1 0]       [1/24 1/12  1/6]        [0 1 -1 8 -8 1]
- *        [0  2 -1 -2 1 0]       [1/24 -1/12 1/6]
- *        [0  4  0 -5 0 1]       [   0     0    1]
- * F(2x2, 5x5), m = 2, r = 5 (row xi of G is p^j / prod_{q != p} (p - q)
- * for point p, e_{r-1} for inf; AT[i][xi] = p^i, AT[m-1][inf] = 1):
- *   G = [ 1/4     0    0     0    0]   AT = [1 1  1 1  1 0]
- *       [-1/6 -1/6 -1/6  -1/6 -1/6]        [0 1 -1 2 -2 1]
- *       [-1/6  1/6 -1/6   1/6 -1/6]
- *       [1/24 1/12  1/6   1/3  2/3]
- *       [1/24 -1/12 1/6  -1/3  2/3]
- *       [   0     0    0    0    1]
- *   (points 0, +-1, +-1/2, inf would need another BT and, simulated in
- *   float32 over 48 channels, give 6.9e-6 relative error against 2.9e-6.)
- * For output tile (ty, tx) of image b (m x m outputs at (m ty, m tx)), with
- * d the 6x6 input patch at (m ty - ph, m tx - pw) (0 outside the image):
- *   U[xi][o][c] = (G w[o][c] G^T)[xi]          xi = 6*l + k, 36 of them
+ * F(m x m, r x r) on alpha x alpha tiles, alpha = m + r - 1, for r = 3, 5:
+ *   alpha 6, points 0, 1, -1, 2, -2, inf:       F(4x4, 3x3), F(2x2, 5x5)
+ *   alpha 7, points 0, 1, -1, 1/2, -1/2, 2, inf: F(5x5, 3x3), F(3x3, 5x5)
+ * The points fix BT (alpha x alpha, shared by both kernels of an alpha);
+ * G (alpha x r) and AT (m x alpha) follow (Toom-Cook, Lavin & Gray 2015):
+ *   G[x][j] = p_x^j / prod_{q != p_x} (p_x - q),  G[inf] = e_{r-1},
+ *   AT[i][x] = p_x^i,  AT[i][inf] = [i == m - 1],
+ *   BT = diag(prod_{q != p_x} (p_x - q)) V^-T  (V: rows p_x^j, inf: e_{alpha-1}).
+ * For example, alpha 6:
+ *   BT = [4  0 -5  0 1 0]   G (r = 3) = [ 1/4     0    0]   AT (m = 4) = [1 1  1 1  1 0]
+ *        [0 -4 -4  1 1 0]               [-1/6 -1/6 -1/6]                [0 1 -1 2 -2 0]
+ *        [0  4 -4 -1 1 0]               [-1/6  1/6 -1/6]                [0 1  1 4  4 0]
+ *        [0 -2 -1  2 1 0]               [1/24 1/12  1/6]                [0 1 -1 8 -8 1]
+ *        [0  2 -1 -2 1 0]               [1/24 -1/12 1/6]
+ *        [0  4  0 -5 0 1]               [   0     0    1]
+ * (the tables below hold all of them). For output tile (ty, tx) of image b
+ * (m x m outputs at (m ty, m tx)), with d the alpha x alpha input patch at
+ * (m ty - ph, m tx - pw) (0 outside the image), xi = alpha*l + k:
+ *   U[xi][o][c] = (G w[o][c] G^T)[xi]
  *   V[xi][c][t] = (BT d[c] B)[xi]              t: tile index in the chunk
- *   M[xi] (K, T) = U[xi] (K, C) @ V[xi] (C, T)     (36 sgemm calls)
+ *   M[xi] (K, T) = U[xi] (K, C) @ V[xi] (C, T)     (alpha^2 sgemm calls)
  *   out tile    = AT M[.][o][t] A  (+ bias, cropped to oh x ow)
  * backward-data: the forward algorithm on dout with w'[c][o] = flip(w[o][c])
  *   and padding r - 1 - p (a "full" correlation), giving din (n, c, h, w).
- * bias gradient: row 1 of A is all ones (point 1), so E[7] = (A dY A^T)[1][1]
- *   is the sum of the tile; dbias[o] += sum_t E[7][o][t] (1/16 of dout's
- *   size for m = 4, 1/9 for m = 2).
+ * bias gradient: row 1 of A is all ones (point 1), so E[alpha + 1] =
+ *   (A dY A^T)[1][1] is the sum of the tile; dbias[o] += sum_t E[alpha+1][o][t].
  * backward-weights: Y = AT (U . V) A is linear in U, so
  *   dU[xi] (K, C) = sum over tiles of E[xi] (K, T) @ V[xi]^T,
  *   E = A dY A^T (dY the m x m dout tile, 0 past oh x ow),
  *   dw[o][c] += G^T dU[.][o][c] G.
+ * Each pass (forward, backward-data, backward-weights) picks its alpha by
+ * GEMM work (wino_alpha). Points and measured float32 error (simulated,
+ * 128 channels, U(-1, 1)): alpha 6 F(4,3) 8.2e-6, F(2,5) 6.5e-6; alpha 7
+ * F(5,3) 9.8e-6, F(3,5) 7.3e-6 (0, +-1, +-2, 1/2 instead: 1.2e-5, 5.2e-6;
+ * alpha 6 with +-1/2 instead of +-2: F(2,5) 6.9e-6 against 2.9e-6 at 48).
  * Tiles are processed a chunk of tile rows at a time (all tile rows of all
  * images, numbered g = b*nty + ty), so V and M stay within d->budget
  * floats (at least one tile row). The transforms work on SEG tiles at once,
  * vectorised across tiles: SEG tiles along one tile row, or, on maps with
  * at most SEG/2 tiles a row, SEG consecutive tiles of the chunk (each lane
- * gathering its own patch). The tile functions take m as an argument and
- * are inlined where m is a constant (tile_rows, tile_segs), so each
- * algorithm gets loops of constant trip counts. */
+ * gathering its own patch). The tile functions take alpha and m as
+ * arguments and are inlined where they are constants (tile_rows,
+ * tile_segs), so each algorithm gets loops of constant trip counts and
+ * its transform tables folded into the code. */
 #include <stdlib.h>
 #include <string.h>
 #include <cblas.h>
@@ -50,7 +51,8 @@
 #include "conv_bias.h"
 #include "conv_winograd.h"
 
-#define SEG 16                         /* tiles transformed together along x */
+#define SEG 16  /* tiles transformed together */
+#define AMAX 7  /* the largest alpha */
 
 int conv_winograd_fits(const conv_dims *d)
 {
@@ -59,10 +61,29 @@ int conv_winograd_fits(const conv_dims *d)
     return d->ph <= d->kh - 1 && d->pw <= d->kw - 1;
 }
 
-/* The output tile size m: 4 for 3x3 kernels, 2 for 5x5 (m + r - 1 = 6). */
-static int tile_m(const conv_dims *d) { return 7 - d->kh; }
+/* GEMM work of tile size m on alpha x alpha tiles: tiles x alpha^2. */
+static long tile_work(const conv_dims *d, int m, int alpha)
+{
+    return (long)((d->oh + m - 1) / m) * ((d->ow + m - 1) / m) * alpha * alpha;
+}
+
+/* alpha 7 when it saves at least 15% of the GEMM work of alpha 6 (its
+ * transforms cost more per output and its error is higher): AlexNet's
+ * 13x13 3x3 layers (441 vs 576 a channel pair), 27x27 5x5 (3969 vs 7056). */
+static int wino_alpha(const conv_dims *d)
+{
+    long w6 = tile_work(d, 7 - d->kh, 6), w7 = tile_work(d, 8 - d->kh, 7);
+    return 100 * w7 <= 85 * w6 ? 7 : 6;
+}
+
+static int tile_m(const conv_dims *d) { return wino_alpha(d) + 1 - d->kh; }
 static int tiles_x(const conv_dims *d) { return (d->ow + tile_m(d) - 1) / tile_m(d); }
 static int tiles_y(const conv_dims *d) { return (d->oh + tile_m(d) - 1) / tile_m(d); }
+/* alpha^2: the transform elements, GEMMs and floats per tile */
+static int tile_elems(const conv_dims *d) { return wino_alpha(d) * wino_alpha(d); }
+/* xi = alpha*1 + 1: E[xi] = (A dY A^T)[1][1], the tile's sum (A's row 1 is
+ * point 1: all ones) */
+static int bias_elem(const conv_dims *d) { return wino_alpha(d) + 1; }
 
 /* The backward-data pass as a forward convolution of dout. */
 static conv_dims data_pass(const conv_dims *d)
@@ -78,7 +99,7 @@ static conv_dims data_pass(const conv_dims *d)
 static int chunk_rows(const conv_dims *d, int n)
 {
     size_t ntx = (size_t)tiles_x(d), rows = (size_t)n * tiles_y(d);
-    size_t r = d->budget / (36 * (size_t)(d->c + d->k) * ntx);
+    size_t r = d->budget / (tile_elems(d) * (size_t)(d->c + d->k) * ntx);
     if (r < 1)
         r = 1;
     return (int)(r < rows ? r : rows);
@@ -86,18 +107,290 @@ static int chunk_rows(const conv_dims *d, int n)
 
 static size_t pass_floats(const conv_dims *d, int n)
 {
-    return 36 * (size_t)(d->c + d->k) * chunk_rows(d, n) * tiles_x(d);
+    return tile_elems(d) * (size_t)(d->c + d->k) * chunk_rows(d, n) * tiles_x(d);
+}
+
+/* Floats of the transformed kernel at the start of the scratch: U, dU, or
+ * the backward-data U (its alpha may differ: the pass has its own map). */
+static size_t u_floats(const conv_dims *d)
+{
+    conv_dims e = data_pass(d);
+    int a = tile_elems(d), b = tile_elems(&e);
+    return (size_t)(a > b ? a : b) * d->c * d->k;
 }
 
 size_t conv_winograd_scratch_bytes(const conv_dims *d, int n)
 {
     conv_dims e = data_pass(d);
     size_t a = pass_floats(d, n), b = pass_floats(&e, n);
-    return sizeof(float) * (36 * (size_t)d->c * d->k + (a > b ? a : b));
+    return sizeof(float) * (u_floats(d) + (a > b ? a : b));
 }
 
-/* ---- the 1-D transforms -------------------------------------------------- */
+/* ---- the transform matrices ---------------------------------------------- */
 
+static const float BT_6[AMAX][AMAX] = {
+    {4, 0, -5, 0, 1, 0},
+    {0, -4, -4, 1, 1, 0},
+    {0, 4, -4, -1, 1, 0},
+    {0, -2, -1, 2, 1, 0},
+    {0, 2, -1, -2, 1, 0},
+    {0, 4, 0, -5, 0, 1},
+};
+static const float BT_7[AMAX][AMAX] = {
+    {-1.0f / 2, 1.0f / 4, 5.0f / 2, -5.0f / 4, -2, 1, 0},
+    {0, 1.0f / 2, 1.0f / 4, -9.0f / 4, -1, 1, 0},
+    {0, -1.0f / 2, 3.0f / 4, 7.0f / 4, -3, 1, 0},
+    {0, 1, 3.0f / 2, -2, -3.0f / 2, 1, 0},
+    {0, -1, 5.0f / 2, 0, -5.0f / 2, 1, 0},
+    {0, 1.0f / 4, 0, -5.0f / 4, 0, 1, 0},
+    {0, -1.0f / 2, 1.0f / 4, 5.0f / 2, -5.0f / 4, -2, 1},
+};
+static const float AT_6_4[AMAX][AMAX] = {
+    {1, 1, 1, 1, 1, 0},
+    {0, 1, -1, 2, -2, 0},
+    {0, 1, 1, 4, 4, 0},
+    {0, 1, -1, 8, -8, 1},
+};
+static const float AT_6_2[AMAX][AMAX] = {
+    {1, 1, 1, 1, 1, 0},
+    {0, 1, -1, 2, -2, 1},
+};
+static const float AT_7_5[AMAX][AMAX] = {
+    {1, 1, 1, 1, 1, 1, 0},
+    {0, 1, -1, 1.0f / 2, -1.0f / 2, 2, 0},
+    {0, 1, 1, 1.0f / 4, 1.0f / 4, 4, 0},
+    {0, 1, -1, 1.0f / 8, -1.0f / 8, 8, 0},
+    {0, 1, 1, 1.0f / 16, 1.0f / 16, 16, 1},
+};
+static const float AT_7_3[AMAX][AMAX] = {
+    {1, 1, 1, 1, 1, 1, 0},
+    {0, 1, -1, 1.0f / 2, -1.0f / 2, 2, 0},
+    {0, 1, 1, 1.0f / 4, 1.0f / 4, 4, 1},
+};
+static const float G_6_3[AMAX][AMAX] = {
+    {1.0f / 4, 0, 0},
+    {-1.0f / 6, -1.0f / 6, -1.0f / 6},
+    {-1.0f / 6, 1.0f / 6, -1.0f / 6},
+    {1.0f / 24, 1.0f / 12, 1.0f / 6},
+    {1.0f / 24, -1.0f / 12, 1.0f / 6},
+    {0, 0, 1},
+};
+static const float G_6_5[AMAX][AMAX] = {
+    {1.0f / 4, 0, 0, 0, 0},
+    {-1.0f / 6, -1.0f / 6, -1.0f / 6, -1.0f / 6, -1.0f / 6},
+    {-1.0f / 6, 1.0f / 6, -1.0f / 6, 1.0f / 6, -1.0f / 6},
+    {1.0f / 24, 1.0f / 12, 1.0f / 6, 1.0f / 3, 2.0f / 3},
+    {1.0f / 24, -1.0f / 12, 1.0f / 6, -1.0f / 3, 2.0f / 3},
+    {0, 0, 0, 0, 1},
+};
+static const float G_7_3[AMAX][AMAX] = {
+    {-2, 0, 0},
+    {-2.0f / 3, -2.0f / 3, -2.0f / 3},
+    {-2.0f / 9, 2.0f / 9, -2.0f / 9},
+    {16.0f / 9, 8.0f / 9, 4.0f / 9},
+    {16.0f / 15, -8.0f / 15, 4.0f / 15},
+    {2.0f / 45, 4.0f / 45, 8.0f / 45},
+    {0, 0, 1},
+};
+static const float G_7_5[AMAX][AMAX] = {
+    {-2, 0, 0, 0, 0},
+    {-2.0f / 3, -2.0f / 3, -2.0f / 3, -2.0f / 3, -2.0f / 3},
+    {-2.0f / 9, 2.0f / 9, -2.0f / 9, 2.0f / 9, -2.0f / 9},
+    {16.0f / 9, 8.0f / 9, 4.0f / 9, 2.0f / 9, 1.0f / 9},
+    {16.0f / 15, -8.0f / 15, 4.0f / 15, -2.0f / 15, 1.0f / 15},
+    {2.0f / 45, 4.0f / 45, 8.0f / 45, 16.0f / 45, 32.0f / 45},
+    {0, 0, 0, 0, 1},
+};
+
+typedef const float (*matrix)[AMAX];
+CONV_INLINE matrix bt_of(int a) { return a == 6 ? BT_6 : BT_7; }
+CONV_INLINE matrix at_of(int a, int m)
+{
+    return a == 6 ? (m == 4 ? AT_6_4 : AT_6_2) : (m == 5 ? AT_7_5 : AT_7_3);
+}
+CONV_INLINE matrix g_of(int a, int r)
+{
+    return a == 6 ? (r == 3 ? G_6_3 : G_6_5) : (r == 3 ? G_7_3 : G_7_5);
+}
+
+/* o[i * os] = sum_j T[i][j] x[j * xs] (i < rows, j < cols), or with T
+ * transposed: sum_j T[j][i] x[j * xs]. Where T, rows and cols are
+ * constants (all callers, once inlined) the loops unroll and the zero
+ * entries drop out at compile time; the sum starts at -0.0f, which adds
+ * exactly nothing, so ones and minus ones cost no multiply either. */
+CONV_INLINE void mat_apply(float *o, int os, matrix T, int trans, int rows, int cols,
+                           const float *x, int xs)
+{
+    float in[AMAX], out[AMAX];
+#pragma GCC unroll 8
+    for (int j = 0; j < cols; j++)
+        in[j] = x[j * xs];
+#pragma GCC unroll 8
+    for (int i = 0; i < rows; i++) {
+        float s = -0.0f;
+#pragma GCC unroll 8
+        for (int j = 0; j < cols; j++) {
+            float t = trans ? T[j][i] : T[i][j];
+            if (t != 0.0f)
+                s += t * in[j];
+        }
+        out[i] = s;
+    }
+#pragma GCC unroll 8
+    for (int i = 0; i < rows; i++)
+        o[i * os] = out[i];
+}
+
+/* ---- weights ------------------------------------------------------------- */
+
+typedef struct weight_job {
+    float *U, *dweight;
+    const float *weight, *dU;
+    int K, C, A, R, flip; /* A: alpha, R: the kernel size r */
+} weight_job;
+
+/* U[xi] (rows, cols): row r in [r0, r1), column q: G g G^T with
+ *   g = w[r][q] (K, C) when not flipped (rows = K, cols = C),
+ *   g = rot180(w[q][r]) when flipped (rows = C, cols = K: the
+ *   backward-data kernel). Writes run along a row of each U[xi]. */
+CONV_INLINE void weight_rows_r(const weight_job *J, int r0, int r1, int A, int R)
+{
+    size_t KC = (size_t)J->K * J->C;
+    int cols = J->flip ? J->K : J->C, RR = R * R;
+    matrix G = g_of(A, R);
+    for (int r = r0; r < r1; r++)
+        for (int q0 = 0; q0 < cols; q0 += SEG) {
+            int nq = cols - q0 < SEG ? cols - q0 : SEG;
+            float g[25][SEG], t[AMAX][5][SEG];
+            for (int q = 0; q < nq; q++) {
+                int o = J->flip ? q0 + q : r, c = J->flip ? r : q0 + q;
+                const float *w = J->weight + ((size_t)o * J->C + c) * RR;
+                for (int i = 0; i < RR; i++)
+                    g[i][q] = J->flip ? w[RR - 1 - i] : w[i];
+            }
+            for (int j = 0; j < R; j++)
+                for (int q = 0; q < nq; q++)
+                    mat_apply(&t[0][j][q], 5 * SEG, G, 0, A, R, &g[j][q], R * SEG);
+            float *U = J->U + (size_t)r * cols + q0;
+            for (int l = 0; l < A; l++)
+                for (int q = 0; q < nq; q++) {
+                    float u[AMAX];
+                    mat_apply(u, 1, G, 0, A, R, &t[l][0][q], SEG);
+                    for (int k = 0; k < A; k++)
+                        U[(l * A + k) * KC + q] = u[k];
+                }
+        }
+}
+
+/* dweight (K, C, r, r) += G^T dU[.][o][c] G, o in [o0, o1). */
+CONV_INLINE void weight_grad_rows_r(const weight_job *J, int o0, int o1, int A, int R)
+{
+    size_t KC = (size_t)J->K * J->C;
+    matrix G = g_of(A, R);
+    for (int o = o0; o < o1; o++)
+        for (int c = 0; c < J->C; c++) {
+            const float *u = J->dU + (size_t)o * J->C + c;
+            float q[AMAX][5], x[5];
+            for (int l = 0; l < A; l++)
+                mat_apply(q[l], 1, G, 1, R, A, u + l * A * KC, (int)KC);
+            float *dw = J->dweight + ((size_t)o * J->C + c) * R * R;
+            for (int j = 0; j < R; j++) {
+                mat_apply(x, 1, G, 1, R, A, &q[0][j], 5);
+                for (int i = 0; i < R; i++)
+                    dw[i * R + j] += x[i];
+            }
+        }
+}
+
+/* The (alpha, r) pairs (m = alpha + 1 - r), each compiled with its constants. */
+#define WINO_VARIANTS(call, A, R)                                                    \
+    do {                                                                             \
+        if ((A) == 6 && (R) == 3)                                                    \
+            call(6, 3);                                                              \
+        else if ((A) == 6)                                                           \
+            call(6, 5);                                                              \
+        else if ((R) == 3)                                                           \
+            call(7, 3);                                                              \
+        else                                                                         \
+            call(7, 5);                                                              \
+    } while (0)
+
+CONV_CLONES static void weight_rows(void *arg, int r0, int r1)
+{
+    const weight_job *J = arg;
+#define CALL(a, r) weight_rows_r(J, r0, r1, a, r)
+    WINO_VARIANTS(CALL, J->A, J->R);
+#undef CALL
+}
+
+CONV_CLONES static void weight_grad_rows(void *arg, int o0, int o1)
+{
+    const weight_job *J = arg;
+#define CALL(a, r) weight_grad_rows_r(J, o0, o1, a, r)
+    WINO_VARIANTS(CALL, J->A, J->R);
+#undef CALL
+}
+
+static void weight_tiles(float *U, const float *weight, const conv_dims *d, int flip, int threads)
+{
+    conv_dims e = flip ? data_pass(d) : *d;
+    weight_job J = {.U = U, .weight = weight, .K = d->k, .C = d->c, .A = wino_alpha(&e),
+                    .R = d->kh, .flip = flip};
+    parallel_for(threads, flip ? d->c : d->k, weight_rows, &J);
+}
+
+static void weight_grad(float *dweight, const float *dU, const conv_dims *d, int threads)
+{
+    weight_job J = {.dweight = dweight, .dU = dU, .K = d->k, .C = d->c, .A = wino_alpha(d),
+                    .R = d->kh};
+    parallel_for(threads, d->k, weight_grad_rows, &J);
+}
+
+/* ---- tiles: helpers ------------------------------------------------------ */
+
+/* Copy row y of plane (h, w) at columns [x0, x0 + len) into dst, 0 outside.
+ * Plain loops: libc's memcpy/memset here leave stores that the vector loads
+ * right after cannot forward from (measured: the load stalled 20% of the
+ * transform's time). */
+CONV_INLINE void padded_row(float *dst, const float *plane, int h, int w, int y, int x0, int len)
+{
+    if (y < 0 || y >= h) {
+        for (int x = 0; x < len; x++)
+            dst[x] = 0.0f;
+        return;
+    }
+    const float *src = plane + (size_t)y * w;
+    for (int x = 0; x < len; x++) {
+        int ix = x0 + x;
+        dst[x] = ix >= 0 && ix < w ? src[ix] : 0.0f;
+    }
+}
+
+/* The segment functions work on all SEG lanes (tiles) whatever nt is, so
+ * every inner loop has a constant trip count and vectorises; lanes past nt
+ * hold zeros and are not stored. Strided (stride-m) accesses happen only in
+ * the de-/interleaving copies. */
+
+/* dst[0..nt) = src[0..nt): a constant-size copy (one vector move) for full
+ * segments; a loop otherwise (a variable-size memcpy becomes `rep movs`,
+ * slow this small; -fno-tree-loop-distribute-patterns keeps loops loops). */
+CONV_INLINE void copy_lanes(float *dst, const float *src, int nt)
+{
+    if (nt == SEG)
+        memcpy(dst, src, sizeof(float) * SEG);
+    else
+        for (int t = 0; t < nt; t++)
+            dst[t] = src[t];
+}
+
+/* ---- row segments: alpha 6 only (odd m is always gathered) ------------- */
+
+/* The same transforms as the tables (BT_6, AT_6_4, AT_6_2) written out: on
+ * row segments GCC vectorises these across tiles, but not mat_apply's
+ * (it reuses the overlapping loads of neighbouring tiles across loop
+ * iterations; measured VGG-16 conv1_2 b8 CPU ms fwd/bwd 141/309 written
+ * out, 176/442 with the tables, 163/384 with the tables after a
+ * de-interleaving copy). */
 /* BT (6x6) applied to a0..a5 */
 #define BT6(o, a0, a1, a2, a3, a4, a5)                                               \
     do {                                                                             \
@@ -139,176 +432,6 @@ CONV_INLINE void a_m(float o[6], int m, const float *y)
         o[4] = y[0] - 2 * y[1];
         o[5] = y[1];
     }
-}
-
-/* G (6 x r) applied to g[0], g[s], .. g[(r-1)s], r = 3 or 5 (multiplies by
- * rounded reciprocals: divisions by 6 and 24 cost more than the rest of the
- * weight transform) */
-static const float R3 = 1.0f / 3, R4 = 1.0f / 4, R6 = 1.0f / 6, R12 = 1.0f / 12,
-                   R24 = 1.0f / 24;
-
-CONV_INLINE void g_r(float o[6], int r, const float *g, int s)
-{
-    float g0 = g[0], g1 = g[s], g2 = g[2 * s], a, b, c, e;
-    if (r == 3) {
-        a = (g0 + g2) * R6, b = g1 * R6, c = g0 * R24 + g2 * R6, e = g1 * R12;
-    } else {
-        float g3 = g[3 * s], g4 = g[4 * s];
-        a = (g0 + g2 + g4) * R6, b = (g1 + g3) * R6;
-        c = g0 * R24 + g2 * R6 + g4 * (2 * R3), e = g1 * R12 + g3 * R3;
-    }
-    o[0] = g0 * R4;
-    o[1] = -a - b;
-    o[2] = -a + b;
-    o[3] = c + e;
-    o[4] = c - e;
-    o[5] = g[(r - 1) * s];
-}
-
-/* G^T (r x 6) applied to u[0..5] (stride s) */
-CONV_INLINE void gt_r(float *o, int r, const float *u, int s)
-{
-    float u0 = u[0], u1 = u[s], u2 = u[2 * s], u3 = u[3 * s], u4 = u[4 * s], u5 = u[5 * s];
-    float odd = (u2 - u1) * R6, even = (u1 + u2) * R6;
-    o[0] = u0 * R4 - even + (u3 + u4) * R24;
-    o[1] = odd + (u3 - u4) * R12;
-    if (r == 3) {
-        o[2] = (u3 + u4) * R6 - even + u5;
-        return;
-    }
-    o[2] = (u3 + u4) * R6 - even;
-    o[3] = odd + (u3 - u4) * R3;
-    o[4] = (u3 + u4) * (2 * R3) - even + u5;
-}
-
-/* ---- weights ------------------------------------------------------------- */
-
-typedef struct weight_job {
-    float *U, *dweight;
-    const float *weight, *dU;
-    int K, C, R, flip; /* R: the kernel size r */
-} weight_job;
-
-/* U[xi] (rows, cols): row r in [r0, r1), column q: G g G^T with
- *   g = w[r][q] (K, C) when not flipped (rows = K, cols = C),
- *   g = rot180(w[q][r]) when flipped (rows = C, cols = K: the
- *   backward-data kernel). Writes run along a row of each U[xi]. */
-CONV_INLINE void weight_rows_r(const weight_job *J, int r0, int r1, int R)
-{
-    size_t KC = (size_t)J->K * J->C;
-    int cols = J->flip ? J->K : J->C, RR = R * R;
-    for (int r = r0; r < r1; r++)
-        for (int q0 = 0; q0 < cols; q0 += SEG) {
-            int nq = cols - q0 < SEG ? cols - q0 : SEG;
-            float g[25][SEG], t[6][5][SEG];
-            for (int q = 0; q < nq; q++) {
-                int o = J->flip ? q0 + q : r, c = J->flip ? r : q0 + q;
-                const float *w = J->weight + ((size_t)o * J->C + c) * RR;
-                for (int i = 0; i < RR; i++)
-                    g[i][q] = J->flip ? w[RR - 1 - i] : w[i];
-            }
-            for (int j = 0; j < R; j++)
-                for (int q = 0; q < nq; q++) {
-                    float u[6];
-                    g_r(u, R, &g[j][q], R * SEG);
-                    for (int l = 0; l < 6; l++)
-                        t[l][j][q] = u[l];
-                }
-            float *U = J->U + (size_t)r * cols + q0;
-            for (int l = 0; l < 6; l++)
-                for (int q = 0; q < nq; q++) {
-                    float u[6];
-                    g_r(u, R, &t[l][0][q], SEG);
-                    for (int k = 0; k < 6; k++)
-                        U[(l * 6 + k) * KC + q] = u[k];
-                }
-        }
-}
-
-CONV_CLONES static void weight_rows(void *arg, int r0, int r1)
-{
-    const weight_job *J = arg;
-    if (J->R == 3)
-        weight_rows_r(J, r0, r1, 3);
-    else
-        weight_rows_r(J, r0, r1, 5);
-}
-
-/* dweight (K, C, r, r) += G^T dU[.][o][c] G, o in [o0, o1). */
-CONV_INLINE void weight_grad_rows_r(const weight_job *J, int o0, int o1, int R)
-{
-    size_t KC = (size_t)J->K * J->C;
-    for (int o = o0; o < o1; o++)
-        for (int c = 0; c < J->C; c++) {
-            const float *u = J->dU + (size_t)o * J->C + c;
-            float q[6][5], x[5];
-            for (int l = 0; l < 6; l++)
-                gt_r(q[l], R, u + l * 6 * KC, (int)KC);
-            float *dw = J->dweight + ((size_t)o * J->C + c) * R * R;
-            for (int j = 0; j < R; j++) {
-                gt_r(x, R, &q[0][j], 5);
-                for (int i = 0; i < R; i++)
-                    dw[i * R + j] += x[i];
-            }
-        }
-}
-
-CONV_CLONES static void weight_grad_rows(void *arg, int o0, int o1)
-{
-    const weight_job *J = arg;
-    if (J->R == 3)
-        weight_grad_rows_r(J, o0, o1, 3);
-    else
-        weight_grad_rows_r(J, o0, o1, 5);
-}
-
-static void weight_tiles(float *U, const float *weight, const conv_dims *d, int flip, int threads)
-{
-    weight_job J = {.U = U, .weight = weight, .K = d->k, .C = d->c, .R = d->kh, .flip = flip};
-    parallel_for(threads, flip ? d->c : d->k, weight_rows, &J);
-}
-
-static void weight_grad(float *dweight, const float *dU, const conv_dims *d, int threads)
-{
-    weight_job J = {.dweight = dweight, .dU = dU, .K = d->k, .C = d->c, .R = d->kh};
-    parallel_for(threads, d->k, weight_grad_rows, &J);
-}
-
-/* ---- tiles: one segment of nt <= SEG tiles of one tile row --------------- */
-
-/* Copy row y of plane (h, w) at columns [x0, x0 + len) into dst, 0 outside.
- * Plain loops: libc's memcpy/memset here leave stores that the vector loads
- * right after cannot forward from (measured: the load stalled 20% of the
- * transform's time). */
-CONV_INLINE void padded_row(float *dst, const float *plane, int h, int w, int y, int x0, int len)
-{
-    if (y < 0 || y >= h) {
-        for (int x = 0; x < len; x++)
-            dst[x] = 0.0f;
-        return;
-    }
-    const float *src = plane + (size_t)y * w;
-    for (int x = 0; x < len; x++) {
-        int ix = x0 + x;
-        dst[x] = ix >= 0 && ix < w ? src[ix] : 0.0f;
-    }
-}
-
-/* The segment functions work on all SEG lanes (tiles) whatever nt is, so
- * every inner loop has a constant trip count and vectorises; lanes past nt
- * hold zeros and are not stored. Strided (stride-m) accesses happen only in
- * the de-/interleaving copies. */
-
-/* dst[0..nt) = src[0..nt): a constant-size copy (one vector move) for full
- * segments; a loop otherwise (a variable-size memcpy becomes `rep movs`,
- * slow this small; -fno-tree-loop-distribute-patterns keeps loops loops). */
-CONV_INLINE void copy_lanes(float *dst, const float *src, int nt)
-{
-    if (nt == SEG)
-        memcpy(dst, src, sizeof(float) * SEG);
-    else
-        for (int t = 0; t < nt; t++)
-            dst[t] = src[t];
 }
 
 /* The horizontal pass of one row for all SEG tiles, reading the row with
@@ -391,7 +514,7 @@ CONV_INLINE void input_segment(float *V, size_t vs, const float *plane, int h, i
 
 /* The first half of the output transform of nt tiles (lanes past nt are
  * zero): s[a][k][t] = (AT M_t)[a][k], M_t's 36 elements at M + xi*ms + t. */
-CONV_INLINE void output_columns(float s[4][6][SEG], const float *M, size_t ms, int nt, int m)
+CONV_INLINE void output_columns6(float s[4][6][SEG], const float *M, size_t ms, int nt, int m)
 {
     float mm[36][SEG];
     for (int xi = 0; xi < 36; xi++) {
@@ -414,7 +537,7 @@ CONV_INLINE void output_segment(float *plane, int oh, int ow, int y0, int x0, in
                                 const float *M, size_t ms, float bias, int m)
 {
     float s[4][6][SEG], yb[4][SEG], y[4 * SEG];
-    output_columns(s, M, ms, nt, m);
+    output_columns6(s, M, ms, nt, m);
     int len = ow - x0 < m * nt ? ow - x0 : m * nt;
     for (int a = 0; a < m && y0 + a < oh; a++) {
         for (int t = 0; t < SEG; t++) {
@@ -468,6 +591,7 @@ typedef struct tile_job {
     int g0, g1;
 } tile_job;
 
+/* Row segments (alpha 6). */
 CONV_INLINE void tile_rows_m(const tile_job *J, int i0, int i1, int m)
 {
     const conv_dims *d = J->d;
@@ -502,13 +626,14 @@ CONV_CLONES static void tile_rows(void *arg, int i0, int i1)
         tile_rows_m(J, i0, i1, 2);
 }
 
-/* ---- small maps: segments of SEG consecutive tiles of the chunk --------- */
+/* ---- small maps and alpha 7: segments of SEG consecutive tiles ---------- */
 
 /* With fewer than SEG tiles per tile row (maps under 61 px: 13x13 has 4),
- * a row segment would leave most lanes idle. Here a segment is SEG
- * consecutive tiles t of the chunk (t = (g - g0)*ntx + tx, across tile rows
- * and images): each lane gathers (or scatters) its own patch, and the
- * transforms run on all lanes. The tile t of a chunk starting at tile row
+ * a row segment would leave most lanes idle; alpha 7 (odd m) always comes
+ * here too (see gathered()). Here a segment is SEG consecutive tiles t of
+ * the chunk (t = (g - g0)*ntx + tx, across tile rows and images): each lane
+ * gathers (or scatters) its own patch, and the transforms (the tables, by
+ * mat_apply) run on all lanes. The tile t of a chunk starting at tile row
  * g0 is image b, tile row ty, column tx: */
 CONV_INLINE const float *tile_plane(const float *img, int nch, int ch, int h, int w, int nty,
                                     int ntx, int g0, int t, int *ty, int *tx)
@@ -518,88 +643,99 @@ CONV_INLINE const float *tile_plane(const float *img, int nch, int ch, int h, in
     return img + ((size_t)b * nch + ch) * h * w;
 }
 
-/* V[xi * vs + l] = (BT d_l B)[xi], d_l the 6x6 patch (0 outside) of tile
- * t0 + l at (m ty - py, m tx - px), l < nt. */
-CONV_INLINE void input_gather(float *V, size_t vs, const float *img, int nch, int ch, int h,
-                              int w, int py, int px, int nty, int ntx, int g0, int t0, int nt,
-                              int m)
+/* The vertical pass of the input or dout transform: X[xi * xs + t] =
+ * (BT r)[xi] or (A r)[xi] over the n rows of r (alpha or m), for SEG
+ * tiles, nt of them stored. */
+CONV_INLINE void column_pass(float *X, size_t xs, float r[AMAX][AMAX][SEG], int nt, int A,
+                             int m, int dout)
 {
-    float d[6][6][SEG], r[6][6][SEG];
+    float o[AMAX * AMAX][SEG];
+    for (int k = 0; k < A; k++)
+        for (int t = 0; t < SEG; t++) {
+            if (dout)
+                mat_apply(&o[k][t], A * SEG, at_of(A, m), 1, A, m, &r[0][k][t], AMAX * SEG);
+            else
+                mat_apply(&o[k][t], A * SEG, bt_of(A), 0, A, A, &r[0][k][t], AMAX * SEG);
+        }
+    for (int xi = 0; xi < A * A; xi++)
+        copy_lanes(X + xi * xs, o[xi], nt);
+}
+
+/* The first half of the output transform of nt tiles (lanes past nt are
+ * zero): s[a][k][t] = (AT M_t)[a][k], M_t's alpha^2 elements at M + xi*ms + t. */
+CONV_INLINE void output_columns(float s[AMAX][AMAX][SEG], const float *M, size_t ms, int nt,
+                                int A, int m)
+{
+    float mm[AMAX * AMAX][SEG];
+    for (int xi = 0; xi < A * A; xi++) {
+        copy_lanes(mm[xi], M + xi * ms, nt);
+        for (int t = nt; t < SEG; t++)
+            mm[xi][t] = 0.0f;
+    }
+    for (int k = 0; k < A; k++)
+        for (int t = 0; t < SEG; t++)
+            mat_apply(&s[0][k][t], AMAX * SEG, at_of(A, m), 0, m, A, &mm[k][t], A * SEG);
+}
+
+/* y[a][b][t] = (AT M_t A)[a][b] + bias, a, b < m. */
+CONV_INLINE void output_tiles(float y[AMAX][AMAX][SEG], const float *M, size_t ms, int nt,
+                              float bias, int A, int m)
+{
+    float s[AMAX][AMAX][SEG];
+    output_columns(s, M, ms, nt, A, m);
+    for (int a = 0; a < m; a++)
+        for (int t = 0; t < SEG; t++) {
+            float v[AMAX];
+            mat_apply(v, 1, at_of(A, m), 0, m, A, &s[a][0][t], SEG);
+            for (int b = 0; b < m; b++)
+                y[a][b][t] = v[b] + bias;
+        }
+}
+
+/* Input: X[xi * xs + l] = (BT d_l B)[xi], d_l the alpha x alpha patch (0
+ * outside) of tile t0 + l at (m ty - py, m tx - px); dout: (A d_l A^T)[xi],
+ * d_l the m x m tile at (m ty, m tx) (py = px = 0). l < nt. */
+CONV_INLINE void input_gather(float *X, size_t xs, const float *img, int nch, int ch, int h,
+                              int w, int py, int px, int nty, int ntx, int g0, int t0, int nt,
+                              int A, int m, int dout)
+{
+    float d[AMAX][AMAX][SEG], r[AMAX][AMAX][SEG];
+    int n = dout ? m : A; /* patch size */
     for (int l = 0; l < SEG; l++) {
         if (l >= nt) {
-            for (int i = 0; i < 6; i++)
-                for (int j = 0; j < 6; j++)
+            for (int i = 0; i < n; i++)
+                for (int j = 0; j < n; j++)
                     d[i][j][l] = 0.0f;
             continue;
         }
         int ty, tx;
         const float *plane = tile_plane(img, nch, ch, h, w, nty, ntx, g0, t0 + l, &ty, &tx);
         int y0 = m * ty - py, x0 = m * tx - px;
-        for (int i = 0; i < 6; i++) {
+        for (int i = 0; i < n; i++) {
             int y = y0 + i, in_y = y >= 0 && y < h;
-            for (int j = 0; j < 6; j++) {
+            for (int j = 0; j < n; j++) {
                 int x = x0 + j;
                 d[i][j][l] = in_y && x >= 0 && x < w ? plane[(size_t)y * w + x] : 0.0f;
             }
         }
     }
-    for (int i = 0; i < 6; i++)
+    for (int i = 0; i < n; i++)
         for (int t = 0; t < SEG; t++) {
-            float v[6];
-            BT6(v, d[i][0][t], d[i][1][t], d[i][2][t], d[i][3][t], d[i][4][t], d[i][5][t]);
-            for (int k = 0; k < 6; k++)
-                r[i][k][t] = v[k];
+            if (dout)
+                mat_apply(&r[i][0][t], SEG, at_of(A, m), 1, A, m, &d[i][0][t], SEG);
+            else
+                mat_apply(&r[i][0][t], SEG, bt_of(A), 0, A, A, &d[i][0][t], SEG);
         }
-    input_columns(V, vs, r, nt);
-}
-
-/* E[xi * es + l] = (A dY_l A^T)[xi], dY_l the m x m dout tile (0 past the
- * edge) of tile t0 + l. */
-CONV_INLINE void dout_gather(float *E, size_t es, const float *img, int nch, int ch, int oh,
-                             int ow, int nty, int ntx, int g0, int t0, int nt, int m)
-{
-    float d[4][4][SEG], e[4][6][SEG];
-    for (int l = 0; l < SEG; l++) {
-        if (l >= nt) {
-            for (int a = 0; a < m; a++)
-                for (int j = 0; j < m; j++)
-                    d[a][j][l] = 0.0f;
-            continue;
-        }
-        int ty, tx;
-        const float *plane = tile_plane(img, nch, ch, oh, ow, nty, ntx, g0, t0 + l, &ty, &tx);
-        int y0 = m * ty, x0 = m * tx;
-        for (int a = 0; a < m; a++)
-            for (int j = 0; j < m; j++)
-                d[a][j][l] = y0 + a < oh && x0 + j < ow ? plane[(size_t)(y0 + a) * ow + x0 + j]
-                                                        : 0.0f;
-    }
-    for (int a = 0; a < m; a++)
-        for (int t = 0; t < SEG; t++) {
-            float v[6], y[4];
-            for (int j = 0; j < m; j++)
-                y[j] = d[a][j][t];
-            a_m(v, m, y);
-            for (int k = 0; k < 6; k++)
-                e[a][k][t] = v[k];
-        }
-    dout_columns(E, es, e, nt, m);
+    column_pass(X, xs, r, nt, A, m, dout);
 }
 
 /* The out tiles t0 + l (l < nt) = AT M_l A + bias, cropped to oh x ow. */
 CONV_INLINE void output_scatter(float *img, int nch, int ch, int oh, int ow, int nty, int ntx,
                                 int g0, int t0, int nt, const float *M, size_t ms, float bias,
-                                int m)
+                                int A, int m)
 {
-    float s[4][6][SEG], y[4][4][SEG];
-    output_columns(s, M, ms, nt, m);
-    for (int a = 0; a < m; a++)
-        for (int t = 0; t < SEG; t++) {
-            float v[4];
-            AT_M(v, m, s[a][0][t], s[a][1][t], s[a][2][t], s[a][3][t], s[a][4][t], s[a][5][t]);
-            for (int b = 0; b < m; b++)
-                y[a][b][t] = v[b] + bias;
-        }
+    float y[AMAX][AMAX][SEG];
+    output_tiles(y, M, ms, nt, bias, A, m);
     for (int l = 0; l < nt; l++) {
         int ty, tx;
         float *plane = (float *)tile_plane(img, nch, ch, oh, ow, nty, ntx, g0, t0 + l, &ty, &tx);
@@ -614,11 +750,14 @@ CONV_INLINE void output_scatter(float *img, int nch, int ch, int oh, int ow, int
 /* Segments of the chunk rather than of tile rows when a row segment would
  * leave half the lanes idle or more (measured, VGG-16 b16 CPU ms fwd/bwd:
  * 27x27 (7 tiles a row) 167/336 -> 155/318, 13x13 66/136 -> 57/120; but
- * 55x55 (14 a row) 174/350 -> 180/369, so it stays on row segments). */
-static int gathered(const conv_dims *d) { return 2 * tiles_x(d) <= SEG; }
+ * 55x55 (14 a row) 174/350 -> 180/369, so it stays on row segments), and
+ * always for odd m (alpha 7): GCC leaves the stride-3 and stride-5 row
+ * reads and writes of row segments scalar (AlexNet conv2, F(3x3, 5x5), 9
+ * tiles a row, b32 CPU ms fwd/bwd: rows 41/109, gathered 30/75). */
+static int gathered(const conv_dims *d) { return 2 * tiles_x(d) <= SEG || tile_m(d) % 2; }
 
 /* One pass over (channel, segment) pairs of the chunk [g0, g1). */
-CONV_INLINE void tile_segs_m(const tile_job *J, int i0, int i1, int m)
+CONV_INLINE void tile_segs_m(const tile_job *J, int i0, int i1, int A, int m)
 {
     const conv_dims *d = J->d;
     int nty = tiles_y(d), ntx = tiles_x(d), nseg = (int)((J->T + SEG - 1) / SEG);
@@ -629,22 +768,22 @@ CONV_INLINE void tile_segs_m(const tile_job *J, int i0, int i1, int m)
         float *x = J->X + (size_t)ch * J->T + t0;
         if (J->kind == TILE_INPUT)
             input_gather(x, xs, J->img, nch, ch, d->h, d->w, d->ph, d->pw, nty, ntx, J->g0, t0, nt,
-                         m);
+                         A, m, 0);
         else if (J->kind == TILE_DOUT)
-            dout_gather(x, xs, J->img, nch, ch, d->oh, d->ow, nty, ntx, J->g0, t0, nt, m);
+            input_gather(x, xs, J->img, nch, ch, d->oh, d->ow, 0, 0, nty, ntx, J->g0, t0, nt, A,
+                         m, 1);
         else
             output_scatter(J->img, nch, ch, d->oh, d->ow, nty, ntx, J->g0, t0, nt, x, xs,
-                           J->bias ? J->bias[ch] : 0.0f, m);
+                           J->bias ? J->bias[ch] : 0.0f, A, m);
     }
 }
 
 CONV_CLONES static void tile_segs(void *arg, int i0, int i1)
 {
     const tile_job *J = arg;
-    if (tile_m(J->d) == 4)
-        tile_segs_m(J, i0, i1, 4);
-    else
-        tile_segs_m(J, i0, i1, 2);
+#define CALL(a, r) tile_segs_m(J, i0, i1, a, a + 1 - r)
+    WINO_VARIANTS(CALL, wino_alpha(J->d), J->d->kh);
+#undef CALL
 }
 
 /* TILE_INPUT: X[xi][c][t] = input patches of src (n, c, h, w) (grid of d);
@@ -661,11 +800,10 @@ static void tiles(float *X, size_t T, int kind, const float *img, const float *b
         parallel_for(threads, nch * (g1 - g0), tile_rows, &J);
 }
 
-
-/* The 36 products of a chunk: C[xi] (m, n) = A[xi] @ op(B[xi]) + beta C[xi],
+/* The alpha^2 products of a chunk: C[xi] (m, n) = A[xi] @ op(B[xi]) + beta C[xi],
  * op = transpose when transb (B[xi] then (n, kk)), else B[xi] is (kk, n).
  * Split over `threads` threads by xi, each GEMM on one OpenBLAS thread
- * (openblas_set_num_threads(1) for the duration, then restored): 36
+ * (openblas_set_num_threads(1) for the duration, then restored): 36 or 49
  * independent GEMMs divide evenly, and no OpenBLAS thread spins or waits
  * on another. STRATA_CONV_BLAS_THREADS=1 in the environment instead lets
  * OpenBLAS thread each GEMM (for comparison). */
@@ -675,6 +813,7 @@ typedef struct gemm_job {
     size_t as, bs, cs; /* strides between xi */
     int m, n, kk, transb;
     float beta;
+    int count; /* alpha^2 */
 } gemm_job;
 
 static void gemm_range(void *arg, int x0, int x1)
@@ -687,7 +826,7 @@ static void gemm_range(void *arg, int x0, int x1)
                     J->C + xi * J->cs, ldc);
 }
 
-static void gemm36(const gemm_job *J, int threads)
+static void gemm_all(const gemm_job *J, int threads)
 {
     static int blas_threads = -1;
     if (blas_threads < 0) {
@@ -695,31 +834,32 @@ static void gemm36(const gemm_job *J, int threads)
         blas_threads = e && *e == '1';
     }
     if (blas_threads || threads <= 1) {
-        gemm_range((void *)J, 0, 36);
+        gemm_range((void *)J, 0, J->count);
         return;
     }
     int keep = openblas_get_num_threads();
     openblas_set_num_threads(1);
-    parallel_for(threads, 36, gemm_range, (void *)J);
+    parallel_for(threads, J->count, gemm_range, (void *)J);
     openblas_set_num_threads(keep);
 }
 
-/* One chunk [g0, g1) on the calling thread alone: its transforms, its 36
- * GEMMs (on one OpenBLAS thread: the caller set it) and the output. */
+/* One chunk [g0, g1) on the calling thread alone: its transforms, its
+ * alpha^2 GEMMs (on one OpenBLAS thread: the caller set it) and the output. */
 static void chunk_alone(const conv_dims *d, const float *in, const float *U, const float *bias,
                         float *out, float *work, int g0, int g1)
 {
     int ntx = tiles_x(d), seg = gathered(d);
     size_t T = (size_t)(g1 - g0) * ntx, KC = (size_t)d->k * d->c;
     int nseg = (int)((T + SEG - 1) / SEG);
-    float *V = work, *M = work + 36 * (size_t)d->c * T;
+    int aa = tile_elems(d);
+    float *V = work, *M = work + aa * (size_t)d->c * T;
     tile_job In = {V, T, TILE_INPUT, (float *)in, NULL, d, g0, g1};
     if (seg)
         tile_segs(&In, 0, d->c * nseg);
     else
         tile_rows(&In, 0, d->c * (g1 - g0));
-    gemm_job J = {U, V, M, KC, (size_t)d->c * T, (size_t)d->k * T, d->k, (int)T, d->c, 0, 0.0f};
-    gemm_range(&J, 0, 36);
+    gemm_job J = {U, V, M, KC, (size_t)d->c * T, (size_t)d->k * T, d->k, (int)T, d->c, 0, 0.0f, aa};
+    gemm_range(&J, 0, aa);
     tile_job O = {M, T, TILE_OUTPUT, out, bias, d, g0, g1};
     if (seg)
         tile_segs(&O, 0, d->k * nseg);
@@ -776,9 +916,9 @@ static void pipe_part(void *arg, int w0, int w1)
 #define PIPE_BYTES ((size_t)2 << 20)
 static int pipe_rows(const conv_dims *d, int n)
 {
-    if (d->c + d->k > (tile_m(d) == 2 ? 256 : 128))
+    if (d->c + d->k > (d->kh == 5 ? 256 : 128))
         return 0;
-    size_t row = 36 * (size_t)(d->c + d->k) * tiles_x(d);
+    size_t row = tile_elems(d) * (size_t)(d->c + d->k) * tiles_x(d);
     size_t r = PIPE_BYTES / (sizeof(float) * row), most = (size_t)chunk_rows(d, n);
     if (r < 1)
         r = 1;
@@ -803,7 +943,7 @@ static void wino_conv(const conv_dims *d, int n, const float *in, const float *U
     size_t KC = (size_t)d->k * d->c;
     int pr = pipe_rows(d, n), G = pipe_groups(rows);
     if (pr > 0) { /* chunk_rows >= pr: one worker always fits */
-        size_t per = 36 * (size_t)(d->c + d->k) * pr * ntx;
+        size_t per = tile_elems(d) * (size_t)(d->c + d->k) * pr * ntx;
         pipe_job P = {d, in, U, bias, out, work, rows, pr, G,
                       pipe_workers(threads, G, pass_floats(d, n), per), per};
         int keep = openblas_get_num_threads();
@@ -815,10 +955,11 @@ static void wino_conv(const conv_dims *d, int n, const float *in, const float *U
     for (int g0 = 0; g0 < rows; g0 += R) {
         int g1 = g0 + R < rows ? g0 + R : rows;
         size_t T = (size_t)(g1 - g0) * ntx;
-        float *V = work, *M = work + 36 * (size_t)d->c * T;
+        float *V = work, *M = work + tile_elems(d) * (size_t)d->c * T;
         tiles(V, T, TILE_INPUT, in, NULL, d, g0, g1, threads);
-        gemm_job J = {U, V, M, KC, (size_t)d->c * T, (size_t)d->k * T, d->k, (int)T, d->c, 0, 0.0f};
-        gemm36(&J, threads);
+        gemm_job J = {U,    V,     M,    KC,   (size_t)d->c * T, (size_t)d->k * T,
+                      d->k, (int)T, d->c, 0,    0.0f,             tile_elems(d)};
+        gemm_all(&J, threads);
         tiles(M, T, TILE_OUTPUT, out, bias, d, g0, g1, threads);
     }
 }
@@ -826,7 +967,7 @@ static void wino_conv(const conv_dims *d, int n, const float *in, const float *U
 void conv_winograd_forward(const conv_dims *d, int n, const float *in, const float *weight,
                            const float *bias, float *out, float *scratch, int threads)
 {
-    float *U = scratch, *work = scratch + 36 * (size_t)d->k * d->c;
+    float *U = scratch, *work = scratch + u_floats(d);
     weight_tiles(U, weight, d, 0, threads);
     wino_conv(d, n, in, U, bias, out, work, threads);
 }
@@ -839,7 +980,8 @@ static void grad_chunk_alone(const conv_dims *d, const float *in, const float *d
     int ntx = tiles_x(d), seg = gathered(d);
     size_t T = (size_t)(g1 - g0) * ntx, KC = (size_t)d->k * d->c;
     int nseg = (int)((T + SEG - 1) / SEG);
-    float *V = work, *E = work + 36 * (size_t)d->c * T;
+    int aa = tile_elems(d);
+    float *V = work, *E = work + aa * (size_t)d->c * T;
     tile_job In = {V, T, TILE_INPUT, (float *)in, NULL, d, g0, g1};
     tile_job Dy = {E, T, TILE_DOUT, (float *)dout, NULL, d, g0, g1};
     if (seg) {
@@ -850,14 +992,14 @@ static void grad_chunk_alone(const conv_dims *d, const float *in, const float *d
         tile_rows(&Dy, 0, d->k * (g1 - g0));
     }
     if (dbias)
-        conv_bias_backward(dbias, E + 7 * (size_t)d->k * T, 1, d->k, T, 1);
+        conv_bias_backward(dbias, E + bias_elem(d) * (size_t)d->k * T, 1, d->k, T, 1);
     gemm_job J = {E, V, dU, (size_t)d->k * T, (size_t)d->c * T, KC, d->k, d->c, (int)T, 1,
-                  first ? 0.0f : 1.0f};
-    gemm_range(&J, 0, 36);
+                  first ? 0.0f : 1.0f, aa};
+    gemm_range(&J, 0, aa);
 }
 
 /* Pipelined backward-weights: group g's tile rows into its own dU (g = 0:
- * the real one; others: extra (36 k c) buffers after the workers' areas)
+ * the real one; others: extra (alpha^2 k c) buffers after the workers' areas)
  * and its own dbias (k floats), added in group order after: the sums do not
  * depend on the thread count. */
 typedef struct grad_pipe {
@@ -868,7 +1010,7 @@ typedef struct grad_pipe {
     size_t per;
 } grad_pipe;
 
-static size_t grad_extra(const conv_dims *d) { return 36 * (size_t)d->k * d->c + d->k; }
+static size_t grad_extra(const conv_dims *d) { return tile_elems(d) * (size_t)d->k * d->c + d->k; }
 
 static void grad_part(void *arg, int w0, int w1)
 {
@@ -879,11 +1021,11 @@ static void grad_part(void *arg, int w0, int w1)
             int r0, r1;
             group_rows(P->rows, P->groups, g, &r0, &r1);
             float *dU = g ? P->extra + (g - 1) * grad_extra(P->d) : P->dU;
-            float *db = dU + 36 * KC; /* group 0's is unused: it adds to dbias directly */
+            float *db = dU + tile_elems(P->d) * KC; /* group 0's unused: it adds to dbias */
             if (g)
                 memset(db, 0, sizeof(float) * P->d->k);
             if (r0 == r1)
-                memset(dU, 0, sizeof(float) * 36 * KC);
+                memset(dU, 0, sizeof(float) * tile_elems(P->d) * KC);
             for (int g0 = r0; g0 < r1; g0 += P->R)
                 grad_chunk_alone(P->d, P->in, P->dout, dU,
                                  P->dbias ? (g ? db : P->dbias) : NULL, P->work + w * P->per,
@@ -897,9 +1039,10 @@ void conv_winograd_backward(const conv_dims *d, int n, const float *in, const fl
 {
     int ntx = tiles_x(d), rows = n * tiles_y(d), R = chunk_rows(d, n);
     size_t KC = (size_t)d->k * d->c;
-    float *dU = scratch, *work = scratch + 36 * KC;
+    size_t aa = tile_elems(d);
+    float *dU = scratch, *work = scratch + u_floats(d);
     int pr = pipe_rows(d, n), G = pipe_groups(rows), workers = 0;
-    size_t per = 36 * (size_t)(d->c + d->k) * pr * ntx, extra = (G - 1) * grad_extra(d);
+    size_t per = aa * (d->c + d->k) * pr * ntx, extra = (G - 1) * grad_extra(d);
     if (pr > 0 && pass_floats(d, n) >= extra + per)
         workers = pipe_workers(threads, G, pass_floats(d, n) - extra, per);
     if (workers > 0) {
@@ -911,23 +1054,24 @@ void conv_winograd_backward(const conv_dims *d, int n, const float *in, const fl
         openblas_set_num_threads(keep);
         for (int g = 1; g < G; g++) {
             const float *x = P.extra + (g - 1) * grad_extra(d);
-            for (size_t i = 0; i < 36 * KC; i++)
+            for (size_t i = 0; i < aa * KC; i++)
                 dU[i] += x[i];
             for (int o = 0; dbias && o < d->k; o++)
-                dbias[o] += x[36 * KC + o];
+                dbias[o] += x[aa * KC + o];
         }
     } else
         for (int g0 = 0; g0 < rows; g0 += R) {
             int g1 = g0 + R < rows ? g0 + R : rows;
             size_t T = (size_t)(g1 - g0) * ntx;
-            float *V = work, *E = work + 36 * (size_t)d->c * T;
+            float *V = work, *E = work + aa * d->c * T;
             tiles(V, T, TILE_INPUT, in, NULL, d, g0, g1, threads);
             tiles(E, T, TILE_DOUT, dout, NULL, d, g0, g1, threads);
-            if (dbias) /* E[7] = (A dY A^T)[1][1]: each tile's sum (0 past the edge) */
-                conv_bias_backward(dbias, E + 7 * (size_t)d->k * T, 1, d->k, T, threads);
+            if (dbias) /* E[alpha + 1] = (A dY A^T)[1][1]: each tile's sum (0 past the edge) */
+                conv_bias_backward(dbias, E + bias_elem(d) * (size_t)d->k * T, 1, d->k, T,
+                                   threads);
             gemm_job J = {E, V, dU, (size_t)d->k * T, (size_t)d->c * T, KC, d->k, d->c, (int)T, 1,
-                          g0 ? 1.0f : 0.0f};
-            gemm36(&J, threads);
+                          g0 ? 1.0f : 0.0f, (int)aa};
+            gemm_all(&J, threads);
         }
     weight_grad(dweight, dU, d, threads);
     if (!din)

@@ -1,12 +1,17 @@
-/* conv_winograd.h — stride-1 convolution by Winograd's minimal filtering
- * (Lavin & Gray 2015) on 6x6 transform tiles: F(4x4, 3x3) for 3x3 kernels
- * (each 4x4 output tile costs 36 multiplies per (input, output) channel
- * pair instead of 144) and F(2x2, 5x5) for 5x5 kernels (36 instead of 100
- * per 2x2 tile); either way the products of all tiles are 36 sgemm calls,
- * one per transform element. Forward, backward-data (the same algorithm
- * on dout with the flipped, transposed kernel, padding r - 1 - p) and
- * backward-weights (transformed input and dout tiles, 36 sgemm calls
- * accumulating over the batch). */
+/* conv_winograd.h — stride-1 3x3 and 5x5 convolution by Winograd's
+ * minimal filtering (Lavin & Gray 2015): F(m x m, r x r) computes each
+ * m x m output tile from an alpha x alpha input patch, alpha = m + r - 1,
+ * with alpha^2 multiplies per (input, output) channel pair; the products of
+ * all tiles are alpha^2 sgemm calls, one per transform element. Four
+ * algorithms, each pass taking the alpha with less GEMM work for its map
+ * (alpha 7 when it saves >= 15%):
+ *   alpha 6: F(4x4, 3x3) (36 multiplies for 16 outputs, direct 144),
+ *            F(2x2, 5x5) (36 for 4, direct 100)
+ *   alpha 7: F(5x5, 3x3) (49 for 25, direct 225; 13x13 and 55x55 maps),
+ *            F(3x3, 5x5) (49 for 9, direct 225; all but the smallest maps)
+ * Forward, backward-data (the same algorithm on dout with the flipped,
+ * transposed kernel, padding r - 1 - p) and backward-weights (transformed
+ * input and dout tiles, alpha^2 sgemm calls accumulating over the batch). */
 #ifndef STRATA_CONV_WINOGRAD_H
 #define STRATA_CONV_WINOGRAD_H
 #include <stddef.h>

@@ -5,9 +5,11 @@
  *
  *   STRATA_BUILDDIR=... t/bench_conv [--net vgg|alexnet] [--batch N] [--reps N]
  *       [--threads N] [--algo auto,winograd,im2col,direct] [--layer NAME]
- *       [--workspace MiB] [--clock wall|cpu] [--shape C,HW,K,KERNEL,STRIDE,PAD]
+ *       [--workspace MiB] [--clock wall|cpu] [--shape C,HW,K,KERNEL,STRIDE,PAD] [--no-din]
  *
  * --shape times one layer of that geometry (named "shape") instead of a net's.
+ * --no-din times backward without the input gradient (as for a first layer):
+ * the weight and bias gradients alone.
  *
  * Effective GFLOP/s are direct-convolution FLOPs over time: forward
  * 2*MACs*batch, backward twice that (din and dweight).
@@ -78,6 +80,7 @@ static double sgemm_gflops(void)
 
 /* Best-of-reps forward and backward seconds of one layer under algo. */
 static const char *workspace = "workspace=64";
+static int no_din = 0;
 
 static int time_layer(const layer_spec *l, const char *algo, int n, int reps, int threads,
                       double *tf, double *tb)
@@ -117,7 +120,8 @@ static int time_layer(const layer_spec *l, const char *algo, int n, int reps, in
         t = now() - t;
         *tf = t < *tf ? t : *tf;
         t = now();
-        pl->layer->backward(L, &ctx, n, x, y, dy, dx, params, dparams, NULL, scratch);
+        pl->layer->backward(L, &ctx, n, x, y, dy, no_din ? NULL : dx, params, dparams, NULL,
+                            scratch);
         t = now() - t;
         *tb = t < *tb ? t : *tb;
     }
@@ -148,6 +152,8 @@ int main(int argc, char **argv)
             workspace = ws;
         } else if (i + 1 < argc && !strcmp(argv[i], "--layer"))
             only = argv[++i];
+        else if (!strcmp(argv[i], "--no-din"))
+            no_din = 1;
         else if (i + 1 < argc && !strcmp(argv[i], "--net"))
             net = strcmp(argv[++i], "alexnet") ? VGG : ALEX;
         else if (i + 1 < argc && !strcmp(argv[i], "--shape")) {
@@ -164,7 +170,7 @@ int main(int argc, char **argv)
         } else {
             fprintf(stderr, "usage: bench_conv [--net vgg|alexnet] [--batch N] [--reps N] "
                             "[--threads N] [--algo A,B] [--layer NAME] [--workspace MiB] [--clock wall|cpu] "
-                            "[--shape C,HW,K,KERNEL,STRIDE,PAD]\n");
+                            "[--shape C,HW,K,KERNEL,STRIDE,PAD] [--no-din]\n");
             return 2;
         }
     }

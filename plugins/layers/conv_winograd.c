@@ -904,15 +904,18 @@ static void pipe_part(void *arg, int w0, int w1)
 
 /* Tile rows per pipelined chunk: V and M within PIPE_BYTES (a core's L2
  * holds them), at least one row and at most the chunk_rows of the scratch;
- * 0: not pipelined. F(4x4, 3x3) only for c + k <= 128: measured (VGG-16
- * b16, wall ms fwd/bwd, back to back) conv1_2 (64 -> 64, 224 px) 157/324
- * -> 141/316, conv2_1 (64 -> 128) no change, conv3_2 (256 -> 256) 80/157
- * -> 123/206 (36 GEMMs of 256x256x14 tiles are too small); AlexNet's 13x13
- * conv3-5 (c + k = 320..384) slower too (b32 CPU ms fwd 13-18 -> 16-24).
- * F(2x2, 5x5) for c + k <= 256: its V and M are 9 floats per output (2.25
- * for F(4x4, 3x3)), so staying in L2 pays more: AlexNet conv2 (48 -> 128)
- * b32 CPU ms fwd/bwd 47-56/103-117 -> 42-43/97-100 (1 MiB chunks 51/110,
- * 4 MiB 41/99, 8 MiB 46/101). Not measured above c + k = 176. */
+ * 0: not pipelined. 3x3 kernels only for c + k <= 128: measured (VGG-16
+ * b16, wall ms fwd/bwd, back to back, F(4x4, 3x3)) conv1_2 (64 -> 64, 224
+ * px) 157/324 -> 141/316, conv2_1 (64 -> 128) no change, conv3_2 (256 ->
+ * 256) 80/157 -> 123/206 (36 GEMMs of 256x256x14 tiles are too small);
+ * AlexNet's 13x13 conv3-5 (c + k = 320..384) slower too (b32 CPU ms fwd
+ * 13-18 -> 16-24). 5x5 kernels for c + k <= 256: V and M hold 9 floats per
+ * output with F(2x2, 5x5), 5.4 with F(3x3, 5x5) (2.25 for F(4x4, 3x3)), so
+ * staying in L2 pays more: AlexNet conv2 (48 -> 128) b32 CPU ms fwd/bwd,
+ * F(2x2, 5x5), 47-56/103-117 -> 42-43/97-100 (1 MiB chunks 51/110, 4 MiB
+ * 41/99, 8 MiB 46/101); F(3x3, 5x5) wall ms not pipelined 16/40-47, 1 MiB
+ * chunks 17-18/41-44, 2 MiB 15-16/38-41, 4 MiB 14-15/37-40. Not measured
+ * above c + k = 176. */
 #define PIPE_BYTES ((size_t)2 << 20)
 static int pipe_rows(const conv_dims *d, int n)
 {

@@ -991,6 +991,34 @@ START_TEST(test_dropout_mask)
 }
 END_TEST
 
+/* The mask is strata_rng_uniform's sequence from the step's seed, element by
+ * element in memory order (the plugin computes each draw from its index and
+ * splits the elements between threads): the same mask with 1, 2 and 3
+ * threads, over more than one parallel chunk (16384 elements). */
+START_TEST(test_dropout_mask_sequence)
+{
+    inst *I = make("dropout", KV("p=0.4"), S(7, 71, 97), 1); /* 48209 elements */
+    float *x = fvec(I->nin), *y = fvec(I->nout), *dy = fvec(I->nout), *dx = fvec(I->nin);
+    fill(x, I->nin, 0.5f, 1.5f);
+    fill(dy, I->nout, -1, 1);
+    for (int threads = 1; threads <= 3; threads++) {
+        strata_ctx ctx = {.training = 1, .threads = threads, .seed = 12345};
+        forward(I, &ctx, x, y);
+        backward(I, &ctx, x, y, dy, dx);
+        uint64_t state = ctx.seed;
+        const unsigned char *mask = I->saved;
+        for (size_t i = 0; i < I->nout; i++) {
+            int keep = strata_rng_uniform(&state) >= 0.4f;
+            ck_assert_msg(mask[i] == keep, "threads %d: mask[%zu] = %d", threads, i, mask[i]);
+            ck_assert(y[i] == (keep ? x[i] * (1.0f / 0.6f) : 0.0f));
+            ck_assert(dx[i] == (keep ? dy[i] * (1.0f / 0.6f) : 0.0f));
+        }
+    }
+    free(x), free(y), free(dy), free(dx);
+    free_inst(I);
+}
+END_TEST
+
 /* ---- batchnorm running statistics and eval ------------------------------- */
 
 START_TEST(test_batchnorm_stats)
@@ -1172,6 +1200,7 @@ int main(void)
     tcase_add_test(tc, test_grad_dropout);
     tcase_add_test(tc, test_backward_without_din);
     tcase_add_test(tc, test_dropout_mask);
+    tcase_add_test(tc, test_dropout_mask_sequence);
     tcase_add_test(tc, test_batchnorm_stats);
     tcase_add_test(tc, test_loss_value);
     tcase_add_test(tc, test_loss_smoothing);

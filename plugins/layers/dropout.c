@@ -2,13 +2,18 @@
  *
  * Option: p (0.5, 0 <= p < 1), the probability of zeroing an element.
  * Training: keep each element with probability 1-p and scale it by 1/(1-p);
- * the mask is drawn with strata_rng_uniform seeded with ctx->seed, element by
- * element in memory order, so the same seed gives the same mask. It is kept
- * in `saved` (one byte per element) for backward. Eval: identity.
+ * the mask is the sequence strata_rng_uniform draws from ctx->seed, element
+ * by element in memory order, so the same seed gives the same mask. That
+ * generator (splitmix64) is a counter: draw i is mix(seed + (i+1) * G), so
+ * element i's draw is computed from i alone, vectorised and split between
+ * threads with the same result. The mask is kept in `saved` (one byte per
+ * element) for backward. Eval: identity.
  */
 #include <stdlib.h>
 #include <string.h>
 #include <strata/plugin.h>
+#include "../simd.h"
+#include "parallel.h"
 
 typedef struct dropout {
     size_t size; /* c*h*w */
@@ -57,6 +62,73 @@ static size_t dropout_saved_bytes(const void *layer, int n)
 }
 static size_t dropout_scratch_bytes(const void *layer, int n) { return 0; }
 
+#define GOLDEN 0x9E3779B97F4A7C15ull /* splitmix64's increment */
+#define CHUNK 16384                   /* elements per parallel task */
+
+typedef struct drop_job {
+    const float *x;
+    float *y;
+    unsigned char *mask;
+    size_t total;
+    uint64_t seed;
+    float p, scale;
+} drop_job;
+
+/* Elements [b, e): mask[i] = (u_i >= p), u_i = strata_rng_uniform's i-th
+ * draw from seed; y[i] = mask[i] ? x[i] * scale : 0. */
+STRATA_CLONES static void drop_range(const drop_job *j, size_t b, size_t e)
+{
+    const float *restrict x = j->x;
+    float *restrict y = j->y;
+    unsigned char *restrict mask = j->mask;
+    const uint64_t seed = j->seed; /* locals: mask (bytes) could alias *j */
+    const float p = j->p, scale = j->scale;
+    for (size_t i = b; i < e; i++) {
+        uint64_t z = seed + (uint64_t)(i + 1) * GOLDEN;
+        z = (z ^ (z >> 30)) * 0xBF58476D1CE4E5B9ull;
+        z = (z ^ (z >> 27)) * 0x94D049BB133111EBull;
+        z ^= z >> 31;
+        float u = (float)(uint32_t)(z >> 40) * (1.0f / 16777216.0f), v = x[i] * scale;
+        mask[i] = u >= p;
+        y[i] = u >= p ? v : 0.0f;
+    }
+}
+
+/* y[i] = mask[i] ? x[i] * scale : 0 (backward) */
+STRATA_CLONES static void mask_range(const drop_job *j, size_t b, size_t e)
+{
+    const float *restrict x = j->x;
+    float *restrict y = j->y;
+    const unsigned char *restrict mask = j->mask;
+    const float scale = j->scale;
+    for (size_t i = b; i < e; i++) {
+        float v = x[i] * scale;
+        y[i] = mask[i] ? v : 0.0f;
+    }
+}
+
+static void chunk_bounds(const drop_job *j, int begin, int end, size_t *b, size_t *e)
+{
+    *b = (size_t)begin * CHUNK;
+    *e = (size_t)end * CHUNK < j->total ? (size_t)end * CHUNK : j->total;
+}
+
+static void fwd_task(void *arg, int begin, int end)
+{
+    size_t b, e;
+    chunk_bounds(arg, begin, end, &b, &e);
+    drop_range(arg, b, e);
+}
+
+static void bwd_task(void *arg, int begin, int end)
+{
+    size_t b, e;
+    chunk_bounds(arg, begin, end, &b, &e);
+    mask_range(arg, b, e);
+}
+
+static int chunks(size_t total) { return (int)((total + CHUNK - 1) / CHUNK); }
+
 /* in, out (N, C, H, W); mask (N*C*H*W) bytes in saved.
  * training: mask[i] = (u_i >= p), u_i = strata_rng_uniform(seed) in order;
  *           out[i] = mask[i] * in[i] / (1 - p)
@@ -72,13 +144,8 @@ static void dropout_forward(const void *layer, const strata_ctx *ctx, int n,
             memcpy(out, in, sizeof(float) * total);
         return;
     }
-    unsigned char *mask = saved;
-    float scale = 1.0f / (1.0f - L->p);
-    uint64_t state = ctx->seed;
-    for (size_t i = 0; i < total; i++) {
-        mask[i] = strata_rng_uniform(&state) >= L->p;
-        out[i] = mask[i] ? in[i] * scale : 0.0f;
-    }
+    drop_job j = {in, out, saved, total, ctx->seed, L->p, 1.0f / (1.0f - L->p)};
+    parallel_for(ctx->threads, chunks(total), fwd_task, &j);
 }
 
 /* training: din[i] = mask[i] * dout[i] / (1 - p); eval: din = dout. */
@@ -95,10 +162,8 @@ static void dropout_backward(const void *layer, const strata_ctx *ctx, int n,
         memcpy(din, dout, sizeof(float) * total);
         return;
     }
-    const unsigned char *mask = saved;
-    float scale = 1.0f / (1.0f - L->p);
-    for (size_t i = 0; i < total; i++)
-        din[i] = mask[i] ? dout[i] * scale : 0.0f;
+    drop_job j = {dout, din, saved, total, 0, L->p, 1.0f / (1.0f - L->p)};
+    parallel_for(ctx->threads, chunks(total), bwd_task, &j);
 }
 
 static const strata_layer_ops dropout_ops = {

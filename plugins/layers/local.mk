@@ -54,10 +54,11 @@ plugins_layers_flatten_la_LIBADD = -lm
 plugins_layers_flatten_la_LDFLAGS = $(STRATA_MODULE_FLAGS)
 
 pkglib_LTLIBRARIES += plugins/layers/dropout.la
-plugins_layers_dropout_la_SOURCES = plugins/layers/dropout.c
-plugins_layers_dropout_la_CFLAGS = $(AM_CFLAGS)
+plugins_layers_dropout_la_SOURCES = plugins/layers/dropout.c plugins/layers/parallel.c plugins/layers/parallel.h \
+	plugins/simd.h
+plugins_layers_dropout_la_CFLAGS = $(AM_CFLAGS) -pthread
 plugins_layers_dropout_la_LIBADD = -lm
-plugins_layers_dropout_la_LDFLAGS = $(STRATA_MODULE_FLAGS)
+plugins_layers_dropout_la_LDFLAGS = $(STRATA_MODULE_FLAGS) -pthread
 
 pkglib_LTLIBRARIES += plugins/layers/local_response_norm.la
 plugins_layers_local_response_norm_la_SOURCES = plugins/layers/local_response_norm.c

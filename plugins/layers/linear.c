@@ -1,25 +1,37 @@
 /* linear.c — fully connected layer (PyTorch's nn.Linear).
  *
  * Options: out_features (required, >= 1), bias (true), in_features (optional:
- * when given it must equal the input's c*h*w). The input must be flat
- * (h == w == 1); the output is (out_features, 1, 1).
+ * when given it must equal the input's c*h*w), algo (auto | blas | kernel).
+ * The input must be flat (h == w == 1); the output is (out_features, 1, 1).
  * Params: weight (OUT, IN), bias (OUT).
+ *
+ * algo: blas is one multi-threaded cblas_sgemm per product; kernel is
+ * linear_avx512.c (register-blocked AVX-512 tiles, W streamed unpacked,
+ * results independent of the thread count), which needs AVX-512F; auto
+ * takes kernel when the CPU has it, else blas. AlexNet fc6 (4608 -> 2048,
+ * batch 32, 2 threads): sgemm packs all of W on each call and splits
+ * M = 32 badly between threads.
  */
 #include <stdlib.h>
 #include <string.h>
 #include <cblas.h>
 #include <strata/plugin.h>
+#include "linear_avx512.h"
+
+enum { ALGO_AUTO, ALGO_BLAS, ALGO_KERNEL };
+static const char *const algo_names[] = {"auto", "blas", "kernel", NULL};
 
 typedef struct linear {
     int in, out;
     int bias;
+    int algo; /* resolved: ALGO_BLAS or ALGO_KERNEL */
 } linear;
 
 static void *linear_create(const strata_host *host, strata_opts *o,
                            strata_shape in, strata_shape *out)
 {
     long nout, nin;
-    int bias;
+    int bias, algo;
     int r = host->opt_int(o, "out_features", 0, 1, 1L << 30, &nout);
     if (r < 0)
         return NULL;
@@ -32,6 +44,15 @@ static void *linear_create(const strata_host *host, strata_opts *o,
     int has_in = host->opt_int(o, "in_features", 0, 1, 1L << 30, &nin);
     if (has_in < 0)
         return NULL;
+    if (host->opt_choice(o, "algo", algo_names, ALGO_AUTO, &algo) < 0)
+        return NULL;
+    if (algo == ALGO_AUTO)
+        algo = linear_avx512_supported() ? ALGO_KERNEL : ALGO_BLAS;
+    if (algo == ALGO_KERNEL && !linear_avx512_supported()) {
+        host->opt_error(o, "algo", "kernel needs a CPU with AVX-512F, this one has none "
+                        "(use auto or blas)");
+        return NULL;
+    }
     if (in.c < 1 || in.h < 1 || in.w < 1) {
         host->opt_error(o, NULL, "linear needs an input of positive shape, got (%d, %d, %d)",
                         in.c, in.h, in.w);
@@ -58,6 +79,7 @@ static void *linear_create(const strata_host *host, strata_opts *o,
     L->in = in.c;
     L->out = (int)nout;
     L->bias = bias;
+    L->algo = algo;
     out->c = L->out, out->h = 1, out->w = 1;
     return L;
 }
@@ -100,7 +122,15 @@ static int64_t linear_macs(const void *layer)
 }
 
 static size_t linear_saved_bytes(const void *layer, int n) { return 0; }
-static size_t linear_scratch_bytes(const void *layer, int n) { return 0; }
+static size_t linear_scratch_bytes(const void *layer, int n)
+{
+    const linear *L = layer;
+    if (L->algo != ALGO_KERNEL)
+        return 0;
+    size_t f = linear_avx512_forward_scratch(n, L->in, L->out);
+    size_t b = linear_avx512_backward_scratch(n, L->in, L->out);
+    return sizeof(float) * (f > b ? f : b);
+}
 
 /* in (N, IN), weight (OUT, IN), bias (OUT) or NULL, out (N, OUT):
  * out[n][o] = bias[o] + sum_i in[n][i] * weight[o][i]
@@ -111,6 +141,10 @@ static void linear_forward(const void *layer, const strata_ctx *ctx, int n,
 {
     const linear *L = layer;
     const float *weight = params[0], *bias = L->bias ? params[1] : NULL;
+    if (L->algo == ALGO_KERNEL) {
+        linear_avx512_forward(n, L->in, L->out, in, weight, bias, out, scratch, ctx->threads);
+        return;
+    }
     for (int b = 0; b < n; b++)
         for (int o = 0; o < L->out; o++)
             out[(size_t)b * L->out + o] = bias ? bias[o] : 0.0f;
@@ -130,6 +164,13 @@ static void linear_backward(const void *layer, const strata_ctx *ctx, int n,
     const linear *L = layer;
     const float *weight = params[0];
     float *dweight = dparams[0], *dbias = L->bias ? dparams[1] : NULL;
+    if (L->algo == ALGO_KERNEL) {
+        if (din)
+            linear_avx512_backward_data(n, L->in, L->out, dout, weight, din, ctx->threads);
+        linear_avx512_backward_weights(n, L->in, L->out, in, dout, dweight, dbias, scratch,
+                                       ctx->threads);
+        return;
+    }
     if (din)
         cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, n, L->in, L->out, 1.0f,
                     dout, L->out, weight, L->in, 0.0f, din, L->in);
@@ -163,7 +204,7 @@ static const strata_plugin linear_plugin = {
     .kind = STRATA_PLUGIN_LAYER,
     .name = "linear",
     .version = "1.0",
-    .description = "fully connected layer (sgemm over the batch), PyTorch's nn.Linear",
+    .description = "fully connected layer (AVX-512 tiles or sgemm), PyTorch's nn.Linear",
     .layer = &linear_ops,
 };
 

@@ -16,10 +16,12 @@ plugins_layers_conv2d_la_LIBADD = $(OPENBLAS_LIBS) -lm
 plugins_layers_conv2d_la_LDFLAGS = $(STRATA_MODULE_FLAGS) -pthread
 
 pkglib_LTLIBRARIES += plugins/layers/linear.la
-plugins_layers_linear_la_SOURCES = plugins/layers/linear.c
-plugins_layers_linear_la_CFLAGS = $(AM_CFLAGS) $(OPENBLAS_CFLAGS)
+plugins_layers_linear_la_SOURCES = plugins/layers/linear.c \
+	plugins/layers/linear_avx512.c plugins/layers/linear_avx512.h \
+	plugins/layers/parallel.c plugins/layers/parallel.h
+plugins_layers_linear_la_CFLAGS = $(AM_CFLAGS) -O3 -pthread $(OPENBLAS_CFLAGS)
 plugins_layers_linear_la_LIBADD = $(OPENBLAS_LIBS) -lm
-plugins_layers_linear_la_LDFLAGS = $(STRATA_MODULE_FLAGS)
+plugins_layers_linear_la_LDFLAGS = $(STRATA_MODULE_FLAGS) -pthread
 
 pkglib_LTLIBRARIES += plugins/layers/relu.la
 plugins_layers_relu_la_SOURCES = plugins/layers/relu.c plugins/layers/parallel.c plugins/layers/parallel.h \

@@ -447,6 +447,63 @@ START_TEST(test_thread_count_invariance)
 }
 END_TEST
 
+/* Gathered segments load their patches by AVX-512 masked gathers where the
+ * CPU has them, else lane by lane (STRATA_ISA=base or avx2 forces that):
+ * both only move data, so every output must be bit-identical. Shapes with
+ * padding on every side, partial last segments, tiles past the map's edge,
+ * chunks across images (workspace=1), on 1 and 2 threads. */
+static void isa_bits(spec sp, const char *extra, int threads)
+{
+    float *got[2][4];
+    conv *C = make(sp, "winograd", extra);
+    fill(C->params[0], C->nw);
+    fill(C->params[1], sp.k);
+    float *x = fvec(C->nin), *dy = fvec(C->nout);
+    fill(x, C->nin);
+    fill(dy, C->nout);
+    const char *isa[] = {"avx512", "base"};
+    for (int v = 0; v < 2; v++) {
+        setenv("STRATA_ISA", isa[v], 1);
+        got[v][0] = fvec(C->nout), got[v][1] = fvec(C->nin);
+        got[v][2] = fvec(C->nw), got[v][3] = fvec(sp.k);
+        run_forward(C, threads, x, got[v][0]);
+        run_backward(C, threads, x, got[v][0], dy, got[v][1]);
+        memcpy(got[v][2], C->dparams[0], C->nw * sizeof(float));
+        memcpy(got[v][3], C->dparams[1], sp.k * sizeof(float));
+    }
+    unsetenv("STRATA_ISA");
+    size_t sizes[4] = {C->nout, C->nin, C->nw, (size_t)sp.k};
+    const char *what[] = {"forward", "din", "dweight", "dbias"};
+    for (int i = 0; i < 4; i++) {
+        ck_assert_msg(memcmp(got[0][i], got[1][i], sizes[i] * sizeof(float)) == 0,
+                      "%s (%dx%dx%d -> %d, %dx%d, padding %d, %s, %d threads): gathered and "
+                      "lane-by-lane loads differ",
+                      what[i], sp.c, sp.h, sp.w, sp.k, sp.kh, sp.kw, sp.p,
+                      extra ? extra : "default", threads);
+        free(got[0][i]), free(got[1][i]);
+    }
+    free(x), free(dy);
+    free_conv(C);
+}
+
+START_TEST(test_gather_invariance)
+{
+    spec narrow = {24, 45, 20, 40, 3, 3, 1, 1, 3, 1}; /* F(5,3), pipelined */
+    spec small = {16, 13, 13, 24, 3, 3, 1, 2, 3, 1};  /* F(5,3), padding 2 */
+    spec odd = {8, 9, 11, 12, 3, 3, 1, 0, 5, 1};      /* F(4,3), 3 tiles a row */
+    spec five = {24, 32, 31, 40, 5, 5, 1, 4, 3, 1};   /* F(3,5), padding 4 */
+    spec wide5 = {48, 15, 15, 96, 5, 5, 1, 2, 3, 1};  /* F(3,5), gathered */
+    spec over5 = {96, 11, 13, 176, 5, 5, 1, 3, 2, 1}; /* not pipelined */
+    spec tiny5 = {24, 6, 7, 16, 5, 5, 1, 1, 3, 1};    /* F(2,5) on a tiny map */
+    spec all[] = {narrow, small, odd, five, wide5, over5, tiny5};
+    for (size_t i = 0; i < sizeof all / sizeof *all; i++)
+        for (int t = 1; t <= 2; t++) {
+            isa_bits(all[i], NULL, t);
+            isa_bits(all[i], "workspace=1", t);
+        }
+}
+END_TEST
+
 /* Full-sized layers (VGG-16's, AlexNet's), batch n: the fast paths against
  * algo=direct; kernel r x r, padding p, stride 1. */
 static void sized_case(int c, int hw, int k, int r, int p, int n)
@@ -616,6 +673,7 @@ int main(void)
     tcase_add_test(tc, test_chunks_and_threads);
     tcase_add_test(tc, test_smallc);
     tcase_add_test(tc, test_thread_count_invariance);
+    tcase_add_test(tc, test_gather_invariance);
     tcase_add_test(tc, test_vgg_sized);
     tcase_add_test(tc, test_alexnet_sized);
     tcase_add_test(tc, test_winograd_finite_differences);

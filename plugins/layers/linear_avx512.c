@@ -27,6 +27,15 @@ int linear_avx512_supported(void)
 
 static int n16_of(int n) { return (n + 15) / 16 * 16; }
 
+/* Threads worth starting: one per 2^20 multiply-adds (about 10 us; a
+ * thread costs some 20 us to start), at most `threads`. The thread count
+ * never changes a result. */
+static int threads_for(int n, int nin, int nout, int threads)
+{
+    long long t = 1 + (long long)n * nin * nout / (1 << 20);
+    return t < threads ? (int)t : threads;
+}
+
 size_t linear_avx512_forward_scratch(int n, int nin, int nout)
 {
     return (size_t)nin * n16_of(n);
@@ -73,17 +82,21 @@ static void transpose_part(void *arg, int u0, int u1)
     }
 }
 
-/* OB rows o0.. of out^T, batch lanes 16*v0 .. 16*(v0+NV)-1:
+/* OB rows o0 .. of out^T (rows past nout repeat row nout-1 and are not
+ * stored, so every row has the same chain), batch lanes 16 v0 .. 16 (v0+NV) - 1:
  * acc[r][v] = bias[o0+r] + sum_i w[o0+r][i] * xt[i][16(v0+v) ..] */
 INLINE void fwd_tile(const int OB, const int NV, const fwd_job *J, int o0, int v0)
 {
     __m512 acc[24];
-    const float *w = J->w + (size_t)o0 * J->nin;
+    const float *w[24];
 #pragma GCC unroll 24
-    for (int r = 0; r < OB; r++)
+    for (int r = 0; r < OB; r++) {
+        int o = o0 + r < J->nout ? o0 + r : J->nout - 1;
+        w[r] = J->w + (size_t)o * J->nin;
 #pragma GCC unroll 4
         for (int v = 0; v < NV; v++)
-            acc[r * NV + v] = _mm512_set1_ps(J->bias ? J->bias[o0 + r] : 0.0f);
+            acc[r * NV + v] = _mm512_set1_ps(J->bias ? J->bias[o] : 0.0f);
+    }
     const float *x = J->xt + 16 * v0;
     for (int i = 0; i < J->nin; i++, x += J->n16) {
         __m512 xv[4];
@@ -92,7 +105,7 @@ INLINE void fwd_tile(const int OB, const int NV, const fwd_job *J, int o0, int v
             xv[v] = _mm512_loadu_ps(x + 16 * v);
 #pragma GCC unroll 24
         for (int r = 0; r < OB; r++) {
-            __m512 wv = _mm512_set1_ps(w[(size_t)r * J->nin + i]);
+            __m512 wv = _mm512_set1_ps(w[r][i]);
 #pragma GCC unroll 4
             for (int v = 0; v < NV; v++)
                 acc[r * NV + v] = _mm512_fmadd_ps(wv, xv[v], acc[r * NV + v]);
@@ -103,31 +116,25 @@ INLINE void fwd_tile(const int OB, const int NV, const fwd_job *J, int o0, int v
     for (int r = 0; r < OB; r++)
 #pragma GCC unroll 4
         for (int v = 0; v < NV; v++) {
+            if (o0 + r >= J->nout)
+                continue;
             _mm512_storeu_ps(t, acc[r * NV + v]);
             for (int l = 0; l < 16 && 16 * (v0 + v) + l < J->n; l++)
                 J->out[(size_t)(16 * (v0 + v) + l) * J->nout + o0 + r] = t[l];
         }
 }
 
-/* rows o0 .. o1-1, lane vectors v0 .. v0+nv-1 (nv <= 4): blocks of
- * 24 / nv rows, then single rows */
+/* rows o0 .. o1-1, lane vectors v0 .. v0+nv-1 (nv <= 4), in blocks of
+ * 24 / nv rows (the last one cut short) */
 static void fwd_rows(const fwd_job *J, int o0, int o1, int v0, int nv)
 {
     static const int block[5] = {0, 24, 12, 8, 6};
-    int ob = block[nv], o = o0;
-    for (; o + ob <= o1; o += ob)
+    for (int o = o0; o < o1; o += block[nv])
         switch (nv) {
         case 1: fwd_tile(24, 1, J, o, v0); break;
         case 2: fwd_tile(12, 2, J, o, v0); break;
         case 3: fwd_tile(8, 3, J, o, v0); break;
         default: fwd_tile(6, 4, J, o, v0); break;
-        }
-    for (; o < o1; o++)
-        switch (nv) {
-        case 1: fwd_tile(1, 1, J, o, v0); break;
-        case 2: fwd_tile(1, 2, J, o, v0); break;
-        case 3: fwd_tile(1, 3, J, o, v0); break;
-        default: fwd_tile(1, 4, J, o, v0); break;
         }
 }
 
@@ -146,6 +153,7 @@ void linear_avx512_forward(int n, int nin, int nout, const float *in, const floa
                            const float *bias, float *out, float *scratch, int threads)
 {
     fwd_job J = {n, n16_of(n), nin, nout, in, weight, bias, scratch, out};
+    threads = threads_for(n, nin, nout, threads);
     parallel_for(threads, (nin + 63) / 64, transpose_part, &J);
     parallel_for(threads, (nout + FWD_UNIT - 1) / FWD_UNIT, fwd_part, &J);
 }
@@ -245,6 +253,7 @@ void linear_avx512_backward_data(int n, int nin, int nout, const float *dout,
                                  const float *weight, float *din, int threads)
 {
     din_job J = {n, nin, nout, dout, weight, din};
+    threads = threads_for(n, nin, nout, threads);
     parallel_for(threads, (nin + DIN_COLS - 1) / DIN_COLS, din_part, &J);
 }
 
@@ -350,6 +359,7 @@ void linear_avx512_backward_weights(int n, int nin, int nout, const float *in,
                                     float *scratch, int threads)
 {
     dw_job J = {n, nin, nout, in, dout, scratch, dweight, dbias};
+    threads = threads_for(n, nin, nout, threads);
     parallel_for(threads, (nin + DW_COLS - 1) / DW_COLS, dw_pack, &J);
     parallel_for(threads, (nout + DW_OB - 1) / DW_OB, dw_part, &J);
 }

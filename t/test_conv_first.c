@@ -23,6 +23,7 @@
 #include <string.h>
 #include "fake_host.h"
 #include "testlib.h"
+#include "../plugins/layers/conv_first_phase.h" /* which layout a shape gets */
 
 #define CANARY 64
 #define TOL 2e-5
@@ -207,6 +208,56 @@ START_TEST(test_first_layers)
 }
 END_TEST
 
+/* The phase layout's geometry for a spec (conv_first_phase.h). */
+static conv_dims dims_of(spec sp)
+{
+    conv_dims d = {.c = sp.c, .h = sp.h, .w = sp.w, .k = sp.k, .kh = sp.kh, .kw = sp.kw,
+                   .sh = sp.s, .sw = sp.s, .ph = sp.p, .pw = sp.p, .budget = 1 << 24};
+    d.oh = (d.h + 2 * d.ph - d.kh) / d.sh + 1;
+    d.ow = (d.w + 2 * d.pw - d.kw) / d.sw + 1;
+    return d;
+}
+
+/* Flat layouts (output rows at pitch ow + reach computed as one run, then
+ * compacted; dout bands copied as one run): shapes chosen to be flat
+ * (asserted, so the cases do exercise it), c 1..4, strides 1, 2, 4,
+ * a 1x1 kernel (reach 0), tails of the run, k off the blocks; and the
+ * layers on either side of the choice (AlexNet 224 flat, 64 px not). */
+START_TEST(test_flat_layout)
+{
+    spec flat[] = {
+        {1, 9, 17, 5, 1, 1, 1, 0, 2, 1},    /* 17 columns, no reach */
+        {2, 13, 35, 7, 3, 3, 1, 0, 3, 1},   /* 33 + 2 */
+        {4, 40, 83, 13, 11, 11, 4, 2, 2, 0}, /* 20 + 2, stride 4 */
+        {3, 21, 39, 10, 5, 5, 2, 2, 1, 1},  /* 20 + 2, stride 2 */
+        {1, 6, 19, 3, 3, 3, 1, 1, 2, 1},    /* 19 + 2, 3 rows of a run */
+        {3, 30, 70, 9, 5, 3, 2, 1, 2, 1},   /* rectangular */
+    };
+    for (size_t i = 0; i < sizeof flat / sizeof *flat; i++) {
+        conv_dims d = dims_of(flat[i]);
+        ck_assert_msg(conv_phase_flat(&d), "case %zu is not flat", i);
+        against_direct(flat[i], NULL, 1 + i % 3, (int)(i % 2));
+    }
+    conv_dims alex = dims_of((spec){3, 224, 224, 48, 11, 11, 4, 2, 1, 1});
+    conv_dims alex64 = dims_of((spec){3, 64, 64, 48, 11, 11, 4, 2, 1, 1});
+    conv_dims vgg = dims_of((spec){3, 224, 224, 64, 3, 3, 1, 1, 1, 1});
+    ck_assert(conv_phase_flat(&alex));
+    ck_assert(!conv_phase_flat(&alex64));
+    ck_assert(!conv_phase_flat(&vgg));
+}
+END_TEST
+
+/* Several output rows per register block (rows of one vector: AlexNet's
+ * 64 px conv1, 15x15 outputs) and a stride of 3 (the fill's scalar
+ * de-interleave). */
+START_TEST(test_row_blocks_and_stride3)
+{
+    against_direct((spec){3, 64, 64, 48, 11, 11, 4, 2, 2, 1}, NULL, 2, 0);
+    against_direct((spec){3, 37, 50, 11, 5, 5, 3, 2, 2, 1}, NULL, 3, 1);
+    against_direct((spec){2, 20, 12, 7, 3, 3, 1, 1, 2, 1}, NULL, 1, 1); /* 12 wide: 1 vector, tail */
+}
+END_TEST
+
 /* 1, 2 and 3 threads: the same bits for forward, dweight, dbias and din. */
 static void same_bits(spec sp, const char *extra)
 {
@@ -231,7 +282,8 @@ START_TEST(test_threads)
 {
     same_bits((spec){3, 45, 45, 22, 11, 11, 4, 2, 5, 1}, NULL); /* 6 channel blocks of 4 */
     same_bits((spec){3, 31, 32, 9, 3, 3, 1, 1, 4, 1}, NULL);    /* 3 blocks, in place */
-    same_bits((spec){3, 160, 200, 8, 5, 5, 2, 2, 3, 1}, "workspace=1");
+    same_bits((spec){3, 160, 200, 8, 5, 5, 2, 2, 3, 1}, "workspace=1"); /* flat, chunks */
+    same_bits((spec){3, 64, 64, 20, 11, 11, 4, 2, 3, 1}, NULL); /* row blocks of 4 rows */
 }
 END_TEST
 
@@ -329,6 +381,8 @@ int main(void)
     tcase_add_test(tc, test_wide_and_rectangular);
     tcase_add_test(tc, test_chunks);
     tcase_add_test(tc, test_first_layers);
+    tcase_add_test(tc, test_flat_layout);
+    tcase_add_test(tc, test_row_blocks_and_stride3);
     tcase_add_test(tc, test_threads);
     tcase_add_test(tc, test_finite_differences);
     tcase_add_test(tc, test_accumulates);

@@ -12,7 +12,9 @@
  * [k][R] and [k] for the bias), reduced across lanes once at the end.
  * dout is read in place when its rows are whole vectors (ow % 16 == 0),
  * else each block's band is copied first with zeros past ow (then TB
- * taps beyond the image's right edge multiply zeros).
+ * taps beyond the image's right edge multiply zeros); in a flat layout
+ * (conv_first_phase.h) the band's rows are copied at pitch L, zeros in
+ * the L - ow columns past each row, and run as one row of Y*L outputs.
  * Threads: each takes a share of the output-channel blocks and runs every
  * image; the blocks' sums are computed the same way whoever runs them,
  * so the result does not depend on the thread count. Images go in chunks
@@ -31,7 +33,12 @@ typedef float v16u __attribute__((vector_size(64), aligned(4), may_alias));
 
 static int kpad(const conv_dims *d) { return (d->k + OB - 1) / OB * OB; }
 static int taps(const conv_dims *d) { return d->c * d->kh * d->kw; }
-static int copies(const conv_dims *d) { return d->ow % 16 != 0; }
+static int copies(const conv_dims *d) { return d->ow % 16 != 0 || conv_phase_flat(d); }
+/* Floats a copied dout row takes (its run in a flat layout: pitch L). */
+static int row_floats(const conv_dims *d)
+{
+    return conv_phase_flat(d) ? conv_phase_row(d) : conv_phase_xr(d);
+}
 
 #define KG 2 /* channel blocks sharing a tap block's input (many taps) */
 
@@ -42,7 +49,7 @@ static int taps_outer(const conv_dims *d) { return taps(d) > 8 * TB; }
  * block's input (1 or KG of them) take <= DBUF floats. */
 static int band_rows(const conv_dims *d)
 {
-    int y = DBUF / ((taps_outer(d) ? KG : 1) * OB * conv_phase_xr(d));
+    int y = DBUF / ((taps_outer(d) ? KG : 1) * OB * row_floats(d));
     y = y < 1 ? 1 : y;
     return y < d->oh ? y : d->oh;
 }
@@ -58,9 +65,15 @@ static int slots(const conv_dims *d, int n)
  * copied dout bands (kpad * Y * XR), phases (slots * phase_floats). */
 static size_t off_floats(const conv_dims *d) { return ((size_t)taps(d) + 15) / 16 * 16; }
 static size_t lane_floats(const conv_dims *d) { return (size_t)kpad(d) * (taps(d) + 1) * 16; }
+/* Floats of one channel's copied band of Y rows (flat: one run, whole vectors). */
+static size_t band_floats(const conv_dims *d, int Y)
+{
+    return conv_phase_flat(d) ? conv_round16((size_t)Y * conv_phase_row(d))
+                              : (size_t)Y * conv_phase_xr(d);
+}
 static size_t dbuf_floats(const conv_dims *d)
 {
-    return (size_t)kpad(d) * band_rows(d) * conv_phase_xr(d);
+    return (size_t)kpad(d) * band_floats(d, band_rows(d));
 }
 
 size_t conv_first_dw_scratch_floats(const conv_dims *d, int n)
@@ -132,27 +145,31 @@ static void fill_part(void *arg, int b0, int b1)
 }
 
 /* db for block kb, rows [y0, y0 + Y) of dout plane set dy: in place, or
- * copied into the block's buffer with zeros past ow and past k. */
+ * copied into the block's buffer with zeros past ow and past k (flat: the
+ * rows at pitch L as one run of whole vectors, zeros past the last). */
 static const float *dout_band(const dw_job *J, const float *dy, int kb, int y0, int Y,
                               size_t *dls, size_t *dcs)
 {
     const conv_dims *d = J->d;
-    size_t P = (size_t)d->oh * d->ow;
-    int o0 = kb * OB, XR = conv_phase_xr(d);
+    size_t P = (size_t)d->oh * d->ow, BF = band_floats(d, Y);
+    int o0 = kb * OB, RF = row_floats(d);
     if (!copies(d) && o0 + OB <= d->k) {
         *dls = d->ow, *dcs = P;
         return dy + o0 * P + (size_t)y0 * d->ow;
     }
-    float *buf = J->dbuf + (size_t)kb * OB * band_rows(d) * XR;
-    *dls = XR, *dcs = (size_t)Y * XR;
-    for (int o = 0; o < OB; o++)
+    float *buf = J->dbuf + (size_t)kb * OB * band_floats(d, band_rows(d));
+    *dls = RF, *dcs = BF;
+    for (int o = 0; o < OB; o++) {
+        float *ch = buf + o * BF;
         for (int y = 0; y < Y; y++) {
-            float *row = buf + ((size_t)o * Y + y) * XR;
+            float *row = ch + (size_t)y * RF;
             int nx = o0 + o < d->k ? d->ow : 0;
             if (nx)
                 memcpy(row, dy + (o0 + o) * P + (size_t)(y0 + y) * d->ow, sizeof(float) * nx);
-            memset(row + nx, 0, sizeof(float) * (XR - nx));
+            memset(row + nx, 0, sizeof(float) * (RF - nx));
         }
+        memset(ch + (size_t)Y * RF, 0, sizeof(float) * (BF - (size_t)Y * RF));
+    }
     return buf;
 }
 
@@ -179,6 +196,8 @@ block_band(const dw_job *J, int kb, int b0, int b1, const float *ph, const float
 {
     const conv_dims *d = J->d;
     int R = taps(d), NV = conv_phase_xr(d) / 16, nb = tap_blocks(R);
+    if (conv_phase_flat(d)) /* the band's rows as one run */
+        NV = (int)(band_floats(d, Y) / 16), Y = 1;
     size_t YS = conv_phase_ystride(d);
     float *lanes = J->lanes + (size_t)kb * OB * R * 16;
     float *blane = J->lanes + ((size_t)kpad(d) * R + (size_t)kb * OB) * 16;

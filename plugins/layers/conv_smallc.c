@@ -2,13 +2,17 @@
  *
  * Forward. Per image, the input in the phase layout (conv_first_phase.h),
  * so the input under tap t = (c, i, j) of outputs (y, x .. x+15) is the
- * run ph[off[t] + y*YS + x ..]. The weights are packed by blocks of OB
+ * run ph[off[t] + y*L + x ..]. The weights are packed by blocks of OB
  * output channels, wp[o/OB][t][o%OB] (0 past k). Then
- *   out[o][y][x] = bias[o] + sum_t wp[o/OB][t][o%OB] * ph[off[t] + y*YS + x]
- * with OB channels x NV vectors of 16 columns (24 accumulators: 6x4, 8x3
+ *   out[o][y][x] = bias[o] + sum_t wp[o/OB][t][o%OB] * ph[off[t] + y*L + x]
+ * with OB channels x NV vectors of 16 outputs (24 accumulators: 6x4, 8x3
  * or 12x2, whichever wastes least on this k and ow) held in registers over
  * all taps and stored once; each tap loads NV input vectors and broadcasts
- * OB weights. A row's last block takes only the vectors it needs.
+ * OB weights. The NV vectors of a block are consecutive in the list of a
+ * channel's output vectors: rows padded to whole vectors (several rows a
+ * block when a row is one vector: 15 px outputs), or in a flat layout the
+ * run of oh * L outputs at pitch L into a buffer, then copied to pitch ow.
+ * Each output sums bias then taps in order, whatever the blocking.
  * Threads: each takes a contiguous share of the images, with its own phase
  * buffer (slot); with one slot or one thread the images go in turn.
  *
@@ -29,17 +33,30 @@ typedef float v16u __attribute__((vector_size(64), aligned(4), may_alias));
 
 int conv_smallc_fits(const conv_dims *d) { return d->c <= 4; }
 
-/* Cost of one row of outputs with OB channels a block: per block of nv
+/* The output vectors of one channel: G of them, vector g covering 16
+ * outputs (fewer at a row's end). Rows padded to whole vectors: row
+ * y = g / xv, columns 16*(g % xv) ..; flat (conv_phase_flat): the run
+ * m = 16g .. of the oh * L outputs at pitch L, into a buffer. */
+static int vec_per_row(const conv_dims *d) { return (d->ow + 15) / 16; }
+static int vectors(const conv_dims *d)
+{
+    if (conv_phase_flat(d))
+        return (int)(conv_round16((size_t)d->oh * conv_phase_row(d)) / 16);
+    return d->oh * vec_per_row(d);
+}
+
+/* Cost of one channel's vectors with OB channels a block: per block of nv
  * vectors, max(FMAs, loads) with the input loads counted twice (unaligned:
  * they split cache lines). */
-static long row_cost(const conv_dims *d, int ob)
+static long block_cost(int ob, int nv)
 {
-    int nvmax = ACC / ob, xv = (d->ow + 15) / 16;
-    long c = 0;
-    for (int v = 0; v < xv; v += nvmax) {
-        int nv = xv - v < nvmax ? xv - v : nvmax, fma = ob * nv, ld = ob + 2 * nv;
-        c += fma > ld ? fma : ld;
-    }
+    int fma = ob * nv, ld = ob + 2 * nv;
+    return fma > ld ? fma : ld;
+}
+static long vec_cost(const conv_dims *d, int ob)
+{
+    int nvmax = ACC / ob, G = vectors(d);
+    long c = (long)(G / nvmax) * block_cost(ob, nvmax) + (G % nvmax ? block_cost(ob, G % nvmax) : 0);
     return c * ((d->k + ob - 1) / ob);
 }
 
@@ -49,28 +66,39 @@ static int pick_ob(const conv_dims *d)
     static const int cand[] = {8, 6, 12};
     int best = cand[0];
     for (int i = 1; i < 3; i++)
-        if (row_cost(d, cand[i]) < row_cost(d, best))
+        if (vec_cost(d, cand[i]) < vec_cost(d, best))
             best = cand[i];
     return best;
 }
 
 static int kpad(const conv_dims *d, int ob) { return (d->k + ob - 1) / ob * ob; }
 static int taps(const conv_dims *d) { return d->c * d->kh * d->kw; }
-static size_t off_floats(const conv_dims *d) { return ((size_t)taps(d) + 15) / 16 * 16; }
+static size_t off_floats(const conv_dims *d) { return conv_round16((size_t)taps(d)); }
+
+/* A slot: one image's phases, then (flat) OBMAX channels of outputs at
+ * pitch L before they are compacted to pitch ow. */
+static size_t flat_floats(const conv_dims *d)
+{
+    return conv_phase_flat(d) ? (size_t)OBMAX * vectors(d) * 16 : 0;
+}
+static size_t slot_floats(const conv_dims *d)
+{
+    return conv_round16(conv_phase_floats(d)) + flat_floats(d);
+}
 
 static int slots(const conv_dims *d, int n)
 {
-    size_t s = d->budget / conv_phase_floats(d);
+    size_t s = d->budget / slot_floats(d);
     if (s < 1)
         s = 1;
     return s < (size_t)n ? (int)s : (n > 0 ? n : 1);
 }
 
-/* Forward scratch: wp (kpad * R), off (R ints), slots * phase_floats. */
+/* Forward scratch: wp (kpad * R), off (R ints), slots * slot_floats. */
 static size_t forward_floats(const conv_dims *d, int n)
 {
     return 32 + (size_t)kpad(d, pick_ob(d)) * taps(d) + off_floats(d) +
-           (size_t)slots(d, n) * conv_phase_floats(d); /* 16: to align to 64 bytes */
+           (size_t)slots(d, n) * slot_floats(d); /* 16: to align to 64 bytes */
 }
 
 size_t conv_smallc_scratch_bytes(const conv_dims *d, int n)
@@ -82,14 +110,18 @@ size_t conv_smallc_scratch_bytes(const conv_dims *d, int n)
     return f > b ? f : b;
 }
 
-/* One block: out[o][y][x .. x+nx) for OB channels (nk < OB of them real)
- * from the run src = ph + y*YS + x, weights wt (R, OB), bias b (OB):
- *   dst[o*plane + x'] = b[o] + sum_t wt[t][o] * src[off[t] + x']. */
-CONV_INLINE void fwd_block(const int OB, const int NV, const float *src, const int *off, int R,
-                           const float *wt, const float *b, float *dst, size_t plane, int nk,
-                           int nx)
+/* One block of NV vectors for OB channels (nk < OB of them real): vector
+ * v reads the runs src + so[v] and writes n[v] <= 16 outputs at dst + dof[v]
+ * from weights wt (R, OB), bias b (OB):
+ *   dst[o*plane + dof[v] + x] = b[o] + sum_t wt[t][o] * src[off[t] + so[v] + x]. */
+CONV_INLINE void fwd_block(const int OB, const int NV, const float *src, const int *so,
+                           const int *off, int R, const float *wt, const float *b, float *dst,
+                           const int *dof, const int *n, size_t plane, int nk)
 {
     v16 acc[OBMAX][4];
+    int sv[4];
+    for (int v = 0; v < NV; v++)
+        sv[v] = so[v];
     for (int o = 0; o < OB; o++)
         for (int v = 0; v < NV; v++)
             acc[o][v] = (v16){0} + b[o];
@@ -97,7 +129,7 @@ CONV_INLINE void fwd_block(const int OB, const int NV, const float *src, const i
         const float *s = src + off[t];
         v16 x[4];
         for (int v = 0; v < NV; v++)
-            x[v] = *(const v16u *)(s + 16 * v);
+            x[v] = *(const v16u *)(s + sv[v]);
 #pragma GCC unroll 12
         for (int o = 0; o < OB; o++) /* scalar * vector: a broadcast load (not 0 + w) */
             for (int v = 0; v < NV; v++)
@@ -105,53 +137,72 @@ CONV_INLINE void fwd_block(const int OB, const int NV, const float *src, const i
     }
     for (int o = 0; o < nk; o++)
         for (int v = 0; v < NV; v++) {
-            float *p = dst + o * plane + 16 * v;
-            int m = nx - 16 * v;
-            if (m >= 16)
+            float *p = dst + o * plane + dof[v];
+            if (n[v] >= 16)
                 *(v16u *)p = acc[o][v];
             else {
                 float t[16];
                 memcpy(t, &acc[o][v], sizeof t);
-                for (int x = 0; x < m; x++)
+                for (int x = 0; x < n[v]; x++)
                     p[x] = t[x];
             }
         }
 }
 
+/* Where output vector g reads (so), writes (dof) and how many (n). */
+static void vec_place(const conv_dims *d, int g, int *so, int *dof, int *n)
+{
+    if (conv_phase_flat(d)) {
+        *so = *dof = 16 * g, *n = 16;
+        return;
+    }
+    int xv = vec_per_row(d), y = g / xv, x = 16 * (g % xv);
+    *so = y * (int)conv_phase_ystride(d) + x;
+    *dof = y * d->ow + x;
+    *n = d->ow - x < 16 ? d->ow - x : 16;
+}
+
 /* out (k, oh, ow) of one image from its phases ph, packed weights wp
- * (kpad/OB, R, OB) and tap offsets off (R). */
+ * (kpad/OB, R, OB) and tap offsets off (R); flat: through buf. */
 /* fp-contract: -std=c11 turns contraction off; a*b + c here is meant as one FMA */
 __attribute__((optimize("fp-contract=fast"))) CONV_CLONES static void
 image_forward(const conv_dims *d, int OB, const float *ph, const float *wp, const int *off,
-              const float *bias, float *out)
+              const float *bias, float *out, float *buf)
 {
-    int R = taps(d), XB = ACC / OB * 16;
-    size_t YS = conv_phase_ystride(d), plane = (size_t)d->oh * d->ow;
+    int R = taps(d), NVM = ACC / OB, G = vectors(d), flat = conv_phase_flat(d);
+    int L = conv_phase_row(d);
+    size_t plane = (size_t)d->oh * d->ow, bplane = (size_t)G * 16;
     for (int ob = 0; ob < kpad(d, OB); ob += OB) {
         const float *wt = wp + (size_t)ob * R;
         float b[OBMAX];
         int nk = d->k - ob < OB ? d->k - ob : OB;
         for (int o = 0; o < OB; o++)
             b[o] = bias && o < nk ? bias[ob + o] : 0.0f;
-        for (int y = 0; y < d->oh; y++)
-            for (int xb = 0; xb < d->ow; xb += XB) {
-                int nx = d->ow - xb < XB ? d->ow - xb : XB, nv = (nx + 15) / 16;
-                const float *src = ph + y * YS + xb;
-                float *dst = out + ob * plane + (size_t)y * d->ow + xb;
-#define FWD(O, V) fwd_block(O, V, src, off, R, wt, b, dst, plane, nk, nx)
-                switch (OB * 8 + nv) {
-                case 6 * 8 + 1: FWD(6, 1); break;
-                case 6 * 8 + 2: FWD(6, 2); break;
-                case 6 * 8 + 3: FWD(6, 3); break;
-                case 6 * 8 + 4: FWD(6, 4); break;
-                case 8 * 8 + 1: FWD(8, 1); break;
-                case 8 * 8 + 2: FWD(8, 2); break;
-                case 8 * 8 + 3: FWD(8, 3); break;
-                case 12 * 8 + 1: FWD(12, 1); break;
-                default: FWD(12, 2); break;
-                }
-#undef FWD
+        float *dst = flat ? buf : out + ob * plane;
+        size_t dpl = flat ? bplane : plane;
+        for (int g = 0; g < G; g += NVM) {
+            int nv = G - g < NVM ? G - g : NVM, so[4], dof[4], n[4];
+            for (int v = 0; v < nv; v++)
+                vec_place(d, g + v, &so[v], &dof[v], &n[v]);
+#define FWD(O, V) fwd_block(O, V, ph, so, off, R, wt, b, dst, dof, n, dpl, flat ? OB : nk)
+            switch (OB * 8 + nv) {
+            case 6 * 8 + 1: FWD(6, 1); break;
+            case 6 * 8 + 2: FWD(6, 2); break;
+            case 6 * 8 + 3: FWD(6, 3); break;
+            case 6 * 8 + 4: FWD(6, 4); break;
+            case 8 * 8 + 1: FWD(8, 1); break;
+            case 8 * 8 + 2: FWD(8, 2); break;
+            case 8 * 8 + 3: FWD(8, 3); break;
+            case 12 * 8 + 1: FWD(12, 1); break;
+            default: FWD(12, 2); break;
             }
+#undef FWD
+        }
+        if (flat) /* rows at pitch L -> pitch ow */
+            for (int o = 0; o < nk; o++)
+                for (int y = 0; y < d->oh; y++)
+                    memcpy(out + (ob + o) * plane + (size_t)y * d->ow, buf + o * bplane + (size_t)y * L,
+                           sizeof(float) * d->ow);
     }
 }
 
@@ -169,7 +220,8 @@ static void images(const smallc_job *J, int b0, int b1, float *ph)
     size_t isz = (size_t)d->c * d->h * d->w, osz = (size_t)d->k * d->oh * d->ow;
     for (int b = b0; b < b1; b++) {
         conv_phase_fill(ph, J->in + b * isz, d);
-        image_forward(d, J->ob, ph, J->wp, J->off, J->bias, J->out + b * osz);
+        image_forward(d, J->ob, ph, J->wp, J->off, J->bias, J->out + b * osz,
+                      ph + conv_round16(conv_phase_floats(d)));
     }
 }
 
@@ -178,7 +230,7 @@ static void part(void *arg, int t0, int t1)
     const smallc_job *J = arg;
     for (int t = t0; t < t1; t++)
         images(J, (int)((long)J->n * t / J->parts), (int)((long)J->n * (t + 1) / J->parts),
-               J->slots + t * conv_phase_floats(J->d));
+               J->slots + t * slot_floats(J->d));
 }
 
 void conv_smallc_forward(const conv_dims *d, int n, const float *in, const float *weight,

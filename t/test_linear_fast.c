@@ -5,7 +5,7 @@
  * multiples of 16; with and without bias); accumulation (+=) into dweight
  * and dbias; results bit-identical for 1, 2, 3 and 7 threads; an
  * AlexNet-fc6-sized layer (4608 -> 2048, batch 32); scratch bounds; the
- * algo option's errors.
+ * algo option's errors (kernel without AVX-512F: STRATA_ISA=avx2 caps it).
  *
  * Error measure: err(a, ref) = max_i |a_i - ref_i| / max_i |ref_i|, inputs,
  * weights and dout U(-1, 1). Measured: forward 2-5e-7 on small sizes,
@@ -312,6 +312,18 @@ START_TEST(test_kernel_accumulates)
 }
 END_TEST
 
+/* STRATA_ISA=base: auto takes blas, whose scratch is 0 */
+START_TEST(test_auto_capped)
+{
+    setenv("STRATA_ISA", "base", 1);
+    lin *L = make(3, 20, 7, 1, "auto");
+    unsetenv("STRATA_ISA");
+    ck_assert_int_eq(L->scratch_bytes, 0);
+    free_lin(L);
+    check_case(3, 20, 7, 1, "auto", 2);
+}
+END_TEST
+
 /* kernel and blas give the same forward within float rounding */
 START_TEST(test_kernel_vs_blas)
 {
@@ -353,8 +365,9 @@ START_TEST(test_algo_errors)
     expect_error(KV("out_features=4", "algo=fast"), in, "algo");
     expect_error(KV("out_features=4", "algo=fast"), in, "fast");
     expect_error(KV("out_features=4", "algo=3"), in, "algo");
-    if (!have_avx512())
-        expect_error(KV("out_features=4", "algo=kernel"), in, "AVX-512F");
+    setenv("STRATA_ISA", "avx2", 1); /* as if the CPU had no AVX-512 */
+    expect_error(KV("out_features=4", "algo=kernel"), in, "AVX-512F");
+    unsetenv("STRATA_ISA");
     /* auto resolves to something that works everywhere */
     strata_opts *o = fake_opts(KV("out_features=4", "algo=auto"));
     strata_shape out;
@@ -378,6 +391,7 @@ static Suite *linear_suite(void)
     tcase_add_test(tc, test_kernel_accumulates);
     tcase_add_test(tc, test_kernel_vs_blas);
     tcase_add_test(tc, test_algo_errors);
+    tcase_add_test(tc, test_auto_capped);
     suite_add_tcase(s, tc);
     return s;
 }

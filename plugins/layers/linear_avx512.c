@@ -11,14 +11,20 @@
  *   backward-weights dW (OUT, IN) += dout^T in: lanes over i, dout[b][o]
  *                broadcast; 4 rows of W x 6 vectors of i, over the batch.
  * Threads split outputs (forward, dW: rows o; din: columns i). */
+#define _POSIX_C_SOURCE 200809L
 #include <immintrin.h>
 #include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
 #include "linear_avx512.h"
 #include "parallel.h"
 
 int linear_avx512_supported(void)
 {
 #if defined(__x86_64__) && defined(__GNUC__)
+    const char *cap = getenv("STRATA_ISA"); /* base, avx2: as if the CPU had no AVX-512 */
+    if (cap && (!strcmp(cap, "base") || !strcmp(cap, "avx2")))
+        return 0;
     return __builtin_cpu_supports("avx512f");
 #else
     return 0;

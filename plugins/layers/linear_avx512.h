@@ -11,7 +11,8 @@
 #define STRATA_LINEAR_AVX512_H
 #include <stddef.h>
 
-/* 1 when the CPU has AVX-512F (the kernels below may then be called). */
+/* 1 when the CPU has AVX-512F (the kernels below may then be called) and
+ * STRATA_ISA (base, avx2) does not cap it. */
 int linear_avx512_supported(void);
 
 /* Scratch floats linear_avx512_forward needs for a batch of n:

@@ -686,33 +686,92 @@ CONV_INLINE void lane_map_of(lane_map *L, int nch, int h, int w, int py, int px,
     }
 }
 
-/* d[i][j][l] = base[idx[l] + i w + j] where row i and column j of lane
- * l's patch lie in the plane, else 0 (i, j < n): a masked gather per (i, j)
- * (GCC 12 does not vectorise it as a loop; per-lane scalar loads took half
- * the transforms' time). Called, not inlined, from every clone when the
- * CPU has AVX-512 (has_gather). Measured (AlexNet conv2, F(3x3, 5x5), b32,
- * CPU ms, loaded machine): input transforms 9.6 -> 4.9 (48 channels), dout
- * 15.5 -> 9.4 (128); forward 31.8 -> 26.6, backward 86 -> 63. A masked
- * scatter for the output tiles was no faster than scalar stores (8-12 vs
- * 10-11 ms). */
+/* The whole input (or dout) transform of a segment on AVX-512, in
+ * registers: row i of lane l's patch, d[j][l] = base[idx[l] + i w + j]
+ * where row i and column j lie in the plane, else 0, by a masked gather per
+ * (i, j) (GCC 12 does not vectorise the gather as a loop: per-lane scalar
+ * loads took half the transforms' time); r[i] = BT d (A d for dout); then
+ * each column k of r, X[(l A + k) xs + t] = (BT r[.][k])[l], t < nt. The
+ * same operations in the same order as input_gather's loops (mat_apply),
+ * so the same bits; without the stack round trips of d, r's copies and o.
+ * Called, not inlined, from every clone when the CPU has AVX-512
+ * (has_gather). Measured (AlexNet conv2, F(3x3, 5x5), b32, CPU ms, loaded
+ * machine): input transforms 9.6 -> 4.9 (gathers alone) -> 3.1
+ * (48 channels), dout 15.5 -> 9.4 -> 6.5 (128); forward 31.8 -> 26.6
+ * -> 25.5, backward 86 -> 63 -> 53. A masked scatter for the
+ * output tiles was no faster than scalar stores (8-12 vs 10-11 ms). */
 #if defined(__GNUC__) && !defined(__clang__) && defined(__x86_64__)
 #include <immintrin.h>
-__attribute__((target("avx512f"), noinline)) static void
-gather_avx512(float d[AMAX][AMAX][SEG], const float *base, const lane_map *L, int n, int w)
+typedef float v16 __attribute__((vector_size(64)));
+#define AVX512_INLINE static inline __attribute__((always_inline, target("avx512f")))
+
+/* mat_apply on vectors: o[i * os] = sum_j T[i][j] x[j * xs] (or T^T). */
+AVX512_INLINE void vmat_apply(v16 *o, int os, matrix T, int trans, int rows, int cols,
+                              const v16 *x, int xs)
 {
+    v16 in[AMAX];
+#pragma GCC unroll 8
+    for (int j = 0; j < cols; j++)
+        in[j] = x[j * xs];
+#pragma GCC unroll 8
+    for (int i = 0; i < rows; i++) {
+        v16 s = {-0.0f, -0.0f, -0.0f, -0.0f, -0.0f, -0.0f, -0.0f, -0.0f,
+                 -0.0f, -0.0f, -0.0f, -0.0f, -0.0f, -0.0f, -0.0f, -0.0f};
+#pragma GCC unroll 8
+        for (int j = 0; j < cols; j++) {
+            float t = trans ? T[j][i] : T[i][j];
+            if (t != 0.0f)
+                s += t * in[j];
+        }
+        o[i * os] = s;
+    }
+}
+
+AVX512_INLINE void gather_transform_v(float *X, size_t xs, const float *base, const lane_map *L,
+                                      int w, int nt, int A, int m, int dout)
+{
+    int n = dout ? m : A;
+    matrix T = dout ? at_of(A, m) : bt_of(A);
     __m512i idx = _mm512_loadu_si512(L->idx), rows = _mm512_loadu_si512(L->rows),
             cols = _mm512_loadu_si512(L->cols);
+    __mmask16 keep = nt >= SEG ? (__mmask16)0xFFFF : (__mmask16)((1u << nt) - 1);
+    v16 r[AMAX][AMAX];
+#pragma GCC unroll 8
     for (int i = 0; i < n; i++) {
         __mmask16 rm = _mm512_test_epi32_mask(rows, _mm512_set1_epi32(1 << i));
         __m512i ri = _mm512_add_epi32(idx, _mm512_set1_epi32(i * w));
+        v16 d[AMAX];
+#pragma GCC unroll 8
         for (int j = 0; j < n; j++) {
             __mmask16 k = rm & _mm512_test_epi32_mask(cols, _mm512_set1_epi32(1 << j));
-            __m512 v = _mm512_mask_i32gather_ps(_mm512_setzero_ps(), k,
-                                                _mm512_add_epi32(ri, _mm512_set1_epi32(j)),
-                                                base, 4);
-            _mm512_storeu_ps(d[i][j], v);
+            d[j] = (v16)_mm512_mask_i32gather_ps(_mm512_setzero_ps(), k,
+                                                 _mm512_add_epi32(ri, _mm512_set1_epi32(j)),
+                                                 base, 4);
         }
+        vmat_apply(r[i], 1, T, dout, A, n, d, 1);
     }
+#pragma GCC unroll 8
+    for (int k = 0; k < A; k++) {
+        v16 o[AMAX];
+        vmat_apply(o, 1, T, dout, A, n, &r[0][k], AMAX);
+#pragma GCC unroll 8
+        for (int l = 0; l < A; l++)
+            _mm512_mask_storeu_ps(X + (l * A + k) * xs, keep, (__m512)o[l]);
+    }
+}
+
+__attribute__((target("avx512f"), noinline)) static void
+gather_transform(float *X, size_t xs, const float *base, const lane_map *L, int w, int nt, int A,
+                 int R, int dout)
+{
+#define CALL(a, r) gather_transform_v(X, xs, base, L, w, nt, a, a + 1 - r, 0)
+#define CALL_DOUT(a, r) gather_transform_v(X, xs, base, L, w, nt, a, a + 1 - r, 1)
+    if (dout)
+        WINO_VARIANTS(CALL_DOUT, A, R);
+    else
+        WINO_VARIANTS(CALL, A, R);
+#undef CALL
+#undef CALL_DOUT
 }
 /* The CPU has AVX-512 and STRATA_ISA (base, avx2: the tests compare) does
  * not cap it. */
@@ -726,8 +785,8 @@ static int has_gather(void)
     return has && !(cap && (!strcmp(cap, "base") || !strcmp(cap, "avx2")));
 }
 #else
-static void gather_avx512(float d[AMAX][AMAX][SEG], const float *base, const lane_map *L, int n,
-                          int w)
+static void gather_transform(float *X, size_t xs, const float *base, const lane_map *L, int w,
+                             int nt, int A, int R, int dout)
 {
 }
 static int has_gather(void) { return 0; }
@@ -791,23 +850,16 @@ CONV_INLINE void input_gather(float *X, size_t xs, const float *img, const lane_
     float d[AMAX][AMAX][SEG], r[AMAX][AMAX][SEG];
     int n = dout ? m : A; /* patch size */
     const float *plane = img + (size_t)ch * h * w;
-    if (L->gather)
-        gather_avx512(d, plane + L->base, L, n, w);
-    else
-        for (int l = 0; l < SEG; l++) {
-            if (l >= nt) {
-                for (int i = 0; i < n; i++)
-                    for (int j = 0; j < n; j++)
-                        d[i][j][l] = 0.0f;
-            } else {
-                const float *p = plane + L->off[l];
-                for (int i = 0; i < n; i++)
-                    for (int j = 0; j < n; j++) {
-                        int ok = (L->rows[l] >> i) & (L->cols[l] >> j) & 1;
-                        d[i][j][l] = ok ? p[(long)i * w + j] : 0.0f;
-                    }
+    if (L->gather) {
+        gather_transform(X, xs, plane + L->base, L, w, nt, A, A + 1 - m, dout);
+        return;
+    }
+    for (int l = 0; l < SEG; l++) /* lane by lane; lanes past nt: rows = 0 */
+        for (int i = 0; i < n; i++)
+            for (int j = 0; j < n; j++) {
+                int ok = (L->rows[l] >> i) & (L->cols[l] >> j) & 1;
+                d[i][j][l] = ok ? plane[L->off[l] + (long)i * w + j] : 0.0f;
             }
-        }
     for (int i = 0; i < n; i++)
         for (int t = 0; t < SEG; t++) {
             if (dout)

@@ -4,8 +4,8 @@
  * (in[X - pw], 0 outside the image) split into sw phase rows,
  * phase q taking X = x*sw + q. Strides 1, 2 and 4 do it 16 outputs at a
  * time: sw vectors of the padded row (straight from the image inside it,
- * from a zero-padded copy at its edges) de-interleaved by shuffles; other
- * strides and the last partial vector of a row go one by one. */
+ * from a zero-padded copy at its edges) de-interleaved by shuffles, the
+ * row's last partial vector through a buffer; other strides one by one. */
 #include <string.h>
 #include "conv_first_phase.h"
 
@@ -53,30 +53,37 @@ CONV_INLINE void split16(int s, const float *a, float *const *dst)
 }
 
 /* One padded row: dst + q*P (q < s) gets x in [0, L) of phase q from
- * src (the image row, w floats; X - pw outside [0, w) is 0). */
+ * src (the image row, w floats; X - pw outside [0, w) is 0). Edge chunks
+ * go through a zero-padded copy, the last partial one through out. */
 CONV_INLINE void split_row(const float *src, int w, int pw, int s, int L, size_t P, float *dst)
 {
-    int x = 0;
-    if (s == 1 || s == 2 || s == 4) {
-        float buf[64], *q[4];
-        for (; x + 16 <= L; x += 16) {
-            int X0 = x * s - pw, n = 16 * s;
-            const float *a = buf;
-            if (X0 >= 0 && X0 + n <= w)
-                a = src + X0;
-            else /* an edge: through a zero-padded copy */
-                for (int k = 0; k < n; k++)
-                    buf[k] = X0 + k >= 0 && X0 + k < w ? src[X0 + k] : 0.0f;
-            for (int p = 0; p < s; p++)
-                q[p] = dst + p * P + x;
-            split16(s, a, q);
-        }
+    if (s != 1 && s != 2 && s != 4) {
+        for (int x = 0; x < L; x++)
+            for (int p = 0; p < s; p++) {
+                int X = x * s + p - pw;
+                dst[p * P + x] = X >= 0 && X < w ? src[X] : 0.0f;
+            }
+        return;
     }
-    for (; x < L; x++)
-        for (int p = 0; p < s; p++) {
-            int X = x * s + p - pw;
-            dst[p * P + x] = X >= 0 && X < w ? src[X] : 0.0f;
+    float buf[64], out[4][16], *q[4];
+    for (int x = 0; x < L; x += 16) {
+        int X0 = x * s - pw, n = 16 * s, whole = x + 16 <= L;
+        const float *a = buf;
+        if (X0 >= 0 && X0 + n <= w)
+            a = src + X0;
+        else {
+            int lo = X0 < 0 ? -X0 : 0, hi = w - X0 < n ? w - X0 : n;
+            memset(buf, 0, sizeof buf);
+            if (hi > lo)
+                memcpy(buf + lo, src + X0 + lo, sizeof(float) * (hi - lo));
         }
+        for (int p = 0; p < s; p++)
+            q[p] = whole ? dst + p * P + x : out[p];
+        split16(s, a, q);
+        if (!whole)
+            for (int p = 0; p < s; p++)
+                memcpy(dst + p * P + x, out[p], sizeof(float) * (L - x));
+    }
 }
 
 /* Plane rows Y of row phase p hold padded row r = Y*sh + p: image row

@@ -167,10 +167,13 @@ static void vec_place(const conv_dims *d, int g, int *so, int *dof, int *n)
 /* fp-contract: -std=c11 turns contraction off; a*b + c here is meant as one FMA */
 __attribute__((optimize("fp-contract=fast"))) CONV_CLONES static void
 image_forward(const conv_dims *d, int OB, const float *ph, const float *wp, const int *off,
-              const float *bias, float *out, float *buf)
+              const float *bias, float *out, float *buf, const float *next)
 {
     int R = taps(d), NVM = ACC / OB, G = vectors(d), flat = conv_phase_flat(d);
     int L = conv_phase_row(d);
+    /* the next image's lines, prefetched into L2 a share per block */
+    size_t lines = next ? (size_t)d->c * d->h * d->w / 16 : 0, done = 0, blk = 0;
+    size_t nblk = (size_t)(kpad(d, OB) / OB) * ((G + NVM - 1) / NVM);
     size_t plane = (size_t)d->oh * d->ow, bplane = (size_t)G * 16;
     for (int ob = 0; ob < kpad(d, OB); ob += OB) {
         const float *wt = wp + (size_t)ob * R;
@@ -184,6 +187,8 @@ image_forward(const conv_dims *d, int OB, const float *ph, const float *wp, cons
             int nv = G - g < NVM ? G - g : NVM, so[4], dof[4], n[4];
             for (int v = 0; v < nv; v++)
                 vec_place(d, g + v, &so[v], &dof[v], &n[v]);
+            for (size_t e = lines * ++blk / nblk; done < e; done++)
+                __builtin_prefetch(next + 16 * done, 0, 2);
 #define FWD(O, V) fwd_block(O, V, ph, so, off, R, wt, b, dst, dof, n, dpl, flat ? OB : nk)
             switch (OB * 8 + nv) {
             case 6 * 8 + 1: FWD(6, 1); break;
@@ -221,7 +226,7 @@ static void images(const smallc_job *J, int b0, int b1, float *ph)
     for (int b = b0; b < b1; b++) {
         conv_phase_fill(ph, J->in + b * isz, d);
         image_forward(d, J->ob, ph, J->wp, J->off, J->bias, J->out + b * osz,
-                      ph + conv_round16(conv_phase_floats(d)));
+                      ph + conv_round16(conv_phase_floats(d)), b + 1 < b1 ? J->in + (b + 1) * isz : NULL);
     }
 }
 

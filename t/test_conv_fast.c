@@ -447,9 +447,12 @@ START_TEST(test_thread_count_invariance)
 }
 END_TEST
 
-/* Gathered segments load their patches by AVX-512 masked gathers where the
- * CPU has them, else lane by lane (STRATA_ISA=base or avx2 forces that):
- * both only move data, so every output must be bit-identical. Shapes with
+/* With AVX-512, every map runs on gathered segments (masked gathers, the
+ * transforms in registers, masked scatters); without (STRATA_ISA=base or
+ * avx2 forces that) lane by lane, or on row segments (written-out
+ * transforms) where a tile row has more than SEG/2 tiles and m is even.
+ * All do the same operations in the same order, so every output must be
+ * bit-identical. Shapes with
  * padding on every side, partial last segments, tiles past the map's edge,
  * chunks across images (workspace=1), on 1 and 2 threads. */
 static void isa_bits(spec sp, const char *extra, int threads)
@@ -489,13 +492,16 @@ static void isa_bits(spec sp, const char *extra, int threads)
 START_TEST(test_gather_invariance)
 {
     spec narrow = {24, 45, 20, 40, 3, 3, 1, 1, 3, 1}; /* F(5,3), pipelined */
+    spec rows = {24, 30, 36, 40, 3, 3, 1, 1, 3, 1};   /* F(4,3): row segments on base */
+    spec rows5 = {64, 4, 40, 64, 5, 5, 1, 2, 3, 1};   /* F(2,5): row segments on base */
+    spec wide = {64, 14, 70, 80, 3, 3, 1, 0, 2, 1};   /* rows on base, not pipelined */
     spec small = {16, 13, 13, 24, 3, 3, 1, 2, 3, 1};  /* F(5,3), padding 2 */
     spec odd = {8, 9, 11, 12, 3, 3, 1, 0, 5, 1};      /* F(4,3), 3 tiles a row */
     spec five = {24, 32, 31, 40, 5, 5, 1, 4, 3, 1};   /* F(3,5), padding 4 */
     spec wide5 = {48, 15, 15, 96, 5, 5, 1, 2, 3, 1};  /* F(3,5), gathered */
     spec over5 = {96, 11, 13, 176, 5, 5, 1, 3, 2, 1}; /* not pipelined */
     spec tiny5 = {24, 6, 7, 16, 5, 5, 1, 1, 3, 1};    /* F(2,5) on a tiny map */
-    spec all[] = {narrow, small, odd, five, wide5, over5, tiny5};
+    spec all[] = {narrow, rows, rows5, wide, small, odd, five, wide5, over5, tiny5};
     for (size_t i = 0; i < sizeof all / sizeof *all; i++)
         for (int t = 1; t <= 2; t++) {
             isa_bits(all[i], NULL, t);

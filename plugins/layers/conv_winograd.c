@@ -960,11 +960,24 @@ CONV_INLINE void output_scatter(float *img, const lane_map *L, int ch, int oh, i
  * 55x55 (14 a row) 174/350 -> 180/369, so it stays on row segments), and
  * always for odd m (alpha 7): GCC leaves the stride-3 and stride-5 row
  * reads and writes of row segments scalar (AlexNet conv2, F(3x3, 5x5), 9
- * tiles a row, b32 CPU ms fwd/bwd: rows 41/109, gathered 30/75). */
-static int gathered(const conv_dims *d) { return 2 * tiles_x(d) <= SEG || tile_m(d) % 2; }
+ * tiles a row, b32 CPU ms fwd/bwd: rows 41/109, gathered 30/75). With
+ * AVX-512 (has_gather: fused gathers, transforms and scatters) every map
+ * is gathered: VGG-16 b16 CPU ms fwd/bwd, rows vs gathered, conv1_2
+ * 279-298/604-656 vs 248-269/533-579, conv3_2 167/348 vs 149/286, conv2_x
+ * the same within noise (conv2_1 121-132/249-277 vs 125-127/253-264). */
+static int gathered(const conv_dims *d)
+{
+    return 2 * tiles_x(d) <= SEG || tile_m(d) % 2 || has_gather();
+}
 
-/* One pass over (segment, channel) pairs i = seg * nch + ch of the chunk
- * [g0, g1): each segment's lane map serves its channels. */
+/* One pass over (channel, segment) pairs of the chunk [g0, g1), in blocks
+ * of SEG_BLOCK segments: i = block * SEG_BLOCK * nch + ch * sb + s for
+ * segment block * SEG_BLOCK + s (sb: the block's segments), so a block's
+ * lane maps serve all its channels, and each channel's writes to X run over
+ * sb * SEG consecutive tiles. (Segment-major order, a map shared by all
+ * channels, was 20-30% slower on large chunks: VGG-16 conv2_2 on gathered
+ * segments, writes T floats apart.) */
+#define SEG_BLOCK 8
 CONV_INLINE void tile_segs_m(const tile_job *J, int i0, int i1, int A, int m)
 {
     const conv_dims *d = J->d;
@@ -974,21 +987,28 @@ CONV_INLINE void tile_segs_m(const tile_job *J, int i0, int i1, int A, int m)
     int py = J->kind == TILE_INPUT ? d->ph : 0, px = J->kind == TILE_INPUT ? d->pw : 0;
     int n = J->kind == TILE_INPUT ? A : m;
     size_t xs = (size_t)nch * J->T;
-    lane_map L = {.near = 0};
-    int have = -1, gather = has_gather(); /* have: the segment L maps */
+    int nseg = (int)((J->T + SEG - 1) / SEG), have = -1, gather = has_gather();
+    lane_map L[SEG_BLOCK];
     for (int i = i0; i < i1; i++) {
-        int seg = i / nch, ch = i % nch, t0 = seg * SEG;
+        int blk = i / (SEG_BLOCK * nch), r = i % (SEG_BLOCK * nch);
+        int sb = nseg - blk * SEG_BLOCK < SEG_BLOCK ? nseg - blk * SEG_BLOCK : SEG_BLOCK;
+        int ch = r / sb, s = r % sb, t0 = (blk * SEG_BLOCK + s) * SEG;
         int nt = (int)J->T - t0 < SEG ? (int)J->T - t0 : SEG;
-        if (seg != have) {
-            lane_map_of(&L, nch, h, w, py, px, n, nty, ntx, J->g0, t0, nt, m);
-            L.gather = L.near && gather;
-            have = seg;
+        if (blk != have) { /* the block's maps */
+            for (int q = 0; q < sb; q++) {
+                int tq = (blk * SEG_BLOCK + q) * SEG;
+                int nq = (int)J->T - tq < SEG ? (int)J->T - tq : SEG;
+                lane_map_of(&L[q], nch, h, w, py, px, n, nty, ntx, J->g0, tq, nq, m);
+                L[q].gather = L[q].near && gather;
+            }
+            have = blk;
         }
         float *x = J->X + (size_t)ch * J->T + t0;
         if (J->kind == TILE_OUTPUT)
-            output_scatter(J->img, &L, ch, h, w, nt, x, xs, J->bias ? J->bias[ch] : 0.0f, A, m);
+            output_scatter(J->img, &L[s], ch, h, w, nt, x, xs, J->bias ? J->bias[ch] : 0.0f, A,
+                           m);
         else
-            input_gather(x, xs, J->img, &L, ch, h, w, nt, A, m, J->kind == TILE_DOUT);
+            input_gather(x, xs, J->img, &L[s], ch, h, w, nt, A, m, J->kind == TILE_DOUT);
     }
 }
 

@@ -14,7 +14,9 @@
  * run of oh * L outputs at pitch L into a buffer, then copied to pitch ow.
  * Each output sums bias then taps in order, whatever the blocking.
  * Threads: each takes a contiguous share of the images, with its own phase
- * buffer (slot); with one slot or one thread the images go in turn.
+ * buffer (slot); with one slot or one thread the images go in turn. While
+ * one image computes, the next one's input is prefetched into L2 (a share
+ * per block), which the fill would otherwise wait for.
  *
  * Backward: dweight and dbias by conv_first_dw.c (vectorised direct, no
  * GEMM); din, when asked for, by im2col (conv_im2col_backward_data). */

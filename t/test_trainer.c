@@ -4,6 +4,7 @@
  * optimizer step split between threads gives the same result. */
 #define _POSIX_C_SOURCE 200809L
 #include <check.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -101,6 +102,24 @@ START_TEST(test_inplace_plan)
                       r.tr.inplace[i]);
     for (int i = 0; i < 13; i++)
         ck_assert((r.tr.acts[i + 1] == r.tr.acts[i]) == expect[i]);
+    rig_close(&r);
+}
+END_TEST
+
+/* Every activation, gradient, saved and scratch buffer starts on a 64-byte
+ * boundary (cache line and AVX-512 vector). */
+START_TEST(test_buffers_aligned)
+{
+    rig r;
+    rig_open(&r);
+    int L = r.net.n_layers;
+    for (int k = 0; k <= L; k++)
+        ck_assert_msg((uintptr_t)r.tr.acts[k] % 64 == 0, "acts[%d] at %p", k, (void *)r.tr.acts[k]);
+    for (int k = 0; k < L; k++) {
+        ck_assert_msg((uintptr_t)r.tr.grads[k] % 64 == 0, "grads[%d] at %p", k, (void *)r.tr.grads[k]);
+        ck_assert((uintptr_t)r.tr.saved[k] % 64 == 0);
+    }
+    ck_assert((uintptr_t)r.tr.scratch % 64 == 0);
     rig_close(&r);
 }
 END_TEST
@@ -248,6 +267,7 @@ int main(void)
     Suite *s = suite_create("trainer");
     TCase *tc = tcase_create("plan");
     tcase_add_test(tc, test_inplace_plan);
+    tcase_add_test(tc, test_buffers_aligned);
     tcase_add_test(tc, test_inplace_same_training);
     tcase_add_test(tc, test_shared_arena_same_training);
     tcase_add_test(tc, test_optimizer_threads_same_result);

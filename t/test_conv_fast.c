@@ -6,7 +6,9 @@
  * (Winograd's pipelined, row-segment and gathered-segment paths, im2col's
  * images shared between threads); each of Winograd's four algorithms
  * (F(4x4,3x3), F(5x5,3x3), F(2x2,5x5), F(3x3,5x5): which one a map takes is
- * worked out in the comments); VGG- and AlexNet-sized layers;
+ * worked out in the comments); the AVX-512 gathered transforms
+ * bit-identical to the generic loops (STRATA_ISA=base); VGG- and
+ * AlexNet-sized layers;
  * finite-difference checks of the Winograd path; option errors; auto's
  * choice; scratch bounds.
  *

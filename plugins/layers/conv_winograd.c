@@ -39,11 +39,14 @@
  * images, numbered g = b*nty + ty), so V and M stay within d->budget
  * floats (at least one tile row). The transforms work on SEG tiles at once,
  * vectorised across tiles: SEG tiles along one tile row, or, on maps with
- * at most SEG/2 tiles a row, SEG consecutive tiles of the chunk (each lane
- * gathering its own patch). The tile functions take alpha and m as
- * arguments and are inlined where they are constants (tile_rows,
- * tile_segs), so each algorithm gets loops of constant trip counts and
- * its transform tables folded into the code. */
+ * at most SEG/2 tiles a row (and for odd m), SEG consecutive tiles of the
+ * chunk (each lane gathering its own patch). Where the CPU has AVX-512
+ * every map takes the latter, with masked gathers and scatters and the
+ * transforms in registers (the AVX-512 section); the kernel transforms
+ * too. The tile functions take alpha and m as arguments and are inlined
+ * where they are constants (tile_rows, tile_segs), so each algorithm gets
+ * loops of constant trip counts and its transform tables folded into the
+ * code. */
 #include <stdlib.h>
 #include <string.h>
 #include <cblas.h>

@@ -10,6 +10,8 @@ plugins_layers_conv2d_la_SOURCES = plugins/layers/conv2d.c plugins/layers/conv_d
 	plugins/layers/conv_smallc.c plugins/layers/conv_smallc.h \
 	plugins/layers/conv_first_phase.c plugins/layers/conv_first_phase.h plugins/layers/conv_first_dw.c plugins/layers/conv_first_dw.h \
 	plugins/layers/conv_winograd.c plugins/layers/conv_winograd.h \
+	plugins/layers/conv_winograd_impl.h plugins/layers/conv_winograd_matrices.h \
+	plugins/layers/conv_winograd_weights.c plugins/layers/conv_winograd_tiles.c \
 	plugins/layers/parallel.c plugins/layers/parallel.h
 plugins_layers_conv2d_la_CFLAGS = $(AM_CFLAGS) -O3 -fno-tree-loop-distribute-patterns -pthread $(OPENBLAS_CFLAGS)
 plugins_layers_conv2d_la_LIBADD = $(OPENBLAS_LIBS) -lm

@@ -20,6 +20,7 @@
 #include <string.h>
 #include <time.h>
 #include <cblas.h>
+#include "blas_select.h"
 #include "fake_host.h"
 
 typedef struct layer_spec {
@@ -132,6 +133,7 @@ static int time_layer(const layer_spec *l, const char *algo, int n, int reps, in
 
 int main(int argc, char **argv)
 {
+    blas_select_kernel(argc, argv); /* the OpenBLAS kernel strata itself would use (may re-exec) */
     int n = 16, reps = 2, threads = 2;
     const char *algos = "im2col,winograd", *only = NULL;
     const layer_spec *net = VGG;
@@ -179,7 +181,8 @@ int main(int argc, char **argv)
         return 2;
     }
     double g0 = sgemm_gflops();
-    printf("sgemm 2048^3: %.1f GFLOP/s; batch %d, %d threads, best of %d\n", g0, n, threads, reps);
+    printf("sgemm 2048^3: %.1f GFLOP/s (BLAS kernel %s); batch %d, %d threads, best of %d\n", g0,
+           blas_kernel_note(), n, threads, reps);
     printf("%-8s %-9s %9s %9s %8s %8s %6s %6s\n", "layer", "algo", "fwd ms", "bwd ms", "fwd GF/s",
            "bwd GF/s", "fwd x", "bwd x");
     double tot[2] = {0, 0};

@@ -12,7 +12,7 @@
  * finite-difference checks of the Winograd path; option errors; auto's
  * choice; scratch bounds.
  *
- * Error measure: err(a, ref) = max_i |a_i - ref_i| / max_i |ref_i|.
+ * Error measure: max_rel_err(a, ref) = max_i |a_i - ref_i| / max_i |ref_i|.
  * Measured on this machine (inputs, weights, dout U(-1, 1), batch 2), vs
  * algo=direct (float):
  *   winograd                      forward   din      dweight  dbias
@@ -139,28 +139,6 @@ static void run_backward(conv *C, int threads, const float *x, const float *y, c
     check_canary(C);
 }
 
-static double err(const float *a, const float *ref, size_t n)
-{
-    double num = 0, den = 0;
-    for (size_t i = 0; i < n; i++) {
-        double e = fabs((double)a[i] - ref[i]), r = fabs((double)ref[i]);
-        num = e > num ? e : num;
-        den = r > den ? r : den;
-    }
-    return den > 0 ? num / den : num;
-}
-
-static double err_d(const float *a, const double *ref, size_t n)
-{
-    double num = 0, den = 0;
-    for (size_t i = 0; i < n; i++) {
-        double e = fabs(a[i] - ref[i]), r = fabs(ref[i]);
-        num = e > num ? e : num;
-        den = r > den ? r : den;
-    }
-    return den > 0 ? num / den : num;
-}
-
 /* ---- double-precision reference (the textbook loops) --------------------- */
 
 typedef struct ref_out {
@@ -218,9 +196,9 @@ static void small_case(spec sp, const char *algo, const char *extra, int threads
         run_backward(C, threads, x, y, dy, dx);
     }
     const char *what[] = {"forward", "din", "dweight", "dbias"};
-    double e[4] = {err_d(y, r.y, C->nout), err_d(dx, r.dx, C->nin),
-                   err_d(C->dparams[0], r.dw, C->nw),
-                   sp.bias ? err_d(C->dparams[1], r.db, sp.k) : 0.0};
+    double e[4] = {max_rel_err_d(y, r.y, C->nout), max_rel_err_d(dx, r.dx, C->nin),
+                   max_rel_err_d(C->dparams[0], r.dw, C->nw),
+                   sp.bias ? max_rel_err_d(C->dparams[1], r.db, sp.k) : 0.0};
     for (int i = 0; i < 4; i++)
         ck_assert_msg(e[i] <= tol,
                       "%s %s: %dx%dx%d -> %d, kernel %dx%d, stride %d, padding %d, batch %d: "
@@ -231,7 +209,7 @@ static void small_case(spec sp, const char *algo, const char *extra, int threads
     float *dw = fvec(C->nw);
     memcpy(dw, C->dparams[0], C->nw * sizeof(float));
     run_backward(C, threads, x, y, dy, NULL);
-    ck_assert_msg(err(C->dparams[0], dw, C->nw) <= 1e-6, "%s: dweight differs without din", algo);
+    ck_assert_msg(max_rel_err(C->dparams[0], dw, C->nw) <= 1e-6, "%s: dweight differs without din", algo);
     free(dw);
     free_ref(r);
     free(x), free(y), free(dy), free(dx);
@@ -535,8 +513,8 @@ static void sized_case(int c, int hw, int k, int r, int p, int n)
         float *y = fvec(D->nout), *dx = fvec(D->nin);
         run_forward(F, 2, x, y);
         run_backward(F, 2, x, y, dy, dx);
-        double e[4] = {err(y, y0, D->nout), err(dx, dx0, D->nin),
-                       err(F->dparams[0], dw0, D->nw), err(F->dparams[1], db0, k)};
+        double e[4] = {max_rel_err(y, y0, D->nout), max_rel_err(dx, dx0, D->nin),
+                       max_rel_err(F->dparams[0], dw0, D->nw), max_rel_err(F->dparams[1], db0, k)};
         if (getenv("CK_VERBOSE"))
             printf("%s %dx%d %d->%d %dx%d: forward %.2g din %.2g dweight %.2g dbias %.2g\n",
                    ALGOS[a], r, r, c, k, hw, hw, e[0], e[1], e[2], e[3]);

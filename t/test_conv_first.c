@@ -6,7 +6,7 @@
  * batches split into chunks by a small workspace), AlexNet's and VGG's
  * first layers at batch 2; thread counts; finite differences; errors.
  *
- * Error measure: err(a, ref) = max_i |a_i - ref_i| / max_i |ref_i| with
+ * Error measure: max_rel_err(a, ref) = max_i |a_i - ref_i| / max_i |ref_i| with
  * inputs, weights, bias and dout U(-1, 1). The paths sum in another order
  * than direct (float both); the bound asserted is 2e-5 (measured: at most
  * ~1e-6 on the small shapes, ~3e-6 on AlexNet's 224 px layer; CK_VERBOSE=1
@@ -114,17 +114,6 @@ static result run(conv *C, spec sp, const data *D, int threads, int want_din)
     return R;
 }
 
-static double err(const float *a, const float *ref, size_t n)
-{
-    double num = 0, den = 0;
-    for (size_t i = 0; i < n; i++) {
-        double e = fabs((double)a[i] - ref[i]), r = fabs((double)ref[i]);
-        num = e > num ? e : num;
-        den = r > den ? r : den;
-    }
-    return den > 0 ? num / den : num;
-}
-
 /* smallc against direct on one shape: forward, dweight, dbias, din. */
 static void against_direct(spec sp, const char *extra, int threads, int want_din)
 {
@@ -132,8 +121,8 @@ static void against_direct(spec sp, const char *extra, int threads, int want_din
     ck_assert_int_eq(S.out.h, D.out.h);
     data in = make_data(&S, sp);
     result r = run(&S, sp, &in, threads, want_din), ref = run(&D, sp, &in, 1, want_din);
-    double e[4] = {err(r.y, ref.y, S.nout), err(r.dw, ref.dw, S.nw),
-                   sp.bias ? err(r.db, ref.db, sp.k) : 0, want_din ? err(r.dx, ref.dx, S.nin) : 0};
+    double e[4] = {max_rel_err(r.y, ref.y, S.nout), max_rel_err(r.dw, ref.dw, S.nw),
+                   sp.bias ? max_rel_err(r.db, ref.db, sp.k) : 0, want_din ? max_rel_err(r.dx, ref.dx, S.nin) : 0};
     const char *what[] = {"forward", "dweight", "dbias", "din"};
     if (getenv("CK_VERBOSE"))
         printf("%dx%dx%d k%d %dx%d s%d p%d n%d b%d: fwd %.1e dw %.1e db %.1e din %.1e\n", sp.c,

@@ -1,6 +1,7 @@
 /* testlib.c — see testlib.h. */
 #define _POSIX_C_SOURCE 200809L
 #include <dirent.h>
+#include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -141,4 +142,26 @@ int run_suite(Suite *s)
     int failed = srunner_ntests_failed(sr);
     srunner_free(sr);
     return failed ? EXIT_FAILURE : EXIT_SUCCESS;
+}
+
+double max_rel_err_d(const float *a, const double *ref, size_t n)
+{
+    double num = 0, den = 0;
+    for (size_t i = 0; i < n; i++) {
+        double e = fabs(a[i] - ref[i]), r = fabs(ref[i]);
+        num = e > num ? e : num;
+        den = r > den ? r : den;
+    }
+    return den > 0 ? num / den : num;
+}
+
+double max_rel_err(const float *a, const float *ref, size_t n)
+{
+    double num = 0, den = 0;
+    for (size_t i = 0; i < n; i++) {
+        double e = fabs((double)a[i] - ref[i]), r = fabs((double)ref[i]);
+        num = e > num ? e : num;
+        den = r > den ? r : den;
+    }
+    return den > 0 ? num / den : num;
 }

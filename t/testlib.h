@@ -44,4 +44,9 @@ void sleep_ms(long ms);
 /* Run every test of s (CK_NORMAL), free the runner: EXIT_SUCCESS or EXIT_FAILURE. */
 int run_suite(Suite *s);
 
+/* max_i |a[i] - ref[i]| / max_i |ref[i]| (the absolute error when ref is
+ * all zeros): how far a float result is from its reference. */
+double max_rel_err(const float *a, const float *ref, size_t n);
+double max_rel_err_d(const float *a, const double *ref, size_t n);
+
 #endif

@@ -195,11 +195,10 @@ static split_fn *split_kernel(int K)
 
 /* e_i[c] = r_i[2c] for c < ow + (K-1)/2, o_i[c] = r_i[2c+1] for c < ow +
  * (K-2)/2: all inside the row, as the last window ends at 2(ow-1)+K-1. */
-static void max_rows_split(const maxpool *L, const float *x, float *y, uint8_t *am, int K)
+static void max_rows_split(const maxpool *L, const float *x, float *y, uint8_t *am, split_fn *kernel)
 {
-    const int W = L->w, ow = L->ow, ne = ow + (K - 1) / 2, no = ow + (K - 2) / 2;
+    const int K = L->kh, W = L->w, ow = L->ow, ne = ow + (K - 1) / 2, no = ow + (K - 2) / 2;
     float e[3 * SPLIT_LEN] = {0}, o[3 * SPLIT_LEN] = {0};
-    split_fn *kernel = split_kernel(K);
     for (int oy = 0; oy < L->oh; oy++) {
         const float *top = x + oy * 2 * W;
         for (int i = 0; i < K; i++) {
@@ -220,16 +219,28 @@ static void max_plane_interior(const maxpool *L, const float *x, float *y, uint8
         max_row_interior(x + oy * L->sh * L->w, L->w, L->ow, y + oy * L->ow, am + oy * L->ow, K, L->sw);
 }
 
-/* The plane with the fastest loop that fits the layer. */
+/* Every window inside the plane, square, unpadded. */
+static int interior(const maxpool *L)
+{
+    return L->ph == 0 && L->pw == 0 && L->kh == L->kw && L->sh == L->sw &&
+           (L->oh - 1) * L->sh + L->kh <= L->h && (L->ow - 1) * L->sw + L->kw <= L->w;
+}
+
+/* The vectorised kernel for the layer's planes, or NULL when its windows
+ * are not 2x2 / 3x3 stride 2 inside rows of at most MAX_SPLIT outputs. */
+static split_fn *plane_kernel(const maxpool *L)
+{
+    if (interior(L) && L->sh == 2 && (L->kh == 2 || L->kh == 3) && L->ow <= MAX_SPLIT)
+        return split_kernel(L->kh);
+    return NULL;
+}
+
+/* One plane, without the vectorised kernel: the fastest scalar loop that fits. */
 static void pool_plane(const maxpool *L, const float *x, float *y, uint8_t *am)
 {
-    int interior = L->ph == 0 && L->pw == 0 && L->kh == L->kw && L->sh == L->sw &&
-                   (L->oh - 1) * L->sh + L->kh <= L->h && (L->ow - 1) * L->sw + L->kw <= L->w;
-    if (interior && L->sh == 2 && (L->kh == 2 || L->kh == 3) && L->ow <= MAX_SPLIT)
-        max_rows_split(L, x, y, am, L->kh);
-    else if (interior && L->kh == 2)
+    if (interior(L) && L->kh == 2)
         max_plane_interior(L, x, y, am, 2);
-    else if (interior && L->kh == 3)
+    else if (interior(L) && L->kh == 3)
         max_plane_interior(L, x, y, am, 3);
     else
         max_plane(L, x, y, am);
@@ -242,6 +253,7 @@ typedef struct pool_job {
     uint8_t *am;
     const float *dy;
     float *dx;
+    split_fn *split; /* forward: plane_kernel(L), chosen once */
 } pool_job;
 
 static void fwd_planes(void *arg, int begin, int end)
@@ -249,8 +261,12 @@ static void fwd_planes(void *arg, int begin, int end)
     const pool_job *j = arg;
     const maxpool *L = j->L;
     size_t in = (size_t)L->h * L->w, out = (size_t)L->oh * L->ow;
-    for (int p = begin; p < end; p++)
-        pool_plane(L, j->x + p * in, j->y + p * out, j->am + p * out);
+    for (int p = begin; p < end; p++) {
+        if (j->split)
+            max_rows_split(L, j->x + p * in, j->y + p * out, j->am + p * out, j->split);
+        else
+            pool_plane(L, j->x + p * in, j->y + p * out, j->am + p * out);
+    }
 }
 
 static void bwd_planes(void *arg, int begin, int end)
@@ -281,7 +297,7 @@ static void maxpool_forward(const void *layer, const strata_ctx *ctx, int n,
                             void *saved, void *scratch)
 {
     const maxpool *L = layer;
-    pool_job j = {.L = L, .x = in, .y = out, .am = saved};
+    pool_job j = {.L = L, .x = in, .y = out, .am = saved, .split = plane_kernel(L)};
     parallel_for(ctx->threads, n * L->c, fwd_planes, &j);
 }
 

@@ -20,7 +20,7 @@
 #include <string.h>
 #include <time.h>
 #include <cblas.h>
-#include "blas_select.h"
+#include "train/blas_select.h"
 #include "fake_host.h"
 
 typedef struct layer_spec {

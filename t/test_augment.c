@@ -8,7 +8,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "augment.h"
+#include "data/augment.h"
 #include "testlib.h"
 
 /* An image of w x h whose pixel (x, y), channel c is f(x, y, c). */

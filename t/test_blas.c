@@ -1,4 +1,4 @@
-/* test_blas.c — OpenBLAS kernel selection (core/blas_select.c).
+/* test_blas.c — OpenBLAS kernel selection (core/train/blas_select.c).
  *
  * The program is also its own subject: run as `test_blas --report` it calls
  * blas_select_kernel() and prints the kernel name and note; `--sgemm` also
@@ -15,7 +15,7 @@
 #include <string.h>
 #include <sys/wait.h>
 #include <unistd.h>
-#include "blas_select.h"
+#include "train/blas_select.h"
 #include "testlib.h"
 
 extern char **environ;

@@ -11,11 +11,11 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include "experiment.h"
-#include "network.h"
-#include "plugins.h"
+#include "config/experiment.h"
+#include "model/network.h"
+#include "model/plugins.h"
 #include "run_strata.h"
-#include "summary.h"
+#include "model/summary.h"
 #include "testlib.h"
 
 /* ---- helpers ------------------------------------------------------------ */

@@ -23,7 +23,7 @@
 #include <string.h>
 #include "fake_host.h"
 #include "testlib.h"
-#include "../plugins/layers/conv_first_phase.h" /* which layout a shape gets */
+#include "layers/conv2d/conv_smallc_phase.h" /* which layout a shape gets */
 
 #define CANARY 64
 #define TOL 2e-5
@@ -197,7 +197,7 @@ START_TEST(test_first_layers)
 }
 END_TEST
 
-/* The phase layout's geometry for a spec (conv_first_phase.h). */
+/* The phase layout's geometry for a spec (conv_smallc_phase.h). */
 static conv_dims dims_of(spec sp)
 {
     conv_dims d = {.c = sp.c, .h = sp.h, .w = sp.w, .k = sp.k, .kh = sp.kh, .kw = sp.kw,

@@ -9,8 +9,8 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "dataset.h"
-#include "image.h"
+#include "data/dataset.h"
+#include "data/image.h"
 #include "fixtures/imgwrite.h"
 
 static char *root;

@@ -7,7 +7,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "image.h"
+#include "data/image.h"
 #include "fixtures/imgwrite.h"
 
 static char *dir;

@@ -14,7 +14,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include "fake_host.h"
-#include "loss.h"
+#include "train/loss.h"
 #include "testlib.h"
 
 /* ---- helpers: random numbers, a layer instance with its memory ---------- */

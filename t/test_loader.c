@@ -8,7 +8,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "loader.h"
+#include "data/loader.h"
 #include "fixtures/imgwrite.h"
 
 enum { N = 11, S = 4, SZ = 3 * S * S }; /* 11 images, batches of S x S */

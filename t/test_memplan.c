@@ -4,7 +4,7 @@
 #include <check.h>
 #include <stdint.h>
 #include <stdlib.h>
-#include "memplan.h"
+#include "train/memplan.h"
 #include "testlib.h"
 
 static uint64_t rng = 12345;

@@ -11,9 +11,9 @@
 #include <string.h>
 #include <sys/stat.h>
 #include <unistd.h>
-#include "font.h"
-#include "plot.h"
-#include "results.h"
+#include "plot/font.h"
+#include "plot/plot.h"
+#include "store/results.h"
 #include "run_strata.h"
 #include "testlib.h"
 

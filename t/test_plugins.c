@@ -13,9 +13,9 @@
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
-#include "experiment.h"
-#include "network.h"
-#include "plugins.h"
+#include "config/experiment.h"
+#include "model/network.h"
+#include "model/plugins.h"
 #include "run_strata.h"
 #include "testlib.h"
 

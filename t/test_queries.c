@@ -5,7 +5,7 @@
  * The database (results/strata.db in a temp dir, made once):
  *   runs 1, 2   a real `strata sweep` of a tiny conv net on the shipped
  *               photos, grid model.layers.0.out_channels: [4, 8], 1 epoch
- *   runs 3..    inserted through the results API (core/results.h) with the
+ *   runs 3..    inserted through the results API (core/store/results.h) with the
  *               model names the builders give ('alexnet tutorial', 'vgg D',
  *               'vgg D bn', 'vgg A') and chosen val_acc / images_per_sec;
  *               then a sweep over two VGG columns (A, D); last a resumed
@@ -22,7 +22,7 @@
 #include <string.h>
 #include <unistd.h>
 #include "fixtures/imgwrite.h"
-#include "results.h"
+#include "store/results.h"
 #include "run_strata.h"
 #include "testlib.h"
 #include "testlib_db.h"

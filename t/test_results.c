@@ -1,4 +1,4 @@
-/* test_results.c — the SQLite results store (core/results.c). Every check
+/* test_results.c — the SQLite results store (core/store/results.c). Every check
  * reads the database back with plain sqlite3 queries, as users would. */
 #define _POSIX_C_SOURCE 200809L
 #include <check.h>
@@ -7,7 +7,7 @@
 #include <string.h>
 #include <sys/stat.h>
 #include <unistd.h>
-#include "results.h"
+#include "store/results.h"
 #include "testlib_db.h"
 #include "testlib.h"
 

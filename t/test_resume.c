@@ -28,7 +28,7 @@
 #include <unistd.h>
 #include "fixtures/imgwrite.h"
 #include "run_strata.h"
-#include "safetensors.h"
+#include "store/safetensors.h"
 #include "testlib.h"
 #include "testlib_db.h"
 

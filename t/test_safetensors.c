@@ -1,4 +1,4 @@
-/* test_safetensors.c — the safetensors format (core/safetensors.c).
+/* test_safetensors.c — the safetensors format (core/store/safetensors.c).
  * Files are also built byte by byte here from the format's description, so
  * the reader is checked independently of the writer. */
 #define _POSIX_C_SOURCE 200809L
@@ -9,7 +9,7 @@
 #include <string.h>
 #include <sys/stat.h>
 #include <unistd.h>
-#include "safetensors.h"
+#include "store/safetensors.h"
 #include "testlib.h"
 
 static char tmpdir[256];

@@ -1,9 +1,9 @@
-/* test_schedule.c — learning-rate schedules (core/schedule.c). */
+/* test_schedule.c — learning-rate schedules (core/train/schedule.c). */
 #include <check.h>
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
-#include "schedule.h"
+#include "train/schedule.h"
 #include "testlib.h"
 
 static const double PI = 3.14159265358979323846;

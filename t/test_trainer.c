@@ -8,11 +8,11 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include "experiment.h"
-#include "fork_join.h"
-#include "init.h"
-#include "optimizer.h"
-#include "trainer.h"
+#include "config/experiment.h"
+#include "train/fork_join.h"
+#include "model/init.h"
+#include "train/optimizer.h"
+#include "train/trainer.h"
 #include "testlib.h"
 
 static const char yaml[] =

@@ -9,7 +9,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <strata/plugin.h>
-#include "pool_shape.h"
+#include "common/pool_shape.h"
 
 typedef struct avgpool {
     pool_shape s;

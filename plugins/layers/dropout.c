@@ -12,8 +12,8 @@
 #include <stdlib.h>
 #include <string.h>
 #include <strata/plugin.h>
-#include "../simd.h"
-#include "parallel.h"
+#include "common/simd.h"
+#include "common/parallel.h"
 
 typedef struct dropout {
     size_t size; /* c*h*w */

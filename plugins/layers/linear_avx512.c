@@ -17,7 +17,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include "linear_avx512.h"
-#include "parallel.h"
+#include "common/parallel.h"
 
 int linear_avx512_supported(void)
 {

@@ -1,46 +1,30 @@
-# plugins/layers: one libtool module per layer (dlopened by the host),
-# and the loss, which is part of libstrata.
-core_libstrata_la_SOURCES += core/loss.c core/loss.h
-
-pkglib_LTLIBRARIES += plugins/layers/conv2d.la
-plugins_layers_conv2d_la_SOURCES = plugins/layers/conv2d.c plugins/layers/conv_dims.h \
-	plugins/layers/conv_bias.c plugins/layers/conv_bias.h \
-	plugins/layers/conv_direct.c plugins/layers/conv_direct.h \
-	plugins/layers/conv_im2col.c plugins/layers/conv_im2col.h \
-	plugins/layers/conv_smallc.c plugins/layers/conv_smallc.h \
-	plugins/layers/conv_first_phase.c plugins/layers/conv_first_phase.h plugins/layers/conv_first_dw.c plugins/layers/conv_first_dw.h \
-	plugins/layers/conv_winograd.c plugins/layers/conv_winograd.h \
-	plugins/layers/conv_winograd_impl.h plugins/layers/conv_winograd_matrices.h \
-	plugins/layers/conv_winograd_weights.c plugins/layers/conv_winograd_tiles.c \
-	plugins/layers/parallel.c plugins/layers/parallel.h
-plugins_layers_conv2d_la_CFLAGS = $(AM_CFLAGS) -O3 -fno-tree-loop-distribute-patterns -pthread $(OPENBLAS_CFLAGS)
-plugins_layers_conv2d_la_LIBADD = $(OPENBLAS_LIBS) -lm
-plugins_layers_conv2d_la_LDFLAGS = $(STRATA_MODULE_FLAGS) -pthread
+# plugins/layers: one libtool module per layer (dlopened by the host).
+# conv2d, whose paths fill a folder, is in conv2d/conv2d.mk.
 
 pkglib_LTLIBRARIES += plugins/layers/linear.la
 plugins_layers_linear_la_SOURCES = plugins/layers/linear.c \
 	plugins/layers/linear_avx512.c plugins/layers/linear_avx512.h \
-	plugins/layers/parallel.c plugins/layers/parallel.h
+	$(PLUGIN_PARALLEL)
 plugins_layers_linear_la_CFLAGS = $(AM_CFLAGS) -O3 -pthread $(OPENBLAS_CFLAGS)
 plugins_layers_linear_la_LIBADD = $(OPENBLAS_LIBS) -lm
 plugins_layers_linear_la_LDFLAGS = $(STRATA_MODULE_FLAGS) -pthread
 
 pkglib_LTLIBRARIES += plugins/layers/relu.la
-plugins_layers_relu_la_SOURCES = plugins/layers/relu.c plugins/layers/parallel.c plugins/layers/parallel.h \
-	plugins/simd.h
+plugins_layers_relu_la_SOURCES = plugins/layers/relu.c $(PLUGIN_PARALLEL) \
+	$(PLUGIN_SIMD)
 plugins_layers_relu_la_CFLAGS = $(AM_CFLAGS) -pthread
 plugins_layers_relu_la_LIBADD = -lm
 plugins_layers_relu_la_LDFLAGS = $(STRATA_MODULE_FLAGS) -pthread
 
 pkglib_LTLIBRARIES += plugins/layers/maxpool.la
-plugins_layers_maxpool_la_SOURCES = plugins/layers/maxpool.c plugins/layers/pool_shape.h \
-	plugins/layers/parallel.c plugins/layers/parallel.h plugins/simd.h
+plugins_layers_maxpool_la_SOURCES = plugins/layers/maxpool.c plugins/common/pool_shape.h \
+	$(PLUGIN_PARALLEL) $(PLUGIN_SIMD)
 plugins_layers_maxpool_la_CFLAGS = $(AM_CFLAGS) -pthread
 plugins_layers_maxpool_la_LIBADD = -lm
 plugins_layers_maxpool_la_LDFLAGS = $(STRATA_MODULE_FLAGS) -pthread
 
 pkglib_LTLIBRARIES += plugins/layers/avgpool.la
-plugins_layers_avgpool_la_SOURCES = plugins/layers/avgpool.c plugins/layers/pool_shape.h
+plugins_layers_avgpool_la_SOURCES = plugins/layers/avgpool.c plugins/common/pool_shape.h
 plugins_layers_avgpool_la_CFLAGS = $(AM_CFLAGS)
 plugins_layers_avgpool_la_LIBADD = -lm
 plugins_layers_avgpool_la_LDFLAGS = $(STRATA_MODULE_FLAGS)
@@ -58,8 +42,8 @@ plugins_layers_flatten_la_LIBADD = -lm
 plugins_layers_flatten_la_LDFLAGS = $(STRATA_MODULE_FLAGS)
 
 pkglib_LTLIBRARIES += plugins/layers/dropout.la
-plugins_layers_dropout_la_SOURCES = plugins/layers/dropout.c plugins/layers/parallel.c plugins/layers/parallel.h \
-	plugins/simd.h
+plugins_layers_dropout_la_SOURCES = plugins/layers/dropout.c $(PLUGIN_PARALLEL) \
+	$(PLUGIN_SIMD)
 plugins_layers_dropout_la_CFLAGS = $(AM_CFLAGS) -pthread
 plugins_layers_dropout_la_LIBADD = -lm
 plugins_layers_dropout_la_LDFLAGS = $(STRATA_MODULE_FLAGS) -pthread

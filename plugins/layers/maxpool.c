@@ -9,9 +9,9 @@
 #include <stdlib.h>
 #include <string.h>
 #include <strata/plugin.h>
-#include "../simd.h"
-#include "parallel.h"
-#include "pool_shape.h"
+#include "common/simd.h"
+#include "common/parallel.h"
+#include "common/pool_shape.h"
 
 typedef pool_shape maxpool;
 

@@ -2,8 +2,8 @@
  * has the input's shape; no parameters. */
 #include <stdlib.h>
 #include <strata/plugin.h>
-#include "../simd.h"
-#include "parallel.h"
+#include "common/simd.h"
+#include "common/parallel.h"
 
 typedef struct relu {
     size_t size; /* c*h*w */

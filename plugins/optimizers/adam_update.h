@@ -10,7 +10,7 @@
 #define STRATA_ADAM_UPDATE_H
 
 #include <math.h>
-#include "../simd.h"
+#include "common/simd.h"
 #include <stdlib.h>
 #include <strata/plugin.h>
 

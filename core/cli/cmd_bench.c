@@ -1,0 +1,352 @@
+/* cmd_bench.c — `strata bench EXPERIMENT.yaml [-s K=V]... [--batch N]
+ * [--steps N] [--warmup N] [--threads N] [--json] [--no-sgemm]`
+ *
+ * Times full training steps of the experiment's network on synthetic data
+ * (seeded uniform inputs in [-1, 1), uniform labels): each layer's forward
+ * and backward, the loss and the optimizer update, as the trainer runs
+ * them (same memory plan, same plugin calls, same order). Reports images/s,
+ * per-layer milliseconds and GFLOP/s, the BLAS kernel, threads, peak RSS,
+ * and the sgemm 2048^3 rate of this BLAS as the ceiling to compare with.
+ *
+ * FLOPs per step: forward 2·MACs·batch for layers with MACs (conv2d,
+ * linear); backward twice that (dweight and din), or once for the first
+ * layer, whose din is not computed. */
+#define _POSIX_C_SOURCE 200809L
+#include <errno.h>
+#include <getopt.h>
+#include <limits.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/resource.h>
+#include <time.h>
+#include "train/blas_select.h"
+#include "cli/cli.h"
+#include "config/experiment.h"
+#include "model/init.h"
+#include "train/loss.h"
+#include "train/optimizer.h"
+#include "train/trainer.h"
+
+static const char usage[] =
+    "usage: strata bench EXPERIMENT.yaml [-s KEY.PATH=VALUE]... [--batch N] [--steps N]\n"
+    "                    [--warmup N] [--threads N] [--json] [--no-sgemm]\n"
+    "\n"
+    "Time training steps (forward, loss, backward, optimizer) of the experiment's\n"
+    "network on synthetic seeded data; no data set is read. Prints images/s, each\n"
+    "layer's forward and backward milliseconds and GFLOP/s, the optimizer's time,\n"
+    "the OpenBLAS kernel in use, threads, peak memory, and the sgemm 2048^3 rate\n"
+    "of this BLAS as the reference for the layers' efficiency.\n"
+    "\n"
+    "  -s, --set KEY.PATH=VALUE  override a key of the experiment (repeatable)\n"
+    "      --batch N             images per step (default train.batch_size)\n"
+    "      --steps N             timed steps (default 5)\n"
+    "      --warmup N            untimed steps first (default 1)\n"
+    "      --threads N           BLAS and layer threads (default train.threads)\n"
+    "      --json                one JSON document instead of the table\n"
+    "      --no-sgemm            skip the sgemm 2048^3 measurement\n"
+    "  -h, --help                this text\n"
+    "\n"
+    "Exit status: 0 done, 1 runtime failure, 2 usage or configuration error.\n";
+
+typedef struct bench_args {
+    const char *path;
+    char **sets;
+    int n_sets;
+    long batch, steps, warmup, threads; /* 0: from the experiment / default */
+    int json, sgemm;
+} bench_args;
+
+/* What one bench measured; times are seconds summed over the timed steps. */
+typedef struct bench_result {
+    int n_layers;
+    double *fwd, *bwd;  /* per layer */
+    double loss, optim; /* loss + gradient zeroing; optimizer update */
+    double total;       /* wall time of the timed steps */
+    double sgemm_gflops; /* 0 when skipped */
+    double peak_mib;
+} bench_result;
+
+static double now(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return ts.tv_sec + ts.tv_nsec * 1e-9;
+}
+
+/* A whole number in [lo, hi] from s, or -1 (message printed, exit 2). */
+static int parse_count(const char *opt, const char *s, long lo, long hi, long *out)
+{
+    char *end;
+    errno = 0;
+    long v = strtol(s, &end, 10);
+    if (errno || end == s || *end || v < lo || v > hi) {
+        cli_usage(&cmd_bench, "%s: expected a whole number from %ld to %ld, got '%s'", opt, lo, hi, s);
+        return -1;
+    }
+    *out = v;
+    return 0;
+}
+
+static int parse_args(int argc, char **argv, bench_args *a)
+{
+    static const struct option longopts[] = {
+        {"set", required_argument, 0, 's'},   {"batch", required_argument, 0, 'b'},
+        {"steps", required_argument, 0, 'n'}, {"warmup", required_argument, 0, 'w'},
+        {"threads", required_argument, 0, 't'}, {"json", no_argument, 0, 'j'},
+        {"no-sgemm", no_argument, 0, 'g'},    {0, 0, 0, 0}};
+    int c;
+    a->steps = 5, a->warmup = 1, a->sgemm = 1;
+    optind = 1;
+    opterr = 0;
+    while ((c = getopt_long(argc, argv, "s:", longopts, NULL)) != -1) {
+        int bad = 0;
+        if (c == 's')
+            a->sets[a->n_sets++] = optarg;
+        else if (c == 'b')
+            bad = parse_count("--batch", optarg, 1, 1 << 16, &a->batch);
+        else if (c == 'n')
+            bad = parse_count("--steps", optarg, 1, 1000000, &a->steps);
+        else if (c == 'w')
+            bad = parse_count("--warmup", optarg, 0, 1000000, &a->warmup);
+        else if (c == 't')
+            bad = parse_count("--threads", optarg, 1, 1024, &a->threads);
+        else if (c == 'j')
+            a->json = 1;
+        else if (c == 'g')
+            a->sgemm = 0;
+        else
+            return cli_usage(&cmd_bench, "unknown option or missing value '%s'", argv[optind - 1]);
+        if (bad)
+            return STRATA_ERR_CONFIG;
+    }
+    if (optind != argc - 1)
+        return cli_usage(&cmd_bench, "expected one EXPERIMENT.yaml");
+    a->path = argv[optind];
+    return 0;
+}
+
+/* Everything a bench holds. */
+typedef struct bench {
+    experiment x;
+    plugin_registry reg;
+    network net;
+    optimizer opt;
+    trainer tr;
+    int *labels;
+    int batch, threads;
+} bench;
+
+static int bench_prepare(bench *b, const bench_args *a, strata_err *err)
+{
+    memset(b, 0, sizeof *b);
+    plugins_init(&b->reg, cli_plugin_dir);
+    if (experiment_load(a->path, a->sets, a->n_sets, &b->x, err))
+        return -1;
+    const train_cfg *t = &b->x.train;
+    b->batch = a->batch ? (int)a->batch : t->batch_size;
+    b->threads = a->threads ? (int)a->threads : t->threads;
+    if (network_create(&b->net, &b->x.model, &b->reg, err) ||
+        optimizer_create(&b->opt, &b->x.optimizer, t->epochs, &b->reg, err))
+        return -1;
+    blas_set_threads(b->threads);
+    if (network_alloc(&b->net, err) || optimizer_alloc(&b->opt, &b->net, err) ||
+        trainer_init(&b->tr, &b->net, b->batch, b->threads, seed_mix(t->seed, 2), err))
+        return -1;
+    init_params(&b->net, b->x.model.init, seed_mix(t->seed, 1));
+    b->labels = calloc(b->batch, sizeof *b->labels);
+    if (!b->labels)
+        return err_set(err, STRATA_ERR_RUNTIME, "out of memory for %d labels", b->batch);
+    return 0;
+}
+
+static void bench_free(bench *b)
+{
+    trainer_free(&b->tr);
+    optimizer_free(&b->opt);
+    network_free(&b->net);
+    experiment_free(&b->x);
+    plugins_free(&b->reg);
+    free(b->labels);
+}
+
+/* x (batch, C, H, W) uniform in [-1, 1); labels uniform in [0, k). */
+static void synthetic_batch(float *x, size_t n_x, int *labels, int batch, int k, uint64_t seed)
+{
+    uint64_t s = seed;
+    for (size_t i = 0; i < n_x; i++)
+        x[i] = 2.0f * strata_rng_uniform(&s) - 1.0f;
+    for (int i = 0; i < batch; i++)
+        labels[i] = (int)(strata_rng_next(&s) % (uint64_t)k);
+}
+
+/* One training step, each part's time added to r (when r is not NULL). */
+static double timed_step(bench *b, double lr, bench_result *r)
+{
+    int ok;
+    step_times times = {0};
+    if (r)
+        times.fwd = r->fwd, times.bwd = r->bwd, times.loss = r->loss, times.optim = r->optim;
+    double loss = trainer_train_step_timed(&b->tr, &b->opt, b->labels, b->batch, lr, b->x.train.label_smoothing,
+                                           &ok, r ? &times : NULL);
+    if (r)
+        r->loss = times.loss, r->optim = times.optim;
+    return loss;
+}
+
+static double peak_rss_mib(void)
+{
+    struct rusage ru;
+    getrusage(RUSAGE_SELF, &ru);
+    return ru.ru_maxrss / 1024.0; /* KiB on Linux */
+}
+
+/* FLOPs per step of layer i, forward and backward (0 without MACs). */
+static void layer_flops(const bench *b, int i, double *fwd, double *bwd)
+{
+    const net_layer *nl = &b->net.layers[i];
+    int64_t macs = nl->plugin->layer->macs ? nl->plugin->layer->macs(nl->self) : 0;
+    *fwd = 2.0 * (double)macs * b->batch;
+    *bwd = *fwd * (i ? 2.0 : 1.0);
+}
+
+static const char *omp_wait_policy(void)
+{
+    const char *p = getenv("OMP_WAIT_POLICY");
+    return p ? p : "(unset)";
+}
+
+static double gflops(double flops, double seconds) { return seconds > 0 ? flops / seconds * 1e-9 : 0; }
+
+static void print_text(const bench *b, const bench_args *a, const bench_result *r)
+{
+    int steps = (int)a->steps;
+    double fl_total = 0, t_total = 0;
+    printf("strata bench: %s (%s, %lld parameters), batch %d, %d timed steps after %ld warm-up, %d threads\n",
+           b->x.name, b->x.model.desc, (long long)network_trainable(&b->net), b->batch, steps, a->warmup,
+           b->threads);
+    printf("BLAS kernel: %s; OMP_WAIT_POLICY=%s\n\n", blas_kernel_note(), omp_wait_policy());
+    printf("%-14s %-18s %10s %10s %10s %10s\n", "layer", "type", "fwd ms", "bwd ms", "fwd GF/s", "bwd GF/s");
+    for (int i = 0; i < r->n_layers; i++) {
+        const layer_spec *sp = b->net.layers[i].spec;
+        double ff, fb;
+        layer_flops(b, i, &ff, &fb);
+        printf("%-14s %-18s %10.2f %10.2f", sp->name, sp->type, 1e3 * r->fwd[i] / steps, 1e3 * r->bwd[i] / steps);
+        if (ff > 0)
+            printf(" %10.1f %10.1f\n", gflops(ff * steps, r->fwd[i]), gflops(fb * steps, r->bwd[i]));
+        else
+            printf(" %10s %10s\n", "-", "-");
+        fl_total += (ff + fb) * steps;
+        t_total += r->fwd[i] + r->bwd[i];
+    }
+    printf("%-14s %-18s %10.2f\n", "loss+zero", "softmax_xent", 1e3 * r->loss / steps);
+    printf("%-14s %-18s %10.2f\n", "optimizer", b->x.optimizer.name, 1e3 * r->optim / steps);
+    printf("\nstep: %.1f ms, %.2f images/s; layers: %.1f GFLOP/s overall\n", 1e3 * r->total / steps,
+           b->batch * steps / r->total, gflops(fl_total, t_total));
+    if (r->sgemm_gflops > 0)
+        printf("sgemm 2048^3: %.1f GFLOP/s (%d threads); layers reach %.0f%% of it\n", r->sgemm_gflops, b->threads,
+               100.0 * gflops(fl_total, t_total) / r->sgemm_gflops);
+    printf("peak memory: %.1f MiB (step plan: activations and their gradients %.1f (%.1f unshared), kept for "
+           "backward %.1f, workspace %.1f; parameters, gradients and optimizer state %.1f MiB)\n",
+           r->peak_mib, b->tr.plan.arena / 1048576.0, b->tr.plan.unshared / 1048576.0,
+           b->tr.plan.saved / 1048576.0, b->tr.plan.scratch / 1048576.0,
+           (double)b->net.total * sizeof(float) * (2 + b->opt.n_slots) / 1048576.0);
+}
+
+static void print_json(const bench *b, const bench_args *a, const bench_result *r)
+{
+    int steps = (int)a->steps;
+    printf("{\"experiment\": ");
+    json_string(stdout, a->path);
+    printf(", \"name\": ");
+    json_string(stdout, b->x.name);
+    printf(", \"model\": ");
+    json_string(stdout, b->x.model.desc);
+    printf(", \"parameters\": %lld, \"batch\": %d, \"steps\": %d, \"warmup\": %ld, \"threads\": %d,\n",
+           (long long)network_trainable(&b->net), b->batch, steps, a->warmup, b->threads);
+    printf(" \"blas_kernel\": ");
+    json_string(stdout, blas_kernel_name());
+    printf(", \"blas_note\": ");
+    json_string(stdout, blas_kernel_note());
+    printf(", \"omp_wait_policy\": ");
+    json_string(stdout, omp_wait_policy());
+    printf(",\n \"layers\": [");
+    for (int i = 0; i < r->n_layers; i++) {
+        const layer_spec *sp = b->net.layers[i].spec;
+        double ff, fb;
+        layer_flops(b, i, &ff, &fb);
+        printf("%s\n  {\"name\": ", i ? "," : "");
+        json_string(stdout, sp->name);
+        printf(", \"type\": ");
+        json_string(stdout, sp->type);
+        printf(", \"forward_ms\": %.4f, \"backward_ms\": %.4f, \"forward_gflops\": %.3f, \"backward_gflops\": %.3f}",
+               1e3 * r->fwd[i] / steps, 1e3 * r->bwd[i] / steps, gflops(ff * steps, r->fwd[i]),
+               gflops(fb * steps, r->bwd[i]));
+    }
+    printf("],\n \"loss_ms\": %.4f, \"optimizer\": ", 1e3 * r->loss / steps);
+    json_string(stdout, b->x.optimizer.name);
+    printf(", \"optimizer_ms\": %.4f,\n \"step_ms\": %.4f, \"images_per_sec\": %.4f, ", 1e3 * r->optim / steps,
+           1e3 * r->total / steps, b->batch * steps / r->total);
+    if (r->sgemm_gflops > 0)
+        printf("\"sgemm_2048_gflops\": %.3f, ", r->sgemm_gflops);
+    else
+        printf("\"sgemm_2048_gflops\": null, ");
+    printf("\"peak_rss_mib\": %.1f}\n", r->peak_mib);
+}
+
+/* Warm up, time the steps, then sgemm (after the peak RSS is read, so its
+ * 48 MiB of matrices do not count). */
+static int bench_measure(bench *b, const bench_args *a, bench_result *r, strata_err *err)
+{
+    int k = (int)shape_size(b->net.layers[b->net.n_layers - 1].out);
+    synthetic_batch(trainer_input(&b->tr), (size_t)b->batch * shape_size(b->net.input), b->labels, b->batch, k,
+                    seed_mix(b->x.train.seed, 5));
+    double lr = schedule_lr(&b->opt.sched, 0);
+    for (long s = 0; s < a->warmup; s++)
+        timed_step(b, lr, NULL);
+    for (long s = 0; s < a->steps; s++) {
+        double t0 = now();
+        timed_step(b, lr, r);
+        r->total += now() - t0;
+    }
+    r->peak_mib = peak_rss_mib();
+    if (a->sgemm && blas_sgemm_gflops(2048, 0.5, &r->sgemm_gflops))
+        return err_set(err, STRATA_ERR_RUNTIME, "out of memory for the sgemm 2048^3 matrices");
+    return 0;
+}
+
+static int run(int argc, char **argv)
+{
+    bench_args a = {0};
+    a.sets = calloc(argc, sizeof *a.sets);
+    int rc = parse_args(argc, argv, &a);
+    if (rc) {
+        free(a.sets);
+        return rc;
+    }
+    strata_err err = {0};
+    bench b;
+    bench_result r = {0};
+    if (bench_prepare(&b, &a, &err)) {
+        rc = cli_fail(&err);
+    } else {
+        r.n_layers = b.net.n_layers;
+        r.fwd = calloc(r.n_layers, sizeof *r.fwd);
+        r.bwd = calloc(r.n_layers, sizeof *r.bwd);
+        if (!r.fwd || !r.bwd)
+            rc = cli_fail(&(strata_err){STRATA_ERR_RUNTIME, "out of memory"});
+        else if (bench_measure(&b, &a, &r, &err))
+            rc = cli_fail(&err);
+        else if (a.json)
+            print_json(&b, &a, &r);
+        else
+            print_text(&b, &a, &r);
+    }
+    free(r.fwd);
+    free(r.bwd);
+    bench_free(&b);
+    free(a.sets);
+    return rc;
+}
+
+const cli_command cmd_bench = {"bench", "time training steps per layer on synthetic data; BLAS and sgemm rates",
+                               run, usage};

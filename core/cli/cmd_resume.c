@@ -1,0 +1,188 @@
+/* cmd_resume.c — `strata resume RUN --epochs N [-s KEY=VALUE]... [--db PATH]` */
+#define _POSIX_C_SOURCE 200809L
+#include <getopt.h>
+#include <signal.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+#include "cli/cli.h"
+#include "train/session.h"
+
+static const char usage[] =
+    "usage: strata resume RUN --epochs N [-s KEY.PATH=VALUE]... [--db PATH]\n"
+    "\n"
+    "Continue run RUN (its id, or the newest run of that name) for N more epochs\n"
+    "under the same run id: epochs K+1..K+N are appended after the K recorded.\n"
+    "The run's stored configuration is used, not the experiment file on disk;\n"
+    "-s overrides (e.g. a new optimizer.lr) apply to the extra epochs and are\n"
+    "recorded in the run's config. Training restarts from the run's last\n"
+    "checkpoint (results.dir/checkpoints/RUN/last.safetensors and its\n"
+    "last.state.safetensors); with the same seed and threads, K+N epochs this way\n"
+    "equal K+N epochs in one run, bit for bit (for schedules that do not depend\n"
+    "on train.epochs; cosine's t_max does unless set). A missing, corrupted or\n"
+    "mismatched checkpoint is reported and nothing is changed.\n"
+    "\n"
+    "  -e, --epochs N            how many more epochs (required)\n"
+    "  -s, --set KEY.PATH=VALUE  override a key of the stored configuration\n"
+    "      --db PATH             the results database (default results/strata.db)\n"
+    "  -h, --help                this text\n";
+
+typedef struct resume_args {
+    const char *run, *db;
+    int epochs, n_sets;
+    char **sets;
+} resume_args;
+
+static int parse_args(int argc, char **argv, resume_args *a)
+{
+    static const struct option longopts[] = {{"epochs", required_argument, 0, 'e'},
+                                              {"set", required_argument, 0, 's'},
+                                              {"db", required_argument, 0, 'd'},
+                                              {0, 0, 0, 0}};
+    int c;
+    char *end;
+    memset(a, 0, sizeof *a);
+    a->db = "results/strata.db";
+    a->sets = calloc(argc, sizeof *a->sets);
+    optind = 1;
+    opterr = 0;
+    while ((c = getopt_long(argc, argv, "e:s:", longopts, NULL)) != -1) {
+        if (c == 'e') {
+            long v = strtol(optarg, &end, 10);
+            if (*end || end == optarg || v < 1 || v > 1000000)
+                return cli_usage(&cmd_resume, "--epochs: expected an integer >= 1, got '%s'", optarg);
+            a->epochs = (int)v;
+        } else if (c == 's')
+            a->sets[a->n_sets++] = optarg;
+        else if (c == 'd')
+            a->db = optarg;
+        else
+            return cli_usage(&cmd_resume, "unknown option or missing value '%s'", argv[optind - 1]);
+    }
+    if (optind != argc - 1)
+        return cli_usage(&cmd_resume, "expected one RUN");
+    if (!a->epochs)
+        return cli_usage(&cmd_resume, "--epochs N is required");
+    a->run = argv[optind];
+    return 0;
+}
+
+/* The run's stored config with the overrides and the new epoch count. */
+static ynode *resume_config(const run_record *rec, const resume_args *a, int epochs, strata_err *err)
+{
+    char name[64];
+    snprintf(name, sizeof name, "run %lld config", (long long)rec->id);
+    ynode *root = yaml_load_string(rec->config ? rec->config : "", name, err);
+    if (!root)
+        return NULL;
+    for (int i = 0; i < a->n_sets; i++)
+        if (experiment_override(root, a->sets[i], err)) {
+            ynode_free(root);
+            return NULL;
+        }
+    char buf[32];
+    snprintf(buf, sizeof buf, "%d", epochs);
+    if (ynode_assign(root, "train.epochs", ynode_scalar(buf, "resume", 1, 1), err)) {
+        ynode_free(root);
+        return NULL;
+    }
+    return root;
+}
+
+static int still_running(const run_record *rec)
+{
+    char host[256] = "";
+    gethostname(host, sizeof host - 1);
+    return rec->status && !strcmp(rec->status, "running") && rec->host && !strcmp(rec->host, host) && rec->pid > 0 &&
+           kill((pid_t)rec->pid, 0) == 0 && rec->pid != getpid();
+}
+
+/* Load last.safetensors and its state into the prepared session. */
+static int restore(session *s, int64_t run_id, strata_err *err)
+{
+    char dir[4096], path[4200];
+    int skipped;
+    snprintf(dir, sizeof dir, "%s/checkpoints/%lld", s->x.results.dir, (long long)run_id);
+    snprintf(path, sizeof path, "%s/last.safetensors", dir);
+    if (access(path, R_OK))
+        return err_set(err, STRATA_ERR_RUNTIME, "%s: no checkpoint of run %lld to resume from", path,
+                       (long long)run_id);
+    if (checkpoint_load_weights(path, &s->net, 1, &skipped, err))
+        return -1;
+    snprintf(path, sizeof path, "%s/last.state.safetensors", dir);
+    return checkpoint_load_state(path, &s->net, &s->opt, &s->state, err);
+}
+
+static int resume(const resume_args *a, strata_err *err)
+{
+    results *db;
+    int64_t id;
+    run_record rec = {0};
+    int last, rc;
+    if (access(a->db, F_OK))
+        return err_set(err, STRATA_ERR_CONFIG, "%s: no results database here (use --db PATH)", a->db);
+    if (results_open(a->db, &db, err))
+        return -1;
+    if (results_find_run(db, a->run, &id, err) || results_get_run(db, id, &rec, err) ||
+        results_last_epoch(db, id, &last, err)) {
+        results_close(db);
+        return -1;
+    }
+    if (still_running(&rec)) {
+        results_close(db);
+        run_record_free(&rec);
+        return err_set(err, STRATA_ERR_CONFIG, "run %lld is still running (pid %lld)", (long long)id,
+                       (long long)rec.pid);
+    }
+    session s;
+    ynode *root = resume_config(&rec, a, last + a->epochs, err);
+    rc = root ? session_prepare_tree(&s, root, rec.experiment ? rec.experiment : "run", cli_plugin_dir, err) : -1;
+    if (!root)
+        memset(&s, 0, sizeof s);
+    if (!rc)
+        rc = restore(&s, id, err);
+    if (!rc && s.state.epoch > last)
+        rc = err_set(err, STRATA_ERR_RUNTIME, "run %lld: the checkpoint is at epoch %d but the database has %d epochs",
+                     (long long)id, s.state.epoch, last);
+    run_record_free(&rec);
+    if (rc) {
+        results_close(db);
+        session_free(&s);
+        return -1;
+    }
+    /* Everything checked: now change the database. */
+    s.db = db;
+    s.run_id = id;
+    rc = results_epochs_truncate(db, id, s.state.epoch, err) || results_run_config(db, id, session_config(&s), err) ||
+         results_run_status(db, id, "running", err);
+    if (!rc) {
+        int first = s.state.epoch + 1, end = s.state.epoch + a->epochs;
+        printf("run %lld: resuming at epoch %d of %d (%s)\n", (long long)id, first, end, s.x.model.desc);
+        fflush(stdout);
+        rc = session_run_epochs(&s, first, end, err);
+    }
+    session_free(&s);
+    return rc ? -1 : 0;
+}
+
+static int run(int argc, char **argv)
+{
+    resume_args a;
+    int rc = parse_args(argc, argv, &a);
+    if (rc == 0) {
+        strata_err err = {0};
+        session_catch_signals();
+        if (resume(&a, &err))
+            rc = cli_fail(&err);
+    }
+    free(a.sets);
+    return rc;
+}
+
+const cli_command cmd_resume = {"resume", "continue a run for more epochs from its last checkpoint", run, usage};
+
+int strata_resume(const char *db, const char *run, int epochs, strata_err *err)
+{
+    resume_args a = {.run = run, .db = db, .epochs = epochs};
+    return resume(&a, err);
+}

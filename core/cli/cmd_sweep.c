@@ -1,0 +1,345 @@
+/* cmd_sweep.c — `strata sweep FILE [--jobs N] [--dry-run] [--yes]`: every
+ * point of the experiment's sweep as its own run, linked by sweep_id. */
+#define _GNU_SOURCE
+#include <errno.h>
+#include <getopt.h>
+#include <limits.h>
+#include <signal.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/wait.h>
+#include <unistd.h>
+#include "cli/cli.h"
+#include "train/session.h"
+#include "config/sweep.h"
+
+#define SWEEP_MAX_UNASKED 1000
+
+static const char usage[] =
+    "usage: strata sweep EXPERIMENT.yaml [-s KEY=VALUE]... [--jobs N] [--dry-run] [--yes]\n"
+    "\n"
+    "Run every point of the experiment's `sweep:` section as its own run, all\n"
+    "linked by one sweep id (table sweeps; runs.sweep_id, runs.sweep_point):\n"
+    "\n"
+    "  sweep:\n"
+    "    grid: {model.column: [A, B, D, E], optimizer.lr: [1.0e-4, 3.0e-4]}\n"
+    "    points:                        # and/or explicit override sets\n"
+    "      - {model.arch: alexnet, model.variant: tutorial}\n"
+    "      - {model.arch: vgg, model.column: D}\n"
+    "\n"
+    "A grid is the product of its lists (the last key varies fastest); with both,\n"
+    "each point is combined with each grid cell. Running the same sweep again\n"
+    "skips finished points and resumes interrupted ones from their last\n"
+    "checkpoint (or starts them over when they have none).\n"
+    "\n"
+    "  -s, --set KEY=VALUE   override a key of the experiment (all points)\n"
+    "  -j, --jobs N          run N points at once in separate processes sharing\n"
+    "                        the database; each gets train.threads / N threads\n"
+    "      --dry-run         list the points and their state, run nothing\n"
+    "      --yes             allow a sweep of more than 1000 points\n"
+    "  -h, --help            this text\n";
+
+typedef struct sweep_args {
+    const char *file;
+    int jobs, dry_run, yes, n_sets;
+    char **sets;
+} sweep_args;
+
+static int parse_args(int argc, char **argv, sweep_args *a)
+{
+    static const struct option longopts[] = {{"set", required_argument, 0, 's'},
+                                              {"jobs", required_argument, 0, 'j'},
+                                              {"dry-run", no_argument, 0, 'n'},
+                                              {"yes", no_argument, 0, 'y'},
+                                              {0, 0, 0, 0}};
+    int c;
+    char *end;
+    memset(a, 0, sizeof *a);
+    a->jobs = 1;
+    a->sets = calloc(argc, sizeof *a->sets);
+    optind = 1;
+    opterr = 0;
+    while ((c = getopt_long(argc, argv, "s:j:", longopts, NULL)) != -1) {
+        if (c == 's')
+            a->sets[a->n_sets++] = optarg;
+        else if (c == 'j') {
+            a->jobs = (int)strtol(optarg, &end, 10);
+            if (*end || a->jobs < 1 || a->jobs > 64)
+                return cli_usage(&cmd_sweep, "--jobs: expected an integer from 1 to 64, got '%s'", optarg);
+        } else if (c == 'n')
+            a->dry_run = 1;
+        else if (c == 'y')
+            a->yes = 1;
+        else
+            return cli_usage(&cmd_sweep, "unknown option or missing value '%s'", argv[optind - 1]);
+    }
+    if (optind != argc - 1)
+        return cli_usage(&cmd_sweep, "expected one EXPERIMENT.yaml");
+    a->file = argv[optind];
+    return 0;
+}
+
+/* ---- the database side ----------------------------------------------------- */
+
+static int sweep_id_for(results *db, const char *file, const char *grid, int64_t *id, strata_err *err)
+{
+    sqlite3 *h = results_db(db);
+    sqlite3_stmt *st;
+    *id = 0;
+    sqlite3_prepare_v2(h, "SELECT id FROM sweeps WHERE file = ?1 AND grid = ?2 ORDER BY id DESC LIMIT 1", -1, &st,
+                       NULL);
+    sqlite3_bind_text(st, 1, file, -1, SQLITE_STATIC);
+    sqlite3_bind_text(st, 2, grid, -1, SQLITE_STATIC);
+    if (sqlite3_step(st) == SQLITE_ROW)
+        *id = sqlite3_column_int64(st, 0);
+    sqlite3_finalize(st);
+    if (*id)
+        return 0;
+    sqlite3_prepare_v2(h, "INSERT INTO sweeps(file, grid, created_at) VALUES (?1, ?2, strftime('%Y-%m-%dT%H:%M:%SZ','now'))",
+                       -1, &st, NULL);
+    sqlite3_bind_text(st, 1, file, -1, SQLITE_STATIC);
+    sqlite3_bind_text(st, 2, grid, -1, SQLITE_STATIC);
+    int rc = sqlite3_step(st);
+    sqlite3_finalize(st);
+    if (rc != SQLITE_DONE)
+        return err_set(err, STRATA_ERR_RUNTIME, "%s: cannot record the sweep: %s", results_path(db), sqlite3_errmsg(h));
+    *id = sqlite3_last_insert_rowid(h);
+    return 0;
+}
+
+typedef struct point_state {
+    int64_t run_id; /* newest run of the point, 0 = none */
+    char status[16];
+    int epochs;     /* recorded */
+} point_state;
+
+static void point_lookup(results *db, int64_t sweep_id, const char *label, point_state *ps)
+{
+    sqlite3_stmt *st;
+    memset(ps, 0, sizeof *ps);
+    sqlite3_prepare_v2(results_db(db),
+                       "SELECT r.id, r.status, (SELECT count(*) FROM epochs e WHERE e.run_id = r.id) FROM runs r"
+                       " WHERE r.sweep_id = ?1 AND r.sweep_point = ?2 ORDER BY r.id DESC LIMIT 1",
+                       -1, &st, NULL);
+    sqlite3_bind_int64(st, 1, sweep_id);
+    sqlite3_bind_text(st, 2, label, -1, SQLITE_STATIC);
+    if (sqlite3_step(st) == SQLITE_ROW) {
+        ps->run_id = sqlite3_column_int64(st, 0);
+        snprintf(ps->status, sizeof ps->status, "%s", (const char *)sqlite3_column_text(st, 1));
+        ps->epochs = sqlite3_column_int(st, 2);
+    }
+    sqlite3_finalize(st);
+}
+
+/* ---- one point ------------------------------------------------------------- */
+
+static void set_int(ynode *root, const char *path, int v)
+{
+    char buf[32];
+    strata_err e;
+    snprintf(buf, sizeof buf, "%d", v);
+    ynode_assign(root, path, ynode_scalar(buf, "sweep", 1, 1), &e);
+}
+
+/* Run (or resume) one point in this process; returns an exit status. */
+static int run_point(const char *file, const ynode *root, const sweep_point *p, int64_t sweep_id, int jobs,
+                     const char *db_path)
+{
+    strata_err err = {0};
+    ynode *tree = sweep_point_tree(root, p, &err);
+    if (!tree)
+        return cli_fail(&err);
+    const ynode *th = ynode_at(tree, "train.threads");
+    long threads = 2;
+    if (th)
+        ynode_long(th, &threads);
+    if (jobs > 1)
+        set_int(tree, "train.threads", threads / jobs > 0 ? (int)(threads / jobs) : 1);
+    results *db;
+    point_state ps;
+    if (results_open(db_path, &db, &err))
+        return cli_fail(&err);
+    point_lookup(db, sweep_id, p->label, &ps);
+    results_close(db);
+    const ynode *ep = ynode_at(tree, "train.epochs");
+    long epochs = 10;
+    if (ep)
+        ynode_long(ep, &epochs);
+    if (ps.run_id && ps.epochs >= epochs) { /* killed after its last epoch, before its status */
+        ynode_free(tree);
+        if (results_open(db_path, &db, &err) || results_run_status(db, ps.run_id, "finished", &err))
+            return cli_fail(&err);
+        results_close(db);
+        return 0;
+    }
+    if (ps.run_id && ps.epochs > 0 && ps.epochs < epochs) {
+        char id[32];
+        snprintf(id, sizeof id, "%lld", (long long)ps.run_id);
+        ynode_free(tree);
+        printf("sweep %lld: resuming run %s (%s) at epoch %d\n", (long long)sweep_id, id, p->label, ps.epochs + 1);
+        fflush(stdout);
+        return strata_resume(db_path, id, (int)epochs - ps.epochs, &err) ? cli_fail(&err) : 0;
+    }
+    session s;
+    char name[512];
+    int rc = 0;
+    if (session_prepare_tree(&s, tree, file, cli_plugin_dir, &err) == 0) {
+        snprintf(name, sizeof name, "%s[%s]", s.x.name, p->label);
+        s.sweep_id = sweep_id;
+        s.sweep_point = p->label;
+        if (session_begin_run(&s, name, &err) == 0) {
+            printf("sweep %lld: run %lld %s\n", (long long)sweep_id, (long long)s.run_id, name);
+            fflush(stdout);
+            rc = session_run_epochs(&s, 1, s.x.train.epochs, &err) ? cli_fail(&err) : 0;
+        } else
+            rc = cli_fail(&err);
+    } else
+        rc = cli_fail(&err);
+    session_free(&s);
+    return rc;
+}
+
+/* ---- the sweep ------------------------------------------------------------- */
+
+/* Check every point's configuration before anything runs. */
+static int check_points(const experiment *x, const sweep_plan *plan, strata_err *err)
+{
+    for (int i = 0; i < plan->n; i++) {
+        ynode *t = sweep_point_tree(x->root, &plan->points[i], err);
+        if (!t || session_check_tree(t, x->path, cli_plugin_dir, err))
+            return -1;
+    }
+    return 0;
+}
+
+static void list_points(const sweep_plan *plan, results *db, int64_t sweep_id)
+{
+    printf("%5s  %-12s %7s  %s\n", "point", "state", "run", "overrides");
+    for (int i = 0; i < plan->n; i++) {
+        point_state ps = {0};
+        if (db && sweep_id)
+            point_lookup(db, sweep_id, plan->points[i].label, &ps);
+        char run[32] = "-";
+        if (ps.run_id)
+            snprintf(run, sizeof run, "%lld", (long long)ps.run_id);
+        printf("%5d  %-12s %7s  %s\n", i + 1, ps.run_id ? ps.status : "new", run, plan->points[i].label);
+    }
+}
+
+/* Wait for one child (through Ctrl-C: the children finish their batch and
+ * record the interruption); 1 when it did not finish cleanly. */
+static int reap_one(void)
+{
+    int status;
+    pid_t pid;
+    while ((pid = wait(&status)) < 0 && errno == EINTR)
+        ;
+    return pid > 0 && WIFEXITED(status) && WEXITSTATUS(status) == 0 ? 0 : 1;
+}
+
+/* Run the points that need it, at most jobs at a time, each in a child. */
+static int run_points(const experiment *x, const sweep_plan *plan, int64_t sweep_id, int jobs, const char *db_path,
+                      results *db)
+{
+    int running = 0, failures = 0;
+    for (int i = 0; i < plan->n; i++) {
+        point_state ps;
+        point_lookup(db, sweep_id, plan->points[i].label, &ps);
+        if (ps.run_id && !strcmp(ps.status, "finished")) {
+            printf("sweep %lld: point %d (%s) finished as run %lld, skipped\n", (long long)sweep_id, i + 1,
+                   plan->points[i].label, (long long)ps.run_id);
+            continue;
+        }
+        fflush(stdout);
+        fflush(stderr);
+        if (running == jobs) {
+            failures += reap_one();
+            running--;
+        }
+        if (session_stopping()) {
+            failures++;
+            break;
+        }
+        pid_t pid = fork();
+        if (pid == 0)
+            _exit(run_point(x->path, x->root, &plan->points[i], sweep_id, jobs, db_path));
+        if (pid < 0) {
+            fprintf(stderr, "strata: cannot start a process for point %d\n", i + 1);
+            failures++;
+            continue;
+        }
+        running++;
+    }
+    while (running > 0) {
+        failures += reap_one();
+        running--;
+    }
+    return failures;
+}
+
+static int sweep(const sweep_args *a, strata_err *err)
+{
+    experiment x;
+    sweep_plan plan = {0};
+    results *db = NULL;
+    int rc = -1;
+    if (experiment_load(a->file, a->sets, a->n_sets, &x, err))
+        goto out;
+    if (!x.sweep) {
+        err_set(err, STRATA_ERR_CONFIG, "%s: no sweep section (sweep: {grid: {...}} or {points: [...]})", a->file);
+        goto out;
+    }
+    long count = sweep_count(x.sweep);
+    if (count > SWEEP_MAX_UNASKED && !a->yes) {
+        err_set(err, STRATA_ERR_CONFIG, "%s: the sweep has %ld points; pass --yes to run more than %d", a->file,
+                count, SWEEP_MAX_UNASKED);
+        goto out;
+    }
+    if (sweep_plan_build(x.sweep, &plan, err) || check_points(&x, &plan, err))
+        goto out;
+    char abs[PATH_MAX];
+    const char *file = realpath(a->file, abs) ? abs : a->file;
+    char *grid = ynode_emit(x.sweep);
+    int64_t sweep_id = 0;
+    if (a->dry_run) {
+        if (access(x.results.db_path, F_OK) == 0 && results_open(x.results.db_path, &db, err) == 0)
+            sweep_id_for(db, file, grid, &sweep_id, err);
+        list_points(&plan, db, sweep_id);
+        free(grid);
+        rc = 0;
+        goto out;
+    }
+    if (results_open(x.results.db_path, &db, err) || sweep_id_for(db, file, grid, &sweep_id, err)) {
+        free(grid);
+        goto out;
+    }
+    free(grid);
+    printf("sweep %lld: %d points, %d at a time, db %s\n", (long long)sweep_id, plan.n, a->jobs, x.results.db_path);
+    int failures = run_points(&x, &plan, sweep_id, a->jobs, x.results.db_path, db);
+    if (failures)
+        err_set(err, STRATA_ERR_RUNTIME, "sweep %lld: %d points did not finish (run the sweep again to resume them)",
+                (long long)sweep_id, failures);
+    rc = failures ? -1 : 0;
+out:
+    if (db)
+        results_close(db);
+    sweep_plan_free(&plan);
+    experiment_free(&x);
+    return rc;
+}
+
+static int run(int argc, char **argv)
+{
+    sweep_args a;
+    int rc = parse_args(argc, argv, &a);
+    if (rc == 0) {
+        strata_err err = {0};
+        session_catch_signals();
+        if (sweep(&a, &err))
+            rc = cli_fail(&err);
+    }
+    free(a.sets);
+    return rc;
+}
+
+const cli_command cmd_sweep = {"sweep", "run every point of an experiment's sweep as linked runs", run, usage};

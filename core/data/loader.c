@@ -1,0 +1,301 @@
+/* loader.c — the prefetching batch loader (see loader.h).
+ *
+ * Work is handed out per sample: workers claim the next position of the
+ * epoch, as long as its batch fits in the ring of `depth` slots (batch k in
+ * slot k % depth, ahead of the consumer by less than depth batches). A
+ * worker decodes and augments into its slot without the lock; the slot
+ * counts finished samples and the consumer waits until its batch is
+ * complete. One mutex, three condition variables, no busy waiting. */
+#define _POSIX_C_SOURCE 200809L
+#include <pthread.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <strata/plugin.h> /* strata_rng_next */
+#include "data/image.h"
+#include "data/loader.h"
+
+enum { TAG_ORDER = 1, TAG_AUG = 2 };
+
+typedef struct slot {
+    float *x;      /* batch_size * 3 * out_h * out_w */
+    int *labels;   /* batch_size */
+    int done;      /* samples finished (ok or not) */
+    int err_pos;   /* lowest failed position, or -1 */
+    strata_err err;
+} slot;
+
+struct loader {
+    const dataset *ds;
+    aug_pipeline pipe;
+    int batch, shuffle, out_h, out_w, num_batches, depth, nthreads;
+    uint64_t seed;
+    int *order;    /* ds->n positions of the current epoch */
+    int epoch, started, paused, stop;
+    int next_claim;   /* next position to hand to a worker */
+    int next_deliver; /* next batch for loader_next */
+    int active;       /* samples being worked on outside the lock */
+    slot *slots;
+    pthread_mutex_t mu;
+    pthread_cond_t work, ready, idle;
+    pthread_t *th;
+};
+
+static uint64_t mix(uint64_t a, uint64_t b)
+{
+    uint64_t s = a;
+    s = strata_rng_next(&s) ^ b;
+    return strata_rng_next(&s);
+}
+
+static size_t sample_floats(const loader *l)
+{
+    return (size_t)3 * l->out_h * l->out_w;
+}
+
+static int batch_len(const loader *l, int k)
+{
+    int left = l->ds->n - k * l->batch;
+    return left < l->batch ? left : l->batch;
+}
+
+/* order = identity, or a Fisher-Yates permutation seeded by (seed, epoch). */
+static void make_order(loader *l)
+{
+    int n = l->ds->n;
+    for (int i = 0; i < n; i++)
+        l->order[i] = i;
+    if (!l->shuffle)
+        return;
+    uint64_t s = mix(mix(l->seed, TAG_ORDER), (uint64_t)l->epoch);
+    for (int i = n - 1; i > 0; i--) {
+        double u = (double)(strata_rng_next(&s) >> 11) * 0x1p-53;
+        int j = (int)(u * (i + 1));
+        j = j > i ? i : j;
+        int t = l->order[i];
+        l->order[i] = l->order[j];
+        l->order[j] = t;
+    }
+}
+
+/* Decode and augment the sample at position pos into its slot. */
+static void load_sample(loader *l, int pos, int idx, uint64_t aug_seed, slot *s)
+{
+    const char *path = l->ds->paths[idx];
+    int i = pos % l->batch;
+    strata_err e;
+    image im;
+    int rc = image_load(path, &im, &e);
+    if (rc == 0) {
+        strata_err ae;
+        rc = augment_apply(&l->pipe, &im, aug_seed, s->x + i * sample_floats(l),
+                           l->out_h, l->out_w, &ae);
+        if (rc)
+            err_set(&e, ae.status, "%s: %s", path, ae.msg);
+        image_free(&im);
+    }
+    pthread_mutex_lock(&l->mu);
+    s->labels[i] = l->ds->labels[idx];
+    if (rc && (s->err_pos < 0 || pos < s->err_pos)) {
+        s->err_pos = pos;
+        s->err = e;
+    }
+    s->done++;
+    if (s->done == batch_len(l, pos / l->batch))
+        pthread_cond_broadcast(&l->ready);
+    if (--l->active == 0)
+        pthread_cond_broadcast(&l->idle);
+    pthread_mutex_unlock(&l->mu);
+}
+
+static int can_claim(const loader *l)
+{
+    return l->started && !l->paused && l->next_claim < l->ds->n &&
+           l->next_claim / l->batch < l->next_deliver + l->depth;
+}
+
+static void *worker(void *arg)
+{
+    loader *l = arg;
+    pthread_mutex_lock(&l->mu);
+    while (!l->stop) {
+        if (!can_claim(l)) {
+            pthread_cond_wait(&l->work, &l->mu);
+            continue;
+        }
+        int pos = l->next_claim++;
+        int idx = l->order[pos];
+        uint64_t aug_seed = mix(mix(mix(l->seed, TAG_AUG), (uint64_t)l->epoch), (uint64_t)pos);
+        slot *s = &l->slots[(pos / l->batch) % l->depth];
+        l->active++;
+        pthread_mutex_unlock(&l->mu);
+        load_sample(l, pos, idx, aug_seed, s);
+        pthread_mutex_lock(&l->mu);
+    }
+    pthread_mutex_unlock(&l->mu);
+    return NULL;
+}
+
+static void reset_slot(slot *s)
+{
+    s->done = 0;
+    s->err_pos = -1;
+}
+
+static void free_loader(loader *l, int nthreads)
+{
+    if (nthreads > 0) {
+        pthread_mutex_lock(&l->mu);
+        l->stop = 1;
+        pthread_cond_broadcast(&l->work);
+        pthread_mutex_unlock(&l->mu);
+        for (int i = 0; i < nthreads; i++)
+            pthread_join(l->th[i], NULL);
+    }
+    for (int i = 0; l->slots && i < l->depth; i++) {
+        free(l->slots[i].x);
+        free(l->slots[i].labels);
+    }
+    pthread_mutex_destroy(&l->mu);
+    pthread_cond_destroy(&l->work);
+    pthread_cond_destroy(&l->ready);
+    pthread_cond_destroy(&l->idle);
+    free(l->slots);
+    free(l->order);
+    free(l->th);
+    free(l);
+}
+
+static int check_args(const dataset *ds, const aug_pipeline *p, int batch_size,
+                      int threads, int out_h, int out_w, strata_err *err)
+{
+    int h, w;
+    if (!ds || !p)
+        return err_set(err, STRATA_ERR_CONFIG, "loader: no data set or no pipeline");
+    if (batch_size < 1)
+        return err_set(err, STRATA_ERR_CONFIG, "loader: batch size %d (expected at least 1)", batch_size);
+    if (threads < 1)
+        return err_set(err, STRATA_ERR_CONFIG, "loader: %d threads (expected at least 1)", threads);
+    if (out_h < 1 || out_w < 1)
+        return err_set(err, STRATA_ERR_CONFIG, "loader: image size %dx%d (expected at least 1x1)", out_h, out_w);
+    strata_err e;
+    if (augment_output_size(p, &h, &w, &e) == 0 && (h != out_h || w != out_w))
+        return err_set(err, STRATA_ERR_CONFIG,
+                       "loader: the augmentations give %dx%d images, expected %dx%d",
+                       h, w, out_h, out_w);
+    return 0;
+}
+
+int loader_open(loader **out, const dataset *ds, const aug_pipeline *p,
+                int batch_size, int shuffle, uint64_t seed, int threads,
+                int out_h, int out_w, strata_err *err)
+{
+    *out = NULL;
+    if (check_args(ds, p, batch_size, threads, out_h, out_w, err))
+        return -1;
+    loader *l = calloc(1, sizeof *l);
+    if (!l)
+        return err_set(err, STRATA_ERR_RUNTIME, "loader: out of memory");
+    l->ds = ds;
+    l->pipe = *p;
+    l->batch = batch_size;
+    l->shuffle = shuffle;
+    l->seed = seed;
+    l->out_h = out_h;
+    l->out_w = out_w;
+    l->num_batches = (ds->n + batch_size - 1) / batch_size;
+    l->depth = threads + 1 < 2 ? 2 : threads + 1 > 4 ? 4 : threads + 1;
+    pthread_mutex_init(&l->mu, NULL);
+    pthread_cond_init(&l->work, NULL);
+    pthread_cond_init(&l->ready, NULL);
+    pthread_cond_init(&l->idle, NULL);
+    l->order = malloc(sizeof(int) * (ds->n ? ds->n : 1));
+    l->slots = calloc(l->depth, sizeof *l->slots);
+    l->th = calloc(threads, sizeof *l->th);
+    int ok = l->order && l->slots && l->th;
+    for (int i = 0; ok && i < l->depth; i++) {
+        l->slots[i].x = malloc(sizeof(float) * batch_size * sample_floats(l));
+        l->slots[i].labels = malloc(sizeof(int) * batch_size);
+        ok = l->slots[i].x && l->slots[i].labels;
+    }
+    if (!ok) {
+        free_loader(l, 0);
+        return err_set(err, STRATA_ERR_RUNTIME, "loader: out of memory for %d batches of %d",
+                       threads + 1, batch_size);
+    }
+    for (int i = 0; i < threads; i++)
+        if (pthread_create(&l->th[i], NULL, worker, l) != 0) {
+            free_loader(l, i);
+            return err_set(err, STRATA_ERR_RUNTIME, "loader: cannot start worker thread %d", i + 1);
+        }
+    l->nthreads = threads;
+    *out = l;
+    return 0;
+}
+
+int loader_start_epoch(loader *l, int epoch, strata_err *err)
+{
+    if (epoch < 0)
+        return err_set(err, STRATA_ERR_CONFIG, "loader: epoch %d (expected >= 0)", epoch);
+    pthread_mutex_lock(&l->mu);
+    l->paused = 1;
+    while (l->active > 0)
+        pthread_cond_wait(&l->idle, &l->mu);
+    l->epoch = epoch;
+    make_order(l);
+    for (int i = 0; i < l->depth; i++)
+        reset_slot(&l->slots[i]);
+    l->next_claim = 0;
+    l->next_deliver = 0;
+    l->started = 1;
+    l->paused = 0;
+    pthread_cond_broadcast(&l->work);
+    pthread_mutex_unlock(&l->mu);
+    return 0;
+}
+
+int loader_next(loader *l, float *x, int *labels, strata_err *err)
+{
+    pthread_mutex_lock(&l->mu);
+    if (!l->started) {
+        pthread_mutex_unlock(&l->mu);
+        return err_set(err, STRATA_ERR_RUNTIME, "loader: loader_next before loader_start_epoch");
+    }
+    if (l->next_deliver >= l->num_batches) {
+        pthread_mutex_unlock(&l->mu);
+        return 0;
+    }
+    int k = l->next_deliver, n = batch_len(l, k);
+    slot *s = &l->slots[k % l->depth];
+    while (s->done < n)
+        pthread_cond_wait(&l->ready, &l->mu);
+    pthread_mutex_unlock(&l->mu);
+
+    /* The slot is ours until next_deliver moves on: copy without the lock. */
+    int rc = n;
+    if (s->err_pos >= 0) {
+        if (err)
+            *err = s->err;
+        rc = -1;
+    } else {
+        memcpy(x, s->x, sizeof(float) * n * sample_floats(l));
+        memcpy(labels, s->labels, sizeof(int) * n);
+    }
+    pthread_mutex_lock(&l->mu);
+    reset_slot(s);
+    l->next_deliver++;
+    pthread_cond_broadcast(&l->work);
+    pthread_mutex_unlock(&l->mu);
+    return rc;
+}
+
+int loader_num_batches(const loader *l)
+{
+    return l->num_batches;
+}
+
+void loader_close(loader *l)
+{
+    if (l)
+        free_loader(l, l->nthreads);
+}

@@ -1,0 +1,47 @@
+/* loader.h — batches decoded and augmented on worker threads ahead of the
+ * training step, in a bounded queue of ready batches (2 to 4 of them).
+ *
+ * Deterministic regardless of thread timing: in epoch e the sample at
+ * position i of the epoch is ds->paths[order_e[i]], where order_e is a
+ * permutation derived from (seed, e) only (identity when shuffle is 0), and
+ * its augmentation seed is derived from (seed, e, i) only:
+ *     order_e: Fisher-Yates driven by splitmix64 seeded mix(mix(seed, 1), e)
+ *     aug seed of position i: mix(mix(mix(seed, 2), e), i)
+ * with mix(a, b) = splitmix64 step of (splitmix64 step of a) ^ b.
+ * Batch k holds positions k*batch_size .. (k+1)*batch_size - 1; the last
+ * batch may be partial and is kept.
+ */
+#ifndef STRATA_LOADER_H
+#define STRATA_LOADER_H
+
+#include <stdint.h>
+#include "data/augment.h"
+#include "data/dataset.h"
+#include "config/error.h"
+
+typedef struct loader loader;
+
+/* threads >= 1 worker threads; shuffle: reorder each epoch; seed: the run's
+ * data seed. out_h/out_w from augment_output_size. ds and its strings must
+ * outlive the loader; p is copied. Errors: STRATA_ERR_CONFIG for bad
+ * arguments, STRATA_ERR_RUNTIME when memory or threads are short. */
+int loader_open(loader **out, const dataset *ds, const aug_pipeline *p,
+                int batch_size, int shuffle, uint64_t seed, int threads,
+                int out_h, int out_w, strata_err *err);
+
+/* Begin epoch e (0-based), abandoning what is left of the previous one. */
+int loader_start_epoch(loader *l, int epoch, strata_err *err);
+
+/* Next batch: x gets n*3*out_h*out_w floats (NCHW), labels n ints. Returns
+ * n, 0 at the end of the epoch, -1 on error (an image that fails to decode
+ * now: the error names its path; the batch is consumed). */
+int loader_next(loader *l, float *x, int *labels, strata_err *err);
+
+/* ceil(ds->n / batch_size) */
+int loader_num_batches(const loader *l);
+
+/* Stop the workers (they finish the image in hand) and free everything.
+ * Safe mid-epoch and on NULL. */
+void loader_close(loader *l);
+
+#endif

@@ -1,0 +1,265 @@
+/* plugins.c — see plugins.h */
+#define _GNU_SOURCE
+#include <dirent.h>
+#include <dlfcn.h>
+#include <limits.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+#include "model/plugins.h"
+
+#ifndef STRATA_PLUGIN_INSTALL_DIR
+#define STRATA_PLUGIN_INSTALL_DIR "/usr/local/lib/strata"
+#endif
+#ifndef STRATA_BUILD_DIR
+#define STRATA_BUILD_DIR ""
+#endif
+
+const char *plugins_kind_name(strata_plugin_kind k)
+{
+    return k == STRATA_PLUGIN_LAYER ? "layer" : k == STRATA_PLUGIN_OPTIMIZER ? "optimizer" : "unknown";
+}
+
+static void add_dir(plugin_registry *r, const char *d, size_t len)
+{
+    if (len == 0 || r->n_dirs == PLUGINS_MAX_DIRS)
+        return;
+    r->dirs[r->n_dirs++] = strndup(d, len);
+}
+
+/* Is the running executable inside the build tree? (libtool puts the real
+ * binary in .libs/ beside a wrapper script, both under the build dir.) */
+static int running_from_build_tree(void)
+{
+    char exe[PATH_MAX], build[PATH_MAX];
+    ssize_t len = readlink("/proc/self/exe", exe, sizeof exe - 1);
+    if (len <= 0 || !STRATA_BUILD_DIR[0] || !realpath(STRATA_BUILD_DIR, build))
+        return 0;
+    exe[len] = '\0';
+    size_t blen = strlen(build);
+    return strncmp(exe, build, blen) == 0 && exe[blen] == '/';
+}
+
+void plugins_init(plugin_registry *r, const char *plugin_dir)
+{
+    memset(r, 0, sizeof *r);
+    if (plugin_dir)
+        add_dir(r, plugin_dir, strlen(plugin_dir));
+    const char *env = getenv("STRATA_PLUGIN_PATH");
+    while (env && *env) {
+        const char *colon = strchr(env, ':');
+        size_t len = colon ? (size_t)(colon - env) : strlen(env);
+        add_dir(r, env, len);
+        env = colon ? colon + 1 : NULL;
+    }
+    if (running_from_build_tree()) {
+        static const char *const sub[] = {"/plugins/layers/.libs", "/plugins/optimizers/.libs"};
+        for (int i = 0; i < 2; i++) {
+            char d[PATH_MAX];
+            snprintf(d, sizeof d, "%s%s", STRATA_BUILD_DIR, sub[i]);
+            add_dir(r, d, strlen(d));
+        }
+    }
+    add_dir(r, STRATA_PLUGIN_INSTALL_DIR, strlen(STRATA_PLUGIN_INSTALL_DIR));
+}
+
+void plugins_free(plugin_registry *r)
+{
+    for (int i = 0; i < r->n; i++) {
+        /* Handles stay open: layer objects may outlive the registry. */
+        free(r->loaded[i].file);
+    }
+    free(r->loaded);
+    for (int i = 0; i < r->n_dirs; i++)
+        free(r->dirs[i]);
+    memset(r, 0, sizeof *r);
+}
+
+static int check_desc(const char *path, const strata_plugin *p, strata_err *err)
+{
+    if (!p)
+        return err_set(err, STRATA_ERR_CONFIG, "%s: the plugin refused ABI version %d (built for another strata)",
+                       path, STRATA_ABI_VERSION);
+    if (p->abi_version != STRATA_ABI_VERSION)
+        return err_set(err, STRATA_ERR_CONFIG, "%s: plugin ABI version %d, this strata speaks version %d; rebuild the plugin",
+                       path, p->abi_version, STRATA_ABI_VERSION);
+    if (!p->name || !p->name[0])
+        return err_set(err, STRATA_ERR_CONFIG, "%s: plugin has no name", path);
+    if (p->kind == STRATA_PLUGIN_LAYER && p->layer && p->layer->create && p->layer->forward && p->layer->backward)
+        return 0;
+    if (p->kind == STRATA_PLUGIN_OPTIMIZER && p->optimizer && p->optimizer->create && p->optimizer->update)
+        return 0;
+    return err_set(err, STRATA_ERR_CONFIG, "%s: plugin '%s' has an unknown kind or an incomplete operations table",
+                   path, p->name);
+}
+
+int plugins_load_file(plugin_registry *r, const char *path, const loaded_plugin **out, strata_err *err)
+{
+    for (int i = 0; i < r->n; i++)
+        if (strcmp(r->loaded[i].file, path) == 0) {
+            *out = &r->loaded[i];
+            return 0;
+        }
+    void *h = dlopen(path, RTLD_NOW | RTLD_LOCAL);
+    if (!h)
+        return err_set(err, STRATA_ERR_CONFIG, "%s: not a loadable plugin: %s", path, dlerror());
+    strata_plugin_entry_fn entry;
+    *(void **)&entry = dlsym(h, STRATA_PLUGIN_ENTRY_NAME);
+    if (!entry) {
+        dlclose(h);
+        return err_set(err, STRATA_ERR_CONFIG, "%s: not a strata plugin (no %s symbol)", path, STRATA_PLUGIN_ENTRY_NAME);
+    }
+    const strata_plugin *p = entry(STRATA_ABI_VERSION);
+    if (check_desc(path, p, err)) {
+        dlclose(h);
+        return -1;
+    }
+    if (r->n == r->cap) {
+        r->cap = r->cap ? 2 * r->cap : 16;
+        r->loaded = realloc(r->loaded, r->cap * sizeof *r->loaded);
+    }
+    loaded_plugin *lp = &r->loaded[r->n++];
+    lp->file = strdup(path);
+    lp->handle = h;
+    lp->desc = p;
+    *out = lp;
+    return 0;
+}
+
+static int valid_name(const char *name)
+{
+    if (!name[0] || strlen(name) > 64)
+        return 0;
+    for (const char *c = name; *c; c++)
+        if (!((*c >= 'a' && *c <= 'z') || (*c >= 'A' && *c <= 'Z') || (*c >= '0' && *c <= '9') || *c == '_' || *c == '-'))
+            return 0;
+    return 1;
+}
+
+const strata_plugin *plugins_find(plugin_registry *r, strata_plugin_kind kind, const char *name, strata_err *err)
+{
+    if (!valid_name(name)) {
+        err_set(err, STRATA_ERR_CONFIG, "'%s' is not a plugin name (letters, digits, _ and -)", name);
+        return NULL;
+    }
+    for (int d = 0; d < r->n_dirs; d++) {
+        char path[PATH_MAX];
+        struct stat st;
+        snprintf(path, sizeof path, "%s/%s.so", r->dirs[d], name);
+        if (stat(path, &st) != 0)
+            continue;
+        const loaded_plugin *lp;
+        if (plugins_load_file(r, path, &lp, err))
+            return NULL;
+        if (strcmp(lp->desc->name, name) != 0) {
+            err_set(err, STRATA_ERR_CONFIG, "%s: the module calls itself '%s', not '%s' (a module NAME.so must "
+                    "declare the name NAME)", path, lp->desc->name, name);
+            return NULL;
+        }
+        if (lp->desc->kind != kind) {
+            const char *k = plugins_kind_name(lp->desc->kind);
+            err_set(err, STRATA_ERR_CONFIG, "%s: '%s' is %s %s plugin, not a %s", path, name,
+                    (k[0] == 'o' || k[0] == 'u') ? "an" : "a", k, plugins_kind_name(kind));
+            return NULL;
+        }
+        return lp->desc;
+    }
+    char dirs[1024] = "";
+    for (int d = 0; d < r->n_dirs; d++) {
+        size_t len = strlen(dirs);
+        snprintf(dirs + len, sizeof dirs - len, "%s%s", d ? ":" : "", r->dirs[d]);
+    }
+    err_set(err, STRATA_ERR_CONFIG, "no %s plugin '%s' (looked for %s.so in %s; see 'strata plugins')",
+            plugins_kind_name(kind), name, name, dirs);
+    return NULL;
+}
+
+static int ends_with_so(const char *s)
+{
+    size_t n = strlen(s);
+    return n > 3 && strcmp(s + n - 3, ".so") == 0;
+}
+
+static int cmp_str(const void *a, const void *b)
+{
+    return strcmp(*(char *const *)a, *(char *const *)b);
+}
+
+/* Sorted *.so names of one directory (caller frees). */
+static int list_modules(const char *dir, char ***names)
+{
+    DIR *d = opendir(dir);
+    int n = 0, cap = 0;
+    *names = NULL;
+    if (!d)
+        return 0;
+    struct dirent *e;
+    while ((e = readdir(d))) {
+        if (!ends_with_so(e->d_name))
+            continue;
+        if (n == cap) {
+            cap = cap ? 2 * cap : 32;
+            *names = realloc(*names, cap * sizeof **names);
+        }
+        (*names)[n++] = strdup(e->d_name);
+    }
+    closedir(d);
+    qsort(*names, n, sizeof **names, cmp_str);
+    return n;
+}
+
+static int seen_name(plugin_registry *r, const char *name, int upto)
+{
+    for (int i = 0; i < upto; i++)
+        if (strcmp(r->loaded[i].desc->name, name) == 0)
+            return 1;
+    return 0;
+}
+
+/* Load one file found by the scan; 1 when it is good and not shadowed. */
+static int scan_one(plugin_registry *r, const char *dir, const char *file, const loaded_plugin **out,
+                    void (*bad)(const char *path, const char *msg, void *arg), void *arg)
+{
+    char path[PATH_MAX], stem[256];
+    strata_err err = {0};
+    snprintf(path, sizeof path, "%s/%s", dir, file);
+    snprintf(stem, sizeof stem, "%.*s", (int)strlen(file) - 3, file);
+    int before = r->n;
+    if (plugins_load_file(r, path, out, &err)) {
+        if (bad)
+            bad(path, err.msg, arg);
+        return 0;
+    }
+    if (strcmp(stem, (*out)->desc->name) != 0) {
+        if (bad) {
+            char msg[PATH_MAX + 300];
+            snprintf(msg, sizeof msg, "%s: the module calls itself '%s', not '%s'", path, (*out)->desc->name, stem);
+            bad(path, msg, arg);
+        }
+        return 0;
+    }
+    int idx = (int)(*out - r->loaded);
+    return !seen_name(r, (*out)->desc->name, idx < before ? idx : before); /* else shadowed by an earlier dir */
+}
+
+int plugins_scan(plugin_registry *r, void (*fn)(const loaded_plugin *p, void *arg),
+                 void (*bad)(const char *path, const char *msg, void *arg), void *arg)
+{
+    int found = 0;
+    for (int d = 0; d < r->n_dirs; d++) {
+        char **names;
+        int n = list_modules(r->dirs[d], &names);
+        for (int i = 0; i < n; i++) {
+            const loaded_plugin *lp;
+            if (scan_one(r, r->dirs[d], names[i], &lp, bad, arg)) {
+                fn(lp, arg);
+                found++;
+            }
+            free(names[i]);
+        }
+        free(names);
+    }
+    return found;
+}

@@ -1,0 +1,47 @@
+/* plugins.h — finding, loading and listing plugin modules.
+ *
+ * Search order: the --plugin-dir directory, then each directory of
+ * STRATA_PLUGIN_PATH (colon-separated), then — when the running program
+ * lives in the build tree — the in-tree plugins/ build directories, then the
+ * installed $(pkglibdir). The current directory is never searched unless
+ * one of these names it. A plugin NAME is the module file NAME.so. */
+#ifndef STRATA_PLUGINS_H
+#define STRATA_PLUGINS_H
+
+#include <strata/plugin.h>
+#include "config/error.h"
+
+#define PLUGINS_MAX_DIRS 16
+
+typedef struct loaded_plugin {
+    char *file;
+    void *handle;
+    const strata_plugin *desc;
+} loaded_plugin;
+
+typedef struct plugin_registry {
+    int n_dirs;
+    char *dirs[PLUGINS_MAX_DIRS];
+    int n, cap;
+    loaded_plugin *loaded;
+} plugin_registry;
+
+/* plugin_dir may be NULL. Reads STRATA_PLUGIN_PATH. */
+void plugins_init(plugin_registry *r, const char *plugin_dir);
+void plugins_free(plugin_registry *r);
+
+/* Load one module file and check it (entry point, ABI version, kind, name). */
+int plugins_load_file(plugin_registry *r, const char *path, const loaded_plugin **out, strata_err *err);
+
+/* The plugin called name of that kind, loaded on first use from the first
+ * directory that has NAME.so. Errors name the plugin and the directories. */
+const strata_plugin *plugins_find(plugin_registry *r, strata_plugin_kind kind, const char *name, strata_err *err);
+
+/* Load every *.so in the search path (the first of each name wins); calls
+ * fn for each good one, and bad(path, message) for each refused file. */
+int plugins_scan(plugin_registry *r, void (*fn)(const loaded_plugin *p, void *arg),
+                 void (*bad)(const char *path, const char *msg, void *arg), void *arg);
+
+const char *plugins_kind_name(strata_plugin_kind k);
+
+#endif

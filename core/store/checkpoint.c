@@ -1,0 +1,276 @@
+/* checkpoint.c — see checkpoint.h */
+#define _POSIX_C_SOURCE 200809L
+#include <errno.h>
+#include <inttypes.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include "store/checkpoint.h"
+#include "store/safetensors.h"
+
+#define WEIGHTS_FORMAT "strata-weights-1"
+#define STATE_FORMAT "strata-state-1"
+
+/* ---- building an st_file -------------------------------------------------- */
+
+static void add_meta(st_file *f, const char *key, const char *val)
+{
+    f->meta_keys = realloc(f->meta_keys, (f->n_meta + 1) * sizeof *f->meta_keys);
+    f->meta_vals = realloc(f->meta_vals, (f->n_meta + 1) * sizeof *f->meta_vals);
+    f->meta_keys[f->n_meta] = strdup(key);
+    f->meta_vals[f->n_meta] = strdup(val ? val : "");
+    f->n_meta++;
+}
+
+static void add_meta_num(st_file *f, const char *key, double v)
+{
+    char buf[64];
+    snprintf(buf, sizeof buf, "%.17g", v);
+    add_meta(f, key, buf);
+}
+
+/* A tensor copied from floats (as F32, or I64 for counters). */
+static void add_tensor(st_file *f, const char *name, const strata_param_desc *d, const float *x, size_t count)
+{
+    f->t = realloc(f->t, (f->n + 1) * sizeof *f->t);
+    st_tensor *t = &f->t[f->n++];
+    memset(t, 0, sizeof *t);
+    t->name = strdup(name);
+    t->ndim = d->ndim;
+    for (int i = 0; i < d->ndim; i++)
+        t->shape[i] = d->dims[i];
+    if (d->flags & STRATA_PARAM_COUNT) {
+        t->dtype = ST_I64;
+        t->nbytes = count * sizeof(int64_t);
+        int64_t *v = malloc(t->nbytes ? t->nbytes : 1);
+        for (size_t i = 0; i < count; i++)
+            v[i] = (int64_t)x[i];
+        t->data = v;
+    } else {
+        t->dtype = ST_F32;
+        t->nbytes = count * sizeof(float);
+        t->data = malloc(t->nbytes ? t->nbytes : 1);
+        memcpy(t->data, x, t->nbytes);
+    }
+}
+
+/* ---- matching a tensor to a parameter ------------------------------------- */
+
+static int same_shape(const st_tensor *t, const strata_param_desc *d)
+{
+    if (t->ndim != d->ndim)
+        return 0;
+    for (int i = 0; i < d->ndim; i++)
+        if (t->shape[i] != d->dims[i])
+            return 0;
+    return 1;
+}
+
+static void shape_text(const st_tensor *t, char *buf, size_t size)
+{
+    size_t len = (size_t)snprintf(buf, size, "[");
+    for (int i = 0; i < t->ndim && len < size; i++)
+        len += (size_t)snprintf(buf + len, size - len, "%s%" PRId64, i ? ", " : "", t->shape[i]);
+    if (len < size)
+        snprintf(buf + len, size - len, "]");
+}
+
+static int copy_tensor(const char *path, const st_tensor *t, const strata_param_desc *d, float *x, size_t count,
+                       strata_err *err)
+{
+    int want = (d->flags & STRATA_PARAM_COUNT) ? ST_I64 : ST_F32;
+    if (t->dtype == ST_I64 && want == ST_I64) {
+        for (size_t i = 0; i < count; i++)
+            x[i] = (float)((const int64_t *)t->data)[i];
+        return 0;
+    }
+    if (t->dtype != ST_F32)
+        return err_set(err, STRATA_ERR_CONFIG, "%s: tensor %s is %s, expected F32", path, t->name,
+                       st_dtype_name(t->dtype));
+    memcpy(x, t->data, count * sizeof(float));
+    return 0;
+}
+
+/* ---- weights -------------------------------------------------------------- */
+
+int checkpoint_save_weights(const char *path, const network *net, const char *const *classes, int n_classes,
+                            const char *experiment_yaml, const train_state *st, strata_err *err)
+{
+    st_file f = {0};
+    for (int i = 0; i < net->n_params; i++) {
+        const net_param *p = &net->params[i];
+        add_tensor(&f, p->name, &p->desc, net->param_mem + p->offset, p->count);
+    }
+    size_t len = 1;
+    for (int i = 0; i < n_classes; i++)
+        len += strlen(classes[i]) + 1;
+    char *cls = calloc(1, len);
+    for (int i = 0; i < n_classes; i++) {
+        strcat(cls, classes[i]);
+        if (i + 1 < n_classes)
+            strcat(cls, "\n");
+    }
+    add_meta(&f, "format", WEIGHTS_FORMAT);
+    add_meta(&f, "model", net->spec->desc);
+    add_meta(&f, "classes", cls);
+    add_meta(&f, "experiment", experiment_yaml);
+    add_meta_num(&f, "epoch", st->epoch);
+    add_meta_num(&f, "val_acc", st->val_acc);
+    free(cls);
+    int rc = st_write(path, &f, err);
+    st_free(&f);
+    return rc;
+}
+
+int checkpoint_load_weights(const char *path, network *net, int strict, int *skipped, strata_err *err)
+{
+    st_file f;
+    char shape[128];
+    if (st_read(path, &f, err))
+        return -1;
+    int rc = 0, used = 0;
+    *skipped = 0;
+    for (int i = 0; i < net->n_params && !rc; i++) {
+        net_param *p = &net->params[i];
+        const st_tensor *t = st_find(&f, p->name);
+        if (t)
+            used++;
+        if (t && same_shape(t, &p->desc)) {
+            rc = copy_tensor(path, t, &p->desc, net->param_mem + p->offset, p->count, err);
+            continue;
+        }
+        if (!strict) {
+            (*skipped)++;
+            continue;
+        }
+        if (!t)
+            rc = err_set(err, STRATA_ERR_CONFIG, "%s: no tensor %s (a checkpoint of another model? model is %s)",
+                         path, p->name, net->spec->desc);
+        else {
+            shape_text(t, shape, sizeof shape);
+            rc = err_set(err, STRATA_ERR_CONFIG, "%s: tensor %s has shape %s, the model's has %d dims "
+                         "starting %" PRId64 " (another model or num_classes?)", path, p->name, shape,
+                         p->desc.ndim, p->desc.ndim ? p->desc.dims[0] : 0);
+        }
+    }
+    if (!rc && strict && used != f.n)
+        rc = err_set(err, STRATA_ERR_CONFIG, "%s: %d tensors are not parameters of this %s model", path, f.n - used,
+                     net->spec->desc);
+    st_free(&f);
+    return rc;
+}
+
+char *checkpoint_classes(const char *path, strata_err *err)
+{
+    st_file f;
+    if (st_read(path, &f, err))
+        return NULL;
+    const char *c = st_meta(&f, "classes");
+    char *out = c ? strdup(c) : NULL;
+    if (!out)
+        err_set(err, STRATA_ERR_CONFIG, "%s: no class names in the metadata", path);
+    st_free(&f);
+    return out;
+}
+
+/* ---- training state ------------------------------------------------------- */
+
+int checkpoint_save_state(const char *path, const network *net, const optimizer *opt, const train_state *st,
+                          strata_err *err)
+{
+    st_file f = {0};
+    char name[256];
+    for (int i = 0; i < net->n_params; i++) {
+        const net_param *p = &net->params[i];
+        if (p->desc.flags & STRATA_PARAM_BUFFER)
+            continue;
+        for (int s = 0; s < opt->n_slots; s++) {
+            snprintf(name, sizeof name, "%s.%s", p->name, opt->plugin->optimizer->slot_name(opt->self, s));
+            add_tensor(&f, name, &p->desc, opt->slot_mem + (size_t)s * opt->total + p->offset, p->count);
+        }
+    }
+    add_meta(&f, "format", STATE_FORMAT);
+    add_meta(&f, "optimizer", opt->plugin->name);
+    add_meta_num(&f, "epoch", st->epoch);
+    add_meta_num(&f, "step", (double)st->step);
+    add_meta_num(&f, "best_val_acc", st->best_val_acc);
+    add_meta_num(&f, "best_epoch", st->best_epoch);
+    char seed[32];
+    snprintf(seed, sizeof seed, "%" PRIu64, st->seed);
+    add_meta(&f, "seed", seed);
+    int rc = st_write(path, &f, err);
+    st_free(&f);
+    return rc;
+}
+
+static int meta_number(const st_file *f, const char *path, const char *key, double *out, strata_err *err)
+{
+    const char *v = st_meta(f, key);
+    char *end;
+    if (!v)
+        return err_set(err, STRATA_ERR_CONFIG, "%s: metadata '%s' missing (not a strata state file?)", path, key);
+    *out = strtod(v, &end);
+    if (end == v || *end)
+        return err_set(err, STRATA_ERR_CONFIG, "%s: metadata '%s' is '%s', expected a number", path, key, v);
+    return 0;
+}
+
+int checkpoint_load_state(const char *path, const network *net, optimizer *opt, train_state *st, strata_err *err)
+{
+    st_file f;
+    if (st_read(path, &f, err))
+        return -1;
+    double epoch = 0, step = 0, best = 0, best_epoch = 0;
+    const char *fmt = st_meta(&f, "format"), *oname = st_meta(&f, "optimizer"), *seed = st_meta(&f, "seed");
+    int rc = 0;
+    if (!fmt || strcmp(fmt, STATE_FORMAT))
+        rc = err_set(err, STRATA_ERR_CONFIG, "%s: not a strata state file (format %s)", path, fmt ? fmt : "missing");
+    else if (!oname || strcmp(oname, opt->plugin->name))
+        rc = err_set(err, STRATA_ERR_CONFIG, "%s: state of optimizer %s, the run uses %s", path,
+                     oname ? oname : "?", opt->plugin->name);
+    else if (meta_number(&f, path, "epoch", &epoch, err) || meta_number(&f, path, "step", &step, err) ||
+             meta_number(&f, path, "best_val_acc", &best, err) || meta_number(&f, path, "best_epoch", &best_epoch, err))
+        rc = -1;
+    char name[256];
+    for (int i = 0; i < net->n_params && !rc; i++) {
+        const net_param *p = &net->params[i];
+        if (p->desc.flags & STRATA_PARAM_BUFFER)
+            continue;
+        for (int s = 0; s < opt->n_slots && !rc; s++) {
+            snprintf(name, sizeof name, "%s.%s", p->name, opt->plugin->optimizer->slot_name(opt->self, s));
+            const st_tensor *t = st_find(&f, name);
+            if (!t || !same_shape(t, &p->desc))
+                rc = err_set(err, STRATA_ERR_CONFIG, "%s: optimizer state %s missing or of another shape", path, name);
+            else
+                rc = copy_tensor(path, t, &p->desc, opt->slot_mem + (size_t)s * opt->total + p->offset, p->count, err);
+        }
+    }
+    if (!rc) {
+        st->epoch = (int)epoch;
+        st->step = (int64_t)step;
+        st->best_val_acc = best;
+        st->best_epoch = (int)best_epoch;
+        st->seed = seed ? strtoull(seed, NULL, 10) : 0;
+        opt->step = st->step;
+    }
+    st_free(&f);
+    return rc;
+}
+
+static int make_dir(const char *d, strata_err *err)
+{
+    if (mkdir(d, 0777) && errno != EEXIST)
+        return err_set(err, STRATA_ERR_RUNTIME, "%s: cannot create the directory: %s", d, strerror(errno));
+    return 0;
+}
+
+int checkpoint_dir(const char *results_dir, int64_t run_id, char *dir, size_t size, strata_err *err)
+{
+    char base[4096];
+    snprintf(base, sizeof base, "%s/checkpoints", results_dir);
+    snprintf(dir, size, "%s/%" PRId64, base, run_id);
+    if (make_dir(results_dir, err) || make_dir(base, err) || make_dir(dir, err))
+        return -1;
+    return 0;
+}

@@ -1,0 +1,110 @@
+/*
+ * results.h — every run and every epoch, in one SQLite database.
+ *
+ * The schema is a public contract (users query it with the sqlite3 shell):
+ *
+ *   runs(id INTEGER PRIMARY KEY, name, experiment, config, model,
+ *        status ('running'|'finished'|'failed'|'interrupted'),
+ *        created_at, finished_at, seed, params, parent_id -> runs(id),
+ *        sweep_id, host, pid)
+ *   epochs(run_id -> runs(id), epoch, train_loss, train_acc, val_loss,
+ *          val_acc, lr, seconds, images_per_sec, PRIMARY KEY(run_id, epoch))
+ *   run_classes(run_id, idx, name)            the class list of a run
+ *   run_samples(run_id, split, path, label)   the split used ('train'|'val')
+ *   run_skipped(run_id, path, reason)         unreadable files skipped
+ *   sweeps(id INTEGER PRIMARY KEY, file, grid, created_at)
+ *
+ * Timestamps are ISO-8601 UTC, 'YYYY-MM-DDTHH:MM:SSZ'. The database is in
+ * WAL mode with a busy timeout, so another process (the sqlite3 shell, a
+ * parallel run) can read and write while a run is going. The schema version
+ * is PRAGMA user_version; results_open applies the migrations a database
+ * lacks, each in its own transaction, and refuses a database written by a
+ * newer strata.
+ *
+ * Errors are values: functions return 0 or -1 and fill *err (which may be
+ * NULL) with one line naming the database and what went wrong;
+ * STRATA_ERR_CONFIG for bad input from the user, STRATA_ERR_RUNTIME for
+ * I/O and database failures.
+ */
+#ifndef STRATA_RESULTS_H
+#define STRATA_RESULTS_H
+
+#include <stdint.h>
+#include <sqlite3.h>
+#include "config/error.h"
+
+/* The schema version this strata writes (PRAGMA user_version). */
+#define RESULTS_SCHEMA_VERSION 2
+
+typedef struct results results;
+
+/* Open (creating it, and its parent directory, if missing) and migrate. */
+int results_open(const char *path, results **out, strata_err *err);
+void results_close(results *r);
+
+typedef struct run_info {
+    const char *name, *experiment, *config, *model;
+    int64_t seed, params;
+    int64_t parent_id; /* 0 = none */
+    int64_t sweep_id;  /* 0 = none */
+    const char *sweep_point; /* the point's overrides, "k=v;k=v" (NULL = none) */
+} run_info;
+
+/* A new run: status 'running', created_at now, host and pid of this process. */
+int results_run_begin(results *r, const run_info *info, int64_t *run_id,
+                      strata_err *err);
+/* The class list: names[i] is class i. One transaction. */
+int results_run_classes(results *r, int64_t run_id, int n, char *const *names,
+                        strata_err *err);
+/* The samples of one split ("train" or "val"). One transaction. */
+int results_run_samples(results *r, int64_t run_id, const char *split, int n,
+                        char *const *paths, const int *labels,
+                        strata_err *err);
+/* Files skipped as unreadable, with the reason. One transaction. */
+int results_run_skipped(results *r, int64_t run_id, int n, char *const *paths,
+                        char *const *reasons, strata_err *err);
+
+typedef struct epoch_row {
+    int epoch;
+    double train_loss, train_acc, val_loss, val_acc, lr, seconds,
+        images_per_sec;
+} epoch_row;
+
+/* One epoch, committed at once. An epoch already recorded is an error. */
+int results_epoch(results *r, int64_t run_id, const epoch_row *row,
+                  strata_err *err);
+/* Forget the epochs after `epoch` (resuming from an older checkpoint). */
+int results_epochs_truncate(results *r, int64_t run_id, int epoch,
+                            strata_err *err);
+/* 'running', 'finished', 'failed' or 'interrupted'; the last three also set
+ * finished_at (and 'running' clears it, for a resumed run). */
+int results_run_status(results *r, int64_t run_id, const char *status,
+                       strata_err *err);
+/* Replace the stored config (used by resume). */
+int results_run_config(results *r, int64_t run_id, const char *config,
+                       strata_err *err);
+
+/* One row of runs. Strings are owned (free with run_record_free) and NULL
+ * where the column is NULL (finished_at of a running run); integers that
+ * are NULL read as 0. */
+typedef struct run_record {
+    int64_t id, seed, params, parent_id, sweep_id, pid;
+    char *name, *experiment, *config, *model, *status, *created_at,
+        *finished_at, *host;
+} run_record;
+
+int results_get_run(results *r, int64_t run_id, run_record *out,
+                    strata_err *err);
+void run_record_free(run_record *rec);
+/* The highest epoch recorded for the run; 0 when none. */
+int results_last_epoch(results *r, int64_t run_id, int *epoch,
+                       strata_err *err);
+/* A numeric id of an existing run, else the newest run with that name. */
+int results_find_run(results *r, const char *name_or_id, int64_t *run_id,
+                     strata_err *err);
+/* The connection, for queries by later commands. */
+sqlite3 *results_db(results *r);
+/* The path the database was opened with. */
+const char *results_path(const results *r);
+
+#endif

@@ -1,0 +1,357 @@
+/* session.c — see session.h */
+#define _POSIX_C_SOURCE 200809L
+#include <cblas.h>
+#include <math.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+#include "data/augment_config.h"
+#include "store/checkpoint.h"
+#include "model/init.h"
+#include "train/session.h"
+
+static volatile sig_atomic_t stop_requested;
+
+static void on_signal(int sig)
+{
+    (void)sig;
+    stop_requested = 1;
+}
+
+void session_catch_signals(void)
+{
+    struct sigaction sa;
+    memset(&sa, 0, sizeof sa);
+    sa.sa_handler = on_signal;
+    sigaction(SIGINT, &sa, NULL);
+    sigaction(SIGTERM, &sa, NULL);
+}
+
+int session_stopping(void)
+{
+    return stop_requested != 0;
+}
+
+static double now(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return ts.tv_sec + ts.tv_nsec * 1e-9;
+}
+
+/* The data sets: one root split by val_fraction, or two folders. */
+static int load_data(session *s, strata_err *err)
+{
+    const data_cfg *d = &s->x.data;
+    if (!d->root && !d->train)
+        return err_set(err, STRATA_ERR_CONFIG, "%s: data: expected root (one folder of class folders) or train and "
+                       "val folders", s->x.path);
+    if (d->root) {
+        if (dataset_scan(d->root, &s->all, err))
+            return -1;
+        return dataset_split(&s->all, d->val_fraction, d->split_seed, &s->train, &s->val, err);
+    }
+    if (dataset_scan(d->train, &s->train, err) || dataset_scan(d->val, &s->val, err))
+        return -1;
+    if (s->train.num_classes != s->val.num_classes)
+        return err_set(err, STRATA_ERR_CONFIG, "data: %s has %d classes but %s has %d", d->train,
+                       s->train.num_classes, d->val, s->val.num_classes);
+    for (int i = 0; i < s->train.num_classes; i++)
+        if (strcmp(s->train.classes[i], s->val.classes[i]))
+            return err_set(err, STRATA_ERR_CONFIG, "data: class %d is '%s' in %s but '%s' in %s", i,
+                           s->train.classes[i], d->train, s->val.classes[i], d->val);
+    return 0;
+}
+
+/* model.weights: initialise from a safetensors file (fine-tuning). */
+static int load_initial_weights(session *s, strata_err *err)
+{
+    const model_spec *m = &s->x.model;
+    if (!m->weights[0])
+        return 0;
+    int skipped;
+    if (checkpoint_load_weights(m->weights, &s->net, m->weights_strict, &skipped, err))
+        return -1;
+    if (skipped)
+        fprintf(stderr, "strata: %s: %d tensors missing or of another shape were left as initialised "
+                        "(model.strict: false)\n", m->weights, skipped);
+    return 0;
+}
+
+static int check_classes(session *s, strata_err *err)
+{
+    const net_layer *last = &s->net.layers[s->net.n_layers - 1];
+    size_t outputs = shape_size(last->out);
+    if (outputs != (size_t)s->train.num_classes)
+        return err_set(err, STRATA_ERR_CONFIG, "%s: model gives %zu outputs but the data has %d classes "
+                       "(set model.num_classes: %d)", s->x.path, outputs, s->train.num_classes,
+                       s->train.num_classes);
+    if (s->val.n == 0)
+        return err_set(err, STRATA_ERR_CONFIG, "%s: the validation split is empty (data.val_fraction too small?)",
+                       s->x.path);
+    return 0;
+}
+
+/* The network, optimizer and augmentation of s->x: every option checked. */
+static int build_parts(session *s, strata_err *err)
+{
+    const model_spec *m = &s->x.model;
+    return network_create(&s->net, m, &s->reg, err) ||
+                   optimizer_create(&s->opt, &s->x.optimizer, s->x.train.epochs, &s->reg, err) ||
+                   augment_config(s->x.augment_train, "augment.train", m->in_h, m->in_w, &s->aug_train, err) ||
+                   augment_config(s->x.augment_val, "augment.val", m->in_h, m->in_w, &s->aug_val, err)
+               ? -1
+               : 0;
+}
+
+int session_check_tree(ynode *root, const char *path, const char *plugin_dir, strata_err *err)
+{
+    session s;
+    memset(&s, 0, sizeof s);
+    plugins_init(&s.reg, plugin_dir);
+    int rc = experiment_from_tree(root, path, &s.x, err) || build_parts(&s, err) ? -1 : 0;
+    session_free(&s);
+    return rc;
+}
+
+/* Everything after the experiment is loaded. */
+static int session_setup(session *s, strata_err *err)
+{
+    const model_spec *m = &s->x.model;
+    const train_cfg *t = &s->x.train;
+    const char *path = s->x.path;
+    if (build_parts(s, err))
+        return -1;
+    if (m->in_c != 3)
+        return err_set(err, STRATA_ERR_CONFIG, "%s: model.in_channels is %d, images have 3 (RGB)", path, m->in_c);
+    if (load_data(s, err) || check_classes(s, err))
+        return -1;
+    openblas_set_num_threads(t->threads);
+    if (network_alloc(&s->net, err) || optimizer_alloc(&s->opt, &s->net, err) ||
+        trainer_init(&s->tr, &s->net, t->batch_size, t->threads, seed_mix(t->seed, 2), err))
+        return -1;
+    init_params(&s->net, m->init, seed_mix(t->seed, 1));
+    if (load_initial_weights(s, err))
+        return -1;
+    int workers = s->x.data.workers ? s->x.data.workers : t->threads;
+    s->labels = calloc(t->batch_size, sizeof *s->labels);
+    if (loader_open(&s->train_loader, &s->train, &s->aug_train, t->batch_size, 1, seed_mix(t->seed, 3), workers,
+                    m->in_h, m->in_w, err) ||
+        loader_open(&s->val_loader, &s->val, &s->aug_val, t->batch_size, 0, seed_mix(t->seed, 4), workers, m->in_h,
+                    m->in_w, err))
+        return -1;
+    s->progress_bar = isatty(STDERR_FILENO);
+    s->state.seed = t->seed;
+    return 0;
+}
+
+int session_prepare(session *s, const char *path, char *const *sets, int n_sets, const char *plugin_dir,
+                    strata_err *err)
+{
+    memset(s, 0, sizeof *s);
+    plugins_init(&s->reg, plugin_dir);
+    if (experiment_load(path, sets, n_sets, &s->x, err))
+        return -1;
+    return session_setup(s, err);
+}
+
+int session_prepare_tree(session *s, ynode *root, const char *path, const char *plugin_dir, strata_err *err)
+{
+    memset(s, 0, sizeof *s);
+    plugins_init(&s->reg, plugin_dir);
+    if (experiment_from_tree(root, path, &s->x, err))
+        return -1;
+    return session_setup(s, err);
+}
+
+static int record_data(session *s, strata_err *err)
+{
+    char **reasons = calloc(s->all.num_skipped + 1, sizeof *reasons);
+    for (int i = 0; i < s->all.num_skipped; i++)
+        reasons[i] = "not a readable image";
+    int rc = results_run_classes(s->db, s->run_id, s->train.num_classes, s->train.classes, err) ||
+             results_run_samples(s->db, s->run_id, "train", s->train.n, s->train.paths, s->train.labels, err) ||
+             results_run_samples(s->db, s->run_id, "val", s->val.n, s->val.paths, s->val.labels, err) ||
+             results_run_skipped(s->db, s->run_id, s->all.num_skipped, s->all.skipped, reasons, err);
+    free(reasons);
+    return rc ? -1 : 0;
+}
+
+const char *session_config(session *s)
+{
+    if (!s->config)
+        s->config = ynode_emit(s->x.root);
+    return s->config;
+}
+
+int session_begin_run(session *s, const char *name, strata_err *err)
+{
+    if (results_open(s->x.results.db_path, &s->db, err))
+        return -1;
+    const char *config = session_config(s);
+    run_info info = {.name = name ? name : s->x.name,
+                     .sweep_id = s->sweep_id,
+                     .sweep_point = s->sweep_point,
+                     .experiment = s->x.path,
+                     .config = config,
+                     .model = s->x.model.desc,
+                     .seed = (int64_t)s->x.train.seed,
+                     .params = network_trainable(&s->net)};
+    int rc = results_run_begin(s->db, &info, &s->run_id, err);
+    if (rc || record_data(s, err))
+        return -1;
+    return 0;
+}
+
+static void show_progress(const session *s, int epoch, int last, int batch, int nb, double loss, double ips,
+                          double eta)
+{
+    if (!s->progress_bar)
+        return;
+    fprintf(stderr, "\r\033[Kepoch %d/%d  batch %d/%d  loss %.4f  %.1f img/s  ETA %dm%02ds", epoch, last, batch, nb,
+            loss, ips, (int)eta / 60, (int)eta % 60);
+    fflush(stderr);
+}
+
+/* One pass over the training set. */
+static int train_epoch(session *s, int epoch, int last, double lr, epoch_row *row, strata_err *err)
+{
+    double t0 = now(), loss_sum = 0;
+    long seen = 0, correct = 0;
+    int nb = loader_num_batches(s->train_loader), b = 0, n;
+    if (loader_start_epoch(s->train_loader, epoch - 1, err))
+        return -1;
+    while ((n = loader_next(s->train_loader, trainer_input(&s->tr), s->labels, err)) > 0) {
+        int ok;
+        double loss = trainer_train_step(&s->tr, &s->opt, s->labels, n, lr, s->x.train.label_smoothing, &ok);
+        if (!isfinite(loss))
+            return err_set(err, STRATA_ERR_RUNTIME, "epoch %d batch %d: the loss is %g (diverged; lower the "
+                           "learning rate?)", epoch, b + 1, loss);
+        loss_sum += loss * n;
+        seen += n;
+        correct += ok;
+        b++;
+        double dt = now() - t0;
+        show_progress(s, epoch, last, b, nb, loss_sum / seen, seen / dt, dt / b * (nb - b));
+        if (stop_requested)
+            return 1;
+    }
+    if (n < 0)
+        return -1;
+    row->train_loss = loss_sum / seen;
+    row->train_acc = (double)correct / seen;
+    row->images_per_sec = seen / (now() - t0);
+    return 0;
+}
+
+static int eval_epoch(session *s, epoch_row *row, strata_err *err)
+{
+    double loss_sum = 0;
+    long seen = 0, correct = 0;
+    int n;
+    if (loader_start_epoch(s->val_loader, 0, err))
+        return -1;
+    while ((n = loader_next(s->val_loader, trainer_input(&s->tr), s->labels, err)) > 0) {
+        int ok;
+        loss_sum += trainer_eval_step(&s->tr, s->labels, n, &ok) * n;
+        seen += n;
+        correct += ok;
+        if (stop_requested)
+            return 1;
+    }
+    if (n < 0)
+        return -1;
+    row->val_loss = loss_sum / seen;
+    row->val_acc = (double)correct / seen;
+    return 0;
+}
+
+/* After epoch e's row: last (+ state) always, best when val acc improved. */
+static int save_checkpoints(session *s, int e, double val_acc, strata_err *err)
+{
+    char dir[4096], path[4200];
+    s->state.epoch = e;
+    s->state.step = s->opt.step;
+    s->state.val_acc = val_acc;
+    int improved = e == 1 || val_acc > s->state.best_val_acc;
+    if (improved) {
+        s->state.best_val_acc = val_acc;
+        s->state.best_epoch = e;
+    }
+    if (checkpoint_dir(s->x.results.dir, s->run_id, dir, sizeof dir, err))
+        return -1;
+    const char *yaml = session_config(s);
+    const char *const *classes = (const char *const *)s->train.classes;
+    int rc = 0;
+    snprintf(path, sizeof path, "%s/last.safetensors", dir);
+    rc = checkpoint_save_weights(path, &s->net, classes, s->train.num_classes, yaml, &s->state, err);
+    snprintf(path, sizeof path, "%s/last.state.safetensors", dir);
+    rc = rc || checkpoint_save_state(path, &s->net, &s->opt, &s->state, err);
+    snprintf(path, sizeof path, "%s/best.safetensors", dir);
+    rc = rc || (improved && checkpoint_save_weights(path, &s->net, classes, s->train.num_classes, yaml, &s->state, err));
+    return rc ? -1 : 0;
+}
+
+int session_train(session *s, int first, int last, strata_err *err)
+{
+    for (int e = first; e <= last; e++) {
+        if (stop_requested)
+            return 1;
+        epoch_row row = {.epoch = e};
+        double t0 = now();
+        row.lr = schedule_lr(&s->opt.sched, e - 1);
+        int rc = train_epoch(s, e, last, row.lr, &row, err);
+        if (rc == 0)
+            rc = eval_epoch(s, &row, err);
+        if (s->progress_bar)
+            fprintf(stderr, "\r\033[K");
+        if (rc)
+            return rc;
+        row.seconds = now() - t0;
+        if (results_epoch(s->db, s->run_id, &row, err) || save_checkpoints(s, e, row.val_acc, err))
+            return -1;
+        printf("epoch %3d/%d  train_loss %.4f  train_acc %.4f  val_loss %.4f  val_acc %.4f  lr %.3g  %.1fs  "
+               "%.1f img/s\n", e, last, row.train_loss, row.train_acc, row.val_loss, row.val_acc, row.lr,
+               row.seconds, row.images_per_sec);
+        fflush(stdout);
+    }
+    return 0;
+}
+
+int session_run_epochs(session *s, int first, int last, strata_err *err)
+{
+    int rc = session_train(s, first, last, err);
+    strata_err e2 = {0};
+    const char *status = rc == 0 ? "finished" : rc == 1 ? "interrupted" : "failed";
+    if (results_run_status(s->db, s->run_id, status, &e2) && rc == 0) {
+        *err = e2;
+        rc = -1;
+    }
+    if (rc == 1)
+        err_set(err, STRATA_ERR_RUNTIME, "run %lld interrupted; finished epochs are recorded", (long long)s->run_id);
+    return rc;
+}
+
+void session_free(session *s)
+{
+    if (s->train_loader)
+        loader_close(s->train_loader);
+    if (s->val_loader)
+        loader_close(s->val_loader);
+    if (s->db)
+        results_close(s->db);
+    trainer_free(&s->tr);
+    optimizer_free(&s->opt);
+    network_free(&s->net);
+    dataset_free(&s->train);
+    dataset_free(&s->val);
+    dataset_free(&s->all);
+    experiment_free(&s->x);
+    plugins_free(&s->reg);
+    free(s->labels);
+    free(s->config);
+    memset(s, 0, sizeof *s);
+}

@@ -1,0 +1,68 @@
+/* session.h — everything one training run holds: the experiment, the
+ * network, the optimizer, the data and their loaders, the step's memory and
+ * the results database; and the epoch loop over them. `strata run` prepares
+ * a session and trains it from epoch 1; `strata resume` (later) restores one
+ * from a checkpoint and goes on. */
+#ifndef STRATA_SESSION_H
+#define STRATA_SESSION_H
+
+#include "data/augment.h"
+#include "data/dataset.h"
+#include "config/experiment.h"
+#include "data/loader.h"
+#include "model/network.h"
+#include "train/optimizer.h"
+#include "model/plugins.h"
+#include "store/results.h"
+#include "train/trainer.h"
+#include "store/checkpoint.h"
+
+typedef struct session {
+    experiment x;
+    plugin_registry reg;
+    network net;
+    optimizer opt;
+    trainer tr;
+    dataset all, train, val;
+    aug_pipeline aug_train, aug_val;
+    loader *train_loader, *val_loader;
+    results *db;
+    int64_t run_id;
+    int64_t sweep_id;        /* set before session_begin_run for a sweep's point */
+    const char *sweep_point;
+    int progress_bar;  /* live bar on stderr (a terminal) */
+    int *labels;
+    char *config;      /* the resolved experiment as YAML (session_config) */
+    train_state state; /* epoch, step, best so far (saved with checkpoints) */
+} session;
+
+/* Load and check everything (no database row yet). Returns 0, or -1 with
+ * err set; s can be freed either way. */
+int session_prepare(session *s, const char *path, char *const *sets, int n_sets, const char *plugin_dir,
+                    strata_err *err);
+/* The same from a resolved tree (a run's stored config); takes root. */
+int session_prepare_tree(session *s, ynode *root, const char *path, const char *plugin_dir, strata_err *err);
+/* Check a configuration as far as it can be without data: the experiment,
+ * the plugins and their options, the augmentation. Takes root. */
+int session_check_tree(ynode *root, const char *path, const char *plugin_dir, strata_err *err);
+/* The resolved experiment as YAML text, made once (stored with the run and
+ * in every checkpoint). */
+const char *session_config(session *s);
+/* Open the database and record the run (status running, classes, split). */
+int session_begin_run(session *s, const char *name, strata_err *err);
+/* Train epochs first..last (1-based, inclusive), one `epochs` row each.
+ * Returns 0, 1 when interrupted (the run is marked so), -1 on error. */
+int session_train(session *s, int first, int last, strata_err *err);
+/* session_train, then the run's final status (finished, interrupted or
+ * failed). Returns 0, 1 when interrupted (err says so),
+ * -1 on error. */
+int session_run_epochs(session *s, int first, int last, strata_err *err);
+void session_free(session *s);
+
+/* Ctrl-C / SIGTERM: finish the batch in hand, then stop. Commands install
+ * this first thing, so a run is never left 'running' by a signal. */
+void session_catch_signals(void);
+/* Has a stop been requested? */
+int session_stopping(void);
+
+#endif

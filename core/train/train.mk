@@ -1,0 +1,12 @@
+# core/train: the training step (trainer, memory plan, loss, optimizer
+# host side, schedules), the session that runs epochs, the host's fork-join
+# and the OpenBLAS kernel selection.
+core_libstrata_la_SOURCES += \
+	core/train/fork_join.c core/train/fork_join.h \
+	core/train/blas_select.c core/train/blas_select.h \
+	core/train/loss.c core/train/loss.h \
+	core/train/optimizer.c core/train/optimizer.h \
+	core/train/schedule.c core/train/schedule.h \
+	core/train/memplan.c core/train/memplan.h \
+	core/train/trainer.c core/train/trainer.h \
+	core/train/session.c core/train/session.h

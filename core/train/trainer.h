@@ -1,0 +1,60 @@
+/* trainer.h — one training or evaluation step over a network: the memory
+ * plan (every activation, gradient and workspace allocated once for the
+ * largest batch), forward, loss, backward and the optimizer update. */
+#ifndef STRATA_TRAINER_H
+#define STRATA_TRAINER_H
+
+#include <stdint.h>
+#include "model/network.h"
+#include "train/optimizer.h"
+
+typedef struct trainer {
+    network *net;
+    int max_batch, threads;
+    uint64_t seed;
+    float **acts;           /* acts[0]: input batch; acts[i+1]: output of layer i */
+    float **grads;          /* grads[i]: d loss / d acts[i+1] */
+    unsigned char *inplace; /* layer i writes over its input (acts[i+1] == acts[i]) */
+    char *arena;            /* acts and grads live here (memplan) */
+    void **saved;           /* per layer, kept from forward to backward */
+    void *scratch;          /* shared by all layers */
+    size_t bytes;           /* all of the above */
+    struct {
+        size_t arena;       /* activations and their gradients, planned */
+        size_t unshared;    /* what they would take without sharing */
+        size_t saved, scratch;
+    } plan;                 /* bytes by kind */
+} trainer;
+
+int trainer_init(trainer *t, network *net, int max_batch, int threads, uint64_t seed, strata_err *err);
+void trainer_free(trainer *t);
+
+/* The input of the next step: max_batch * C*H*W floats. */
+static inline float *trainer_input(trainer *t) { return t->acts[0]; }
+/* Logits of the last forward: n * classes. */
+static inline const float *trainer_logits(const trainer *t) { return t->acts[t->net->n_layers]; }
+
+/* Forward n images (training: dropout/batchnorm in training mode). step
+ * seeds the layers' randomness. */
+void trainer_forward(trainer *t, int n, int training, int64_t step);
+
+/* Forward, loss, backward and one optimizer step with learning rate lr on
+ * the batch in trainer_input. Returns the batch's mean loss; *correct gets
+ * the rows whose argmax is the label. */
+double trainer_train_step(trainer *t, optimizer *opt, const int *labels, int n, double lr, double smoothing,
+                          int *correct);
+
+/* Seconds spent in each part of a step, added up (for strata bench). */
+typedef struct step_times {
+    double *fwd, *bwd;  /* per layer */
+    double loss, optim; /* loss + gradient zeroing; optimizer update */
+} step_times;
+
+/* trainer_train_step, adding each part's time to *times (when not NULL). */
+double trainer_train_step_timed(trainer *t, optimizer *opt, const int *labels, int n, double lr, double smoothing,
+                                int *correct, step_times *times);
+
+/* Forward in eval mode; mean loss and correct count. */
+double trainer_eval_step(trainer *t, const int *labels, int n, int *correct);
+
+#endif

@@ -478,7 +478,8 @@ START_TEST(bench_text_names_kernel_and_sgemm)
     ck_assert_msg(r.status == 0, "status %d: %s", r.status, r.err);
     char want[256];
     const char *omp = getenv("OMP_WAIT_POLICY");
-    snprintf(want, sizeof want, "BLAS kernel: %s; OMP_WAIT_POLICY=%s\n", blas_kernel_note(), omp ? omp : "(unset)");
+    snprintf(want, sizeof want, "BLAS kernel: %s; ISA path: %s; OMP_WAIT_POLICY=%s\n", blas_kernel_note(),
+             strata_isa_note(), omp ? omp : "(unset)");
     ck_assert_msg(strstr(r.out, want), "no '%s' in: %s", want, r.out);
     double g = 0;
     const char *p = strstr(r.out, "sgemm 2048^3: ");

@@ -1,6 +1,7 @@
 /* testlib.c — see testlib.h. */
 #define _POSIX_C_SOURCE 200809L
 #include <dirent.h>
+#include <float.h>
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -10,6 +11,7 @@
 #include <unistd.h>
 
 #include "testlib.h"
+#include "common/isa.h"
 
 static const char *tmp_root(void)
 {
@@ -164,4 +166,48 @@ double max_rel_err(const float *a, const float *ref, size_t n)
         den = r > den ? r : den;
     }
     return den > 0 ? num / den : num;
+}
+
+double fp_bound_ratio(const float *got, const double *ref, const double *absum, size_t n,
+                      double len, double factor, size_t *worst)
+{
+    double r = 0;
+    size_t w = 0;
+    for (size_t i = 0; i < n; i++) {
+        double tol = factor * len * FLT_EPSILON * absum[i] + FLT_MIN;
+        double e = fabs((double)got[i] - ref[i]) / tol;
+        if (!(e <= r)) { /* NaN counts as the worst */
+            r = e != e ? INFINITY : e;
+            w = i;
+        }
+    }
+    if (worst)
+        *worst = w;
+    return r;
+}
+
+void assert_fp_bound(const char *what, const float *got, const double *ref, const double *absum,
+                     size_t n, double len, double factor)
+{
+    size_t w;
+    double r = fp_bound_ratio(got, ref, absum, n, len, factor, &w);
+    ck_assert_msg(r <= 1.0,
+                  "%s [isa %s]: element %zu is %.9g, reference %.9g, |error| %.3g > bound %.3g "
+                  "(%g x %g terms x FLT_EPSILON x sum|terms| %.3g): %.2f x the bound",
+                  what, test_isa_name(), w, (double)got[w], ref[w], fabs((double)got[w] - ref[w]),
+                  factor * len * FLT_EPSILON * absum[w], factor, len, absum[w], r);
+}
+
+int test_isa(void) { return (int)strata_isa(); }
+const char *test_isa_name(void) { return strata_isa_name(strata_isa()); }
+int cpu_has_isa(int level) { return (int)strata_isa_cpu() >= level; }
+
+void skip_unless_isa(int level)
+{
+    if (test_isa() < level) {
+        printf("SKIP: these tests need the %s kernels; this run has %s (CPU %s, STRATA_ISA=%s)\n",
+               strata_isa_name((strata_isa_level)level), test_isa_name(),
+               strata_isa_name(strata_isa_cpu()), getenv("STRATA_ISA") ? getenv("STRATA_ISA") : "unset");
+        exit(77);
+    }
 }

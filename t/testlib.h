@@ -49,4 +49,29 @@ int run_suite(Suite *s);
 double max_rel_err(const float *a, const float *ref, size_t n);
 double max_rel_err_d(const float *a, const double *ref, size_t n);
 
+/* Floating-point bounds derived from the computation, not fixed constants.
+ * A float result got[i] of a sum of len products, whose double reference
+ * is ref[i] and whose sum of absolute terms (|a*b| over the same terms,
+ * also in double) is absum[i], may differ from ref[i] by about
+ * len * FLT_EPSILON * absum[i] for any summation order (the classic bound
+ * for recursive summation; blocked and Winograd orders add transforms
+ * whose own factor goes into `factor`). fp_bound_ratio returns
+ *   max_i |got[i] - ref[i]| / (factor * len * FLT_EPSILON * absum[i] + FLT_MIN)
+ * so <= 1 passes; *worst (may be NULL) gets the index of the maximum. */
+double fp_bound_ratio(const float *got, const double *ref, const double *absum, size_t n,
+                      double len, double factor, size_t *worst);
+/* Asserts fp_bound_ratio(...) <= 1, naming what and the worst element. */
+void assert_fp_bound(const char *what, const float *got, const double *ref, const double *absum,
+                     size_t n, double len, double factor);
+
+/* The ISA level the kernels run at (common/isa.h's strata_isa(): the CPU's,
+ * capped by STRATA_ISA). A test program whose every check needs a level the
+ * CPU lacks calls skip_unless_isa(level) first: it exits 77 (automake's SKIP)
+ * with a line saying why. */
+int test_isa(void);                 /* 0 base, 1 avx2, 2 avx512 */
+const char *test_isa_name(void);
+void skip_unless_isa(int level);
+/* 1 if the CPU itself (STRATA_ISA ignored) supports level. */
+int cpu_has_isa(int level);
+
 #endif

@@ -224,7 +224,8 @@ static void print_text(const bench *b, const bench_args *a, const bench_result *
     printf("strata bench: %s (%s, %lld parameters), batch %d, %d timed steps after %ld warm-up, %d threads\n",
            b->x.name, b->x.model.desc, (long long)network_trainable(&b->net), b->batch, steps, a->warmup,
            b->threads);
-    printf("BLAS kernel: %s; OMP_WAIT_POLICY=%s\n\n", blas_kernel_note(), omp_wait_policy());
+    printf("BLAS kernel: %s; ISA path: %s; OMP_WAIT_POLICY=%s\n\n", blas_kernel_note(), strata_isa_note(),
+           omp_wait_policy());
     printf("%-14s %-18s %10s %10s %10s %10s\n", "layer", "type", "fwd ms", "bwd ms", "fwd GF/s", "bwd GF/s");
     for (int i = 0; i < r->n_layers; i++) {
         const layer_spec *sp = b->net.layers[i].spec;
@@ -267,6 +268,10 @@ static void print_json(const bench *b, const bench_args *a, const bench_result *
     json_string(stdout, blas_kernel_name());
     printf(", \"blas_note\": ");
     json_string(stdout, blas_kernel_note());
+    printf(", \"isa\": ");
+    json_string(stdout, strata_isa_name(strata_isa()));
+    printf(", \"isa_cpu\": ");
+    json_string(stdout, strata_isa_name(strata_isa_cpu()));
     printf(", \"omp_wait_policy\": ");
     json_string(stdout, omp_wait_policy());
     printf(",\n \"layers\": [");

@@ -24,6 +24,11 @@ static void print_help(FILE *f)
 
 int main(int argc, char **argv)
 {
+    const char *bad_isa;
+    if (strata_isa_check_env(&bad_isa) < 0) {
+        fprintf(stderr, "strata: STRATA_ISA: expected one of auto, avx512, avx2, base, got '%s'\n", bad_isa);
+        return 2;
+    }
     blas_select_kernel(argc, argv);
     int i = 1;
     for (; i < argc && argv[i][0] == '-'; i++) {

@@ -151,6 +151,19 @@ const char *blas_kernel_note(void)
     return note;
 }
 
+const char *strata_isa_note(void)
+{
+    static char note[96];
+    strata_isa_level use = strata_isa(), cpu = strata_isa_cpu();
+    const char *cap = getenv("STRATA_ISA");
+    if (use != cpu)
+        snprintf(note, sizeof note, "%s (STRATA_ISA=%s; the CPU has %s)", strata_isa_name(use), cap,
+                 strata_isa_name(cpu));
+    else
+        snprintf(note, sizeof note, "%s (the CPU's best)", strata_isa_name(use));
+    return note;
+}
+
 void blas_set_threads(int threads) { openblas_set_num_threads(threads); }
 
 static double seconds_now(void)

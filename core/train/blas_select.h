@@ -18,6 +18,7 @@
  * when the first OpenMP plugin is dlopen'ed, after main() has started. */
 #ifndef STRATA_BLAS_SELECT_H
 #define STRATA_BLAS_SELECT_H
+#include "common/isa.h"
 
 /* What cpuid and xgetbv report (1 = yes). os_avx: the OS saves the AVX
  * state (XCR0 & 0x6); os_avx512: also the opmask and ZMM state (XCR0 & 0xe6). */
@@ -64,5 +65,9 @@ void blas_set_threads(int threads);
  * (at least 2, until min_seconds have passed, at most 20). Returns 0, or -1
  * when the matrices cannot be allocated. */
 int blas_sgemm_gflops(int n, double min_seconds, double *gflops);
+
+/* The ISA level strata's own kernels run at (common/isa.h), e.g. "avx2
+ * (STRATA_ISA=avx2; the CPU has avx512)"; a static buffer. */
+const char *strata_isa_note(void);
 
 #endif

@@ -76,7 +76,8 @@ typedef struct drop_job {
 
 /* Elements [b, e): mask[i] = (u_i >= p), u_i = strata_rng_uniform's i-th
  * draw from seed; y[i] = mask[i] ? x[i] * scale : 0. */
-STRATA_CLONES static void drop_range(const drop_job *j, size_t b, size_t e)
+STRATA_MULTIVERSION(void, drop_range, (const drop_job *j, size_t b, size_t e),
+                    (j, b, e))
 {
     const float *restrict x = j->x;
     float *restrict y = j->y;
@@ -95,7 +96,8 @@ STRATA_CLONES static void drop_range(const drop_job *j, size_t b, size_t e)
 }
 
 /* y[i] = mask[i] ? x[i] * scale : 0 (backward) */
-STRATA_CLONES static void mask_range(const drop_job *j, size_t b, size_t e)
+STRATA_MULTIVERSION(void, mask_range, (const drop_job *j, size_t b, size_t e),
+                    (j, b, e))
 {
     const float *restrict x = j->x;
     float *restrict y = j->y;

@@ -4,7 +4,7 @@
 pkglib_LTLIBRARIES += plugins/layers/linear.la
 plugins_layers_linear_la_SOURCES = plugins/layers/linear.c \
 	plugins/layers/linear_avx512.c plugins/layers/linear_avx512.h \
-	$(PLUGIN_PARALLEL)
+	$(PLUGIN_PARALLEL) $(PLUGIN_SIMD)
 plugins_layers_linear_la_CFLAGS = $(AM_CFLAGS) -O3 -pthread $(OPENBLAS_CFLAGS)
 plugins_layers_linear_la_LIBADD = $(OPENBLAS_LIBS) -lm
 plugins_layers_linear_la_LDFLAGS = $(STRATA_MODULE_FLAGS) -pthread

@@ -47,13 +47,15 @@ typedef struct relu_job {
     size_t total;
 } relu_job;
 
-STRATA_CLONES static void relu_fwd_range(const float *restrict in, float *out, size_t n)
+STRATA_MULTIVERSION(void, relu_fwd_range, (const float *restrict in, float *out, size_t n),
+                    (in, out, n))
 {
     for (size_t i = 0; i < n; i++)
         out[i] = in[i] > 0.0f ? in[i] : 0.0f;
 }
 
-STRATA_CLONES static void relu_bwd_range(const float *in, const float *restrict dout, float *din, size_t n)
+STRATA_MULTIVERSION(void, relu_bwd_range, (const float *in, const float *restrict dout, float *din, size_t n),
+                    (in, dout, din, n))
 {
     for (size_t i = 0; i < n; i++)
         din[i] = in[i] > 0.0f ? dout[i] : 0.0f;

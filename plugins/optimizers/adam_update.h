@@ -33,7 +33,7 @@ typedef struct adam {
  * param, grad, m, v, vmax are (n); vmax is NULL without amsgrad.
  */
 /* The element loop, one variant per option set so each is branch-free and
- * vectorises; compiled for AVX-512, AVX2 and baseline x86-64, picked at load
+ * vectorises; compiled for AVX-512, AVX2 and baseline x86-64, picked by
  * time. The order of the float operations is the same in every variant and
  * in every clone (no FMA contraction under -std=c11), so results do not depend
  * on the CPU. */
@@ -41,8 +41,9 @@ typedef struct adam_coef {
     float neg_step_size, bc2_sqrt, b1, one_minus_b1, b2, one_minus_b2, eps, l2, shrink;
 } adam_coef;
 
-STRATA_CLONES static void adam_loop_plain(const adam_coef *c, size_t n, float *restrict param,
-                                          const float *restrict grad, float *restrict m, float *restrict v)
+STRATA_MULTIVERSION(void, adam_loop_plain, (const adam_coef *c, size_t n, float *restrict param,
+                                          const float *restrict grad, float *restrict m, float *restrict v),
+                    (c, n, param, grad, m, v))
 {
     for (size_t i = 0; i < n; i++) {
         float g = grad[i];
@@ -53,8 +54,9 @@ STRATA_CLONES static void adam_loop_plain(const adam_coef *c, size_t n, float *r
     }
 }
 
-STRATA_CLONES static void adam_loop_l2(const adam_coef *c, size_t n, float *restrict param,
-                                       const float *restrict grad, float *restrict m, float *restrict v)
+STRATA_MULTIVERSION(void, adam_loop_l2, (const adam_coef *c, size_t n, float *restrict param,
+                                       const float *restrict grad, float *restrict m, float *restrict v),
+                    (c, n, param, grad, m, v))
 {
     for (size_t i = 0; i < n; i++) {
         float g = grad[i] + c->l2 * param[i];
@@ -65,8 +67,9 @@ STRATA_CLONES static void adam_loop_l2(const adam_coef *c, size_t n, float *rest
     }
 }
 
-STRATA_CLONES static void adam_loop_decoupled(const adam_coef *c, size_t n, float *restrict param,
-                                              const float *restrict grad, float *restrict m, float *restrict v)
+STRATA_MULTIVERSION(void, adam_loop_decoupled, (const adam_coef *c, size_t n, float *restrict param,
+                                              const float *restrict grad, float *restrict m, float *restrict v),
+                    (c, n, param, grad, m, v))
 {
     for (size_t i = 0; i < n; i++) {
         float p = param[i] * c->shrink;

@@ -261,6 +261,38 @@ START_TEST(selection_upgrades_a_generic_choice)
 }
 END_TEST
 
+/* STRATA_ISA below the CPU's level picks OpenBLAS's kernel of that level
+ * (Haswell for avx2, Prescott for base); at or above it, nothing changes. */
+START_TEST(isa_cap_caps_the_blas_kernel)
+{
+    static const struct { const char *isa, *kernel; int level; } caps[] = {
+        {"avx2", "Haswell", STRATA_ISA_AVX2}, {"base", "Prescott", STRATA_ISA_BASE}};
+    child r, plain;
+    char name[64], plain_name[64];
+    unsetenv("STRATA_ISA");
+    run_self("--report", NULL, NULL, &plain);
+    first_line(&plain, plain_name, sizeof plain_name);
+    for (int i = 0; i < 2; i++) {
+        setenv("STRATA_ISA", caps[i].isa, 1);
+        run_self("--report", NULL, NULL, &r);
+        unsetenv("STRATA_ISA");
+        ck_assert_msg(r.status == 0, "status %d: %s", r.status, r.err);
+        first_line(&r, name, sizeof name);
+        if ((int)strata_isa_cpu() > caps[i].level) {
+            ck_assert_str_eq(name, caps[i].kernel);
+            ck_assert_msg(strstr(r.out, "selected by strata"), "note: %s", r.out);
+        } else {
+            ck_assert_str_eq(name, plain_name);
+        }
+    }
+    setenv("STRATA_ISA", "avx2", 1); /* the user's OPENBLAS_CORETYPE still wins */
+    run_self("--report", "Prescott", NULL, &r);
+    unsetenv("STRATA_ISA");
+    first_line(&r, name, sizeof name);
+    ck_assert_str_eq(name, "Prescott");
+}
+END_TEST
+
 START_TEST(omp_wait_policy_passive_unless_the_user_chose)
 {
     child r;
@@ -388,6 +420,16 @@ START_TEST(bench_refuses_bad_arguments)
     expect_usage_error(&r, "missing value '--steps'");
     BENCH(&r, quickstart, "--fast");
     expect_usage_error(&r, "unknown option or missing value '--fast'");
+}
+END_TEST
+
+START_TEST(bench_refuses_an_unknown_isa)
+{
+    child r;
+    setenv("STRATA_ISA", "avx1024", 1);
+    BENCH(&r, "--help");
+    unsetenv("STRATA_ISA");
+    expect_usage_error(&r, "strata: STRATA_ISA: expected one of auto, avx512, avx2, base, got 'avx1024'");
 }
 END_TEST
 
@@ -534,6 +576,7 @@ int main(int argc, char **argv)
     tcase_add_test(tc, user_coretype_is_kept);
     tcase_add_test(tc, selection_upgrades_a_generic_choice);
     tcase_add_test(tc, omp_wait_policy_passive_unless_the_user_chose);
+    tcase_add_test(tc, isa_cap_caps_the_blas_kernel);
     tcase_add_test(tc, reexec_marker_stops_a_loop);
     tcase_add_test(tc, failed_exec_warns_and_carries_on);
     tcase_add_test(tc, sgemm_matches_naive_loop_in_process);
@@ -544,6 +587,7 @@ int main(int argc, char **argv)
     tcase_set_timeout(tb, 120);
     tcase_add_test(tb, bench_refuses_bad_arguments);
     tcase_add_test(tb, bench_reports_config_errors);
+    tcase_add_test(tb, bench_refuses_an_unknown_isa);
     tcase_add_test(tb, bench_json_accounts_for_the_step);
     tcase_add_test(tb, bench_text_names_kernel_and_sgemm);
     suite_add_tcase(s, tb);

@@ -111,7 +111,15 @@ void blas_select_kernel_exe(int argc, char **argv, const char *exe)
     blas_cpu c;
     blas_detect_cpu(&c);
     const char *want = blas_best_kernel(&c), *have = openblas_get_corename();
-    if ((user && *user) || !want || blas_kernel_rank(want) <= blas_kernel_rank(have)) {
+    /* STRATA_ISA below the CPU's level caps OpenBLAS too: its kernel of
+     * that level, whatever OpenBLAS would choose (AVX2-vs-AVX2 figures on
+     * an AVX-512 machine need both sides capped). */
+    int capped = strata_isa() < strata_isa_cpu();
+    if (capped)
+        want = strata_isa() == STRATA_ISA_AVX2 ? "Haswell" : "Prescott";
+    int fine = capped ? blas_kernel_rank(want) == blas_kernel_rank(have)
+                      : blas_kernel_rank(want) <= blas_kernel_rank(have);
+    if ((user && *user) || !want || fine) {
         /* the kernel is fine: re-execute only to give OpenBLAS the timeout */
         if (set_timeout && !setenv("STRATA_BLAS_REEXEC", "", 1)) {
             reexec(exe, argv);

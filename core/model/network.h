@@ -43,6 +43,11 @@ int network_alloc(network *net, strata_err *err);
 void network_free(network *net);
 
 size_t shape_size(strata_shape s);
+/* Set OpenBLAS's (process-wide) thread count for nl's forward (backward =
+ * 0) or backward pass of a batch of n on `threads` threads, as the layer's
+ * blas_threads op asks (1 .. threads); nl NULL: threads (the count the
+ * host keeps between layers). */
+void network_layer_blas(const net_layer *nl, int backward, int n, int threads);
 /* Parameters that are trained (buffers excluded). */
 int64_t network_trainable(const network *net);
 /* The parameter called name (NULL when none). */

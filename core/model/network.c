@@ -136,9 +136,9 @@ net_param *network_param(network *net, const char *name)
     return NULL;
 }
 
-void network_layer_blas(const net_layer *nl, int backward, int n, int threads)
+void layer_set_blas(const strata_layer_ops *ops, const void *self, int backward, int n, int threads)
 {
-    int want = nl ? nl->plugin->layer->blas_threads(nl->self, backward, n, threads) : threads;
+    int want = ops ? ops->blas_threads(self, backward, n, threads) : threads;
     want = want < 1 ? 1 : want > threads ? threads : want;
     if (want != openblas_get_num_threads())
         openblas_set_num_threads(want);

@@ -108,6 +108,7 @@ void plugins_free(plugin_registry *r)
 
 static void no_destroy(void *self) {}
 static int no_params(const void *layer) { return 0; }
+static void no_param_desc(const void *layer, int i, strata_param_desc *d) {}
 static void unit_geometry(const void *layer, int kernel[2], int stride[2])
 {
     kernel[0] = kernel[1] = stride[0] = stride[1] = 1;
@@ -153,7 +154,10 @@ static int normalise_layer(const char *path, const strata_plugin *p, strata_laye
     if (o->num_params && !o->param_desc)
         return MISSING("param_desc (it has num_params)");
     o->destroy = o->destroy ? o->destroy : no_destroy;
-    o->num_params = o->num_params ? o->num_params : no_params;
+    if (!o->num_params) {
+        o->num_params = no_params;
+        o->param_desc = no_param_desc; /* never called: no parameters */
+    }
     o->geometry = o->geometry ? o->geometry : unit_geometry;
     o->macs = o->macs ? o->macs : no_macs;
     o->saved_bytes = o->saved_bytes ? o->saved_bytes : no_bytes;

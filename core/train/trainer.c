@@ -188,13 +188,13 @@ static void forward(trainer *t, int n, int training, int64_t step, step_times *t
     for (int i = 0; i < t->net->n_layers; i++) {
         net_layer *nl = &t->net->layers[i];
         strata_ctx c = layer_ctx(t, training, step, i);
-        network_layer_blas(nl, 0, n, t->threads);
+        layer_set_blas(nl->plugin->layer, nl->self, 0, n, t->threads);
         double t0 = times ? now() : 0;
         nl->plugin->layer->forward(nl->self, &c, n, t->acts[i], t->acts[i + 1], nl->params, t->saved[i], t->scratch);
         if (times)
             times->fwd[i] += now() - t0;
     }
-    network_layer_blas(NULL, 0, n, t->threads);
+    layer_set_blas(NULL, NULL, 0, n, t->threads);
 }
 
 void trainer_forward(trainer *t, int n, int training, int64_t step)
@@ -210,14 +210,14 @@ static void backward(trainer *t, int n, int64_t step, step_times *times)
         float *dout = t->grads[i], *din = i ? t->grads[i - 1] : NULL;
         net_layer *nl = &t->net->layers[i];
         strata_ctx c = layer_ctx(t, 1, step, i);
-        network_layer_blas(nl, 1, n, t->threads);
+        layer_set_blas(nl->plugin->layer, nl->self, 1, n, t->threads);
         double t0 = times ? now() : 0;
         nl->plugin->layer->backward(nl->self, &c, n, t->acts[i], t->acts[i + 1], dout, din, nl->params,
                                     nl->grads, t->saved[i], t->scratch);
         if (times)
             times->bwd[i] += now() - t0;
     }
-    network_layer_blas(NULL, 1, n, t->threads);
+    layer_set_blas(NULL, NULL, 1, n, t->threads);
 }
 
 double trainer_train_step_timed(trainer *t, optimizer *opt, const int *labels, int n, double lr, double smoothing,

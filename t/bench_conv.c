@@ -117,10 +117,12 @@ static int time_layer(const layer_spec *l, const char *algo, int n, int reps, in
     *tf = *tb = 1e30;
     for (int r = 0; r < reps; r++) {
         double t = now();
+        layer_set_blas(pl->layer, L, 0, n, threads); /* as the trainer does */
         pl->layer->forward(L, &ctx, n, x, y, params, NULL, scratch);
         t = now() - t;
         *tf = t < *tf ? t : *tf;
         t = now();
+        layer_set_blas(pl->layer, L, 1, n, threads);
         pl->layer->backward(L, &ctx, n, x, y, dy, no_din ? NULL : dx, params, dparams, NULL,
                             scratch);
         t = now() - t;

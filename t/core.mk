@@ -21,7 +21,8 @@ t_test_plugins_LDADD = $(TEST_LIBS) $(DL_LIBS)
 # badabi.c built once per way a descriptor can be refused (BADABI_MODE).
 TEST_MODULE_FLAGS = $(STRATA_MODULE_FLAGS) -rpath /nowhere
 check_LTLIBRARIES += t/plugins/badabi.la t/plugins/refuseabi.la t/plugins/noname.la \
-	t/plugins/unknownkind.la t/plugins/noops.la t/plugins/noentry.la t/plugins/wrongkind.la
+	t/plugins/unknownkind.la t/plugins/noops.la t/plugins/noentry.la t/plugins/wrongkind.la \
+	t/plugins/abi3.la t/plugins/nobackward.la t/plugins/nosize.la t/plugins/nineslots.la
 t_plugins_badabi_la_SOURCES = t/plugins/badabi.c
 t_plugins_badabi_la_LDFLAGS = $(TEST_MODULE_FLAGS)
 t_plugins_refuseabi_la_SOURCES = t/plugins/badabi.c
@@ -36,6 +37,18 @@ t_plugins_unknownkind_la_LDFLAGS = $(TEST_MODULE_FLAGS)
 t_plugins_noops_la_SOURCES = t/plugins/badabi.c
 t_plugins_noops_la_CFLAGS = $(AM_CFLAGS) -DBADABI_MODE=4
 t_plugins_noops_la_LDFLAGS = $(TEST_MODULE_FLAGS)
+t_plugins_abi3_la_SOURCES = t/plugins/badabi.c
+t_plugins_abi3_la_CFLAGS = $(AM_CFLAGS) -DBADABI_MODE=5
+t_plugins_abi3_la_LDFLAGS = $(TEST_MODULE_FLAGS)
+t_plugins_nobackward_la_SOURCES = t/plugins/badabi.c
+t_plugins_nobackward_la_CFLAGS = $(AM_CFLAGS) -DBADABI_MODE=6
+t_plugins_nobackward_la_LDFLAGS = $(TEST_MODULE_FLAGS)
+t_plugins_nosize_la_SOURCES = t/plugins/badabi.c
+t_plugins_nosize_la_CFLAGS = $(AM_CFLAGS) -DBADABI_MODE=7
+t_plugins_nosize_la_LDFLAGS = $(TEST_MODULE_FLAGS)
+t_plugins_nineslots_la_SOURCES = t/plugins/badabi.c
+t_plugins_nineslots_la_CFLAGS = $(AM_CFLAGS) -DBADABI_MODE=8
+t_plugins_nineslots_la_LDFLAGS = $(TEST_MODULE_FLAGS)
 t_plugins_noentry_la_SOURCES = t/plugins/noentry.c
 t_plugins_noentry_la_LDFLAGS = $(TEST_MODULE_FLAGS)
 t_plugins_wrongkind_la_SOURCES = t/plugins/wrongkind.c

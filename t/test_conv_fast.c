@@ -123,6 +123,7 @@ static void free_conv(conv *C)
 static void run_forward(conv *C, int threads, const float *x, float *y)
 {
     strata_ctx ctx = {.training = 1, .threads = threads, .seed = 1};
+    layer_set_blas(C->ops, C->layer, 0, C->n, threads); /* as the trainer does */
     C->ops->forward(C->layer, &ctx, C->n, x, y, C->params, NULL, C->scratch);
     check_canary(C);
 }
@@ -135,6 +136,7 @@ static void run_backward(conv *C, int threads, const float *x, const float *y, c
     memset(C->dparams[0], 0, C->nw * sizeof(float));
     memset(C->dparams[1], 0, C->out.c * sizeof(float));
     float *dp[2] = {C->dparams[0], C->bias ? C->dparams[1] : NULL};
+    layer_set_blas(C->ops, C->layer, 1, C->n, threads);
     C->ops->backward(C->layer, &ctx, C->n, x, y, dy, dx, C->params, dp, NULL, C->scratch);
     check_canary(C);
 }

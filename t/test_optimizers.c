@@ -7,7 +7,9 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include "config/yaml_tree.h"
 #include "fake_host.h"
+#include "train/optimizer.h"
 #include "testlib.h"
 
 /* ---- helpers ------------------------------------------------------------ */
@@ -72,8 +74,12 @@ START_TEST(test_abi_mismatch)
         ck_assert_msg(h != NULL, "%s", dlerror());
         strata_plugin_entry_fn entry = (strata_plugin_entry_fn)dlsym(h, STRATA_PLUGIN_ENTRY_NAME);
         ck_assert_ptr_nonnull(entry);
-        ck_assert_ptr_null(entry(STRATA_ABI_VERSION + 1));
-        ck_assert_ptr_nonnull(entry(STRATA_ABI_VERSION));
+        /* the descriptor whatever the host speaks: the host compares */
+        const strata_plugin *p = entry(STRATA_ABI_VERSION + 1);
+        ck_assert_ptr_nonnull(p);
+        ck_assert_int_eq(p->abi_version, STRATA_ABI_VERSION);
+        ck_assert_ptr_eq(entry(STRATA_ABI_VERSION), p);
+        ck_assert_uint_eq(p->optimizer->struct_size, sizeof(strata_optimizer_ops));
         dlclose(h);
     }
 }
@@ -84,8 +90,7 @@ END_TEST
 START_TEST(test_sgd_plain)
 {
     const strata_optimizer_ops *ops = load("sgd");
-    void *opt = make(ops, (const char *[]){"lr=0.1", NULL});
-    ck_assert_double_eq(ops->base_lr(opt), 0.1);
+    void *opt = make(ops, (const char *[]){NULL});
     ck_assert_int_eq(ops->num_slots(opt), 0);
     float p[2] = {1.0f, -2.0f};
     ops->update(opt, 1, 0.1, 2, p, (const float[]){0.5f, 0.25f}, NULL);
@@ -102,7 +107,7 @@ END_TEST
 START_TEST(test_sgd_momentum)
 {
     const strata_optimizer_ops *ops = load("sgd");
-    void *opt = make(ops, (const char *[]){"lr=0.1", "momentum=0.9", NULL});
+    void *opt = make(ops, (const char *[]){"momentum=0.9", NULL});
     ck_assert_int_eq(ops->num_slots(opt), 1);
     ck_assert_str_eq(ops->slot_name(opt, 0), "momentum_buffer");
     ck_assert_ptr_null(ops->slot_name(opt, 1));
@@ -126,7 +131,7 @@ END_TEST
 START_TEST(test_sgd_dampening)
 {
     const strata_optimizer_ops *ops = load("sgd");
-    void *opt = make(ops, (const char *[]){"lr=0.1", "momentum=0.9", "dampening=0.5", NULL});
+    void *opt = make(ops, (const char *[]){"momentum=0.9", "dampening=0.5", NULL});
     float p[1] = {1.0f}, buf[1] = {0.0f};
     float *slots[1] = {buf};
     /* step 1: buf = g, undamped (PyTorch clones the gradient) */
@@ -144,7 +149,7 @@ END_TEST
 START_TEST(test_sgd_nesterov)
 {
     const strata_optimizer_ops *ops = load("sgd");
-    void *opt = make(ops, (const char *[]){"lr=0.1", "momentum=0.9", "nesterov=true", NULL});
+    void *opt = make(ops, (const char *[]){"momentum=0.9", "nesterov=true", NULL});
     float p[1] = {1.0f}, buf[1] = {0.0f};
     float *slots[1] = {buf};
     /* step 1: buf = 0.5; d = 0.5 + 0.9*0.5 */
@@ -161,7 +166,7 @@ END_TEST
 START_TEST(test_sgd_weight_decay)
 {
     const strata_optimizer_ops *ops = load("sgd");
-    void *opt = make(ops, (const char *[]){"lr=0.1", "weight_decay=0.01", NULL});
+    void *opt = make(ops, (const char *[]){"weight_decay=0.01", NULL});
     float p[2] = {1.0f, -4.0f};
     ops->update(opt, 1, 0.1, 2, p, (const float[]){0.5f, 0.0f}, NULL);
     ck_near(p[0], 1.0 - 0.1 * (0.5 + 0.01 * 1.0), TOL);
@@ -169,7 +174,7 @@ START_TEST(test_sgd_weight_decay)
     ops->destroy(opt);
 
     /* with momentum, the decayed gradient goes into the buffer */
-    opt = make(ops, (const char *[]){"lr=0.1", "weight_decay=0.01", "momentum=0.5", NULL});
+    opt = make(ops, (const char *[]){"weight_decay=0.01", "momentum=0.5", NULL});
     float q[1] = {2.0f}, buf[1] = {0.0f};
     float *slots[1] = {buf};
     ops->update(opt, 1, 0.1, 1, q, (const float[]){1.0f}, slots);
@@ -185,7 +190,6 @@ START_TEST(test_adam_defaults_and_slots)
 {
     const strata_optimizer_ops *ops = load("adam");
     void *opt = make(ops, (const char *[]){NULL});
-    ck_assert_double_eq(ops->base_lr(opt), 1e-3);
     ck_assert_int_eq(ops->num_slots(opt), 2);
     ck_assert_str_eq(ops->slot_name(opt, 0), "exp_avg");
     ck_assert_str_eq(ops->slot_name(opt, 1), "exp_avg_sq");
@@ -200,8 +204,7 @@ START_TEST(test_adam_defaults_and_slots)
     ops->destroy(opt);
 
     ops = load("adamw");
-    opt = make(ops, (const char *[]){"lr=0.5", NULL});
-    ck_assert_double_eq(ops->base_lr(opt), 0.5);
+    opt = make(ops, (const char *[]){NULL});
     ck_assert_int_eq(ops->num_slots(opt), 2);
     ck_assert_str_eq(ops->slot_name(opt, 0), "exp_avg");
     ck_assert_str_eq(ops->slot_name(opt, 1), "exp_avg_sq");
@@ -212,7 +215,7 @@ END_TEST
 START_TEST(test_adam_two_steps)
 {
     const strata_optimizer_ops *ops = load("adam");
-    void *opt = make(ops, (const char *[]){"lr=0.01", NULL});
+    void *opt = make(ops, (const char *[]){NULL});
     float p[2] = {1.0f, -1.0f}, m[2] = {0}, v[2] = {0};
     float *slots[2] = {m, v};
     /* step 1, betas (0.9, 0.999): the bias-corrected step is lr*g/|g| */
@@ -243,7 +246,7 @@ END_TEST
 START_TEST(test_adam_betas_eps)
 {
     const strata_optimizer_ops *ops = load("adam");
-    void *opt = make(ops, (const char *[]){"lr=0.1", "betas=[0.5, 0.75]", "eps=0.25", NULL});
+    void *opt = make(ops, (const char *[]){"betas=[0.5, 0.75]", "eps=0.25", NULL});
     float p[1] = {1.0f}, m[1] = {0}, v[1] = {0};
     float *slots[2] = {m, v};
     ops->update(opt, 1, 0.1, 1, p, (const float[]){2.0f}, slots);
@@ -257,7 +260,7 @@ START_TEST(test_adam_l2_vs_adamw_decoupled)
 {
     /* Adam: g = 0.5 + 0.1*1.0 = 0.6 feeds the moments */
     const strata_optimizer_ops *ops = load("adam");
-    void *opt = make(ops, (const char *[]){"lr=0.01", "weight_decay=0.1", NULL});
+    void *opt = make(ops, (const char *[]){"weight_decay=0.1", NULL});
     float p[1] = {1.0f}, m[1] = {0}, v[1] = {0};
     float *slots[2] = {m, v};
     ops->update(opt, 1, 0.01, 1, p, (const float[]){0.5f}, slots);
@@ -267,7 +270,7 @@ START_TEST(test_adam_l2_vs_adamw_decoupled)
 
     /* AdamW: p = 1.0*(1 - 0.01*0.1), then the plain Adam step on g = 0.5 */
     ops = load("adamw");
-    opt = make(ops, (const char *[]){"lr=0.01", "weight_decay=0.1", NULL});
+    opt = make(ops, (const char *[]){"weight_decay=0.1", NULL});
     p[0] = 1.0f; m[0] = v[0] = 0.0f;
     ops->update(opt, 1, 0.01, 1, p, (const float[]){0.5f}, slots);
     ck_near(m[0], 0.1 * 0.5, 1e-8);
@@ -296,7 +299,7 @@ END_TEST
 START_TEST(test_adam_amsgrad)
 {
     const strata_optimizer_ops *ops = load("adam");
-    void *opt = make(ops, (const char *[]){"lr=0.1", "betas=[0.5, 0.5]", "amsgrad=true", NULL});
+    void *opt = make(ops, (const char *[]){"betas=[0.5, 0.5]", "amsgrad=true", NULL});
     float p[1] = {1.0f}, m[1] = {0}, v[1] = {0}, vmax[1] = {0};
     float *slots[3] = {m, v, vmax};
     ops->update(opt, 1, 0.1, 1, p, (const float[]){1.0f}, slots);
@@ -343,15 +346,68 @@ static void run_ref(const char *name, const char *const *kv, double lr, const fl
 
 START_TEST(test_torch_reference)
 {
-    run_ref("sgd", (const char *[]){"lr=0.1", "momentum=0.9", "nesterov=true", "weight_decay=0.01", NULL},
+    run_ref("sgd", (const char *[]){"momentum=0.9", "nesterov=true", "weight_decay=0.01", NULL},
             0.1, ref_sgd_nesterov_wd);
-    run_ref("sgd", (const char *[]){"lr=0.1", "momentum=0.8", "dampening=0.3", NULL}, 0.1,
+    run_ref("sgd", (const char *[]){"momentum=0.8", "dampening=0.3", NULL}, 0.1,
             ref_sgd_damp);
     run_ref("adam",
-            (const char *[]){"lr=0.01", "betas=[0.8, 0.9]", "eps=1e-6", "weight_decay=0.1",
+            (const char *[]){"betas=[0.8, 0.9]", "eps=1e-6", "weight_decay=0.1",
                              "amsgrad=true", NULL},
             0.01, ref_adam_wd_amsgrad);
-    run_ref("adamw", (const char *[]){"lr=0.01", "weight_decay=0.1", NULL}, 0.01, ref_adamw);
+    run_ref("adamw", (const char *[]){"weight_decay=0.1", NULL}, 0.01, ref_adamw);
+}
+END_TEST
+
+/* ---- the host's lr (train/optimizer.c) ----------------------------------- */
+
+/* optimizer_create for `name` from the YAML mapping text; 0 or -1 (err). */
+static int host_create(const char *name, const char *yaml, optimizer *opt, strata_err *err)
+{
+    plugin_registry reg;
+    ynode *opts = yaml_load_string(yaml, "opt", err);
+    ck_assert_msg(opts != NULL, "%s", err->msg);
+    optimizer_cfg cfg = {name, opts, NULL};
+    plugins_init(&reg, NULL);
+    int rc = optimizer_create(opt, &cfg, 10, &reg, err);
+    ynode_free(opts);
+    return rc;
+}
+
+static void expect_lr(const char *name, const char *yaml, double lr)
+{
+    optimizer opt;
+    strata_err err = {0};
+    ck_assert_msg(host_create(name, yaml, &opt, &err) == 0, "%s", err.msg);
+    ck_assert_double_eq(opt.sched.base_lr, lr);
+    optimizer_free(&opt);
+}
+
+static void expect_lr_error(const char *name, const char *yaml, const char *what)
+{
+    optimizer opt;
+    strata_err err = {0};
+    ck_assert_msg(host_create(name, yaml, &opt, &err) != 0, "%s accepted '%s'", name, yaml);
+    assert_has(err.msg, "optimizer.lr: ");
+    assert_has(err.msg, what);
+    ck_assert_msg(strchr(err.msg, '\n') == NULL, "multi-line message '%s'", err.msg);
+    optimizer_free(&opt);
+}
+
+/* lr is the host's: the plugin's default_lr (Adam's 1e-3) or required
+ * (SGD), a finite number > 0; the plugin never sees it. */
+START_TEST(test_host_lr)
+{
+    expect_lr("sgd", "lr: 0.1", 0.1);
+    expect_lr("adam", "{}", 1e-3);
+    expect_lr("adamw", "lr: 0.5", 0.5);
+    expect_lr_error("sgd", "momentum: 0.9", "required");
+    expect_lr_error("sgd", "lr: 0", "> 0");
+    expect_lr_error("sgd", "lr: -0.1", "> 0");
+    expect_lr_error("sgd", "lr: .nan", "expected");
+    expect_lr_error("sgd", "lr: 1e999", "expected");
+    expect_lr_error("sgd", "lr: fast", "expected");
+    expect_lr_error("adam", "lr: 0", "> 0");
+    expect_lr_error("adamw", "lr: [0.1]", "expected");
 }
 END_TEST
 
@@ -359,24 +415,18 @@ END_TEST
 
 START_TEST(test_sgd_option_errors)
 {
-    expect_error("sgd", (const char *[]){"momentum=0.9", NULL}, "lr", "required");
-    expect_error("sgd", (const char *[]){"lr=0", NULL}, "lr", "> 0");
-    expect_error("sgd", (const char *[]){"lr=-0.1", NULL}, "lr", "> 0");
-    expect_error("sgd", (const char *[]){"lr=nan", NULL}, "lr", "expected");
-    expect_error("sgd", (const char *[]){"lr=inf", NULL}, "lr", "finite");
-    expect_error("sgd", (const char *[]){"lr=fast", NULL}, "lr", "expected");
-    expect_error("sgd", (const char *[]){"lr=0.1", "momentum=-0.5", NULL}, "momentum", ">= 0");
-    expect_error("sgd", (const char *[]){"lr=0.1", "momentum=high", NULL}, "momentum", "expected");
-    expect_error("sgd", (const char *[]){"lr=0.1", "momentum=0.9", "dampening=1.5", NULL},
+    expect_error("sgd", (const char *[]){"momentum=-0.5", NULL}, "momentum", ">= 0");
+    expect_error("sgd", (const char *[]){"momentum=high", NULL}, "momentum", "expected");
+    expect_error("sgd", (const char *[]){"momentum=0.9", "dampening=1.5", NULL},
                  "dampening", "0 to 1");
-    expect_error("sgd", (const char *[]){"lr=0.1", "weight_decay=-1e-4", NULL}, "weight_decay",
+    expect_error("sgd", (const char *[]){"weight_decay=-1e-4", NULL}, "weight_decay",
                  ">= 0");
-    expect_error("sgd", (const char *[]){"lr=0.1", "nesterov=true", NULL}, "nesterov",
+    expect_error("sgd", (const char *[]){"nesterov=true", NULL}, "nesterov",
                  "momentum > 0");
     expect_error("sgd",
-                 (const char *[]){"lr=0.1", "momentum=0.9", "dampening=0.1", "nesterov=true", NULL},
+                 (const char *[]){"momentum=0.9", "dampening=0.1", "nesterov=true", NULL},
                  "nesterov", "dampening = 0");
-    expect_error("sgd", (const char *[]){"lr=0.1", "momentum=0.9", "nesterov=yes please", NULL},
+    expect_error("sgd", (const char *[]){"momentum=0.9", "nesterov=yes please", NULL},
                  "nesterov", "true or false");
 }
 END_TEST
@@ -386,9 +436,6 @@ START_TEST(test_adam_option_errors)
     const char *names[] = {"adam", "adamw"};
     for (int i = 0; i < 2; i++) {
         const char *n = names[i];
-        expect_error(n, (const char *[]){"lr=0", NULL}, "lr", "> 0");
-        expect_error(n, (const char *[]){"lr=-1", NULL}, "lr", "> 0");
-        expect_error(n, (const char *[]){"lr=[0.1]", NULL}, "lr", "expected");
         expect_error(n, (const char *[]){"betas=[1.0, 0.999]", NULL}, "betas", "beta1 in [0, 1)");
         expect_error(n, (const char *[]){"betas=[0.9, -0.1]", NULL}, "betas", "beta2 in [0, 1)");
         expect_error(n, (const char *[]){"betas=[0.9, 1]", NULL}, "betas", "beta2 in [0, 1)");
@@ -422,6 +469,7 @@ int main(void)
     tcase_add_test(tc, test_torch_reference);
     tcase_add_test(tc, test_sgd_option_errors);
     tcase_add_test(tc, test_adam_option_errors);
+    tcase_add_test(tc, test_host_lr);
     suite_add_tcase(s, tc);
     return run_suite(s);
 }

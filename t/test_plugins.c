@@ -16,6 +16,7 @@
 #include "config/experiment.h"
 #include "model/network.h"
 #include "model/plugins.h"
+#include "train/optimizer.h"
 #include "run_strata.h"
 #include "testlib.h"
 
@@ -227,11 +228,14 @@ typedef struct refusal {
 } refusal;
 
 static const refusal refusals[] = {
-    {"test:badabi", "badabi", {"plugin ABI version 99", "speaks version 3"}},
-    {"test:refuseabi", "refuseabi", {"refused ABI version 3", NULL}},
+    {"test:badabi", "badabi", {"plugin ABI version 99", "speaks version 4"}},
+    {"test:abi3", "abi3", {"plugin ABI version 3", "speaks version 4"}},
+    {"test:refuseabi", "refuseabi", {"refused ABI version 4", NULL}},
     {"test:noname", "noname", {"has no name", NULL}},
     {"test:unknownkind", "unknownkind", {"unknown kind", NULL}},
-    {"test:noops", "noops", {"incomplete operations table", NULL}},
+    {"test:noops", "noops", {"no operations table", NULL}},
+    {"test:nobackward", "nobackward", {"lacks the required op 'backward'", NULL}},
+    {"test:nosize", "nosize", {"struct_size 0", "STRATA_PLUGIN_DEFINE"}},
     {"test:noentry", "noentry", {"not a strata plugin", "no strata_plugin_entry symbol"}},
 };
 #define N_REFUSALS ((int)(sizeof refusals / sizeof refusals[0]))
@@ -244,7 +248,7 @@ START_TEST(test_refused_module)
     make_temp_dir(a, sizeof a, "strata-plugins");
     put(a, c->module, c->as);
     snprintf(file, sizeof file, "%s/%s.so", a, c->as);
-    ck_assert_int_eq(STRATA_ABI_VERSION, 3); /* the messages above name version 3 */
+    ck_assert_int_eq(STRATA_ABI_VERSION, 4); /* the messages above name version 4 */
     plugin_registry r;
     strata_err err = {0};
     const loaded_plugin *lp = NULL;
@@ -512,6 +516,28 @@ START_TEST(test_third_party_layer)
 }
 END_TEST
 
+/* An optimizer with more state slots than STRATA_MAX_SLOTS loads, and is
+ * refused, with the limit named, when the host creates it. */
+START_TEST(test_too_many_slots)
+{
+    char a[64];
+    make_temp_dir(a, sizeof a, "strata-plugins");
+    put(a, "test:nineslots", "nineslots");
+    plugin_registry r;
+    optimizer opt;
+    strata_err err = {0};
+    ynode *opts = yaml_load_string("{}", "opt", &err);
+    optimizer_cfg cfg = {"nineslots", opts, NULL};
+    plugins_init(&r, a);
+    ck_assert_int_eq(optimizer_create(&opt, &cfg, 1, &r, &err), -1);
+    assert_has(err.msg, "declares 9 state slots; strata allows 0 to 8");
+    optimizer_free(&opt);
+    ynode_free(opts);
+    plugins_free(&r);
+    fx_rm_rf(a);
+}
+END_TEST
+
 /* ---- the program ---------------------------------------------------------- */
 
 /* `strata plugins`: one line per in-tree module: name, kind, version, file. */
@@ -687,6 +713,7 @@ static Suite *plugins_suite(void)
     tcase_add_test(bad, test_wrong_kind);
     tcase_add_test(bad, test_bad_names);
     tcase_add_test(bad, test_third_party_layer);
+    tcase_add_test(bad, test_too_many_slots);
     suite_add_tcase(s, bad);
 
     TCase *prog = tcase_create("program");

@@ -9,7 +9,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include "config/experiment.h"
-#include "train/fork_join.h"
+#include "common/parallel.h"
 #include "model/init.h"
 #include "train/optimizer.h"
 #include "train/trainer.h"

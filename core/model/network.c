@@ -2,6 +2,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <cblas.h>
 #include "model/network.h"
 
 size_t shape_size(strata_shape s)
@@ -24,7 +25,7 @@ static int create_layer(net_layer *nl, const layer_spec *ls, strata_shape in, pl
     }
     strata_opts o;
     opts_init(&o, ls->opts, ls->prefix, err);
-    nl->self = nl->plugin->layer->create(&strata_host_table, &o, in, &nl->out);
+    nl->self = nl->plugin->layer->create(plugins_host(), &o, in, &nl->out);
     if (!nl->self) {
         if (!o.failed)
             opts_error(&o, NULL, "layer %s (%s) refused its options or its input %dx%dx%d", ls->name, ls->type,
@@ -45,7 +46,7 @@ static void add_params(network *net, int li)
 {
     net_layer *nl = &net->layers[li];
     const strata_layer_ops *ops = nl->plugin->layer;
-    nl->n_params = ops->num_params ? ops->num_params(nl->self) : 0;
+    nl->n_params = ops->num_params(nl->self);
     nl->first_param = net->n_params;
     net->params = realloc(net->params, (net->n_params + nl->n_params) * sizeof *net->params);
     for (int i = 0; i < nl->n_params; i++) {
@@ -106,7 +107,7 @@ void network_free(network *net)
 {
     for (int i = 0; i < net->n_layers; i++) {
         net_layer *nl = &net->layers[i];
-        if (nl->self && nl->plugin->layer->destroy)
+        if (nl->self)
             nl->plugin->layer->destroy(nl->self);
         free(nl->params);
         free(nl->grads);
@@ -133,4 +134,12 @@ net_param *network_param(network *net, const char *name)
         if (strcmp(net->params[i].name, name) == 0)
             return &net->params[i];
     return NULL;
+}
+
+void layer_set_blas(const strata_layer_ops *ops, const void *self, int backward, int n, int threads)
+{
+    int want = ops ? ops->blas_threads(self, backward, n, threads) : threads;
+    want = want < 1 ? 1 : want > threads ? threads : want;
+    if (want != openblas_get_num_threads())
+        openblas_set_num_threads(want);
 }

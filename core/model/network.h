@@ -43,6 +43,12 @@ int network_alloc(network *net, strata_err *err);
 void network_free(network *net);
 
 size_t shape_size(strata_shape s);
+/* Set OpenBLAS's (process-wide) thread count for a layer's forward
+ * (backward = 0) or backward pass of a batch of n on `threads` threads, as
+ * its blas_threads op asks (clamped to 1 .. threads); ops NULL: threads
+ * (the count the host keeps between layers). ops is the host's copy (from
+ * the registry: blas_threads never NULL). */
+void layer_set_blas(const strata_layer_ops *ops, const void *self, int backward, int n, int threads);
 /* Parameters that are trained (buffers excluded). */
 int64_t network_trainable(const network *net);
 /* The parameter called name (NULL when none). */

@@ -2,12 +2,16 @@
 #define _GNU_SOURCE
 #include <dirent.h>
 #include <dlfcn.h>
+#include <stddef.h>
 #include <limits.h>
+#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
 #include <unistd.h>
+#include "common/isa.h"
+#include "config/opts.h"
 #include "model/plugins.h"
 
 #ifndef STRATA_PLUGIN_INSTALL_DIR
@@ -40,6 +44,29 @@ static int running_from_build_tree(void)
     exe[len] = '\0';
     size_t blen = strlen(build);
     return strncmp(exe, build, blen) == 0 && exe[blen] == '/';
+}
+
+static void host_log(const char *fmt, ...)
+{
+    char msg[1024];
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(msg, sizeof msg, fmt, ap);
+    va_end(ap);
+    size_t len = strlen(msg);
+    fprintf(stderr, "strata: %s%s", msg, len && msg[len - 1] == '\n' ? "" : "\n");
+}
+
+const strata_host *plugins_host(void)
+{
+    static strata_host h;
+    if (!h.abi_version) {
+        strata_host t = strata_host_table;
+        t.log = host_log;
+        t.isa = strata_isa();
+        h = t;
+    }
+    return &h;
 }
 
 void plugins_init(plugin_registry *r, const char *plugin_dir)
@@ -77,7 +104,89 @@ void plugins_free(plugin_registry *r)
     memset(r, 0, sizeof *r);
 }
 
-static int check_desc(const char *path, const strata_plugin *p, strata_err *err)
+/* ---- defaults for the optional ops (plugin.h names them) ----------------- */
+
+static void no_destroy(void *self) {}
+static int no_params(const void *layer) { return 0; }
+static void no_param_desc(const void *layer, int i, strata_param_desc *d) {}
+static void unit_geometry(const void *layer, int kernel[2], int stride[2])
+{
+    kernel[0] = kernel[1] = stride[0] = stride[1] = 1;
+}
+static int64_t no_macs(const void *layer) { return 0; }
+static size_t no_bytes(const void *layer, int n) { return 0; }
+static int same_threads(const void *layer, int backward, int n, int threads) { return threads; }
+static int no_slots(const void *opt) { return 0; }
+
+/* The host's copy of a module's descriptor and ops: the ops the module's
+ * struct_size covers, the rest NULL, then every NULL optional op replaced
+ * by its default, so the host calls any op without checking. Never freed
+ * (like the module's handle: layer objects may outlive the registry). */
+typedef struct plugin_copy {
+    strata_plugin desc;
+    strata_layer_ops layer;
+    strata_optimizer_ops optimizer;
+} plugin_copy;
+
+/* Copy the first `have` bytes of the module's table (at most sizeof dst). */
+static void copy_ops(void *dst, size_t dst_size, const void *src, size_t have)
+{
+    memset(dst, 0, dst_size);
+    memcpy(dst, src, have < dst_size ? have : dst_size);
+}
+
+#define MISSING(field) \
+    err_set(err, STRATA_ERR_CONFIG, "%s: plugin '%s' lacks the required op '%s'", path, p->name, field)
+
+static int normalise_layer(const char *path, const strata_plugin *p, strata_layer_ops *o, strata_err *err)
+{
+    if (p->layer->struct_size < offsetof(strata_layer_ops, create) + sizeof o->create)
+        return err_set(err, STRATA_ERR_CONFIG, "%s: plugin '%s': its layer ops table has struct_size %zu (set it to "
+                       "sizeof(strata_layer_ops), or use STRATA_PLUGIN_DEFINE)", path, p->name, p->layer->struct_size);
+    copy_ops(o, sizeof *o, p->layer, p->layer->struct_size);
+    o->struct_size = sizeof *o;
+    if (!o->create)
+        return MISSING("create");
+    if (!o->forward)
+        return MISSING("forward");
+    if (!o->backward)
+        return MISSING("backward");
+    if (o->num_params && !o->param_desc)
+        return MISSING("param_desc (it has num_params)");
+    o->destroy = o->destroy ? o->destroy : no_destroy;
+    if (!o->num_params) {
+        o->num_params = no_params;
+        o->param_desc = no_param_desc; /* never called: no parameters */
+    }
+    o->geometry = o->geometry ? o->geometry : unit_geometry;
+    o->macs = o->macs ? o->macs : no_macs;
+    o->saved_bytes = o->saved_bytes ? o->saved_bytes : no_bytes;
+    o->scratch_bytes = o->scratch_bytes ? o->scratch_bytes : no_bytes;
+    o->blas_threads = o->blas_threads ? o->blas_threads : same_threads;
+    return 0;
+}
+
+static int normalise_optimizer(const char *path, const strata_plugin *p, strata_optimizer_ops *o, strata_err *err)
+{
+    if (p->optimizer->struct_size < offsetof(strata_optimizer_ops, create) + sizeof o->create)
+        return err_set(err, STRATA_ERR_CONFIG, "%s: plugin '%s': its optimizer ops table has struct_size %zu (set it "
+                       "to sizeof(strata_optimizer_ops), or use STRATA_PLUGIN_DEFINE)", path, p->name,
+                       p->optimizer->struct_size);
+    copy_ops(o, sizeof *o, p->optimizer, p->optimizer->struct_size);
+    o->struct_size = sizeof *o;
+    if (!o->create)
+        return MISSING("create");
+    if (!o->update)
+        return MISSING("update");
+    if (o->num_slots && !o->slot_name)
+        return MISSING("slot_name (it has num_slots)");
+    o->destroy = o->destroy ? o->destroy : no_destroy;
+    o->num_slots = o->num_slots ? o->num_slots : no_slots;
+    return 0;
+}
+
+/* Check the module's descriptor and make the host's copy of it. */
+static int check_desc(const char *path, const strata_plugin *p, plugin_copy *c, strata_err *err)
 {
     if (!p)
         return err_set(err, STRATA_ERR_CONFIG, "%s: the plugin refused ABI version %d (built for another strata)",
@@ -87,11 +196,18 @@ static int check_desc(const char *path, const strata_plugin *p, strata_err *err)
                        path, p->abi_version, STRATA_ABI_VERSION);
     if (!p->name || !p->name[0])
         return err_set(err, STRATA_ERR_CONFIG, "%s: plugin has no name", path);
-    if (p->kind == STRATA_PLUGIN_LAYER && p->layer && p->layer->create && p->layer->forward && p->layer->backward)
-        return 0;
-    if (p->kind == STRATA_PLUGIN_OPTIMIZER && p->optimizer && p->optimizer->create && p->optimizer->update)
-        return 0;
-    return err_set(err, STRATA_ERR_CONFIG, "%s: plugin '%s' has an unknown kind or an incomplete operations table",
+    c->desc = *p;
+    c->desc.layer = NULL;
+    c->desc.optimizer = NULL;
+    if (p->kind == STRATA_PLUGIN_LAYER && p->layer) {
+        c->desc.layer = &c->layer;
+        return normalise_layer(path, p, &c->layer, err);
+    }
+    if (p->kind == STRATA_PLUGIN_OPTIMIZER && p->optimizer) {
+        c->desc.optimizer = &c->optimizer;
+        return normalise_optimizer(path, p, &c->optimizer, err);
+    }
+    return err_set(err, STRATA_ERR_CONFIG, "%s: plugin '%s' has an unknown kind or no operations table",
                    path, p->name);
 }
 
@@ -112,7 +228,10 @@ int plugins_load_file(plugin_registry *r, const char *path, const loaded_plugin 
         return err_set(err, STRATA_ERR_CONFIG, "%s: not a strata plugin (no %s symbol)", path, STRATA_PLUGIN_ENTRY_NAME);
     }
     const strata_plugin *p = entry(STRATA_ABI_VERSION);
-    if (check_desc(path, p, err)) {
+    plugin_copy *c = calloc(1, sizeof *c);
+    int bad = c ? check_desc(path, p, c, err) : err_set(err, STRATA_ERR_RUNTIME, "out of memory");
+    if (bad) {
+        free(c);
         dlclose(h);
         return -1;
     }
@@ -123,7 +242,7 @@ int plugins_load_file(plugin_registry *r, const char *path, const loaded_plugin 
     loaded_plugin *lp = &r->loaded[r->n++];
     lp->file = strdup(path);
     lp->handle = h;
-    lp->desc = p;
+    lp->desc = &c->desc;
     *out = lp;
     return 0;
 }

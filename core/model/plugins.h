@@ -16,6 +16,8 @@
 typedef struct loaded_plugin {
     char *file;
     void *handle;
+    /* The host's checked copy: every optional op NULL in the module (or
+     * beyond its struct_size) replaced by the default plugin.h documents. */
     const strata_plugin *desc;
 } loaded_plugin;
 
@@ -30,7 +32,8 @@ typedef struct plugin_registry {
 void plugins_init(plugin_registry *r, const char *plugin_dir);
 void plugins_free(plugin_registry *r);
 
-/* Load one module file and check it (entry point, ABI version, kind, name). */
+/* Load one module file and check it (entry point, ABI version, kind, name,
+ * the required ops). */
 int plugins_load_file(plugin_registry *r, const char *path, const loaded_plugin **out, strata_err *err);
 
 /* The plugin called name of that kind, loaded on first use from the first
@@ -43,5 +46,10 @@ int plugins_scan(plugin_registry *r, void (*fn)(const loaded_plugin *p, void *ar
                  void (*bad)(const char *path, const char *msg, void *arg), void *arg);
 
 const char *plugins_kind_name(strata_plugin_kind k);
+
+/* The strata_host table handed to plugins: the option getters of
+ * config/opts.c, a log function (stderr, "strata: " first) and the ISA
+ * level (common/isa.h's strata_isa()). */
+const strata_host *plugins_host(void);
 
 #endif

@@ -1,8 +1,9 @@
 /* optimizer.c — see optimizer.h */
+#include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include "train/fork_join.h"
+#include "common/parallel.h"
 #include "config/opts.h"
 #include "train/optimizer.h"
 
@@ -31,6 +32,40 @@ static int read_schedule(const optimizer_cfg *cfg, double base_lr, int epochs, l
     return schedule_check(s, err);
 }
 
+/* The learning rate: the host's, read before the plugin sees the section
+ * (the plugin never reads it; it gets the scheduled value in update). */
+static int read_lr(strata_opts *o, double def, double *lr)
+{
+    int r = opts_float(o, "lr", def, -HUGE_VAL, HUGE_VAL, lr);
+    if (r < 0)
+        return -1;
+    if (r == 1 && def <= 0.0)
+        return opts_error(o, "lr", "required: expected a number > 0");
+    if (!(*lr > 0.0) || !isfinite(*lr))
+        return opts_error(o, "lr", "expected a finite number > 0, got %g", *lr);
+    return 0;
+}
+
+/* The slots the plugin declared: at most STRATA_MAX_SLOTS, each named,
+ * the names distinct (they are checkpoint keys). */
+static int check_slots(const optimizer *opt, const char *name, strata_err *err)
+{
+    const strata_optimizer_ops *ops = opt->plugin->optimizer;
+    if (opt->n_slots < 0 || opt->n_slots > STRATA_MAX_SLOTS)
+        return err_set(err, STRATA_ERR_CONFIG, "optimizer %s: declares %d state slots; strata allows 0 to %d "
+                       "(STRATA_MAX_SLOTS)", name, opt->n_slots, STRATA_MAX_SLOTS);
+    for (int i = 0; i < opt->n_slots; i++) {
+        const char *s = ops->slot_name(opt->self, i);
+        if (!s || !s[0])
+            return err_set(err, STRATA_ERR_CONFIG, "optimizer %s: slot %d has no name", name, i);
+        for (int j = 0; j < i; j++)
+            if (strcmp(s, ops->slot_name(opt->self, j)) == 0)
+                return err_set(err, STRATA_ERR_CONFIG, "optimizer %s: slots %d and %d are both called '%s'", name,
+                               j, i, s);
+    }
+    return 0;
+}
+
 int optimizer_create(optimizer *opt, const optimizer_cfg *cfg, int epochs, plugin_registry *reg, strata_err *err)
 {
     memset(opt, 0, sizeof *opt);
@@ -40,9 +75,13 @@ int optimizer_create(optimizer *opt, const optimizer_cfg *cfg, int epochs, plugi
         snprintf(m, sizeof m, "%s", err->msg);
         return err_set(err, STRATA_ERR_CONFIG, "optimizer.name: %s", m);
     }
+    const strata_optimizer_ops *ops = opt->plugin->optimizer;
     strata_opts o;
+    double lr;
     opts_init(&o, cfg->opts, "optimizer", err);
-    opt->self = opt->plugin->optimizer->create(&strata_host_table, &o);
+    if (read_lr(&o, ops->default_lr, &lr))
+        return -1;
+    opt->self = ops->create(plugins_host(), &o);
     if (!opt->self) {
         if (!o.failed)
             opts_error(&o, NULL, "the %s optimizer refused its options", cfg->name);
@@ -52,8 +91,10 @@ int optimizer_create(optimizer *opt, const optimizer_cfg *cfg, int epochs, plugi
     snprintf(what, sizeof what, "the %s optimizer", cfg->name);
     if (opts_check_unused(&o, what))
         return -1;
-    opt->n_slots = opt->plugin->optimizer->num_slots ? opt->plugin->optimizer->num_slots(opt->self) : 0;
-    return read_schedule(cfg, opt->plugin->optimizer->base_lr(opt->self), epochs, &opt->sched, err);
+    opt->n_slots = ops->num_slots(opt->self);
+    if (check_slots(opt, cfg->name, err))
+        return -1;
+    return read_schedule(cfg, lr, epochs, &opt->sched, err);
 }
 
 int optimizer_alloc(optimizer *opt, const network *net, strata_err *err)
@@ -82,14 +123,14 @@ static void step_share(void *arg, int t, int threads)
     optimizer *opt = j->opt;
     size_t begin, end;
     fork_join_range(j->net->total, t, threads, &begin, &end);
-    float *slots[8];
+    float *slots[STRATA_MAX_SLOTS];
     for (int i = 0; i < j->net->n_params; i++) {
         const net_param *p = &j->net->params[i];
         size_t b = p->offset > begin ? p->offset : begin;
         size_t e = p->offset + p->count < end ? p->offset + p->count : end;
         if ((p->desc.flags & STRATA_PARAM_BUFFER) || b >= e)
             continue;
-        for (int k = 0; k < opt->n_slots && k < 8; k++)
+        for (int k = 0; k < opt->n_slots; k++) /* <= STRATA_MAX_SLOTS: checked at create */
             slots[k] = opt->slot_mem + (size_t)k * opt->total + b;
         opt->plugin->optimizer->update(opt->self, opt->step, j->lr, e - b, j->net->param_mem + b,
                                        j->net->grad_mem + b, slots);
@@ -108,7 +149,7 @@ void optimizer_step(optimizer *opt, network *net, double lr, int threads)
 
 void optimizer_free(optimizer *opt)
 {
-    if (opt->self && opt->plugin->optimizer->destroy)
+    if (opt->self)
         opt->plugin->optimizer->destroy(opt->self);
     free(opt->slot_mem);
     memset(opt, 0, sizeof *opt);

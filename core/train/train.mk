@@ -1,8 +1,7 @@
 # core/train: the training step (trainer, memory plan, loss, optimizer
-# host side, schedules), the session that runs epochs, the host's fork-join
-# and the OpenBLAS kernel selection.
+# host side, schedules), the session that runs epochs and the OpenBLAS
+# kernel selection (the fork-join is plugins/common/parallel.c).
 core_libstrata_la_SOURCES += \
-	core/train/fork_join.c core/train/fork_join.h \
 	core/train/blas_select.c core/train/blas_select.h \
 	core/train/loss.c core/train/loss.h \
 	core/train/optimizer.c core/train/optimizer.h \

@@ -3,7 +3,7 @@
 #include <stdlib.h>
 #include <time.h>
 #include <string.h>
-#include "train/fork_join.h"
+#include "common/parallel.h"
 #include "model/init.h"
 #include "train/loss.h"
 #include "train/memplan.h"
@@ -127,10 +127,10 @@ int trainer_init(trainer *t, network *net, int max_batch, int threads, uint64_t 
         const net_layer *nl = &net->layers[i];
         const strata_layer_ops *ops = nl->plugin->layer;
         t->inplace[i] = can_run_inplace(net, i, t->inplace);
-        t->saved[i] = alloc_bytes(t, &t->plan.saved, ops->saved_bytes ? ops->saved_bytes(nl->self, max_batch) : 0);
+        t->saved[i] = alloc_bytes(t, &t->plan.saved, ops->saved_bytes(nl->self, max_batch));
         if (!t->saved[i])
             return err_set(err, STRATA_ERR_RUNTIME, "out of memory planning the batch of %d", max_batch);
-        size_t s = ops->scratch_bytes ? ops->scratch_bytes(nl->self, max_batch) : 0;
+        size_t s = ops->scratch_bytes(nl->self, max_batch);
         scratch = s > scratch ? s : scratch;
     }
     t->scratch = alloc_bytes(t, &t->plan.scratch, scratch);
@@ -156,7 +156,7 @@ void trainer_free(trainer *t)
 
 static strata_ctx layer_ctx(const trainer *t, int training, int64_t step, int layer)
 {
-    strata_ctx c = {.training = training, .threads = t->threads};
+    strata_ctx c = {.training = training, .threads = t->threads, .isa = plugins_host()->isa};
     c.seed = seed_mix(seed_mix(t->seed, (uint64_t)step), (uint64_t)layer);
     return c;
 }
@@ -188,11 +188,13 @@ static void forward(trainer *t, int n, int training, int64_t step, step_times *t
     for (int i = 0; i < t->net->n_layers; i++) {
         net_layer *nl = &t->net->layers[i];
         strata_ctx c = layer_ctx(t, training, step, i);
+        layer_set_blas(nl->plugin->layer, nl->self, 0, n, t->threads);
         double t0 = times ? now() : 0;
         nl->plugin->layer->forward(nl->self, &c, n, t->acts[i], t->acts[i + 1], nl->params, t->saved[i], t->scratch);
         if (times)
             times->fwd[i] += now() - t0;
     }
+    layer_set_blas(NULL, NULL, 0, n, t->threads);
 }
 
 void trainer_forward(trainer *t, int n, int training, int64_t step)
@@ -208,12 +210,14 @@ static void backward(trainer *t, int n, int64_t step, step_times *times)
         float *dout = t->grads[i], *din = i ? t->grads[i - 1] : NULL;
         net_layer *nl = &t->net->layers[i];
         strata_ctx c = layer_ctx(t, 1, step, i);
+        layer_set_blas(nl->plugin->layer, nl->self, 1, n, t->threads);
         double t0 = times ? now() : 0;
         nl->plugin->layer->backward(nl->self, &c, n, t->acts[i], t->acts[i + 1], dout, din, nl->params,
                                     nl->grads, t->saved[i], t->scratch);
         if (times)
             times->bwd[i] += now() - t0;
     }
+    layer_set_blas(NULL, NULL, 1, n, t->threads);
 }
 
 double trainer_train_step_timed(trainer *t, optimizer *opt, const int *labels, int n, double lr, double smoothing,

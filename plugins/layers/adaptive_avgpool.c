@@ -38,9 +38,6 @@ static void *adaptive_avgpool_create(const strata_host *host, strata_opts *o,
 }
 
 static void adaptive_avgpool_destroy(void *layer) { free(layer); }
-static int adaptive_avgpool_num_params(const void *layer) { return 0; }
-static void adaptive_avgpool_param_desc(const void *layer, int i, strata_param_desc *d) {}
-
 /* An approximation for the receptive-field report only:
  * kernel = ceil(in/out), stride = floor(in/out) (at least 1). */
 static void adaptive_avgpool_geometry(const void *layer, int kernel[2], int stride[2])
@@ -51,10 +48,6 @@ static void adaptive_avgpool_geometry(const void *layer, int kernel[2], int stri
     if (stride[0] < 1) stride[0] = 1;
     if (stride[1] < 1) stride[1] = 1;
 }
-
-static int64_t adaptive_avgpool_macs(const void *layer) { return 0; }
-static size_t adaptive_avgpool_saved_bytes(const void *layer, int n) { return 0; }
-static size_t adaptive_avgpool_scratch_bytes(const void *layer, int n) { return 0; }
 
 /* [start, end) of output index i when `in` positions pool to `out`. */
 static int win_start(int i, int in, int out) { return (int)((int64_t)i * in / out); }
@@ -114,30 +107,11 @@ static void adaptive_avgpool_backward(const void *layer, const strata_ctx *ctx, 
     }
 }
 
-static const strata_layer_ops adaptive_avgpool_ops = {
-    .create = adaptive_avgpool_create,
-    .destroy = adaptive_avgpool_destroy,
-    .num_params = adaptive_avgpool_num_params,
-    .param_desc = adaptive_avgpool_param_desc,
-    .geometry = adaptive_avgpool_geometry,
-    .macs = adaptive_avgpool_macs,
-    .saved_bytes = adaptive_avgpool_saved_bytes,
-    .scratch_bytes = adaptive_avgpool_scratch_bytes,
-    .forward = adaptive_avgpool_forward,
-    .backward = adaptive_avgpool_backward,
-    .flags = STRATA_LAYER_OUT_UNUSED,
-};
-
-static const strata_plugin adaptive_avgpool_plugin = {
-    .abi_version = STRATA_ABI_VERSION,
-    .kind = STRATA_PLUGIN_LAYER,
-    .name = "adaptive_avgpool",
-    .version = "1.0",
-    .description = "adaptive average pooling to a fixed output size, PyTorch's nn.AdaptiveAvgPool2d",
-    .layer = &adaptive_avgpool_ops,
-};
-
-const strata_plugin *STRATA_PLUGIN_ENTRY(int host_abi_version)
-{
-    return host_abi_version == STRATA_ABI_VERSION ? &adaptive_avgpool_plugin : NULL;
-}
+STRATA_PLUGIN_DEFINE(LAYER, "adaptive_avgpool", "1.0",
+                     "adaptive average pooling to a fixed output size, PyTorch's nn.AdaptiveAvgPool2d",
+                     .create = adaptive_avgpool_create,
+                     .destroy = adaptive_avgpool_destroy,
+                     .geometry = adaptive_avgpool_geometry,
+                     .forward = adaptive_avgpool_forward,
+                     .backward = adaptive_avgpool_backward,
+                     .flags = STRATA_LAYER_OUT_UNUSED)

@@ -36,19 +36,12 @@ static void *avgpool_create(const strata_host *host, strata_opts *o,
 }
 
 static void avgpool_destroy(void *layer) { free(layer); }
-static int avgpool_num_params(const void *layer) { return 0; }
-static void avgpool_param_desc(const void *layer, int i, strata_param_desc *d) {}
-
 static void avgpool_geometry(const void *layer, int kernel[2], int stride[2])
 {
     const pool_shape *s = &((const avgpool *)layer)->s;
     kernel[0] = s->kh, kernel[1] = s->kw;
     stride[0] = s->sh, stride[1] = s->sw;
 }
-
-static int64_t avgpool_macs(const void *layer) { return 0; }
-static size_t avgpool_saved_bytes(const void *layer, int n) { return 0; }
-static size_t avgpool_scratch_bytes(const void *layer, int n) { return 0; }
 
 /* The window of output (oy, ox): rows [*y0, *y1), columns [*x0, *x1) of the
  * image, and the divisor PyTorch uses for it. */
@@ -117,30 +110,11 @@ static void avgpool_backward(const void *layer, const strata_ctx *ctx, int n,
     }
 }
 
-static const strata_layer_ops avgpool_ops = {
-    .create = avgpool_create,
-    .destroy = avgpool_destroy,
-    .num_params = avgpool_num_params,
-    .param_desc = avgpool_param_desc,
-    .geometry = avgpool_geometry,
-    .macs = avgpool_macs,
-    .saved_bytes = avgpool_saved_bytes,
-    .scratch_bytes = avgpool_scratch_bytes,
-    .forward = avgpool_forward,
-    .backward = avgpool_backward,
-    .flags = STRATA_LAYER_OUT_UNUSED,
-};
-
-static const strata_plugin avgpool_plugin = {
-    .abi_version = STRATA_ABI_VERSION,
-    .kind = STRATA_PLUGIN_LAYER,
-    .name = "avgpool",
-    .version = "1.0",
-    .description = "2-D average pooling, PyTorch's nn.AvgPool2d",
-    .layer = &avgpool_ops,
-};
-
-const strata_plugin *STRATA_PLUGIN_ENTRY(int host_abi_version)
-{
-    return host_abi_version == STRATA_ABI_VERSION ? &avgpool_plugin : NULL;
-}
+STRATA_PLUGIN_DEFINE(LAYER, "avgpool", "1.0",
+                     "2-D average pooling, PyTorch's nn.AvgPool2d",
+                     .create = avgpool_create,
+                     .destroy = avgpool_destroy,
+                     .geometry = avgpool_geometry,
+                     .forward = avgpool_forward,
+                     .backward = avgpool_backward,
+                     .flags = STRATA_LAYER_OUT_UNUSED)

@@ -79,19 +79,11 @@ static void bn_param_desc(const void *layer, int i, strata_param_desc *d)
     d->fan_in = d->fan_out = L->c; /* torch: a 1-D tensor's fans are its length */
 }
 
-static void bn_geometry(const void *layer, int kernel[2], int stride[2])
-{
-    kernel[0] = kernel[1] = stride[0] = stride[1] = 1;
-}
-static int64_t bn_macs(const void *layer) { return 0; }
-
 /* mean (C) and inv_std (C) */
 static size_t bn_saved_bytes(const void *layer, int n)
 {
     return sizeof(float) * 2 * (size_t)((const batchnorm2d *)layer)->c;
 }
-static size_t bn_scratch_bytes(const void *layer, int n) { return 0; }
-
 /* Batch mean and biased variance of channel c of in (N, C, P), in double. */
 static void channel_stats(const float *in, int n, int C, int P, int c,
                           double *mean, double *var)
@@ -200,30 +192,13 @@ static void bn_backward(const void *layer, const strata_ctx *ctx, int n,
     }
 }
 
-static const strata_layer_ops bn_ops = {
-    .create = bn_create,
-    .destroy = bn_destroy,
-    .num_params = bn_num_params,
-    .param_desc = bn_param_desc,
-    .geometry = bn_geometry,
-    .macs = bn_macs,
-    .saved_bytes = bn_saved_bytes,
-    .scratch_bytes = bn_scratch_bytes,
-    .forward = bn_forward,
-    .backward = bn_backward,
-    .flags = STRATA_LAYER_OUT_UNUSED,
-};
-
-static const strata_plugin bn_plugin = {
-    .abi_version = STRATA_ABI_VERSION,
-    .kind = STRATA_PLUGIN_LAYER,
-    .name = "batchnorm2d",
-    .version = "1.0",
-    .description = "batch normalisation per channel with running statistics, PyTorch's nn.BatchNorm2d",
-    .layer = &bn_ops,
-};
-
-const strata_plugin *STRATA_PLUGIN_ENTRY(int host_abi_version)
-{
-    return host_abi_version == STRATA_ABI_VERSION ? &bn_plugin : NULL;
-}
+STRATA_PLUGIN_DEFINE(LAYER, "batchnorm2d", "1.0",
+                     "batch normalisation per channel with running statistics, PyTorch's nn.BatchNorm2d",
+                     .create = bn_create,
+                     .destroy = bn_destroy,
+                     .num_params = bn_num_params,
+                     .param_desc = bn_param_desc,
+                     .saved_bytes = bn_saved_bytes,
+                     .forward = bn_forward,
+                     .backward = bn_backward,
+                     .flags = STRATA_LAYER_OUT_UNUSED)

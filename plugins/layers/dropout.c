@@ -47,21 +47,11 @@ static void *dropout_create(const strata_host *host, strata_opts *o,
 }
 
 static void dropout_destroy(void *layer) { free(layer); }
-static int dropout_num_params(const void *layer) { return 0; }
-static void dropout_param_desc(const void *layer, int i, strata_param_desc *d) {}
-static void dropout_geometry(const void *layer, int kernel[2], int stride[2])
-{
-    kernel[0] = kernel[1] = stride[0] = stride[1] = 1;
-}
-static int64_t dropout_macs(const void *layer) { return 0; }
-
 /* one byte of mask per element */
 static size_t dropout_saved_bytes(const void *layer, int n)
 {
     return ((const dropout *)layer)->size * (size_t)n;
 }
-static size_t dropout_scratch_bytes(const void *layer, int n) { return 0; }
-
 #define GOLDEN 0x9E3779B97F4A7C15ull /* splitmix64's increment */
 #define CHUNK 16384                   /* elements per parallel task */
 
@@ -168,30 +158,11 @@ static void dropout_backward(const void *layer, const strata_ctx *ctx, int n,
     parallel_for(ctx->threads, chunks(total), bwd_task, &j);
 }
 
-static const strata_layer_ops dropout_ops = {
-    .create = dropout_create,
-    .destroy = dropout_destroy,
-    .num_params = dropout_num_params,
-    .param_desc = dropout_param_desc,
-    .geometry = dropout_geometry,
-    .macs = dropout_macs,
-    .saved_bytes = dropout_saved_bytes,
-    .scratch_bytes = dropout_scratch_bytes,
-    .forward = dropout_forward,
-    .backward = dropout_backward,
-    .flags = STRATA_LAYER_INPLACE | STRATA_LAYER_OUT_UNUSED,
-};
-
-static const strata_plugin dropout_plugin = {
-    .abi_version = STRATA_ABI_VERSION,
-    .kind = STRATA_PLUGIN_LAYER,
-    .name = "dropout",
-    .version = "1.0",
-    .description = "inverted dropout with a seeded mask, PyTorch's nn.Dropout",
-    .layer = &dropout_ops,
-};
-
-const strata_plugin *STRATA_PLUGIN_ENTRY(int host_abi_version)
-{
-    return host_abi_version == STRATA_ABI_VERSION ? &dropout_plugin : NULL;
-}
+STRATA_PLUGIN_DEFINE(LAYER, "dropout", "1.0",
+                     "inverted dropout with a seeded mask, PyTorch's nn.Dropout",
+                     .create = dropout_create,
+                     .destroy = dropout_destroy,
+                     .saved_bytes = dropout_saved_bytes,
+                     .forward = dropout_forward,
+                     .backward = dropout_backward,
+                     .flags = STRATA_LAYER_INPLACE | STRATA_LAYER_OUT_UNUSED)

@@ -110,18 +110,12 @@ static void linear_param_desc(const void *layer, int i, strata_param_desc *d)
     }
 }
 
-static void linear_geometry(const void *layer, int kernel[2], int stride[2])
-{
-    kernel[0] = kernel[1] = stride[0] = stride[1] = 1;
-}
-
 static int64_t linear_macs(const void *layer)
 {
     const linear *L = layer;
     return (int64_t)L->in * L->out;
 }
 
-static size_t linear_saved_bytes(const void *layer, int n) { return 0; }
 static size_t linear_scratch_bytes(const void *layer, int n)
 {
     const linear *L = layer;
@@ -185,30 +179,14 @@ static void linear_backward(const void *layer, const strata_ctx *ctx, int n,
         }
 }
 
-static const strata_layer_ops linear_ops = {
-    .create = linear_create,
-    .destroy = linear_destroy,
-    .num_params = linear_num_params,
-    .param_desc = linear_param_desc,
-    .geometry = linear_geometry,
-    .macs = linear_macs,
-    .saved_bytes = linear_saved_bytes,
-    .scratch_bytes = linear_scratch_bytes,
-    .forward = linear_forward,
-    .backward = linear_backward,
-    .flags = STRATA_LAYER_OUT_UNUSED,
-};
-
-static const strata_plugin linear_plugin = {
-    .abi_version = STRATA_ABI_VERSION,
-    .kind = STRATA_PLUGIN_LAYER,
-    .name = "linear",
-    .version = "1.0",
-    .description = "fully connected layer (AVX-512 tiles or sgemm), PyTorch's nn.Linear",
-    .layer = &linear_ops,
-};
-
-const strata_plugin *STRATA_PLUGIN_ENTRY(int host_abi_version)
-{
-    return host_abi_version == STRATA_ABI_VERSION ? &linear_plugin : NULL;
-}
+STRATA_PLUGIN_DEFINE(LAYER, "linear", "1.0",
+                     "fully connected layer (AVX-512 tiles or sgemm), PyTorch's nn.Linear",
+                     .create = linear_create,
+                     .destroy = linear_destroy,
+                     .num_params = linear_num_params,
+                     .param_desc = linear_param_desc,
+                     .macs = linear_macs,
+                     .scratch_bytes = linear_scratch_bytes,
+                     .forward = linear_forward,
+                     .backward = linear_backward,
+                     .flags = STRATA_LAYER_OUT_UNUSED)

@@ -49,22 +49,12 @@ static void *lrn_create(const strata_host *host, strata_opts *o, strata_shape in
 }
 
 static void lrn_destroy(void *layer) { free(layer); }
-static int lrn_num_params(const void *layer) { return 0; }
-static void lrn_param_desc(const void *layer, int i, strata_param_desc *d) {}
-static void lrn_geometry(const void *layer, int kernel[2], int stride[2])
-{
-    kernel[0] = kernel[1] = stride[0] = stride[1] = 1;
-}
-static int64_t lrn_macs(const void *layer) { return 0; }
-
 /* D, one float per element */
 static size_t lrn_saved_bytes(const void *layer, int n)
 {
     const lrn *L = layer;
     return sizeof(float) * (size_t)n * L->c * L->h * L->w;
 }
-static size_t lrn_scratch_bytes(const void *layer, int n) { return 0; }
-
 /* in, out, D (N, C, H, W):
  * D[n][c][p] = k + alpha/size * sum_{c' = c-size/2}^{c+(size-1)/2} in[n][c'][p]^2
  * out[n][c][p] = in[n][c][p] * D[n][c][p]^-beta */
@@ -124,29 +114,10 @@ static void lrn_backward(const void *layer, const strata_ctx *ctx, int n,
     }
 }
 
-static const strata_layer_ops lrn_ops = {
-    .create = lrn_create,
-    .destroy = lrn_destroy,
-    .num_params = lrn_num_params,
-    .param_desc = lrn_param_desc,
-    .geometry = lrn_geometry,
-    .macs = lrn_macs,
-    .saved_bytes = lrn_saved_bytes,
-    .scratch_bytes = lrn_scratch_bytes,
-    .forward = lrn_forward,
-    .backward = lrn_backward,
-};
-
-static const strata_plugin lrn_plugin = {
-    .abi_version = STRATA_ABI_VERSION,
-    .kind = STRATA_PLUGIN_LAYER,
-    .name = "local_response_norm",
-    .version = "1.0",
-    .description = "local response normalisation across channels, PyTorch's nn.LocalResponseNorm",
-    .layer = &lrn_ops,
-};
-
-const strata_plugin *STRATA_PLUGIN_ENTRY(int host_abi_version)
-{
-    return host_abi_version == STRATA_ABI_VERSION ? &lrn_plugin : NULL;
-}
+STRATA_PLUGIN_DEFINE(LAYER, "local_response_norm", "1.0",
+                     "local response normalisation across channels, PyTorch's nn.LocalResponseNorm",
+                     .create = lrn_create,
+                     .destroy = lrn_destroy,
+                     .saved_bytes = lrn_saved_bytes,
+                     .forward = lrn_forward,
+                     .backward = lrn_backward)

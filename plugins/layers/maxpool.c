@@ -36,9 +36,6 @@ static void *maxpool_create(const strata_host *host, strata_opts *o,
 }
 
 static void maxpool_destroy(void *layer) { free(layer); }
-static int maxpool_num_params(const void *layer) { return 0; }
-static void maxpool_param_desc(const void *layer, int i, strata_param_desc *d) {}
-
 static void maxpool_geometry(const void *layer, int kernel[2], int stride[2])
 {
     const maxpool *L = layer;
@@ -46,16 +43,12 @@ static void maxpool_geometry(const void *layer, int kernel[2], int stride[2])
     stride[0] = L->sh, stride[1] = L->sw;
 }
 
-static int64_t maxpool_macs(const void *layer) { return 0; }
-
 /* one byte per output element: where in its window the maximum is */
 static size_t maxpool_saved_bytes(const void *layer, int n)
 {
     const maxpool *L = layer;
     return (size_t)n * L->c * L->oh * L->ow;
 }
-static size_t maxpool_scratch_bytes(const void *layer, int n) { return 0; }
-
 /* in (N, C, H, W), out and argmax (N, C, OH, OW):
  * out[n][c][y][x] = max over the window rows y*SH-PH .. +KH-1, columns
  * x*SW-PW .. +KW-1 (clipped to the image) of in[n][c]; argmax is the
@@ -314,30 +307,12 @@ static void maxpool_backward(const void *layer, const strata_ctx *ctx, int n,
     parallel_for(ctx->threads, n * L->c, bwd_planes, &j);
 }
 
-static const strata_layer_ops maxpool_ops = {
-    .create = maxpool_create,
-    .destroy = maxpool_destroy,
-    .num_params = maxpool_num_params,
-    .param_desc = maxpool_param_desc,
-    .geometry = maxpool_geometry,
-    .macs = maxpool_macs,
-    .saved_bytes = maxpool_saved_bytes,
-    .scratch_bytes = maxpool_scratch_bytes,
-    .forward = maxpool_forward,
-    .backward = maxpool_backward,
-    .flags = STRATA_LAYER_OUT_UNUSED,
-};
-
-static const strata_plugin maxpool_plugin = {
-    .abi_version = STRATA_ABI_VERSION,
-    .kind = STRATA_PLUGIN_LAYER,
-    .name = "maxpool",
-    .version = "1.0",
-    .description = "2-D max pooling with argmax routing, PyTorch's nn.MaxPool2d",
-    .layer = &maxpool_ops,
-};
-
-const strata_plugin *STRATA_PLUGIN_ENTRY(int host_abi_version)
-{
-    return host_abi_version == STRATA_ABI_VERSION ? &maxpool_plugin : NULL;
-}
+STRATA_PLUGIN_DEFINE(LAYER, "maxpool", "1.0",
+                     "2-D max pooling with argmax routing, PyTorch's nn.MaxPool2d",
+                     .create = maxpool_create,
+                     .destroy = maxpool_destroy,
+                     .geometry = maxpool_geometry,
+                     .saved_bytes = maxpool_saved_bytes,
+                     .forward = maxpool_forward,
+                     .backward = maxpool_backward,
+                     .flags = STRATA_LAYER_OUT_UNUSED)

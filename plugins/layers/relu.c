@@ -28,15 +28,6 @@ static void *relu_create(const strata_host *host, strata_opts *o,
 }
 
 static void relu_destroy(void *layer) { free(layer); }
-static int relu_num_params(const void *layer) { return 0; }
-static void relu_param_desc(const void *layer, int i, strata_param_desc *d) {}
-static void relu_geometry(const void *layer, int kernel[2], int stride[2])
-{
-    kernel[0] = kernel[1] = stride[0] = stride[1] = 1;
-}
-static int64_t relu_macs(const void *layer) { return 0; }
-static size_t relu_saved_bytes(const void *layer, int n) { return 0; }
-static size_t relu_scratch_bytes(const void *layer, int n) { return 0; }
 
 /* Chunks of this many elements are handed to the threads (64 KiB). */
 #define RELU_CHUNK 16384
@@ -108,30 +99,10 @@ static void relu_backward(const void *layer, const strata_ctx *ctx, int n,
     parallel_for(ctx->threads, chunks(j.total), bwd_task, &j);
 }
 
-static const strata_layer_ops relu_ops = {
-    .create = relu_create,
-    .destroy = relu_destroy,
-    .num_params = relu_num_params,
-    .param_desc = relu_param_desc,
-    .geometry = relu_geometry,
-    .macs = relu_macs,
-    .saved_bytes = relu_saved_bytes,
-    .scratch_bytes = relu_scratch_bytes,
-    .forward = relu_forward,
-    .backward = relu_backward,
-    .flags = STRATA_LAYER_INPLACE | STRATA_LAYER_OUT_UNUSED,
-};
-
-static const strata_plugin relu_plugin = {
-    .abi_version = STRATA_ABI_VERSION,
-    .kind = STRATA_PLUGIN_LAYER,
-    .name = "relu",
-    .version = "1.0",
-    .description = "rectified linear unit max(x, 0), PyTorch's nn.ReLU",
-    .layer = &relu_ops,
-};
-
-const strata_plugin *STRATA_PLUGIN_ENTRY(int host_abi_version)
-{
-    return host_abi_version == STRATA_ABI_VERSION ? &relu_plugin : NULL;
-}
+STRATA_PLUGIN_DEFINE(LAYER, "relu", "1.0",
+                     "rectified linear unit max(x, 0), PyTorch's nn.ReLU",
+                     .create = relu_create,
+                     .destroy = relu_destroy,
+                     .forward = relu_forward,
+                     .backward = relu_backward,
+                     .flags = STRATA_LAYER_INPLACE | STRATA_LAYER_OUT_UNUSED)

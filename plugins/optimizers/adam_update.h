@@ -2,8 +2,9 @@
  * adam_update.h — private to the adam and adamw modules: their shared
  * options, slots and update (PyTorch 1.13's single-tensor Adam/AdamW).
  *
- * Options: lr (1e-3, > 0), betas ([0.9, 0.999], each in [0, 1)), eps (1e-8,
- * >= 0), weight_decay (adam 0, adamw 0.01; >= 0), amsgrad (false).
+ * Options: betas ([0.9, 0.999], each in [0, 1)), eps (1e-8,
+ * >= 0), weight_decay (adam 0, adamw 0.01; >= 0), amsgrad (false); lr
+ * (ADAM_DEFAULT_LR, > 0) is read and scheduled by the host.
  * Slots: "exp_avg", "exp_avg_sq", and "max_exp_avg_sq" with amsgrad.
  */
 #ifndef STRATA_ADAM_UPDATE_H
@@ -14,8 +15,10 @@
 #include <stdlib.h>
 #include <strata/plugin.h>
 
+#define ADAM_DEFAULT_LR 1e-3
+
 typedef struct adam {
-    double lr, beta1, beta2, eps, weight_decay;
+    double beta1, beta2, eps, weight_decay;
     int amsgrad;
     int decoupled; /* 1: AdamW's p *= 1 - lr*wd; 0: Adam's g += wd*p */
 } adam;
@@ -150,7 +153,6 @@ static inline void *adam_create_common(const strata_host *h, strata_opts *o,
     adam a = {.decoupled = decoupled};
     double betas[2] = {0.9, 0.999};
     int nb = 0, bad = 0;
-    bad |= adam_read_float(h, o, "lr", 1e-3, &a.lr);
     int rb = h->opt_float_list(o, "betas", betas, 2, &nb);
     bad |= rb < 0;
     bad |= adam_read_float(h, o, "eps", 1e-8, &a.eps);
@@ -158,8 +160,6 @@ static inline void *adam_create_common(const strata_host *h, strata_opts *o,
     bad |= h->opt_bool(o, "amsgrad", 0, &a.amsgrad) < 0;
     if (bad)
         return NULL;
-    if (!(a.lr > 0.0))
-        return h->opt_error(o, "lr", "expected a number > 0, got %g", a.lr), NULL;
     if (rb == 1) {
         betas[0] = 0.9;
         betas[1] = 0.999;
@@ -185,8 +185,6 @@ static inline void *adam_create_common(const strata_host *h, strata_opts *o,
 }
 
 static inline void adam_destroy(void *opt) { free(opt); }
-
-static inline double adam_base_lr(const void *opt) { return ((const adam *)opt)->lr; }
 
 static inline int adam_num_slots(const void *opt) { return 2 + ((const adam *)opt)->amsgrad; }
 

@@ -10,25 +10,11 @@ static void *adamw_create(const strata_host *h, strata_opts *o)
     return adam_create_common(h, o, 0.01, 1);
 }
 
-static const strata_optimizer_ops adamw_ops = {
-    .create = adamw_create,
-    .destroy = adam_destroy,
-    .base_lr = adam_base_lr,
-    .num_slots = adam_num_slots,
-    .slot_name = adam_slot_name,
-    .update = adam_update,
-};
-
-static const strata_plugin adamw_plugin = {
-    .abi_version = STRATA_ABI_VERSION,
-    .kind = STRATA_PLUGIN_OPTIMIZER,
-    .name = "adamw",
-    .version = "1.0",
-    .description = "AdamW: Adam with decoupled weight decay (torch.optim.AdamW)",
-    .optimizer = &adamw_ops,
-};
-
-const strata_plugin *STRATA_PLUGIN_ENTRY(int host_abi_version)
-{
-    return host_abi_version == STRATA_ABI_VERSION ? &adamw_plugin : NULL;
-}
+STRATA_PLUGIN_DEFINE(OPTIMIZER, "adamw", "1.0",
+                     "AdamW: Adam with decoupled weight decay (torch.optim.AdamW)",
+                     .create = adamw_create,
+                     .destroy = adam_destroy,
+                     .num_slots = adam_num_slots,
+                     .slot_name = adam_slot_name,
+                     .update = adam_update,
+                     .default_lr = ADAM_DEFAULT_LR)

@@ -2,16 +2,17 @@
  * sgd.c — stochastic gradient descent with momentum, dampening, Nesterov
  * momentum and L2 weight decay; PyTorch 1.13's torch.optim.SGD exactly.
  *
- * YAML options: lr (required, > 0), momentum (0, >= 0), dampening (0, in
- * [0, 1]), nesterov (false; needs momentum > 0 and dampening == 0),
- * weight_decay (0, >= 0). One slot, "momentum_buffer", when momentum > 0.
+ * YAML options: momentum (0, >= 0), dampening (0, in [0, 1]), nesterov
+ * (false; needs momentum > 0 and dampening == 0), weight_decay (0, >= 0);
+ * lr (required, > 0) is read and scheduled by the host. One slot,
+ * "momentum_buffer", when momentum > 0.
  */
 #include <math.h>
 #include <stdlib.h>
 #include <strata/plugin.h>
 
 typedef struct sgd {
-    double lr, momentum, dampening, weight_decay;
+    double momentum, dampening, weight_decay;
     int nesterov;
 } sgd;
 
@@ -68,19 +69,12 @@ static void *sgd_create(const strata_host *h, strata_opts *o)
 {
     sgd s = {0};
     int bad = 0;
-    double lr;
-    int has_lr = h->opt_float(o, "lr", 0.0, -HUGE_VAL, HUGE_VAL, &lr);
-    bad |= has_lr < 0;
     bad |= read_float(h, o, "momentum", 0.0, &s.momentum);
     bad |= read_float(h, o, "dampening", 0.0, &s.dampening);
     bad |= h->opt_bool(o, "nesterov", 0, &s.nesterov) < 0;
     bad |= read_float(h, o, "weight_decay", 0.0, &s.weight_decay);
     if (bad)
         return NULL;
-    if (has_lr == 1)
-        return h->opt_error(o, "lr", "required: expected a number > 0"), NULL;
-    if (!(lr > 0.0) || !isfinite(lr))
-        return h->opt_error(o, "lr", "expected a finite number > 0, got %g", lr), NULL;
     if (s.momentum < 0.0)
         return h->opt_error(o, "momentum", "expected a number >= 0, got %g", s.momentum), NULL;
     if (s.dampening < 0.0 || s.dampening > 1.0)
@@ -93,7 +87,6 @@ static void *sgd_create(const strata_host *h, strata_opts *o)
         return h->opt_error(o, "nesterov",
                             "requires momentum > 0 and dampening = 0, got momentum %g, dampening %g",
                             s.momentum, s.dampening), NULL;
-    s.lr = lr;
     sgd *p = malloc(sizeof *p);
     if (!p)
         return h->opt_error(o, NULL, "out of memory"), NULL;
@@ -103,8 +96,6 @@ static void *sgd_create(const strata_host *h, strata_opts *o)
 
 static void sgd_destroy(void *opt) { free(opt); }
 
-static double sgd_base_lr(const void *opt) { return ((const sgd *)opt)->lr; }
-
 static int sgd_num_slots(const void *opt) { return ((const sgd *)opt)->momentum != 0.0; }
 
 static const char *sgd_slot_name(const void *opt, int i)
@@ -112,25 +103,10 @@ static const char *sgd_slot_name(const void *opt, int i)
     return i == 0 && sgd_num_slots(opt) ? "momentum_buffer" : NULL;
 }
 
-static const strata_optimizer_ops sgd_ops = {
-    .create = sgd_create,
-    .destroy = sgd_destroy,
-    .base_lr = sgd_base_lr,
-    .num_slots = sgd_num_slots,
-    .slot_name = sgd_slot_name,
-    .update = sgd_update,
-};
-
-static const strata_plugin sgd_plugin = {
-    .abi_version = STRATA_ABI_VERSION,
-    .kind = STRATA_PLUGIN_OPTIMIZER,
-    .name = "sgd",
-    .version = "1.0",
-    .description = "SGD with momentum, dampening, Nesterov and weight decay (torch.optim.SGD)",
-    .optimizer = &sgd_ops,
-};
-
-const strata_plugin *STRATA_PLUGIN_ENTRY(int host_abi_version)
-{
-    return host_abi_version == STRATA_ABI_VERSION ? &sgd_plugin : NULL;
-}
+STRATA_PLUGIN_DEFINE(OPTIMIZER, "sgd", "1.0",
+                     "SGD with momentum, dampening, Nesterov and weight decay (torch.optim.SGD)",
+                     .create = sgd_create,
+                     .destroy = sgd_destroy,
+                     .num_slots = sgd_num_slots,
+                     .slot_name = sgd_slot_name,
+                     .update = sgd_update)

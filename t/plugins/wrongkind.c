@@ -45,23 +45,8 @@ static void wk_backward(const void *layer, const strata_ctx *ctx, int n, const f
         memcpy(din, dout, (size_t)n * L->shape.c * L->shape.h * L->shape.w * sizeof *din);
 }
 
-static const strata_layer_ops ops = {
-    .create = wk_create,
-    .destroy = wk_destroy,
-    .forward = wk_forward,
-    .backward = wk_backward,
-};
-
-static const strata_plugin desc = {
-    .abi_version = STRATA_ABI_VERSION,
-    .kind = STRATA_PLUGIN_LAYER,
-    .name = "wrongkind",
-    .version = "0.1",
-    .description = "identity layer (test module)",
-    .layer = &ops,
-};
-
-const strata_plugin *STRATA_PLUGIN_ENTRY(int host_abi_version)
-{
-    return host_abi_version == STRATA_ABI_VERSION ? &desc : NULL;
-}
+STRATA_PLUGIN_DEFINE(LAYER, "wrongkind", "0.1", "identity layer (test module)",
+                     .create = wk_create,
+                     .destroy = wk_destroy,
+                     .forward = wk_forward,
+                     .backward = wk_backward)

@@ -1,21 +1,43 @@
 /*
- * strata/plugin.h — the plugin ABI of strata.
+ * strata/plugin.h — the plugin ABI of strata (version 4).
  *
  * A plugin is a shared module (a libtool module, `NAME.so`) that exports one
  * symbol, STRATA_PLUGIN_ENTRY (`strata_plugin_entry`):
  *
  *     const strata_plugin *strata_plugin_entry(int host_abi_version);
  *
- * The host calls it with the ABI version it speaks. A plugin built against
- * another version returns NULL (or a descriptor whose abi_version differs);
- * the host checks `abi_version`, the first field, before it reads anything
- * else, and refuses the module with a message naming both versions.
+ * Write it with STRATA_PLUGIN_DEFINE (below), which also fills in the ops
+ * table's struct_size and exports the entry point alone (build the module
+ * with -fvisibility=hidden so nothing else leaks into the host's process):
+ *
+ *     STRATA_PLUGIN_DEFINE(LAYER, "scale", "1.0", "y = a * x",
+ *                          .create = scale_create,
+ *                          .forward = scale_forward,
+ *                          .backward = scale_backward)
+ *
+ * The entry returns its descriptor whatever version the host speaks; the
+ * host checks `abi_version`, the first field, before it reads anything
+ * else, and refuses a module built for another version with a message
+ * naming both versions.
+ *
+ * Operations are REQUIRED or OPTIONAL (marked on each below). The host
+ * refuses a module that lacks a required one, naming it; for a NULL
+ * optional one it uses the default written beside it. Every ops table
+ * starts with struct_size (sizeof the table the plugin was built with):
+ * the host reads only the ops the table covers, so later 4.x versions of
+ * this header may append optional ops without a version bump, and a module
+ * built with an older 4.x header still loads (its missing ops are NULL).
  *
  * History: 2 added the layer flags (INPLACE, OUT_UNUSED); 3 made the
- * optimizer update element-wise (the host splits tensors between threads).
+ * optimizer update element-wise (the host splits tensors between threads);
+ * 4 marked ops required/optional, added struct_size, STRATA_PLUGIN_DEFINE,
+ * the host's log function and ISA level, the layer's blas_threads hint,
+ * and removed the optimizer's base_lr (the host reads `lr` itself).
  *
  * Plugins talk to the host only through the strata_host table handed to
- * them (option parsing, error reporting) and never link against libstrata.
+ * them (option parsing, error reporting, logging) and never link against
+ * libstrata. They never change process-wide settings (OpenBLAS's thread
+ * count included: declare blas_threads and the host sets it).
  *
  * Conventions for layers (llm.c style):
  *   - float32, NCHW: a batch of n images of shape (c, h, w) is one contiguous
@@ -43,7 +65,7 @@
 extern "C" {
 #endif
 
-#define STRATA_ABI_VERSION 3
+#define STRATA_ABI_VERSION 4
 #define STRATA_PLUGIN_ENTRY strata_plugin_entry
 #define STRATA_PLUGIN_ENTRY_NAME "strata_plugin_entry"
 
@@ -77,7 +99,19 @@ typedef struct strata_host {
     /* Record an error about `key` (NULL: the mapping itself). Returns -1. */
     int (*opt_error)(strata_opts *o, const char *key, const char *fmt, ...)
         __attribute__((format(printf, 3, 4)));
+    /* One line for the user (stderr, prefixed "strata: "), e.g. why an
+     * option was overridden. No trailing newline needed. */
+    void (*log)(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+    /* The instruction-set level the host runs at (STRATA_HOST_ISA_*): the
+     * CPU's, capped by the environment variable STRATA_ISA. */
+    int isa;
 } strata_host;
+
+enum {
+    STRATA_HOST_ISA_BASE = 0,   /* x86-64 baseline (SSE2), or not x86 */
+    STRATA_HOST_ISA_AVX2 = 1,   /* x86-64-v3: AVX2 + FMA */
+    STRATA_HOST_ISA_AVX512 = 2  /* x86-64-v4: AVX-512 F, BW, DQ, VL */
+};
 
 /* ---- shapes and parameters ---------------------------------------------- */
 
@@ -115,8 +149,10 @@ typedef struct strata_param_desc {
 
 typedef struct strata_ctx {
     int training;  /* 1: dropout active, batchnorm uses batch statistics */
-    int threads;   /* threads the layer may use */
+    int threads;   /* threads the layer may use (its own; OpenBLAS's are set
+                      by the host from blas_threads) */
     uint64_t seed; /* this layer's seed for this step (host-derived) */
+    int isa;       /* STRATA_HOST_ISA_*, as in strata_host */
 } strata_ctx;
 
 /* A small deterministic generator for plugins (splitmix64). */
@@ -137,33 +173,49 @@ static inline float strata_rng_uniform(uint64_t *state)
 /* ---- layer plugins ------------------------------------------------------ */
 
 typedef struct strata_layer_ops {
-    /* Parse options, check the input shape, compute the output shape.
-     * Returns the layer, or NULL after reporting through host->opt_error. */
+    size_t struct_size; /* sizeof(strata_layer_ops) as built (DEFINE sets it) */
+
+    /* REQUIRED. Parse options, check the input shape, compute the output
+     * shape. Returns the layer, or NULL after reporting through
+     * host->opt_error. */
     void *(*create)(const strata_host *host, strata_opts *opts,
                     strata_shape in, strata_shape *out);
+    /* Optional; NULL: nothing to free. */
     void (*destroy)(void *layer);
 
+    /* Optional; NULL: no parameters. */
     int (*num_params)(const void *layer);
+    /* Required when num_params is given. */
     void (*param_desc)(const void *layer, int i, strata_param_desc *d);
 
-    /* Receptive-field contribution: kernel and stride (height, width).
-     * Layers that do not mix positions report 1 and 1. */
+    /* Optional. Receptive-field contribution: kernel and stride (height,
+     * width). NULL: 1 and 1 (layers that do not mix positions). */
     void (*geometry)(const void *layer, int kernel[2], int stride[2]);
-    /* Multiply-adds per image in forward (0 for layers without any). */
+    /* Optional. Multiply-adds per image in forward. NULL: 0. */
     int64_t (*macs)(const void *layer);
 
+    /* Optional; NULL: 0 bytes. */
     size_t (*saved_bytes)(const void *layer, int n);
     size_t (*scratch_bytes)(const void *layer, int n);
 
+    /* REQUIRED. */
     void (*forward)(const void *layer, const strata_ctx *ctx, int n,
                     const float *in, float *out, float *const *params,
                     void *saved, void *scratch);
+    /* REQUIRED. */
     void (*backward)(const void *layer, const strata_ctx *ctx, int n,
                      const float *in, const float *out, const float *dout,
                      float *din, float *const *params, float *const *dparams,
                      void *saved, void *scratch);
 
-    int flags; /* STRATA_LAYER_* */
+    int flags; /* STRATA_LAYER_*; 0 is always correct */
+
+    /* Optional. OpenBLAS threads the host should set for this layer's
+     * forward (backward = 0) or backward (1) of a batch of n when the layer
+     * may use `threads` threads: 1 when the layer runs GEMMs on its own
+     * threads (one OpenBLAS thread each). NULL: threads. The host sets
+     * OpenBLAS's (process-wide) count; a plugin never does. */
+    int (*blas_threads)(const void *layer, int backward, int n, int threads);
 } strata_layer_ops;
 
 enum {
@@ -177,25 +229,37 @@ enum {
 /* ---- optimizer plugins -------------------------------------------------- */
 
 typedef struct strata_optimizer_ops {
-    /* Read hyper-parameters (lr, momentum, betas ...) from the optimizer
-     * section. Returns NULL after reporting through host->opt_error. */
+    size_t struct_size; /* sizeof(strata_optimizer_ops) as built */
+
+    /* REQUIRED. Read hyper-parameters (momentum, betas ...) from the
+     * optimizer section; `lr` is the host's (it schedules it and passes it
+     * to update), never read it here. Returns NULL after reporting through
+     * host->opt_error. */
     void *(*create)(const strata_host *host, strata_opts *opts);
+    /* Optional; NULL: nothing to free. */
     void (*destroy)(void *opt);
-    double (*base_lr)(const void *opt);
-    /* Per-element state: num_slots arrays, each as long as the parameter,
-     * named as PyTorch names them ("momentum_buffer", "exp_avg" ...). The
-     * host allocates them zeroed, saves and restores them for resume. */
+    /* Optional; NULL: no state. Per-element state: num_slots arrays (at
+     * most STRATA_MAX_SLOTS), each as long as the parameter. The host
+     * allocates them zeroed, saves and restores them for resume. */
     int (*num_slots)(const void *opt);
+    /* Required when num_slots is given: slot i's name as PyTorch names it
+     * ("momentum_buffer", "exp_avg" ...), distinct, for i < num_slots. */
     const char *(*slot_name)(const void *opt, int i);
-    /* Update n elements of a parameter tensor. step counts the optimizer
-     * steps taken, this one included (1 on the first); lr is the scheduled
-     * learning rate for this step. The update must be element-wise (element
-     * i's new value and slots depend on element i alone): the host may
-     * split a tensor into ranges and update disjoint ranges from several
+    /* REQUIRED. Update n elements of a parameter tensor. step counts the
+     * optimizer steps taken, this one included (1 on the first); lr is the
+     * scheduled learning rate for this step. The update must be element-wise
+     * (element i's new value and slots depend on element i alone): the host
+     * may split a tensor into ranges and update disjoint ranges from several
      * threads at once (since ABI 3). */
     void (*update)(const void *opt, int64_t step, double lr, size_t n,
                    float *param, const float *grad, float *const *slots);
+    /* Optional. The `lr` when the optimizer section has none (Adam's 1e-3);
+     * 0: `lr` is required. The host reads `lr` (a finite number > 0). */
+    double default_lr;
 } strata_optimizer_ops;
+
+/* The most state slots an optimizer may declare (the host refuses more). */
+#define STRATA_MAX_SLOTS 8
 
 /* ---- the descriptor a module returns ------------------------------------ */
 
@@ -215,6 +279,43 @@ typedef struct strata_plugin {
 } strata_plugin;
 
 typedef const strata_plugin *(*strata_plugin_entry_fn)(int host_abi_version);
+
+/* ---- defining a plugin --------------------------------------------------- */
+
+#if defined(__GNUC__) || defined(__clang__)
+#define STRATA_PLUGIN_EXPORT __attribute__((visibility("default")))
+#else
+#define STRATA_PLUGIN_EXPORT
+#endif
+
+#define STRATA_PLUGIN_OPS_TYPE_LAYER strata_layer_ops
+#define STRATA_PLUGIN_OPS_TYPE_OPTIMIZER strata_optimizer_ops
+#define STRATA_PLUGIN_OPS_LAYER(ops) (ops), NULL
+#define STRATA_PLUGIN_OPS_OPTIMIZER(ops) NULL, (ops)
+
+/*
+ * STRATA_PLUGIN_DEFINE(KIND, name, version, description, ops...)
+ *   KIND         LAYER or OPTIMIZER
+ *   name         the name YAML uses, and the module's file name NAME.so
+ *   version      the plugin's own version string
+ *   description  one line for `strata plugins`
+ *   ops...       designated initialisers of the ops table (.create = ...);
+ *                struct_size is filled in.
+ * Defines the ops table, the descriptor and the exported entry point; use
+ * it once per module, at file scope.
+ */
+#define STRATA_PLUGIN_DEFINE(KIND, name, version, description, ...)                  \
+    static const STRATA_PLUGIN_OPS_TYPE_##KIND strata_plugin_ops_ = {                 \
+        .struct_size = sizeof(STRATA_PLUGIN_OPS_TYPE_##KIND), __VA_ARGS__};          \
+    static const strata_plugin strata_plugin_desc_ = {                                \
+        STRATA_ABI_VERSION, STRATA_PLUGIN_##KIND, name, version, description,        \
+        STRATA_PLUGIN_OPS_##KIND(&strata_plugin_ops_)};                               \
+    STRATA_PLUGIN_EXPORT const strata_plugin *STRATA_PLUGIN_ENTRY(int host_abi_version); \
+    STRATA_PLUGIN_EXPORT const strata_plugin *STRATA_PLUGIN_ENTRY(int host_abi_version)  \
+    {                                                                                 \
+        (void)host_abi_version; /* the host compares versions and says which */      \
+        return &strata_plugin_desc_;                                                  \
+    }
 
 #ifdef __cplusplus
 }

@@ -41,6 +41,7 @@ typedef struct conv2d {
     conv_dims d;
     int bias;
     int algo; /* resolved: ALGO_WINOGRAD, ALGO_IM2COL, ALGO_DIRECT or ALGO_SMALLC */
+    int wino_blas; /* STRATA_CONV_BLAS_THREADS=1: Winograd's GEMMs on OpenBLAS's threads */
 } conv2d;
 
 /* auto: Winograd for 3x3 and 5x5 stride-1 layers with enough channels on
@@ -128,6 +129,8 @@ static void *conv2d_create(const strata_host *host, strata_opts *o,
     L->d = d;
     L->bias = bias;
     L->algo = algo;
+    const char *e = getenv("STRATA_CONV_BLAS_THREADS");
+    L->wino_blas = e && *e == '1';
     out->c = d.k, out->h = d.oh, out->w = d.ow;
     return L;
 }
@@ -170,8 +173,6 @@ static int64_t conv2d_macs(const void *layer)
     const conv_dims *d = &((const conv2d *)layer)->d;
     return (int64_t)d->k * d->oh * d->ow * d->c * d->kh * d->kw;
 }
-
-static size_t conv2d_saved_bytes(const void *layer, int n) { return 0; }
 
 static size_t conv2d_scratch_bytes(const void *layer, int n)
 {
@@ -233,31 +234,44 @@ static void conv2d_backward(const void *layer, const strata_ctx *ctx, int n,
         conv_direct_backward(&L->d, n, in, dout, weight, dweight, din);
 }
 
-static const strata_layer_ops conv2d_ops = {
-    .create = conv2d_create,
-    .destroy = conv2d_destroy,
-    .num_params = conv2d_num_params,
-    .param_desc = conv2d_param_desc,
-    .geometry = conv2d_geometry,
-    .macs = conv2d_macs,
-    .saved_bytes = conv2d_saved_bytes,
-    .scratch_bytes = conv2d_scratch_bytes,
-    .forward = conv2d_forward,
-    .backward = conv2d_backward,
-    .flags = STRATA_LAYER_OUT_UNUSED, /* backward reads in, dout and the weights only */
-};
-
-static const strata_plugin conv2d_plugin = {
-    .abi_version = STRATA_ABI_VERSION,
-    .kind = STRATA_PLUGIN_LAYER,
-    .name = "conv2d",
-    .version = "1.0",
-    .description = "2-D convolution (Winograd F(4x4,3x3), F(5x5,3x3), F(3x3,5x5), F(2x2,5x5) / "
-                   "im2col + sgemm), PyTorch's nn.Conv2d",
-    .layer = &conv2d_ops,
-};
-
-const strata_plugin *STRATA_PLUGIN_ENTRY(int host_abi_version)
+/* OpenBLAS threads for a pass (the host sets them; see plugin.h): 1
+ * where the path runs its GEMMs on its own threads, one OpenBLAS thread
+ * each — Winograd's alpha^2 GEMMs and pipelined workers; im2col when two
+ * or more image slots share the batch (forward: min(threads, slots, n)
+ * workers; backward: min(threads, slots, 8 groups)); smallc's backward,
+ * whose din GEMMs run single-threaded for any thread count (the same sums).
+ * Otherwise the GEMMs run one at a time on `threads` OpenBLAS threads.
+ * STRATA_CONV_BLAS_THREADS=1 makes Winograd's GEMMs serial on OpenBLAS's
+ * threads (for comparison). */
+static int conv2d_blas_threads(const void *layer, int backward, int n, int threads)
 {
-    return host_abi_version == STRATA_ABI_VERSION ? &conv2d_plugin : NULL;
+    const conv2d *L = layer;
+    int p, slots;
+    switch (L->algo) {
+    case ALGO_WINOGRAD:
+        return L->wino_blas ? threads : 1;
+    case ALGO_IM2COL:
+        slots = conv_im2col_chunk(&L->d, n);
+        p = backward ? (slots < 8 ? slots : 8) : (slots < n ? slots : n);
+        return (threads < p ? threads : p) >= 2 ? 1 : threads;
+    case ALGO_SMALLC:
+        return backward ? 1 : threads;
+    default:
+        return threads;
+    }
 }
+
+STRATA_PLUGIN_DEFINE(LAYER, "conv2d", "1.0",
+                     "2-D convolution (Winograd F(4x4,3x3), F(5x5,3x3), F(3x3,5x5), F(2x2,5x5) / "
+                     "im2col + sgemm), PyTorch's nn.Conv2d",
+                     .create = conv2d_create,
+                     .destroy = conv2d_destroy,
+                     .num_params = conv2d_num_params,
+                     .param_desc = conv2d_param_desc,
+                     .geometry = conv2d_geometry,
+                     .macs = conv2d_macs,
+                     .scratch_bytes = conv2d_scratch_bytes,
+                     .forward = conv2d_forward,
+                     .backward = conv2d_backward,
+                     .flags = STRATA_LAYER_OUT_UNUSED, /* backward reads in, dout and the weights only */
+                     .blas_threads = conv2d_blas_threads)

@@ -242,13 +242,11 @@ static void backward_part(void *arg, int w0, int w1)
             backward_group(B->J, B->groups, g, 1);
 }
 
-/* Runs fn over J->parts threads, each GEMM on one OpenBLAS thread. */
+/* Runs fn over J->parts threads, each GEMM on one OpenBLAS thread (the
+ * host sets one for the layer, asked by conv2d's blas_threads). */
 static void run_parts(img_job *J, parallel_task fn)
 {
-    int keep = openblas_get_num_threads();
-    openblas_set_num_threads(1);
     parallel_for(J->parts, J->parts, fn, J);
-    openblas_set_num_threads(keep);
 }
 
 static int parts_for(const conv_dims *d, int n, int threads)
@@ -285,10 +283,7 @@ void conv_im2col_backward(const conv_dims *d, int n, const float *in, const floa
                  NULL, din, dweight, scratch + (size_t)d->k * (R + 1)};
     grad_job B = {&J, G};
     if (J.parts >= 2) {
-        int keep = openblas_get_num_threads();
-        openblas_set_num_threads(1);
         parallel_for(J.parts, J.parts, backward_part, &B);
-        openblas_set_num_threads(keep);
     } else
         for (int g = 0; g < G; g++)
             backward_group(&J, G, g, threads);

@@ -79,7 +79,7 @@ size_t conv_winograd_scratch_bytes(const conv_dims *d, int n)
 /* The alpha^2 products of a chunk: C[xi] (m, n) = A[xi] @ op(B[xi]) + beta C[xi],
  * op = transpose when transb (B[xi] then (n, kk)), else B[xi] is (kk, n).
  * Split over `threads` threads by xi, each GEMM on one OpenBLAS thread
- * (openblas_set_num_threads(1) for the duration, then restored): 36 or 49
+ * (the host sets one for the layer, asked by conv2d's blas_threads): 36 or 49
  * independent GEMMs divide evenly, and no OpenBLAS thread spins or waits
  * on another. STRATA_CONV_BLAS_THREADS=1 in the environment instead lets
  * OpenBLAS thread each GEMM (for comparison). */
@@ -113,10 +113,7 @@ static void gemm_all(const gemm_job *J, int threads)
         gemm_range((void *)J, 0, J->count);
         return;
     }
-    int keep = openblas_get_num_threads();
-    openblas_set_num_threads(1);
     parallel_for(threads, J->count, gemm_range, (void *)J);
-    openblas_set_num_threads(keep);
 }
 
 /* One chunk [g0, g1) on the calling thread alone: its transforms, its
@@ -221,10 +218,7 @@ static void wino_conv(const conv_dims *d, int n, const float *in, const float *U
         size_t per = tile_elems(d) * (size_t)(d->c + d->k) * pr * ntx;
         pipe_job P = {d, in, U, bias, out, work, rows, pr, G,
                       pipe_workers(threads, G, pass_floats(d, n), per), per};
-        int keep = openblas_get_num_threads();
-        openblas_set_num_threads(1);
         parallel_for(P.workers, P.workers, pipe_part, &P);
-        openblas_set_num_threads(keep);
         return;
     }
     for (int g0 = 0; g0 < rows; g0 += R) {
@@ -342,10 +336,7 @@ void conv_winograd_backward(const conv_dims *d, int n, const float *in, const fl
     if (workers > 0) {
         grad_pipe P = {d, in, dout, dU, dbias, work, work + pass_floats(d, n) - extra, rows, pr, G,
                        workers, per};
-        int keep = openblas_get_num_threads();
-        openblas_set_num_threads(1);
         parallel_for(workers, workers, grad_part, &P);
-        openblas_set_num_threads(keep);
         group_sum(&P, threads);
     } else
         for (int g0 = 0; g0 < rows; g0 += R) {

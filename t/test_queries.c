@@ -22,7 +22,7 @@
 #include <string.h>
 #include <unistd.h>
 #include "fixtures/imgwrite.h"
-#include "store/results.h"
+#include "store/results_sqlite.h" /* results_db: the schema checked with plain SQL */
 #include "run_strata.h"
 #include "testlib.h"
 #include "testlib_db.h"
@@ -558,6 +558,48 @@ START_TEST(test_compare)
 }
 END_TEST
 
+/* compare takes any number of runs: 100 side by side (one column each),
+ * in a database of their own. */
+START_TEST(test_compare_many)
+{
+    enum { MANY = 100 };
+    results *db;
+    strata_err err = {0};
+    ck_assert_msg(results_open("many/strata.db", &db, &err) == 0, "results_open: %s", err.msg);
+    static const char *args[MANY + 6];
+    static char ids[MANY][24];
+    int n = 0;
+    args[n++] = "compare";
+    for (int i = 0; i < MANY; i++) {
+        double acc[2] = {0.001 * i, 0.002 * i}, ips[2] = {10, 11};
+        int64_t id = add_run(db, "many", "layers", 0, NULL);
+        add_epochs(db, id, 1, 2, acc, ips);
+        snprintf(ids[i], sizeof ids[i], "%lld", (long long)id);
+        args[n++] = ids[i];
+    }
+    results_close(db);
+    args[n++] = "--db";
+    args[n++] = "many/strata.db";
+    args[n] = NULL;
+    strata_run r = strata(args);
+    ck_assert_msg(r.status == 0, "compare of %d runs: exit %d:\n%s", MANY, r.status, r.err);
+    char last[64];
+    snprintf(last, sizeof last, "run %s val_acc", ids[MANY - 1]);
+    ck_assert_msg(strstr(r.out, last), "compare of %d runs: no column '%s'", MANY, last);
+    /* header + 2 epochs, a blank line, header + one best row per run */
+    ck_assert_int_eq(count_lines(r.out), 3 + 1 + 1 + MANY);
+    run_strata_free(&r);
+    args[n++] = "--json";
+    args[n] = NULL;
+    r = strata(args);
+    ck_assert_msg(r.status == 0, "compare --json of %d runs: exit %d:\n%s", MANY, r.status, r.err);
+    ck_assert_int_eq(count_substr(r.out, "\"run\": "), MANY);
+    ck_assert_int_eq(count_substr(r.out, "\"epoch\": "), 2);
+    ck_assert_int_eq(count_substr(r.out, " val_acc\": "), 2 * MANY);
+    run_strata_free(&r);
+}
+END_TEST
+
 static Suite *queries_suite(void)
 {
     Suite *s = suite_create("queries");
@@ -568,6 +610,7 @@ static Suite *queries_suite(void)
     tcase_add_test(tc, test_runs);
     tcase_add_test(tc, test_show);
     tcase_add_test(tc, test_compare);
+    tcase_add_test(tc, test_compare_many);
     suite_add_tcase(s, tc);
     return s;
 }

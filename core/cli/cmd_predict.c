@@ -11,7 +11,7 @@
 #include "config/experiment.h"
 #include "data/image.h"
 #include "store/results.h"
-#include "train/trainer.h"
+#include "train/assemble.h"
 
 static const char usage[] =
     "usage: strata predict --run RUN [--checkpoint best|last] [--db PATH] [--top K] [--json] IMAGE...\n"
@@ -165,8 +165,7 @@ static int predict(const predict_args *a, char **images, int n_images, strata_er
 {
     experiment x = {0};
     plugin_registry reg;
-    network net = {0};
-    trainer tr = {0};
+    assembly m = {0};
     aug_pipeline aug;
     char weights[4200], *classes = NULL, *names[4096];
     int rc = -1, skipped;
@@ -176,12 +175,13 @@ static int predict(const predict_args *a, char **images, int n_images, strata_er
         goto out;
     if (a->weights)
         snprintf(weights, sizeof weights, "%s", a->weights);
-    if (network_create(&net, &x.model, &reg, err) || network_alloc(&net, err) ||
-        checkpoint_load_weights(weights, &net, 1, &skipped, err) || !(classes = checkpoint_classes(weights, err)) ||
-        augment_config(x.augment_val, "augment.val", x.model.in_h, x.model.in_w, &aug, err) ||
-        trainer_init(&tr, &net, 1, 1, 0, err))
+    /* one image at a time on one thread; the checkpoint's weights replace the initial ones */
+    assembly_cfg cfg = {.batch = 1, .threads = 1, .init_params = 0};
+    if (assembly_create(&m, &x, &reg, 0, err) || assembly_alloc(&m, &x, &cfg, err) ||
+        checkpoint_load_weights(weights, &m.net, 1, &skipped, err) || !(classes = checkpoint_classes(weights, err)) ||
+        augment_config(x.augment_val, "augment.val", x.model.in_h, x.model.in_w, &aug, err))
         goto out;
-    int k = (int)shape_size(net.layers[net.n_layers - 1].out);
+    int k = (int)shape_size(m.net.layers[m.net.n_layers - 1].out);
     if (split_lines(classes, names, 4096) != k) {
         err_set(err, STRATA_ERR_CONFIG, "%s: the checkpoint names %d classes, the model has %d outputs", weights,
                 split_lines(classes, names, 4096), k);
@@ -193,15 +193,15 @@ static int predict(const predict_args *a, char **images, int n_images, strata_er
     for (int i = 0; i < n_images; i++) {
         image im = {0};
         if (image_load(images[i], &im, err) ||
-            augment_apply(&aug, &im, 0, trainer_input(&tr), x.model.in_h, x.model.in_w, err)) {
+            augment_apply(&aug, &im, 0, trainer_input(&m.tr), x.model.in_h, x.model.in_w, err)) {
             if (im.rgb)
                 image_free(&im);
             free(p);
             goto out;
         }
         image_free(&im);
-        trainer_forward(&tr, 1, 0, 0);
-        softmax(trainer_logits(&tr), k, p);
+        trainer_forward(&m.tr, 1, 0, 0);
+        softmax(trainer_logits(&m.tr), k, p);
         print_one(a, images[i], p, k, names, i == 0);
     }
     if (a->json)
@@ -210,8 +210,7 @@ static int predict(const predict_args *a, char **images, int n_images, strata_er
     rc = 0;
 out:
     free(classes);
-    trainer_free(&tr);
-    network_free(&net);
+    assembly_free(&m);
     experiment_free(&x);
     plugins_free(&reg);
     return rc;

@@ -107,10 +107,10 @@ static int restore(session *s, int64_t run_id, strata_err *err)
     if (access(path, R_OK))
         return err_set(err, STRATA_ERR_RUNTIME, "%s: no checkpoint of run %lld to resume from", path,
                        (long long)run_id);
-    if (checkpoint_load_weights(path, &s->net, 1, &skipped, err))
+    if (checkpoint_load_weights(path, &s->m.net, 1, &skipped, err))
         return -1;
     snprintf(path, sizeof path, "%s/last.state.safetensors", dir);
-    return checkpoint_load_state(path, &s->net, &s->opt, &s->state, err);
+    return checkpoint_load_state(path, &s->m.net, &s->m.opt, &s->state, err);
 }
 
 static int resume(const resume_args *a, strata_err *err)

@@ -60,7 +60,7 @@ static int run(int argc, char **argv)
     }
     printf("run %lld: %s (%s, %lld parameters), %d train / %d val images, %d classes, db %s\n"
            "BLAS kernel %s, ISA %s, %d threads\n",
-           (long long)s.run_id, name ? name : s.x.name, s.x.model.desc, (long long)network_trainable(&s.net),
+           (long long)s.run_id, name ? name : s.x.name, s.x.model.desc, (long long)network_trainable(&s.m.net),
            s.train.n, s.val.n, s.train.num_classes, s.x.results.db_path, blas_kernel_note(), strata_isa_note(), s.x.train.threads);
     fflush(stdout);
     if (session_run_epochs(&s, 1, s.x.train.epochs, &err))

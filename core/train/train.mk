@@ -1,5 +1,7 @@
 # core/train: the training step (trainer, memory plan, loss, optimizer
-# host side, schedules), the session that runs epochs, the host's fork-join
+# host side, schedules), the one assembly of network + optimizer +
+# trainer from an experiment (and the named seed streams), the session
+# that runs epochs, the host's fork-join
 # and the OpenBLAS kernel selection.
 core_libstrata_la_SOURCES += \
 	core/train/fork_join.c core/train/fork_join.h \
@@ -9,4 +11,5 @@ core_libstrata_la_SOURCES += \
 	core/train/schedule.c core/train/schedule.h \
 	core/train/memplan.c core/train/memplan.h \
 	core/train/trainer.c core/train/trainer.h \
+	core/train/assemble.c core/train/assemble.h \
 	core/train/session.c core/train/session.h

@@ -3,8 +3,9 @@
  * `compare`), against one database made here.
  *
  * The database (results/strata.db in a temp dir, made once):
- *   runs 1, 2   a real `strata sweep` of a tiny conv net on the shipped
- *               photos, grid model.layers.0.out_channels: [4, 8], 1 epoch
+ *   runs 1, 2   a real `strata sweep` of the tiny conv net of
+ *               t/fixtures/tiny.yaml on the shipped photos, grid
+ *               model.layers.0.out_channels: [4, 8], 1 epoch
  *   runs 3..    inserted through the results API (core/store/results.h) with the
  *               model names the builders give ('alexnet tutorial', 'vgg D',
  *               'vgg D bn', 'vgg A') and chosen val_acc / images_per_sec;
@@ -26,35 +27,6 @@
 #include "run_strata.h"
 #include "testlib.h"
 #include "testlib_db.h"
-
-/* %s: the data root. */
-static const char experiment_fmt[] =
-    "name: tiny\n"
-    "model:\n"
-    "  arch: layers\n"
-    "  input_size: 16\n"
-    "  num_classes: 5\n"
-    "  layers:\n"
-    "    - {type: conv2d, name: conv1, out_channels: 8, kernel: 3, padding: 1}\n"
-    "    - {type: relu, name: relu1}\n"
-    "    - {type: maxpool, name: pool1, kernel: 2}\n"
-    "    - {type: adaptive_avgpool, name: gap, output: 1}\n"
-    "    - {type: flatten, name: flatten}\n"
-    "    - {type: linear, name: fc, out_features: 5}\n"
-    "data:\n"
-    "  root: %s\n"
-    "  val_fraction: 0.2\n"
-    "augment:\n"
-    "  train:\n"
-    "    - resize: {size: [16, 16]}\n"
-    "    - normalize: {mean: [0.5, 0.5, 0.5], std: [0.5, 0.5, 0.5]}\n"
-    "  val:\n"
-    "    - resize: {size: [16, 16]}\n"
-    "    - normalize: {mean: [0.5, 0.5, 0.5], std: [0.5, 0.5, 0.5]}\n"
-    "optimizer: {name: adam, lr: 0.01}\n"
-    "train: {epochs: 1, batch_size: 16, threads: 1, seed: 1}\n"
-    "sweep:\n"
-    "  grid: {model.layers.0.out_channels: [4, 8]}\n";
 
 /* ---- the runs inserted through the results API ------------------------------------ */
 
@@ -159,10 +131,9 @@ static void make_db(void)
     snprintf(base, sizeof base, "%s/strata-queries-XXXXXX", t && *t ? t : "/tmp");
     ck_assert_ptr_nonnull(mkdtemp(base));
     ck_assert_int_eq(chdir(base), 0);
-    char root[4096], text[sizeof experiment_fmt + 4096];
-    snprintf(root, sizeof root, "%s/data/flowers-mini", src);
-    snprintf(text, sizeof text, experiment_fmt, root);
+    char *text = tiny_experiment("sweep:\n  grid: {model.layers.0.out_channels: [4, 8]}\n");
     ck_assert_int_eq(fx_write("exp.yaml", text, strlen(text)), 0);
+    free(text);
     strata_run r;
     ck_assert_int_eq(run_strata(ARGS("sweep", "exp.yaml"), &r), 0);
     ck_assert_msg(r.status == 0, "strata sweep: exit %d:\n%s", r.status, r.err);

@@ -136,3 +136,15 @@ void assert_one_line_error(const strata_run *r, const char *what, const char *ne
     ck_assert_msg(strncmp(r->err, "strata", 6) == 0 && strstr(r->err, ": "), "%s: stderr: %s", what, r->err);
     ck_assert_msg(strstr(r->err, needle), "%s: stderr does not name '%s': %s", what, needle, r->err);
 }
+
+char *tiny_experiment(const char *extra)
+{
+    const char *src = getenv("STRATA_SRCDIR");
+    ck_assert_msg(src && *src, "STRATA_SRCDIR is not set (run through make check)");
+    static const char fmt[] = "include: %s/t/fixtures/tiny.yaml\ndata:\n  root: %s/data/flowers-mini\n%s";
+    size_t n = sizeof fmt + 2 * strlen(src) + strlen(extra);
+    char *text = malloc(n);
+    ck_assert_ptr_nonnull(text);
+    snprintf(text, n, fmt, src, src, extra);
+    return text;
+}

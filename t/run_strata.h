@@ -39,4 +39,10 @@ void strata_ok(const char *what, const char *const *args);
  * "strata CMD: ..." for a usage error), containing needle. */
 void assert_one_line_error(const strata_run *r, const char *what, const char *needle);
 
+/* The text of an exp.yaml for the end-to-end suites: it includes the shared
+ * t/fixtures/tiny.yaml, sets data.root to the shipped data/flowers-mini
+ * (both under $STRATA_SRCDIR, asserted set) and appends extra (the suite's
+ * own keys, "" for none). malloc'd. */
+char *tiny_experiment(const char *extra);
+
 #endif

@@ -12,3 +12,5 @@ t_test_sweep_LDADD = $(TEST_LIBS) $(SQLITE_LIBS) $(PNG_LIBS) $(JPEG_LIBS) -lm
 t_test_queries_SOURCES = t/test_queries.c t/run_strata.c t/run_strata.h t/fixtures/imgwrite.c t/fixtures/imgwrite.h t/testlib.c t/testlib.h t/testlib_db.c t/testlib_db.h
 t_test_queries_CFLAGS = $(TEST_CFLAGS) $(SQLITE_CFLAGS) $(PNG_CFLAGS)
 t_test_queries_LDADD = $(TEST_LIBS) $(SQLITE_LIBS) $(PNG_LIBS) $(JPEG_LIBS) -lm
+# the tiny experiment the three suites include (tiny_experiment in t/run_strata.c)
+EXTRA_DIST += t/fixtures/tiny.yaml

@@ -3,8 +3,9 @@
  * `compare`), against one database made here.
  *
  * The database (results/strata.db in a temp dir, made once):
- *   runs 1, 2   a real `strata sweep` of a tiny conv net on the shipped
- *               photos, grid model.layers.0.out_channels: [4, 8], 1 epoch
+ *   runs 1, 2   a real `strata sweep` of the tiny conv net of
+ *               t/fixtures/tiny.yaml on the shipped photos, grid
+ *               model.layers.0.out_channels: [4, 8], 1 epoch
  *   runs 3..    inserted through the results API (core/store/results.h) with the
  *               model names the builders give ('alexnet tutorial', 'vgg D',
  *               'vgg D bn', 'vgg A') and chosen val_acc / images_per_sec;
@@ -22,39 +23,10 @@
 #include <string.h>
 #include <unistd.h>
 #include "fixtures/imgwrite.h"
-#include "store/results.h"
+#include "store/results_sqlite.h" /* results_db: the schema checked with plain SQL */
 #include "run_strata.h"
 #include "testlib.h"
 #include "testlib_db.h"
-
-/* %s: the data root. */
-static const char experiment_fmt[] =
-    "name: tiny\n"
-    "model:\n"
-    "  arch: layers\n"
-    "  input_size: 16\n"
-    "  num_classes: 5\n"
-    "  layers:\n"
-    "    - {type: conv2d, name: conv1, out_channels: 8, kernel: 3, padding: 1}\n"
-    "    - {type: relu, name: relu1}\n"
-    "    - {type: maxpool, name: pool1, kernel: 2}\n"
-    "    - {type: adaptive_avgpool, name: gap, output: 1}\n"
-    "    - {type: flatten, name: flatten}\n"
-    "    - {type: linear, name: fc, out_features: 5}\n"
-    "data:\n"
-    "  root: %s\n"
-    "  val_fraction: 0.2\n"
-    "augment:\n"
-    "  train:\n"
-    "    - resize: {size: [16, 16]}\n"
-    "    - normalize: {mean: [0.5, 0.5, 0.5], std: [0.5, 0.5, 0.5]}\n"
-    "  val:\n"
-    "    - resize: {size: [16, 16]}\n"
-    "    - normalize: {mean: [0.5, 0.5, 0.5], std: [0.5, 0.5, 0.5]}\n"
-    "optimizer: {name: adam, lr: 0.01}\n"
-    "train: {epochs: 1, batch_size: 16, threads: 1, seed: 1}\n"
-    "sweep:\n"
-    "  grid: {model.layers.0.out_channels: [4, 8]}\n";
 
 /* ---- the runs inserted through the results API ------------------------------------ */
 
@@ -159,10 +131,9 @@ static void make_db(void)
     snprintf(base, sizeof base, "%s/strata-queries-XXXXXX", t && *t ? t : "/tmp");
     ck_assert_ptr_nonnull(mkdtemp(base));
     ck_assert_int_eq(chdir(base), 0);
-    char root[4096], text[sizeof experiment_fmt + 4096];
-    snprintf(root, sizeof root, "%s/data/flowers-mini", src);
-    snprintf(text, sizeof text, experiment_fmt, root);
+    char *text = tiny_experiment("sweep:\n  grid: {model.layers.0.out_channels: [4, 8]}\n");
     ck_assert_int_eq(fx_write("exp.yaml", text, strlen(text)), 0);
+    free(text);
     strata_run r;
     ck_assert_int_eq(run_strata(ARGS("sweep", "exp.yaml"), &r), 0);
     ck_assert_msg(r.status == 0, "strata sweep: exit %d:\n%s", r.status, r.err);
@@ -558,6 +529,48 @@ START_TEST(test_compare)
 }
 END_TEST
 
+/* compare takes any number of runs: 100 side by side (one column each),
+ * in a database of their own. */
+START_TEST(test_compare_many)
+{
+    enum { MANY = 100 };
+    results *db;
+    strata_err err = {0};
+    ck_assert_msg(results_open("many/strata.db", &db, &err) == 0, "results_open: %s", err.msg);
+    static const char *args[MANY + 6];
+    static char ids[MANY][24];
+    int n = 0;
+    args[n++] = "compare";
+    for (int i = 0; i < MANY; i++) {
+        double acc[2] = {0.001 * i, 0.002 * i}, ips[2] = {10, 11};
+        int64_t id = add_run(db, "many", "layers", 0, NULL);
+        add_epochs(db, id, 1, 2, acc, ips);
+        snprintf(ids[i], sizeof ids[i], "%lld", (long long)id);
+        args[n++] = ids[i];
+    }
+    results_close(db);
+    args[n++] = "--db";
+    args[n++] = "many/strata.db";
+    args[n] = NULL;
+    strata_run r = strata(args);
+    ck_assert_msg(r.status == 0, "compare of %d runs: exit %d:\n%s", MANY, r.status, r.err);
+    char last[64];
+    snprintf(last, sizeof last, "run %s val_acc", ids[MANY - 1]);
+    ck_assert_msg(strstr(r.out, last), "compare of %d runs: no column '%s'", MANY, last);
+    /* header + 2 epochs, a blank line, header + one best row per run */
+    ck_assert_int_eq(count_lines(r.out), 3 + 1 + 1 + MANY);
+    run_strata_free(&r);
+    args[n++] = "--json";
+    args[n] = NULL;
+    r = strata(args);
+    ck_assert_msg(r.status == 0, "compare --json of %d runs: exit %d:\n%s", MANY, r.status, r.err);
+    ck_assert_int_eq(count_substr(r.out, "\"run\": "), MANY);
+    ck_assert_int_eq(count_substr(r.out, "\"epoch\": "), 2);
+    ck_assert_int_eq(count_substr(r.out, " val_acc\": "), 2 * MANY);
+    run_strata_free(&r);
+}
+END_TEST
+
 static Suite *queries_suite(void)
 {
     Suite *s = suite_create("queries");
@@ -568,6 +581,7 @@ static Suite *queries_suite(void)
     tcase_add_test(tc, test_runs);
     tcase_add_test(tc, test_show);
     tcase_add_test(tc, test_compare);
+    tcase_add_test(tc, test_compare_many);
     suite_add_tcase(s, tc);
     return s;
 }

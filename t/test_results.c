@@ -7,7 +7,7 @@
 #include <string.h>
 #include <sys/stat.h>
 #include <unistd.h>
-#include "store/results.h"
+#include "store/results_sqlite.h" /* results_db: the schema checked with plain SQL */
 #include "testlib_db.h"
 #include "testlib.h"
 

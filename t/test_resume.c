@@ -3,8 +3,9 @@
  *
  * Each test works in a fresh temp dir (the current directory, so
  * results/strata.db and results/checkpoints/<run>/ land there) holding
- * exp.yaml: a tiny conv net at 16 px with a batchnorm and a dropout layer,
- * 1 thread (2 in the exactness test), on the shipped photos ($STRATA_SRCDIR/data/flowers-mini, five
+ * exp.yaml: the shared t/fixtures/tiny.yaml (a tiny conv net at 16 px with a
+ * batchnorm and a dropout layer) for 2 epochs, 1 thread (2 in the exactness
+ * test), on the shipped photos ($STRATA_SRCDIR/data/flowers-mini, five
  * classes). Every check reads the database with plain sqlite3 queries and the
  * checkpoints with st_read, as a user (or PyTorch) would.
  *
@@ -34,47 +35,7 @@
 
 #define NUM_CLASSES 5
 static const char *const flower_classes[NUM_CLASSES] = {"daisy", "dandelion", "roses", "sunflowers", "tulips"};
-#define BATCH 16
-
-/* %s: the data root. */
-static const char experiment_fmt[] =
-    "name: tiny\n"
-    "model:\n"
-    "  arch: layers\n"
-    "  input_size: 16\n"
-    "  num_classes: 5\n"
-    "  init: pytorch\n"
-    "  layers:\n"
-    "    - {type: conv2d, name: conv1, out_channels: 8, kernel: 3, padding: 1}\n"
-    "    - {type: batchnorm2d, name: bn1}\n"
-    "    - {type: relu, name: relu1}\n"
-    "    - {type: maxpool, name: pool1, kernel: 2}\n"
-    "    - {type: conv2d, name: conv2, out_channels: 16, kernel: 3, padding: 1}\n"
-    "    - {type: relu, name: relu2}\n"
-    "    - {type: adaptive_avgpool, name: gap, output: 1}\n"
-    "    - {type: flatten, name: flatten}\n"
-    "    - {type: dropout, name: drop, p: 0.3}\n"
-    "    - {type: linear, name: fc, out_features: 5}\n"
-    "data:\n"
-    "  root: %s\n"
-    "  val_fraction: 0.2\n"
-    "  split_seed: 0\n"
-    "augment:\n"
-    "  train:\n"
-    "    - random_resized_crop: {size: 16, scale: [0.5, 1.0]}\n"
-    "    - horizontal_flip: {p: 0.5}\n"
-    "    - normalize: {mean: [0.5, 0.5, 0.5], std: [0.5, 0.5, 0.5]}\n"
-    "  val:\n"
-    "    - resize: {size: [16, 16]}\n"
-    "    - normalize: {mean: [0.5, 0.5, 0.5], std: [0.5, 0.5, 0.5]}\n"
-    "optimizer:\n"
-    "  name: adam\n"
-    "  lr: 0.01\n"
-    "train:\n"
-    "  epochs: 2\n"
-    "  batch_size: 16\n"
-    "  threads: 1\n"
-    "  seed: 1\n";
+#define BATCH 16 /* train.batch_size of t/fixtures/tiny.yaml */
 
 /* ---- the temp dirs ------------------------------------------------------------ */
 
@@ -101,9 +62,9 @@ static void setup(void)
     tdir = fx_path(base, "test-XXXXXX");
     ck_assert_ptr_nonnull(mkdtemp(tdir));
     ck_assert_int_eq(chdir(tdir), 0);
-    char text[sizeof experiment_fmt + 4096];
-    snprintf(text, sizeof text, experiment_fmt, data_root);
+    char *text = tiny_experiment("train:\n  epochs: 2\n");
     write_text("exp.yaml", text);
+    free(text);
 }
 
 static void teardown(void)

@@ -34,47 +34,7 @@
 #include "testlib.h"
 #include "testlib_db.h"
 
-/* %s: the data root; %s: the sweep section (or ""). */
-static const char experiment_fmt[] =
-    "name: tiny\n"
-    "model:\n"
-    "  arch: layers\n"
-    "  input_size: 16\n"
-    "  num_classes: 5\n"
-    "  init: pytorch\n"
-    "  layers:\n"
-    "    - {type: conv2d, name: conv1, out_channels: 8, kernel: 3, padding: 1}\n"
-    "    - {type: batchnorm2d, name: bn1}\n"
-    "    - {type: relu, name: relu1}\n"
-    "    - {type: maxpool, name: pool1, kernel: 2}\n"
-    "    - {type: conv2d, name: conv2, out_channels: 16, kernel: 3, padding: 1}\n"
-    "    - {type: relu, name: relu2}\n"
-    "    - {type: adaptive_avgpool, name: gap, output: 1}\n"
-    "    - {type: flatten, name: flatten}\n"
-    "    - {type: dropout, name: drop, p: 0.2}\n"
-    "    - {type: linear, name: fc, out_features: 5}\n"
-    "data:\n"
-    "  root: %s\n"
-    "  val_fraction: 0.2\n"
-    "  split_seed: 0\n"
-    "augment:\n"
-    "  train:\n"
-    "    - random_resized_crop: {size: 16, scale: [0.5, 1.0]}\n"
-    "    - horizontal_flip: {p: 0.5}\n"
-    "    - normalize: {mean: [0.5, 0.5, 0.5], std: [0.5, 0.5, 0.5]}\n"
-    "  val:\n"
-    "    - resize: {size: [16, 16]}\n"
-    "    - normalize: {mean: [0.5, 0.5, 0.5], std: [0.5, 0.5, 0.5]}\n"
-    "optimizer:\n"
-    "  name: adam\n"
-    "  lr: 0.01\n"
-    "train:\n"
-    "  epochs: 1\n"
-    "  batch_size: 16\n"
-    "  threads: 1\n"
-    "  seed: 1\n"
-    "%s";
-
+/* exp.yaml: the shared t/fixtures/tiny.yaml (1 epoch) and a sweep section. */
 static const char grid_2x2[] = "sweep:\n"
                                "  grid:\n"
                                "    model.layers.0.out_channels: [4, 8]\n"
@@ -115,9 +75,7 @@ static void remove_base(void)
 /* exp.yaml with the given sweep section (appended as is). */
 static void write_experiment(const char *sweep)
 {
-    size_t n = sizeof experiment_fmt + strlen(data_root) + strlen(sweep) + 16;
-    char *text = malloc(n);
-    snprintf(text, n, experiment_fmt, data_root, sweep);
+    char *text = tiny_experiment(sweep);
     write_text("exp.yaml", text);
     free(text);
 }

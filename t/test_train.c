@@ -108,7 +108,7 @@ static void write_dataset(const char *dir)
 
 /* ---- the experiment ------------------------------------------------------- */
 
-/* The model's trainable parameters, from the architecture below:
+/* The trainable parameters of t/fixtures/tiny-synthetic.yaml's model:
  * conv k*k*in*out + out, batch norm 2*C, linear in*out + out. */
 static long model_params(void)
 {
@@ -116,43 +116,28 @@ static long model_params(void)
     return conv1 + bn1 + conv2 + fc;
 }
 
-static const char experiment_yaml[] =
-    "name: tiny\n"
-    "model:\n"
-    "  arch: layers\n"
-    "  input_size: 16\n"
-    "  num_classes: 3\n"
-    "  init: pytorch\n"
-    "  layers:\n"
-    "    - {type: conv2d, name: conv1, out_channels: 8, kernel: 3, padding: 1}\n"
-    "    - {type: batchnorm2d, name: bn1}\n"
-    "    - {type: relu, name: relu1}\n"
-    "    - {type: maxpool, name: pool1, kernel: 2}\n"
-    "    - {type: conv2d, name: conv2, out_channels: 16, kernel: 3, padding: 1}\n"
-    "    - {type: relu, name: relu2}\n"
-    "    - {type: adaptive_avgpool, name: gap, output: 1}\n"
-    "    - {type: flatten, name: flatten}\n"
-    "    - {type: linear, name: fc, out_features: 3}\n"
-    "data:\n"
-    "  root: data\n"
-    "  val_fraction: 0.2\n"
-    "  split_seed: 0\n"
-    "augment:\n"
-    "  train:\n"
-    "    - resize: {size: [16, 16]}\n"
-    "    - horizontal_flip: {p: 0.5}\n"
-    "    - normalize: {mean: [0.5, 0.5, 0.5], std: [0.25, 0.25, 0.25]}\n"
-    "  val:\n"
-    "    - resize: {size: [16, 16]}\n"
-    "    - normalize: {mean: [0.5, 0.5, 0.5], std: [0.25, 0.25, 0.25]}\n"
-    "optimizer:\n"
-    "  name: adam\n"
-    "  lr: 0.01\n"
-    "train:\n"
-    "  epochs: 5\n"
-    "  batch_size: 8\n"
-    "  threads: 1\n"
-    "  seed: 1\n";
+/* t/fixtures/tiny-synthetic.yaml, read once (main). */
+static char *experiment_yaml;
+
+static void read_experiment(void)
+{
+    const char *src = getenv("STRATA_SRCDIR");
+    if (!src || !*src) {
+        fprintf(stderr, "STRATA_SRCDIR is not set (run through make check)\n");
+        exit(1);
+    }
+    char path[4096];
+    snprintf(path, sizeof path, "%s/t/fixtures/tiny-synthetic.yaml", src);
+    FILE *f = fopen(path, "rb");
+    long n = -1;
+    if (f && fseek(f, 0, SEEK_END) == 0 && (n = ftell(f)) >= 0 && fseek(f, 0, SEEK_SET) == 0 &&
+        (experiment_yaml = calloc(n + 1, 1)) && fread(experiment_yaml, 1, n, f) == (size_t)n) {
+        fclose(f);
+        return;
+    }
+    fprintf(stderr, "cannot read %s\n", path);
+    exit(1);
+}
 
 /* Each test's dir is made under `base`, which the unchecked fixture (run in
  * the parent process, so also after a failed test) removes at the end. */
@@ -602,7 +587,8 @@ static void rewrite_experiment(const char *old, const char *new)
 {
     const char *at = strstr(experiment_yaml, old);
     ck_assert_msg(at != NULL, "'%s' is not in the experiment", old);
-    char text[sizeof experiment_yaml + 256];
+    char text[1 << 14];
+    ck_assert(strlen(experiment_yaml) + strlen(new) < sizeof text);
     snprintf(text, sizeof text, "%.*s%s%s", (int)(at - experiment_yaml), experiment_yaml, new, at + strlen(old));
     char *p = fx_path(tdir, "exp.yaml");
     ck_assert_int_eq(fx_write(p, text, strlen(text)), 0);
@@ -866,5 +852,6 @@ static Suite *train_suite(void)
 
 int main(void)
 {
+    read_experiment();
     return run_suite(train_suite());
 }

@@ -44,6 +44,9 @@ typedef struct rig {
     trainer tr;
 } rig;
 
+/* The memory plan's test switches for the next rig_open. */
+static trainer_hooks hooks;
+
 static void rig_open_yaml(rig *r, const char *text)
 {
     strata_err err = {0};
@@ -60,7 +63,7 @@ static void rig_open_yaml(rig *r, const char *text)
     init_params(&r->net, INIT_PYTORCH, 7);
     ck_assert_msg(optimizer_create(&r->opt, &r->x.optimizer, 3, &r->reg, &err) == 0, "%s", err.msg);
     ck_assert_msg(optimizer_alloc(&r->opt, &r->net, &err) == 0, "%s", err.msg);
-    ck_assert_msg(trainer_init(&r->tr, &r->net, 5, 1, 11, &err) == 0, "%s", err.msg);
+    ck_assert_msg(trainer_init(&r->tr, &r->net, 5, 1, 11, &hooks, &err) == 0, "%s", err.msg);
 }
 
 static void rig_open(rig *r) { rig_open_yaml(r, yaml); }
@@ -94,7 +97,7 @@ static float *train(rig *r)
 START_TEST(test_inplace_plan)
 {
     rig r;
-    unsetenv("STRATA_NO_INPLACE");
+    hooks.no_inplace = 0;
     rig_open(&r);
     static const int expect[13] = {0, 1, 0, 1, 0, 0, 0, 0, 1, 0, 1, 0, 0};
     for (int i = 0; i < 13; i++)
@@ -127,13 +130,13 @@ END_TEST
 START_TEST(test_inplace_same_training)
 {
     rig a, b;
-    unsetenv("STRATA_NO_INPLACE");
+    hooks.no_inplace = 0;
     rig_open(&a);
     float *pa = train(&a);
-    setenv("STRATA_NO_INPLACE", "1", 1);
+    hooks.no_inplace = 1;
     rig_open(&b);
     float *pb = train(&b);
-    unsetenv("STRATA_NO_INPLACE");
+    hooks.no_inplace = 0;
     for (int i = 0; i < 13; i++)
         ck_assert(!b.tr.inplace[i]);
     ck_assert_msg(a.tr.bytes < b.tr.bytes, "in place %zu bytes, separate %zu", a.tr.bytes, b.tr.bytes);
@@ -152,13 +155,13 @@ END_TEST
 START_TEST(test_shared_arena_same_training)
 {
     rig a, b;
-    unsetenv("STRATA_NO_SHARE");
+    hooks.no_share = 0;
     rig_open(&a);
     float *pa = train(&a);
-    setenv("STRATA_NO_SHARE", "1", 1);
+    hooks.no_share = 1;
     rig_open(&b);
     float *pb = train(&b);
-    unsetenv("STRATA_NO_SHARE");
+    hooks.no_share = 0;
     ck_assert_msg(a.tr.plan.arena < b.tr.plan.arena, "shared %zu bytes, unshared %zu", a.tr.plan.arena,
                   b.tr.plan.arena);
     ck_assert(memcmp(pa, pb, a.net.total * sizeof *pa) == 0);

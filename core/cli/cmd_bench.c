@@ -24,8 +24,7 @@
 #include "config/experiment.h"
 #include "model/init.h"
 #include "train/loss.h"
-#include "train/optimizer.h"
-#include "train/trainer.h"
+#include "train/assemble.h"
 
 static const char usage[] =
     "usage: strata bench EXPERIMENT.yaml [-s KEY.PATH=VALUE]... [--batch N] [--steps N]\n"
@@ -129,9 +128,7 @@ static int parse_args(int argc, char **argv, bench_args *a)
 typedef struct bench {
     experiment x;
     plugin_registry reg;
-    network net;
-    optimizer opt;
-    trainer tr;
+    assembly m;
     int *labels;
     int batch, threads;
 } bench;
@@ -145,14 +142,12 @@ static int bench_prepare(bench *b, const bench_args *a, strata_err *err)
     const train_cfg *t = &b->x.train;
     b->batch = a->batch ? (int)a->batch : t->batch_size;
     b->threads = a->threads ? (int)a->threads : t->threads;
-    if (network_create(&b->net, &b->x.model, &b->reg, err) ||
-        optimizer_create(&b->opt, &b->x.optimizer, t->epochs, &b->reg, err))
+    if (assembly_create(&b->m, &b->x, &b->reg, 1, err))
         return -1;
     blas_set_threads(b->threads);
-    if (network_alloc(&b->net, err) || optimizer_alloc(&b->opt, &b->net, err) ||
-        trainer_init(&b->tr, &b->net, b->batch, b->threads, seed_mix(t->seed, 2), err))
+    assembly_cfg cfg = {.batch = b->batch, .threads = b->threads, .init_params = 1};
+    if (assembly_alloc(&b->m, &b->x, &cfg, err))
         return -1;
-    init_params(&b->net, b->x.model.init, seed_mix(t->seed, 1));
     b->labels = calloc(b->batch, sizeof *b->labels);
     if (!b->labels)
         return err_set(err, STRATA_ERR_RUNTIME, "out of memory for %d labels", b->batch);
@@ -161,9 +156,7 @@ static int bench_prepare(bench *b, const bench_args *a, strata_err *err)
 
 static void bench_free(bench *b)
 {
-    trainer_free(&b->tr);
-    optimizer_free(&b->opt);
-    network_free(&b->net);
+    assembly_free(&b->m);
     experiment_free(&b->x);
     plugins_free(&b->reg);
     free(b->labels);
@@ -186,7 +179,7 @@ static double timed_step(bench *b, double lr, bench_result *r)
     step_times times = {0};
     if (r)
         times.fwd = r->fwd, times.bwd = r->bwd, times.loss = r->loss, times.optim = r->optim;
-    double loss = trainer_train_step_timed(&b->tr, &b->opt, b->labels, b->batch, lr, b->x.train.label_smoothing,
+    double loss = trainer_train_step_timed(&b->m.tr, &b->m.opt, b->labels, b->batch, lr, b->x.train.label_smoothing,
                                            &ok, r ? &times : NULL);
     if (r)
         r->loss = times.loss, r->optim = times.optim;
@@ -203,7 +196,7 @@ static double peak_rss_mib(void)
 /* FLOPs per step of layer i, forward and backward (0 without MACs). */
 static void layer_flops(const bench *b, int i, double *fwd, double *bwd)
 {
-    const net_layer *nl = &b->net.layers[i];
+    const net_layer *nl = &b->m.net.layers[i];
     int64_t macs = nl->plugin->layer->macs ? nl->plugin->layer->macs(nl->self) : 0;
     *fwd = 2.0 * (double)macs * b->batch;
     *bwd = *fwd * (i ? 2.0 : 1.0);
@@ -222,13 +215,13 @@ static void print_text(const bench *b, const bench_args *a, const bench_result *
     int steps = (int)a->steps;
     double fl_total = 0, t_total = 0;
     printf("strata bench: %s (%s, %lld parameters), batch %d, %d timed steps after %ld warm-up, %d threads\n",
-           b->x.name, b->x.model.desc, (long long)network_trainable(&b->net), b->batch, steps, a->warmup,
+           b->x.name, b->x.model.desc, (long long)network_trainable(&b->m.net), b->batch, steps, a->warmup,
            b->threads);
     printf("BLAS kernel: %s; ISA path: %s; OMP_WAIT_POLICY=%s\n\n", blas_kernel_note(), strata_isa_note(),
            omp_wait_policy());
     printf("%-14s %-18s %10s %10s %10s %10s\n", "layer", "type", "fwd ms", "bwd ms", "fwd GF/s", "bwd GF/s");
     for (int i = 0; i < r->n_layers; i++) {
-        const layer_spec *sp = b->net.layers[i].spec;
+        const layer_spec *sp = b->m.net.layers[i].spec;
         double ff, fb;
         layer_flops(b, i, &ff, &fb);
         printf("%-14s %-18s %10.2f %10.2f", sp->name, sp->type, 1e3 * r->fwd[i] / steps, 1e3 * r->bwd[i] / steps);
@@ -248,9 +241,9 @@ static void print_text(const bench *b, const bench_args *a, const bench_result *
                100.0 * gflops(fl_total, t_total) / r->sgemm_gflops);
     printf("peak memory: %.1f MiB (step plan: activations and their gradients %.1f (%.1f unshared), kept for "
            "backward %.1f, workspace %.1f; parameters, gradients and optimizer state %.1f MiB)\n",
-           r->peak_mib, b->tr.plan.arena / 1048576.0, b->tr.plan.unshared / 1048576.0,
-           b->tr.plan.saved / 1048576.0, b->tr.plan.scratch / 1048576.0,
-           (double)b->net.total * sizeof(float) * (2 + b->opt.n_slots) / 1048576.0);
+           r->peak_mib, b->m.tr.plan.arena / 1048576.0, b->m.tr.plan.unshared / 1048576.0,
+           b->m.tr.plan.saved / 1048576.0, b->m.tr.plan.scratch / 1048576.0,
+           (double)b->m.net.total * sizeof(float) * (2 + b->m.opt.n_slots) / 1048576.0);
 }
 
 static void print_json(const bench *b, const bench_args *a, const bench_result *r)
@@ -263,7 +256,7 @@ static void print_json(const bench *b, const bench_args *a, const bench_result *
     printf(", \"model\": ");
     json_string(stdout, b->x.model.desc);
     printf(", \"parameters\": %lld, \"batch\": %d, \"steps\": %d, \"warmup\": %ld, \"threads\": %d,\n",
-           (long long)network_trainable(&b->net), b->batch, steps, a->warmup, b->threads);
+           (long long)network_trainable(&b->m.net), b->batch, steps, a->warmup, b->threads);
     printf(" \"blas_kernel\": ");
     json_string(stdout, blas_kernel_name());
     printf(", \"blas_note\": ");
@@ -276,7 +269,7 @@ static void print_json(const bench *b, const bench_args *a, const bench_result *
     json_string(stdout, omp_wait_policy());
     printf(",\n \"layers\": [");
     for (int i = 0; i < r->n_layers; i++) {
-        const layer_spec *sp = b->net.layers[i].spec;
+        const layer_spec *sp = b->m.net.layers[i].spec;
         double ff, fb;
         layer_flops(b, i, &ff, &fb);
         printf("%s\n  {\"name\": ", i ? "," : "");
@@ -302,10 +295,10 @@ static void print_json(const bench *b, const bench_args *a, const bench_result *
  * 48 MiB of matrices do not count). */
 static int bench_measure(bench *b, const bench_args *a, bench_result *r, strata_err *err)
 {
-    int k = (int)shape_size(b->net.layers[b->net.n_layers - 1].out);
-    synthetic_batch(trainer_input(&b->tr), (size_t)b->batch * shape_size(b->net.input), b->labels, b->batch, k,
-                    seed_mix(b->x.train.seed, 5));
-    double lr = schedule_lr(&b->opt.sched, 0);
+    int k = (int)shape_size(b->m.net.layers[b->m.net.n_layers - 1].out);
+    synthetic_batch(trainer_input(&b->m.tr), (size_t)b->batch * shape_size(b->m.net.input), b->labels, b->batch, k,
+                    seed_stream_of(b->x.train.seed, SEED_BENCH_DATA));
+    double lr = schedule_lr(&b->m.opt.sched, 0);
     for (long s = 0; s < a->warmup; s++)
         timed_step(b, lr, NULL);
     for (long s = 0; s < a->steps; s++) {
@@ -334,7 +327,7 @@ static int run(int argc, char **argv)
     if (bench_prepare(&b, &a, &err)) {
         rc = cli_fail(&err);
     } else {
-        r.n_layers = b.net.n_layers;
+        r.n_layers = b.m.net.n_layers;
         r.fwd = calloc(r.n_layers, sizeof *r.fwd);
         r.bwd = calloc(r.n_layers, sizeof *r.bwd);
         if (!r.fwd || !r.bwd)

@@ -24,12 +24,9 @@ static const char usage[] =
     "  --size WxH          image size in pixels (default 800x500; from 200x150\n"
     "                      to 8000x8000)\n"
     "  --title TEXT        the title (default the metric's name)\n"
-    "  --db PATH           the results database (default results/strata.db)\n"
+    "  --db PATH           the results database (default " RESULTS_DEFAULT_DB ")\n"
     "  -h, --help          this text\n";
 
-/* The columns of epochs a plot can show. */
-static const char *const metrics[] = {"val_acc", "train_acc", "val_loss", "train_loss",
-                                      "lr",      "seconds",   "images_per_sec", NULL};
 
 typedef struct plot_args {
     const char *out, *metric, *title, *db;
@@ -37,14 +34,6 @@ typedef struct plot_args {
     char **runs;
     int n_runs;
 } plot_args;
-
-static int known_metric(const char *m)
-{
-    for (int i = 0; metrics[i]; i++)
-        if (!strcmp(m, metrics[i]))
-            return 1;
-    return 0;
-}
 
 /* "WxH" within the limits of plot.h. */
 static int parse_size(const char *s, int *w, int *h)
@@ -70,7 +59,7 @@ static int parse_args(int argc, char **argv, plot_args *a)
     int c;
     memset(a, 0, sizeof *a);
     a->metric = "val_acc";
-    a->db = "results/strata.db";
+    a->db = RESULTS_DEFAULT_DB;
     a->w = 800, a->h = 500;
     optind = 1;
     opterr = 0;
@@ -89,7 +78,7 @@ static int parse_args(int argc, char **argv, plot_args *a)
             return cli_usage(&cmd_plot, "unknown option or missing value '%s'", argv[optind - 1]);
         }
     }
-    if (!known_metric(a->metric))
+    if (!results_metric_known(a->metric))
         return cli_usage(&cmd_plot, "--metric: unknown metric '%s' (expected val_acc, train_acc, val_loss, "
                                     "train_loss, lr, seconds or images_per_sec)", a->metric);
     if (!a->out || !*a->out)
@@ -109,32 +98,6 @@ typedef struct curve {
     double *x, *y;
 } curve;
 
-static int read_epochs(results *db, int64_t id, const char *metric, curve *c, strata_err *err)
-{
-    char sql[160];
-    sqlite3_stmt *st;
-    snprintf(sql, sizeof sql, "SELECT epoch, %s FROM epochs WHERE run_id = ? ORDER BY epoch", metric);
-    if (sqlite3_prepare_v2(results_db(db), sql, -1, &st, NULL) != SQLITE_OK)
-        return err_set(err, STRATA_ERR_RUNTIME, "%s: reading epochs: %s", results_path(db),
-                       sqlite3_errmsg(results_db(db)));
-    sqlite3_bind_int64(st, 1, id);
-    int rc, cap = 0;
-    while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
-        if (c->n == cap) {
-            cap = cap ? 2 * cap : 64;
-            c->x = realloc(c->x, cap * sizeof *c->x);
-            c->y = realloc(c->y, cap * sizeof *c->y);
-        }
-        c->x[c->n] = sqlite3_column_int(st, 0);
-        c->y[c->n++] = sqlite3_column_type(st, 1) == SQLITE_NULL ? NAN : sqlite3_column_double(st, 1);
-    }
-    sqlite3_finalize(st);
-    if (rc != SQLITE_DONE)
-        return err_set(err, STRATA_ERR_RUNTIME, "%s: reading epochs of run %lld: %s", results_path(db),
-                       (long long)id, sqlite3_errmsg(results_db(db)));
-    return 0;
-}
-
 static int load_curve(results *db, const char *run, const char *metric, curve *c, strata_err *err)
 {
     int64_t id;
@@ -144,7 +107,7 @@ static int load_curve(results *db, const char *run, const char *metric, curve *c
     snprintf(c->label, sizeof c->label, "%lld %s (%s)", (long long)id, rec.name ? rec.name : "",
              rec.model ? rec.model : "?");
     run_record_free(&rec);
-    if (read_epochs(db, id, metric, c, err))
+    if (results_series(db, id, metric, &c->n, &c->x, &c->y, err))
         return -1;
     if (c->n == 0)
         fprintf(stderr, "strata plot: warning: run %s has no epochs recorded\n", c->label);
@@ -175,11 +138,13 @@ out:
 static int plot(const plot_args *a, strata_err *err)
 {
     results *db;
-    if (access(a->db, F_OK))
-        return err_set(err, STRATA_ERR_CONFIG, "%s: no results database here (use --db PATH)", a->db);
-    if (results_open(a->db, &db, err))
+    if (results_open_existing(a->db, &db, err))
         return -1;
     curve *c = calloc(a->n_runs, sizeof *c);
+    if (!c) {
+        results_close(db);
+        return err_set(err, STRATA_ERR_RUNTIME, "out of memory");
+    }
     int rc = 0;
     for (int i = 0; i < a->n_runs && rc == 0; i++)
         rc = load_curve(db, a->runs[i], a->metric, &c[i], err);

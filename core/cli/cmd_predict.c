@@ -11,7 +11,7 @@
 #include "config/experiment.h"
 #include "data/image.h"
 #include "store/results.h"
-#include "train/trainer.h"
+#include "train/assemble.h"
 
 static const char usage[] =
     "usage: strata predict --run RUN [--checkpoint best|last] [--db PATH] [--top K] [--json] IMAGE...\n"
@@ -27,7 +27,7 @@ static const char usage[] =
     "\n"
     "  --run RUN               a run id, or the newest run of that name\n"
     "  --checkpoint best|last  which checkpoint of the run (default best)\n"
-    "  --db PATH               the results database (default results/strata.db)\n"
+    "  --db PATH               the results database (default " RESULTS_DEFAULT_DB ")\n"
     "  --weights FILE          a strata safetensors checkpoint (with --experiment)\n"
     "  --experiment FILE       the experiment that describes the model\n"
     "  -s, --set KEY=VALUE     override a key of the experiment\n"
@@ -52,7 +52,7 @@ static int parse_args(int argc, char **argv, predict_args *a)
     int c;
     memset(a, 0, sizeof *a);
     a->checkpoint = "best";
-    a->db = "results/strata.db";
+    a->db = RESULTS_DEFAULT_DB;
     a->top = 1;
     a->sets = calloc(argc, sizeof *a->sets);
     optind = 1;
@@ -93,9 +93,7 @@ static int from_run(const predict_args *a, experiment *x, char *weights, size_t 
     results *db;
     int64_t id;
     run_record rec = {0};
-    if (access(a->db, F_OK))
-        return err_set(err, STRATA_ERR_CONFIG, "%s: no results database here (use --db PATH)", a->db);
-    if (results_open(a->db, &db, err))
+    if (results_open_existing(a->db, &db, err))
         return -1;
     int rc = results_find_run(db, a->run, &id, err) || results_get_run(db, id, &rec, err);
     results_close(db);
@@ -167,8 +165,7 @@ static int predict(const predict_args *a, char **images, int n_images, strata_er
 {
     experiment x = {0};
     plugin_registry reg;
-    network net = {0};
-    trainer tr = {0};
+    assembly m = {0};
     aug_pipeline aug;
     char weights[4200], *classes = NULL, *names[4096];
     int rc = -1, skipped;
@@ -178,12 +175,13 @@ static int predict(const predict_args *a, char **images, int n_images, strata_er
         goto out;
     if (a->weights)
         snprintf(weights, sizeof weights, "%s", a->weights);
-    if (network_create(&net, &x.model, &reg, err) || network_alloc(&net, err) ||
-        checkpoint_load_weights(weights, &net, 1, &skipped, err) || !(classes = checkpoint_classes(weights, err)) ||
-        augment_config(x.augment_val, "augment.val", x.model.in_h, x.model.in_w, &aug, err) ||
-        trainer_init(&tr, &net, 1, 1, 0, err))
+    /* one image at a time on one thread; the checkpoint's weights replace the initial ones */
+    assembly_cfg cfg = {.batch = 1, .threads = 1, .init_params = 0};
+    if (assembly_create(&m, &x, &reg, 0, err) || assembly_alloc(&m, &x, &cfg, err) ||
+        checkpoint_load_weights(weights, &m.net, 1, &skipped, err) || !(classes = checkpoint_classes(weights, err)) ||
+        augment_config(x.augment_val, "augment.val", x.model.in_h, x.model.in_w, &aug, err))
         goto out;
-    int k = (int)shape_size(net.layers[net.n_layers - 1].out);
+    int k = (int)shape_size(m.net.layers[m.net.n_layers - 1].out);
     if (split_lines(classes, names, 4096) != k) {
         err_set(err, STRATA_ERR_CONFIG, "%s: the checkpoint names %d classes, the model has %d outputs", weights,
                 split_lines(classes, names, 4096), k);
@@ -195,15 +193,15 @@ static int predict(const predict_args *a, char **images, int n_images, strata_er
     for (int i = 0; i < n_images; i++) {
         image im = {0};
         if (image_load(images[i], &im, err) ||
-            augment_apply(&aug, &im, 0, trainer_input(&tr), x.model.in_h, x.model.in_w, err)) {
+            augment_apply(&aug, &im, 0, trainer_input(&m.tr), x.model.in_h, x.model.in_w, err)) {
             if (im.rgb)
                 image_free(&im);
             free(p);
             goto out;
         }
         image_free(&im);
-        trainer_forward(&tr, 1, 0, 0);
-        softmax(trainer_logits(&tr), k, p);
+        trainer_forward(&m.tr, 1, 0, 0);
+        softmax(trainer_logits(&m.tr), k, p);
         print_one(a, images[i], p, k, names, i == 0);
     }
     if (a->json)
@@ -212,8 +210,7 @@ static int predict(const predict_args *a, char **images, int n_images, strata_er
     rc = 0;
 out:
     free(classes);
-    trainer_free(&tr);
-    network_free(&net);
+    assembly_free(&m);
     experiment_free(&x);
     plugins_free(&reg);
     return rc;

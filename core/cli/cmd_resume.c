@@ -24,7 +24,7 @@ static const char usage[] =
     "\n"
     "  -e, --epochs N            how many more epochs (required)\n"
     "  -s, --set KEY.PATH=VALUE  override a key of the stored configuration\n"
-    "      --db PATH             the results database (default results/strata.db)\n"
+    "      --db PATH             the results database (default " RESULTS_DEFAULT_DB ")\n"
     "  -h, --help                this text\n";
 
 typedef struct resume_args {
@@ -42,7 +42,7 @@ static int parse_args(int argc, char **argv, resume_args *a)
     int c;
     char *end;
     memset(a, 0, sizeof *a);
-    a->db = "results/strata.db";
+    a->db = RESULTS_DEFAULT_DB;
     a->sets = calloc(argc, sizeof *a->sets);
     optind = 1;
     opterr = 0;
@@ -107,10 +107,10 @@ static int restore(session *s, int64_t run_id, strata_err *err)
     if (access(path, R_OK))
         return err_set(err, STRATA_ERR_RUNTIME, "%s: no checkpoint of run %lld to resume from", path,
                        (long long)run_id);
-    if (checkpoint_load_weights(path, &s->net, 1, &skipped, err))
+    if (checkpoint_load_weights(path, &s->m.net, 1, &skipped, err))
         return -1;
     snprintf(path, sizeof path, "%s/last.state.safetensors", dir);
-    return checkpoint_load_state(path, &s->net, &s->opt, &s->state, err);
+    return checkpoint_load_state(path, &s->m.net, &s->m.opt, &s->state, err);
 }
 
 static int resume(const resume_args *a, strata_err *err)
@@ -119,9 +119,7 @@ static int resume(const resume_args *a, strata_err *err)
     int64_t id;
     run_record rec = {0};
     int last, rc;
-    if (access(a->db, F_OK))
-        return err_set(err, STRATA_ERR_CONFIG, "%s: no results database here (use --db PATH)", a->db);
-    if (results_open(a->db, &db, err))
+    if (results_open_existing(a->db, &db, err))
         return -1;
     if (results_find_run(db, a->run, &id, err) || results_get_run(db, id, &rec, err) ||
         results_last_epoch(db, id, &last, err)) {

@@ -11,10 +11,10 @@ static const char usage[] =
     "\n"
     "Train the experiment's model on its data for train.epochs epochs and record\n"
     "the run and every epoch in the results database (results.dir/results.db,\n"
-    "default results/strata.db under the current directory). Each epoch's row\n"
+    "default " RESULTS_DEFAULT_DB " under the current directory). Each epoch's row\n"
     "(train_loss, train_acc, val_loss, val_acc, lr, seconds, images_per_sec) is\n"
     "committed when the epoch ends; query it while the run goes on with\n"
-    "  sqlite3 results/strata.db 'select * from epochs where run_id = ...'\n"
+    "  sqlite3 " RESULTS_DEFAULT_DB " 'select * from epochs where run_id = ...'\n"
     "On a terminal a live bar shows the batch, running loss, images/s and ETA;\n"
     "otherwise one line per epoch. Ctrl-C stops after the batch in hand and\n"
     "marks the run 'interrupted'; finished epochs stay.\n"
@@ -60,7 +60,7 @@ static int run(int argc, char **argv)
     }
     printf("run %lld: %s (%s, %lld parameters), %d train / %d val images, %d classes, db %s\n"
            "BLAS kernel %s, ISA %s, %d threads\n",
-           (long long)s.run_id, name ? name : s.x.name, s.x.model.desc, (long long)network_trainable(&s.net),
+           (long long)s.run_id, name ? name : s.x.name, s.x.model.desc, (long long)network_trainable(&s.m.net),
            s.train.n, s.val.n, s.train.num_classes, s.x.results.db_path, blas_kernel_note(), strata_isa_note(), s.x.train.threads);
     fflush(stdout);
     if (session_run_epochs(&s, 1, s.x.train.epochs, &err))

@@ -23,7 +23,7 @@ static int parse_args(const cli_command *c, int argc, char **argv, view_args *a,
                                               {0, 0, 0, 0}};
     int ch;
     memset(a, 0, sizeof *a);
-    a->db = "results/strata.db";
+    a->db = RESULTS_DEFAULT_DB;
     optind = 1;
     opterr = 0;
     while ((ch = getopt_long(argc, argv, "", longopts, NULL)) != -1) {
@@ -49,60 +49,51 @@ static int parse_args(const cli_command *c, int argc, char **argv, view_args *a,
     return 0;
 }
 
-static int open_db(const char *path, results **db, strata_err *err)
+/* Print one value as JSON. */
+static void json_value(const results_value *v)
 {
-    if (access(path, F_OK))
-        return err_set(err, STRATA_ERR_CONFIG, "%s: no results database here (use --db PATH)", path);
-    return results_open(path, db, err);
-}
-
-/* Print one column value as JSON. */
-static void json_value(sqlite3_stmt *st, int i)
-{
-    switch (sqlite3_column_type(st, i)) {
-    case SQLITE_INTEGER: printf("%lld", (long long)sqlite3_column_int64(st, i)); break;
-    case SQLITE_FLOAT: printf("%.17g", sqlite3_column_double(st, i)); break;
-    case SQLITE_NULL: printf("null"); break;
-    default: json_string(stdout, (const char *)sqlite3_column_text(st, i));
+    switch (v->type) {
+    case RESULTS_INT: printf("%lld", (long long)v->i); break;
+    case RESULTS_REAL: printf("%.17g", v->d); break;
+    case RESULTS_NULL: printf("null"); break;
+    default: json_string(stdout, v->s);
     }
 }
 
-/* Print the rows of a statement, as a table or a JSON array of objects. */
-static int print_rows(sqlite3_stmt *st, int json, const int *widths)
+/* Print a table, as aligned columns or a JSON array of objects. Column c
+ * is widths[c] wide, or `rest` wide when c >= n_widths. */
+static void print_table(const results_table *t, int json, const int *widths, int n_widths, int rest)
 {
-    int n = sqlite3_column_count(st), rows = 0;
     if (json)
         printf("[");
     else {
-        for (int i = 0; i < n; i++)
-            printf("%-*s ", widths[i], sqlite3_column_name(st, i));
+        for (int c = 0; c < t->n_cols; c++)
+            printf("%-*s ", c < n_widths ? widths[c] : rest, t->names[c]);
         printf("\n");
     }
-    while (sqlite3_step(st) == SQLITE_ROW) {
-        if (json) {
-            printf("%s\n  {", rows ? "," : "");
-            for (int i = 0; i < n; i++) {
-                printf("%s\"%s\": ", i ? ", " : "", sqlite3_column_name(st, i));
-                json_value(st, i);
-            }
-            printf("}");
-        } else {
-            for (int i = 0; i < n; i++) {
-                if (sqlite3_column_type(st, i) == SQLITE_FLOAT)
-                    printf("%-*.4f ", widths[i], sqlite3_column_double(st, i));
-                else {
-                    const char *t = (const char *)sqlite3_column_text(st, i);
-                    printf("%-*s ", widths[i], t ? t : "-");
-                }
-            }
-            printf("\n");
+    for (int row = 0; row < t->n_rows; row++) {
+        if (json)
+            printf("%s\n  {", row ? "," : "");
+        for (int c = 0; c < t->n_cols; c++) {
+            const results_value *v = results_cell(t, row, c);
+            int w = c < n_widths ? widths[c] : rest;
+            if (json) {
+                printf("%s\"%s\": ", c ? ", " : "", t->names[c]);
+                json_value(v);
+            } else if (v->type == RESULTS_REAL)
+                printf("%-*.4f ", w, v->d);
+            else if (v->type == RESULTS_INT)
+                printf("%-*lld ", w, (long long)v->i);
+            else
+                printf("%-*s ", w, v->type == RESULTS_TEXT ? v->s : "-");
         }
-        rows++;
+        printf(json ? "}" : "\n");
     }
     if (json)
         printf("]\n");
-    return rows;
 }
+
+#define N_WIDTHS(w) ((int)(sizeof w / sizeof w[0]))
 
 /* ---- strata runs ------------------------------------------------------------- */
 
@@ -120,26 +111,19 @@ static int runs_run(int argc, char **argv)
     static const int widths[] = {5, 40, 18, 11, 6, 12, 10, 10};
     view_args a;
     results *db = NULL;
+    results_table t;
     strata_err err = {0};
     int rc = parse_args(&cmd_runs, argc, argv, &a, 0);
-    if (rc || open_db(a.db, &db, &err))
-        return rc ? rc : cli_fail(&err);
-    char *sql = sqlite3_mprintf("SELECT run_id AS id, name, model, status, epochs, best_val_acc, best_epoch,"
-                                " round(total_seconds, 1) AS seconds FROM run_summary WHERE (%s) %s%s ORDER BY run_id",
-                                a.where ? a.where : "1", a.sweep ? "AND sweep_id = " : "", a.sweep ? "?1" : "");
-    sqlite3_stmt *st;
-    if (sqlite3_prepare_v2(results_db(db), sql, -1, &st, NULL) != SQLITE_OK) {
-        err_set(&err, STRATA_ERR_CONFIG, "--where: %s", sqlite3_errmsg(results_db(db)));
-        rc = cli_fail(&err);
-    } else {
-        if (a.sweep)
-            sqlite3_bind_text(st, 1, a.sweep, -1, SQLITE_STATIC);
-        print_rows(st, a.json, widths);
-        sqlite3_finalize(st);
+    if (rc)
+        return rc;
+    if (results_open_existing(a.db, &db, &err) || results_runs_table(db, a.where, a.sweep, &t, &err)) {
+        results_close(db);
+        return cli_fail(&err);
     }
-    sqlite3_free(sql);
+    print_table(&t, a.json, widths, N_WIDTHS(widths), 10);
+    results_table_free(&t);
     results_close(db);
-    return rc;
+    return 0;
 }
 
 /* ---- strata show ------------------------------------------------------------- */
@@ -161,18 +145,13 @@ static int show_run(int argc, char **argv)
     int rc = parse_args(&cmd_show, argc, argv, &a, 1);
     if (rc)
         return rc;
-    if (open_db(a.db, &db, &err) || results_find_run(db, a.runs[0], &id, &err) ||
-        results_get_run(db, id, &rec, &err)) {
-        if (db)
-            results_close(db);
+    results_table t;
+    if (results_open_existing(a.db, &db, &err) || results_find_run(db, a.runs[0], &id, &err) ||
+        results_get_run(db, id, &rec, &err) || results_epochs_table(db, id, &t, &err)) {
+        run_record_free(&rec);
+        results_close(db);
         return cli_fail(&err);
     }
-    sqlite3_stmt *st;
-    sqlite3_prepare_v2(results_db(db),
-                       "SELECT epoch, train_loss, train_acc, val_loss, val_acc, lr, round(seconds, 2) AS seconds,"
-                       " round(images_per_sec, 1) AS images_per_sec FROM epochs WHERE run_id = ?1 ORDER BY epoch",
-                       -1, &st, NULL);
-    sqlite3_bind_int64(st, 1, id);
     if (a.json) {
         printf("{\"id\": %lld, \"name\": ", (long long)rec.id);
         json_string(stdout, rec.name ? rec.name : "");
@@ -193,10 +172,10 @@ static int show_run(int argc, char **argv)
                rec.finished_at ? rec.finished_at : "-", rec.host ? rec.host : "-", (long long)rec.pid,
                rec.experiment ? rec.experiment : "-", rec.config ? rec.config : "");
     }
-    print_rows(st, a.json, widths);
+    print_table(&t, a.json, widths, N_WIDTHS(widths), 8);
     if (a.json)
         printf("}\n");
-    sqlite3_finalize(st);
+    results_table_free(&t);
     run_record_free(&rec);
     results_close(db);
     return 0;
@@ -213,64 +192,34 @@ static const char compare_usage[] =
 
 static int compare_run(int argc, char **argv)
 {
+    static const int epoch_widths[] = {5}, best_widths[] = {5, 40, 18, 12, 10, 10};
     view_args a;
     results *db = NULL;
+    results_table epochs, best;
     strata_err err = {0};
     int rc = parse_args(&cmd_compare, argc, argv, &a, 2);
     if (rc)
         return rc;
-    if (open_db(a.db, &db, &err))
-        return cli_fail(&err);
     int64_t *ids = calloc(a.n_runs, sizeof *ids);
-    for (int i = 0; i < a.n_runs; i++)
-        if (results_find_run(db, a.runs[i], &ids[i], &err)) {
-            free(ids);
-            results_close(db);
-            return cli_fail(&err);
-        }
-    /* epochs side by side: one column per run */
-    char *sql = sqlite3_mprintf("SELECT e.epoch");
-    for (int i = 0; i < a.n_runs; i++) {
-        char *next = sqlite3_mprintf("%s, (SELECT val_acc FROM epochs x WHERE x.run_id = %lld AND x.epoch = e.epoch)"
-                                     " AS \"run %lld val_acc\"", sql, (long long)ids[i], (long long)ids[i]);
-        sqlite3_free(sql);
-        sql = next;
+    if (!ids)
+        return cli_fail(&(strata_err){STRATA_ERR_RUNTIME, "out of memory"});
+    rc = results_open_existing(a.db, &db, &err);
+    for (int i = 0; i < a.n_runs && !rc; i++)
+        rc = results_find_run(db, a.runs[i], &ids[i], &err);
+    if (rc || results_compare_tables(db, ids, a.n_runs, &epochs, &best, &err)) {
+        free(ids);
+        results_close(db);
+        return cli_fail(&err);
     }
-    char *list = sqlite3_mprintf("%lld", (long long)ids[0]);
-    for (int i = 1; i < a.n_runs; i++) {
-        char *next = sqlite3_mprintf("%s, %lld", list, (long long)ids[i]);
-        sqlite3_free(list);
-        list = next;
-    }
-    char *full = sqlite3_mprintf("%s FROM (SELECT DISTINCT epoch FROM epochs WHERE run_id IN (%s)) e ORDER BY e.epoch",
-                                 sql, list);
-    int widths[66];
-    for (int i = 0; i < 66; i++)
-        widths[i] = i ? 16 : 5;
-    sqlite3_stmt *st;
     if (a.json)
         printf("{\"epochs\": ");
-    sqlite3_prepare_v2(results_db(db), full, -1, &st, NULL);
-    print_rows(st, a.json, widths);
-    sqlite3_finalize(st);
-    char *best = sqlite3_mprintf("SELECT run_id AS run, name, model, best_val_acc, best_epoch, best_val_acc -"
-                                 " (SELECT best_val_acc FROM run_summary WHERE run_id = %lld) AS difference"
-                                 " FROM run_summary WHERE run_id IN (%s) ORDER BY run_id",
-                                 (long long)ids[0], list);
-    static const int bw[] = {5, 40, 18, 12, 10, 10};
-    if (a.json)
-        printf(", \"best\": ");
-    else
-        printf("\n");
-    sqlite3_prepare_v2(results_db(db), best, -1, &st, NULL);
-    print_rows(st, a.json, bw);
-    sqlite3_finalize(st);
+    print_table(&epochs, a.json, epoch_widths, N_WIDTHS(epoch_widths), 16);
+    printf(a.json ? ", \"best\": " : "\n");
+    print_table(&best, a.json, best_widths, N_WIDTHS(best_widths), 10);
     if (a.json)
         printf("}\n");
-    sqlite3_free(best);
-    sqlite3_free(full);
-    sqlite3_free(list);
-    sqlite3_free(sql);
+    results_table_free(&epochs);
+    results_table_free(&best);
     free(ids);
     results_close(db);
     return 0;

@@ -79,58 +79,6 @@ static int parse_args(int argc, char **argv, sweep_args *a)
     return 0;
 }
 
-/* ---- the database side ----------------------------------------------------- */
-
-static int sweep_id_for(results *db, const char *file, const char *grid, int64_t *id, strata_err *err)
-{
-    sqlite3 *h = results_db(db);
-    sqlite3_stmt *st;
-    *id = 0;
-    sqlite3_prepare_v2(h, "SELECT id FROM sweeps WHERE file = ?1 AND grid = ?2 ORDER BY id DESC LIMIT 1", -1, &st,
-                       NULL);
-    sqlite3_bind_text(st, 1, file, -1, SQLITE_STATIC);
-    sqlite3_bind_text(st, 2, grid, -1, SQLITE_STATIC);
-    if (sqlite3_step(st) == SQLITE_ROW)
-        *id = sqlite3_column_int64(st, 0);
-    sqlite3_finalize(st);
-    if (*id)
-        return 0;
-    sqlite3_prepare_v2(h, "INSERT INTO sweeps(file, grid, created_at) VALUES (?1, ?2, strftime('%Y-%m-%dT%H:%M:%SZ','now'))",
-                       -1, &st, NULL);
-    sqlite3_bind_text(st, 1, file, -1, SQLITE_STATIC);
-    sqlite3_bind_text(st, 2, grid, -1, SQLITE_STATIC);
-    int rc = sqlite3_step(st);
-    sqlite3_finalize(st);
-    if (rc != SQLITE_DONE)
-        return err_set(err, STRATA_ERR_RUNTIME, "%s: cannot record the sweep: %s", results_path(db), sqlite3_errmsg(h));
-    *id = sqlite3_last_insert_rowid(h);
-    return 0;
-}
-
-typedef struct point_state {
-    int64_t run_id; /* newest run of the point, 0 = none */
-    char status[16];
-    int epochs;     /* recorded */
-} point_state;
-
-static void point_lookup(results *db, int64_t sweep_id, const char *label, point_state *ps)
-{
-    sqlite3_stmt *st;
-    memset(ps, 0, sizeof *ps);
-    sqlite3_prepare_v2(results_db(db),
-                       "SELECT r.id, r.status, (SELECT count(*) FROM epochs e WHERE e.run_id = r.id) FROM runs r"
-                       " WHERE r.sweep_id = ?1 AND r.sweep_point = ?2 ORDER BY r.id DESC LIMIT 1",
-                       -1, &st, NULL);
-    sqlite3_bind_int64(st, 1, sweep_id);
-    sqlite3_bind_text(st, 2, label, -1, SQLITE_STATIC);
-    if (sqlite3_step(st) == SQLITE_ROW) {
-        ps->run_id = sqlite3_column_int64(st, 0);
-        snprintf(ps->status, sizeof ps->status, "%s", (const char *)sqlite3_column_text(st, 1));
-        ps->epochs = sqlite3_column_int(st, 2);
-    }
-    sqlite3_finalize(st);
-}
-
 /* ---- one point ------------------------------------------------------------- */
 
 static void set_int(ynode *root, const char *path, int v)
@@ -156,11 +104,13 @@ static int run_point(const char *file, const ynode *root, const sweep_point *p, 
     if (jobs > 1)
         set_int(tree, "train.threads", threads / jobs > 0 ? (int)(threads / jobs) : 1);
     results *db;
-    point_state ps;
+    results_point ps;
     if (results_open(db_path, &db, &err))
         return cli_fail(&err);
-    point_lookup(db, sweep_id, p->label, &ps);
+    int found = results_sweep_point(db, sweep_id, p->label, &ps, &err);
     results_close(db);
+    if (found)
+        return cli_fail(&err);
     const ynode *ep = ynode_at(tree, "train.epochs");
     long epochs = 10;
     if (ep)
@@ -212,18 +162,19 @@ static int check_points(const experiment *x, const sweep_plan *plan, strata_err 
     return 0;
 }
 
-static void list_points(const sweep_plan *plan, results *db, int64_t sweep_id)
+static int list_points(const sweep_plan *plan, results *db, int64_t sweep_id, strata_err *err)
 {
     printf("%5s  %-12s %7s  %s\n", "point", "state", "run", "overrides");
     for (int i = 0; i < plan->n; i++) {
-        point_state ps = {0};
-        if (db && sweep_id)
-            point_lookup(db, sweep_id, plan->points[i].label, &ps);
+        results_point ps = {0};
+        if (db && sweep_id && results_sweep_point(db, sweep_id, plan->points[i].label, &ps, err))
+            return -1;
         char run[32] = "-";
         if (ps.run_id)
             snprintf(run, sizeof run, "%lld", (long long)ps.run_id);
         printf("%5d  %-12s %7s  %s\n", i + 1, ps.run_id ? ps.status : "new", run, plan->points[i].label);
     }
+    return 0;
 }
 
 /* Wait for one child (through Ctrl-C: the children finish their batch and
@@ -237,14 +188,19 @@ static int reap_one(void)
     return pid > 0 && WIFEXITED(status) && WEXITSTATUS(status) == 0 ? 0 : 1;
 }
 
-/* Run the points that need it, at most jobs at a time, each in a child. */
+/* Run the points that need it, at most jobs at a time, each in a child.
+ * Returns the number of points that did not finish; -1 (err set) when the
+ * database cannot say where a point stands. */
 static int run_points(const experiment *x, const sweep_plan *plan, int64_t sweep_id, int jobs, const char *db_path,
-                      results *db)
+                      results *db, strata_err *err)
 {
     int running = 0, failures = 0;
     for (int i = 0; i < plan->n; i++) {
-        point_state ps;
-        point_lookup(db, sweep_id, plan->points[i].label, &ps);
+        results_point ps;
+        if (results_sweep_point(db, sweep_id, plan->points[i].label, &ps, err)) {
+            failures = -1;
+            break;
+        }
         if (ps.run_id && !strcmp(ps.status, "finished")) {
             printf("sweep %lld: point %d (%s) finished as run %lld, skipped\n", (long long)sweep_id, i + 1,
                    plan->points[i].label, (long long)ps.run_id);
@@ -271,7 +227,8 @@ static int run_points(const experiment *x, const sweep_plan *plan, int64_t sweep
         running++;
     }
     while (running > 0) {
-        failures += reap_one();
+        int failed = reap_one();
+        failures += failures >= 0 ? failed : 0;
         running--;
     }
     return failures;
@@ -301,22 +258,24 @@ static int sweep(const sweep_args *a, strata_err *err)
     const char *file = realpath(a->file, abs) ? abs : a->file;
     char *grid = ynode_emit(x.sweep);
     int64_t sweep_id = 0;
-    if (a->dry_run) {
-        if (access(x.results.db_path, F_OK) == 0 && results_open(x.results.db_path, &db, err) == 0)
-            sweep_id_for(db, file, grid, &sweep_id, err);
-        list_points(&plan, db, sweep_id);
+    if (a->dry_run) { /* looks, records nothing */
+        if (access(x.results.db_path, F_OK) == 0 &&
+            (results_open(x.results.db_path, &db, err) || results_sweep_find(db, file, grid, 0, &sweep_id, err))) {
+            free(grid);
+            goto out;
+        }
         free(grid);
-        rc = 0;
+        rc = list_points(&plan, db, sweep_id, err);
         goto out;
     }
-    if (results_open(x.results.db_path, &db, err) || sweep_id_for(db, file, grid, &sweep_id, err)) {
+    if (results_open(x.results.db_path, &db, err) || results_sweep_find(db, file, grid, 1, &sweep_id, err)) {
         free(grid);
         goto out;
     }
     free(grid);
     printf("sweep %lld: %d points, %d at a time, db %s\n", (long long)sweep_id, plan.n, a->jobs, x.results.db_path);
-    int failures = run_points(&x, &plan, sweep_id, a->jobs, x.results.db_path, db);
-    if (failures)
+    int failures = run_points(&x, &plan, sweep_id, a->jobs, x.results.db_path, db, err);
+    if (failures > 0)
         err_set(err, STRATA_ERR_RUNTIME, "sweep %lld: %d points did not finish (run the sweep again to resume them)",
                 (long long)sweep_id, failures);
     rc = failures ? -1 : 0;

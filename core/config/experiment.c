@@ -7,6 +7,7 @@
 #include <string.h>
 #include "config/experiment.h"
 #include "config/opts.h"
+#include "store/results.h" /* RESULTS_DEFAULT_DIR, RESULTS_DEFAULT_FILE */
 
 #define MAX_INCLUDE_DEPTH 8
 
@@ -186,8 +187,8 @@ static int read_results(strata_opts *root, results_cfg *r)
     strata_opts o;
     if (opts_child(root, "results", &o) < 0)
         return -1;
-    opts_string(&o, "dir", "results", &r->dir);
-    opts_string(&o, "db", "strata.db", &r->db);
+    opts_string(&o, "dir", RESULTS_DEFAULT_DIR, &r->dir);
+    opts_string(&o, "db", RESULTS_DEFAULT_FILE, &r->db);
     if (o.failed)
         return -1;
     if (!r->dir[0] || !r->db[0])

@@ -7,12 +7,7 @@
 #include <sys/stat.h>
 #include <sys/types.h>
 #include <unistd.h>
-#include "store/results.h"
-
-struct results {
-    sqlite3 *db;
-    char *path;
-};
+#include "store/results_sqlite.h"
 
 #define NOW_SQL "strftime('%Y-%m-%dT%H:%M:%SZ','now')"
 
@@ -104,7 +99,8 @@ static int has_column(results *r, const char *table, const char *column,
     *table_exists = 0;
     while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
         *table_exists = 1;
-        if (strcmp((const char *)sqlite3_column_text(st, 1), column) == 0)
+        const char *name = (const char *)sqlite3_column_text(st, 1);
+        if (name && strcmp(name, column) == 0)
             found = 1;
     }
     sqlite3_finalize(st);
@@ -172,7 +168,7 @@ _Static_assert(sizeof migrations / sizeof migrations[0] ==
 
 /* ---- small helpers ------------------------------------------------------- */
 
-static int db_fail(results *r, strata_err *err, const char *what)
+int results_fail(results *r, strata_err *err, const char *what)
 {
     return err_set(err, STRATA_ERR_RUNTIME, "%s: %s: %s", r->path, what,
                    sqlite3_errmsg(r->db));
@@ -189,40 +185,42 @@ static int exec(results *r, const char *sql, strata_err *err)
     return -1;
 }
 
-static int prepare(results *r, const char *sql, sqlite3_stmt **st,
-                   strata_err *err)
+int results_prepare(results *r, const char *sql, sqlite3_stmt **st,
+                    strata_err *err)
 {
     if (sqlite3_prepare_v2(r->db, sql, -1, st, NULL) == SQLITE_OK)
         return 0;
-    return db_fail(r, err, "preparing a query");
+    *st = NULL;
+    return results_fail(r, err, "preparing a query");
 }
 
 static int user_version(results *r, int *v, strata_err *err)
 {
     sqlite3_stmt *st;
-    if (prepare(r, "PRAGMA user_version", &st, err))
+    if (results_prepare(r, "PRAGMA user_version", &st, err))
         return -1;
     int rc = sqlite3_step(st);
     if (rc == SQLITE_ROW)
         *v = sqlite3_column_int(st, 0);
     sqlite3_finalize(st);
     if (rc != SQLITE_ROW)
-        return db_fail(r, err, "reading the schema version");
+        return results_fail(r, err, "reading the schema version");
     return 0;
 }
 
 static int run_exists(results *r, int64_t run_id, strata_err *err)
 {
     sqlite3_stmt *st;
-    if (prepare(r, "SELECT 1 FROM runs WHERE id = ?", &st, err))
+    if (results_prepare(r, "SELECT 1 FROM runs WHERE id = ?", &st, err))
         return -1;
-    sqlite3_bind_int64(st, 1, run_id);
-    int rc = sqlite3_step(st);
+    int rc = sqlite3_bind_int64(st, 1, run_id);
+    if (rc == SQLITE_OK)
+        rc = sqlite3_step(st);
     sqlite3_finalize(st);
     if (rc == SQLITE_ROW)
         return 0;
     if (rc != SQLITE_DONE)
-        return db_fail(r, err, "looking up a run");
+        return results_fail(r, err, "looking up a run");
     return err_set(err, STRATA_ERR_CONFIG, "%s: no run with id %lld", r->path,
                    (long long)run_id);
 }
@@ -258,19 +256,20 @@ static int make_parent(const char *path, strata_err *err)
 
 static int set_pragmas(results *r, strata_err *err)
 {
-    sqlite3_busy_timeout(r->db, 5000);
+    if (sqlite3_busy_timeout(r->db, 5000) != SQLITE_OK)
+        return results_fail(r, err, "setting the busy timeout");
     if (exec(r, "PRAGMA foreign_keys = ON", err))
         return -1;
     sqlite3_stmt *st;
     if (sqlite3_prepare_v2(r->db, "PRAGMA journal_mode = WAL", -1, &st,
                            NULL) != SQLITE_OK)
-        return db_fail(r, err, "cannot open database");
+        return results_fail(r, err, "cannot open database");
     int rc = sqlite3_step(st);
-    int wal = rc == SQLITE_ROW &&
-              strcmp((const char *)sqlite3_column_text(st, 0), "wal") == 0;
+    const char *mode = rc == SQLITE_ROW ? (const char *)sqlite3_column_text(st, 0) : NULL;
+    int wal = mode && strcmp(mode, "wal") == 0;
     sqlite3_finalize(st);
     if (rc != SQLITE_ROW)
-        return db_fail(r, err, "cannot open database");
+        return results_fail(r, err, "cannot open database");
     if (!wal)
         return err_set(err, STRATA_ERR_RUNTIME,
                        "%s: cannot switch to WAL journal mode", r->path);
@@ -344,13 +343,25 @@ int results_open(const char *path, results **out, strata_err *err)
         results_close(r);
         return -1;
     }
-    sqlite3_extended_result_codes(r->db, 1);
+    if (sqlite3_extended_result_codes(r->db, 1) != SQLITE_OK) {
+        results_fail(r, err, "cannot open database");
+        results_close(r);
+        return -1;
+    }
     if (set_pragmas(r, err) || migrate(r, err)) {
         results_close(r);
         return -1;
     }
     *out = r;
     return 0;
+}
+
+int results_open_existing(const char *path, results **out, strata_err *err)
+{
+    *out = NULL;
+    if (path && *path && access(path, F_OK) != 0)
+        return err_set(err, STRATA_ERR_CONFIG, "%s: no results database here (use --db PATH)", path);
+    return results_open(path, out, err);
 }
 
 void results_close(results *r)
@@ -367,20 +378,16 @@ const char *results_path(const results *r) { return r->path; }
 
 /* ---- runs ---------------------------------------------------------------- */
 
-static void bind_text_or_null(sqlite3_stmt *st, int i, const char *s)
+/* The binders return sqlite's code (SQLITE_OK = 0), so a statement's binds
+ * can be or-ed together and checked once. */
+static int bind_text_or_null(sqlite3_stmt *st, int i, const char *s)
 {
-    if (s)
-        sqlite3_bind_text(st, i, s, -1, SQLITE_TRANSIENT);
-    else
-        sqlite3_bind_null(st, i);
+    return s ? sqlite3_bind_text(st, i, s, -1, SQLITE_TRANSIENT) : sqlite3_bind_null(st, i);
 }
 
-static void bind_id_or_null(sqlite3_stmt *st, int i, int64_t id)
+static int bind_id_or_null(sqlite3_stmt *st, int i, int64_t id)
 {
-    if (id)
-        sqlite3_bind_int64(st, i, id);
-    else
-        sqlite3_bind_null(st, i);
+    return id ? sqlite3_bind_int64(st, i, id) : sqlite3_bind_null(st, i);
 }
 
 int results_run_begin(results *r, const run_info *info, int64_t *run_id,
@@ -392,7 +399,7 @@ int results_run_begin(results *r, const run_info *info, int64_t *run_id,
     if (gethostname(host, sizeof host - 1) != 0)
         host[0] = 0;
     sqlite3_stmt *st;
-    if (prepare(r,
+    if (results_prepare(r,
                 "INSERT INTO runs(name, experiment, config, model, status,"
                 " created_at, seed, params, parent_id, sweep_id, host, pid,"
                 " sweep_point)"
@@ -400,27 +407,23 @@ int results_run_begin(results *r, const run_info *info, int64_t *run_id,
                 " ?5, ?6, ?7, ?8, ?9, ?10, ?11)",
                 &st, err))
         return -1;
-    bind_text_or_null(st, 1, info->name);
-    bind_text_or_null(st, 2, info->experiment);
-    bind_text_or_null(st, 3, info->config);
-    bind_text_or_null(st, 4, info->model);
-    sqlite3_bind_int64(st, 5, info->seed);
-    sqlite3_bind_int64(st, 6, info->params);
-    bind_id_or_null(st, 7, info->parent_id);
-    bind_id_or_null(st, 8, info->sweep_id);
-    bind_text_or_null(st, 11, info->sweep_point);
-    bind_text_or_null(st, 9, host);
-    sqlite3_bind_int64(st, 10, (int64_t)getpid());
-    int rc = sqlite3_step(st);
+    int rc = bind_text_or_null(st, 1, info->name) | bind_text_or_null(st, 2, info->experiment) |
+             bind_text_or_null(st, 3, info->config) | bind_text_or_null(st, 4, info->model) |
+             sqlite3_bind_int64(st, 5, info->seed) | sqlite3_bind_int64(st, 6, info->params) |
+             bind_id_or_null(st, 7, info->parent_id) | bind_id_or_null(st, 8, info->sweep_id) |
+             bind_text_or_null(st, 11, info->sweep_point) | bind_text_or_null(st, 9, host) |
+             sqlite3_bind_int64(st, 10, (int64_t)getpid());
+    if (rc == SQLITE_OK)
+        rc = sqlite3_step(st);
     sqlite3_finalize(st);
     if (rc != SQLITE_DONE)
-        return db_fail(r, err, "recording a new run");
+        return results_fail(r, err, "recording a new run");
     *run_id = sqlite3_last_insert_rowid(r->db);
     return 0;
 }
 
 /* Insert n rows (bound by `bind`) with one statement, in one transaction. */
-typedef void (*bind_row_fn)(sqlite3_stmt *st, int i, const void *ctx);
+typedef int (*bind_row_fn)(sqlite3_stmt *st, int i, const void *ctx);
 
 static int insert_rows(results *r, const char *sql, int n, bind_row_fn bind,
                        const void *ctx, const char *what, strata_err *err)
@@ -428,19 +431,23 @@ static int insert_rows(results *r, const char *sql, int n, bind_row_fn bind,
     sqlite3_stmt *st;
     if (exec(r, "BEGIN IMMEDIATE", err))
         return -1;
-    if (prepare(r, sql, &st, err)) {
+    if (results_prepare(r, sql, &st, err)) {
         exec(r, "ROLLBACK", NULL);
         return -1;
     }
     for (int i = 0; i < n; i++) {
-        bind(st, i, ctx);
-        if (sqlite3_step(st) != SQLITE_DONE) {
-            db_fail(r, err, what);
+        if (bind(st, i, ctx) != SQLITE_OK || sqlite3_step(st) != SQLITE_DONE) {
+            results_fail(r, err, what);
             sqlite3_finalize(st);
             exec(r, "ROLLBACK", NULL);
             return -1;
         }
-        sqlite3_reset(st);
+        if (sqlite3_reset(st) != SQLITE_OK) {
+            results_fail(r, err, what);
+            sqlite3_finalize(st);
+            exec(r, "ROLLBACK", NULL);
+            return -1;
+        }
     }
     sqlite3_finalize(st);
     if (exec(r, "COMMIT", err)) {
@@ -457,12 +464,11 @@ typedef struct rows_ctx {
     const int *labels;
 } rows_ctx;
 
-static void bind_class(sqlite3_stmt *st, int i, const void *p)
+static int bind_class(sqlite3_stmt *st, int i, const void *p)
 {
     const rows_ctx *c = p;
-    sqlite3_bind_int64(st, 1, c->run_id);
-    sqlite3_bind_int(st, 2, i);
-    sqlite3_bind_text(st, 3, c->a[i], -1, SQLITE_STATIC);
+    return sqlite3_bind_int64(st, 1, c->run_id) | sqlite3_bind_int(st, 2, i) |
+           sqlite3_bind_text(st, 3, c->a[i], -1, SQLITE_STATIC);
 }
 
 int results_run_classes(results *r, int64_t run_id, int n, char *const *names,
@@ -477,13 +483,11 @@ int results_run_classes(results *r, int64_t run_id, int n, char *const *names,
                        n, bind_class, &c, "recording the classes", err);
 }
 
-static void bind_sample(sqlite3_stmt *st, int i, const void *p)
+static int bind_sample(sqlite3_stmt *st, int i, const void *p)
 {
     const rows_ctx *c = p;
-    sqlite3_bind_int64(st, 1, c->run_id);
-    sqlite3_bind_text(st, 2, c->split, -1, SQLITE_STATIC);
-    sqlite3_bind_text(st, 3, c->a[i], -1, SQLITE_STATIC);
-    sqlite3_bind_int(st, 4, c->labels[i]);
+    return sqlite3_bind_int64(st, 1, c->run_id) | sqlite3_bind_text(st, 2, c->split, -1, SQLITE_STATIC) |
+           sqlite3_bind_text(st, 3, c->a[i], -1, SQLITE_STATIC) | sqlite3_bind_int(st, 4, c->labels[i]);
 }
 
 int results_run_samples(results *r, int64_t run_id, const char *split, int n,
@@ -504,12 +508,11 @@ int results_run_samples(results *r, int64_t run_id, const char *split, int n,
                        n, bind_sample, &c, "recording the samples", err);
 }
 
-static void bind_skipped(sqlite3_stmt *st, int i, const void *p)
+static int bind_skipped(sqlite3_stmt *st, int i, const void *p)
 {
     const rows_ctx *c = p;
-    sqlite3_bind_int64(st, 1, c->run_id);
-    sqlite3_bind_text(st, 2, c->a[i], -1, SQLITE_STATIC);
-    sqlite3_bind_text(st, 3, c->b[i], -1, SQLITE_STATIC);
+    return sqlite3_bind_int64(st, 1, c->run_id) | sqlite3_bind_text(st, 2, c->a[i], -1, SQLITE_STATIC) |
+           sqlite3_bind_text(st, 3, c->b[i], -1, SQLITE_STATIC);
 }
 
 int results_run_skipped(results *r, int64_t run_id, int n, char *const *paths,
@@ -533,27 +536,27 @@ int results_epoch(results *r, int64_t run_id, const epoch_row *row,
     if (run_exists(r, run_id, err))
         return -1;
     sqlite3_stmt *st;
-    if (prepare(r,
+    if (results_prepare(r,
                 "INSERT INTO epochs(run_id, epoch, train_loss, train_acc,"
                 " val_loss, val_acc, lr, seconds, images_per_sec)"
                 " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
                 &st, err))
         return -1;
-    sqlite3_bind_int64(st, 1, run_id);
-    sqlite3_bind_int(st, 2, row->epoch);
+    int rc = sqlite3_bind_int64(st, 1, run_id) | sqlite3_bind_int(st, 2, row->epoch);
     const double v[7] = {row->train_loss, row->train_acc, row->val_loss,
                          row->val_acc,    row->lr,        row->seconds,
                          row->images_per_sec};
     for (int i = 0; i < 7; i++)
-        sqlite3_bind_double(st, 3 + i, v[i]);
-    int rc = sqlite3_step(st);
+        rc |= sqlite3_bind_double(st, 3 + i, v[i]);
+    if (rc == SQLITE_OK)
+        rc = sqlite3_step(st);
     sqlite3_finalize(st);
     if (rc == SQLITE_CONSTRAINT_PRIMARYKEY)
         return err_set(err, STRATA_ERR_RUNTIME,
                        "%s: run %lld already has epoch %d recorded", r->path,
                        (long long)run_id, row->epoch);
     if (rc != SQLITE_DONE)
-        return db_fail(r, err, "recording an epoch");
+        return results_fail(r, err, "recording an epoch");
     return 0;
 }
 
@@ -561,15 +564,15 @@ int results_epochs_truncate(results *r, int64_t run_id, int epoch,
                             strata_err *err)
 {
     sqlite3_stmt *st;
-    if (prepare(r, "DELETE FROM epochs WHERE run_id = ? AND epoch > ?", &st,
+    if (results_prepare(r, "DELETE FROM epochs WHERE run_id = ? AND epoch > ?", &st,
                 err))
         return -1;
-    sqlite3_bind_int64(st, 1, run_id);
-    sqlite3_bind_int(st, 2, epoch);
-    int rc = sqlite3_step(st);
+    int rc = sqlite3_bind_int64(st, 1, run_id) | sqlite3_bind_int(st, 2, epoch);
+    if (rc == SQLITE_OK)
+        rc = sqlite3_step(st);
     sqlite3_finalize(st);
     if (rc != SQLITE_DONE)
-        return db_fail(r, err, "forgetting epochs");
+        return results_fail(r, err, "forgetting epochs");
     return 0;
 }
 
@@ -580,14 +583,14 @@ static int update_run(results *r, const char *sql, const char *value,
                       int64_t run_id, const char *what, strata_err *err)
 {
     sqlite3_stmt *st;
-    if (prepare(r, sql, &st, err))
+    if (results_prepare(r, sql, &st, err))
         return -1;
-    bind_text_or_null(st, 1, value);
-    sqlite3_bind_int64(st, 2, run_id);
-    int rc = sqlite3_step(st);
+    int rc = bind_text_or_null(st, 1, value) | sqlite3_bind_int64(st, 2, run_id);
+    if (rc == SQLITE_OK)
+        rc = sqlite3_step(st);
     sqlite3_finalize(st);
     if (rc != SQLITE_DONE)
-        return db_fail(r, err, what);
+        return results_fail(r, err, what);
     if (sqlite3_changes(r->db) == 0)
         return err_set(err, STRATA_ERR_CONFIG, "%s: no run with id %lld",
                        r->path, (long long)run_id);
@@ -634,14 +637,15 @@ int results_get_run(results *r, int64_t run_id, run_record *out,
 {
     memset(out, 0, sizeof *out);
     sqlite3_stmt *st;
-    if (prepare(r,
+    if (results_prepare(r,
                 "SELECT id, seed, params, parent_id, sweep_id, pid, name,"
                 " experiment, config, model, status, created_at,"
                 " finished_at, host FROM runs WHERE id = ?",
                 &st, err))
         return -1;
-    sqlite3_bind_int64(st, 1, run_id);
-    int rc = sqlite3_step(st);
+    int rc = sqlite3_bind_int64(st, 1, run_id);
+    if (rc == SQLITE_OK)
+        rc = sqlite3_step(st);
     if (rc == SQLITE_ROW) {
         int64_t *ints[] = {&out->id,       &out->seed,     &out->params,
                            &out->parent_id, &out->sweep_id, &out->pid};
@@ -657,7 +661,7 @@ int results_get_run(results *r, int64_t run_id, run_record *out,
     if (rc == SQLITE_ROW)
         return 0;
     if (rc != SQLITE_DONE)
-        return db_fail(r, err, "reading a run");
+        return results_fail(r, err, "reading a run");
     return err_set(err, STRATA_ERR_CONFIG, "%s: no run with id %lld", r->path,
                    (long long)run_id);
 }
@@ -676,15 +680,16 @@ int results_last_epoch(results *r, int64_t run_id, int *epoch,
                        strata_err *err)
 {
     sqlite3_stmt *st;
-    if (prepare(r, "SELECT MAX(epoch) FROM epochs WHERE run_id = ?", &st, err))
+    if (results_prepare(r, "SELECT MAX(epoch) FROM epochs WHERE run_id = ?", &st, err))
         return -1;
-    sqlite3_bind_int64(st, 1, run_id);
-    int rc = sqlite3_step(st);
+    int rc = sqlite3_bind_int64(st, 1, run_id);
+    if (rc == SQLITE_OK)
+        rc = sqlite3_step(st);
     if (rc == SQLITE_ROW)
         *epoch = sqlite3_column_int(st, 0); /* NULL reads as 0 */
     sqlite3_finalize(st);
     if (rc != SQLITE_ROW)
-        return db_fail(r, err, "reading the last epoch");
+        return results_fail(r, err, "reading the last epoch");
     return 0;
 }
 
@@ -706,25 +711,24 @@ int results_find_run(results *r, const char *name_or_id, int64_t *run_id,
                        "%s: empty run name (expected a run id or name)",
                        r->path);
     sqlite3_stmt *st;
-    if (prepare(r,
+    if (results_prepare(r,
                 "SELECT id FROM runs WHERE id = ?1"
                 " UNION ALL SELECT * FROM (SELECT id FROM runs WHERE name = ?2"
                 " ORDER BY id DESC LIMIT 1)",
                 &st, err))
         return -1;
-    if (is_number(name_or_id))
-        sqlite3_bind_int64(st, 1, strtoll(name_or_id, NULL, 10));
-    else
-        sqlite3_bind_null(st, 1);
-    sqlite3_bind_text(st, 2, name_or_id, -1, SQLITE_STATIC);
-    int rc = sqlite3_step(st);
+    int rc = is_number(name_or_id) ? sqlite3_bind_int64(st, 1, strtoll(name_or_id, NULL, 10))
+                                   : sqlite3_bind_null(st, 1);
+    rc |= sqlite3_bind_text(st, 2, name_or_id, -1, SQLITE_STATIC);
+    if (rc == SQLITE_OK)
+        rc = sqlite3_step(st);
     if (rc == SQLITE_ROW)
         *run_id = sqlite3_column_int64(st, 0);
     sqlite3_finalize(st);
     if (rc == SQLITE_ROW)
         return 0;
     if (rc != SQLITE_DONE)
-        return db_fail(r, err, "looking up a run");
+        return results_fail(r, err, "looking up a run");
     return err_set(err, STRATA_ERR_CONFIG,
                    "%s: no run with id or name '%s'", r->path, name_or_id);
 }

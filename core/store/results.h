@@ -30,16 +30,25 @@
 #define STRATA_RESULTS_H
 
 #include <stdint.h>
-#include <sqlite3.h>
 #include "config/error.h"
 
 /* The schema version this strata writes (PRAGMA user_version). */
 #define RESULTS_SCHEMA_VERSION 2
 
+/* Where the database is by default: results.dir and results.db of an
+ * experiment, and --db of the commands that read it. */
+#define RESULTS_DEFAULT_DIR "results"
+#define RESULTS_DEFAULT_FILE "strata.db"
+#define RESULTS_DEFAULT_DB RESULTS_DEFAULT_DIR "/" RESULTS_DEFAULT_FILE
+
+/* An open database (opaque: only core/store touches SQLite). */
 typedef struct results results;
 
 /* Open (creating it, and its parent directory, if missing) and migrate. */
 int results_open(const char *path, results **out, strata_err *err);
+/* Open a database that must exist already (the commands that read runs):
+ * a missing file is a configuration error naming --db. */
+int results_open_existing(const char *path, results **out, strata_err *err);
 void results_close(results *r);
 
 typedef struct run_info {
@@ -102,9 +111,75 @@ int results_last_epoch(results *r, int64_t run_id, int *epoch,
 /* A numeric id of an existing run, else the newest run with that name. */
 int results_find_run(results *r, const char *name_or_id, int64_t *run_id,
                      strata_err *err);
-/* The connection, for queries by later commands. */
-sqlite3 *results_db(results *r);
 /* The path the database was opened with. */
 const char *results_path(const results *r);
+
+/* ---- reading runs back as tables (strata runs, show, compare) ----------- */
+
+typedef enum results_type { RESULTS_NULL, RESULTS_INT, RESULTS_REAL, RESULTS_TEXT } results_type;
+
+typedef struct results_value {
+    results_type type;
+    int64_t i;   /* RESULTS_INT */
+    double d;    /* RESULTS_REAL */
+    char *s;     /* RESULTS_TEXT (owned by the table) */
+} results_value;
+
+/* A query's result, read in full: n_cols named columns, n_rows rows,
+ * cells[row * n_cols + col]. Free with results_table_free. */
+typedef struct results_table {
+    int n_cols, n_rows;
+    char **names;
+    results_value *cells;
+} results_table;
+
+void results_table_free(results_table *t);
+static inline const results_value *results_cell(const results_table *t, int row, int col)
+{
+    return &t->cells[(size_t)row * t->n_cols + col];
+}
+
+/* One row per run of the run_summary view: id, name, model, status, epochs,
+ * best_val_acc, best_epoch, seconds; ordered by id. where (may be NULL) is
+ * an SQL condition over the view's columns from the user (a bad one is a
+ * configuration error naming --where); sweep (may be NULL) keeps the runs of
+ * that sweep id. */
+int results_runs_table(results *r, const char *where, const char *sweep, results_table *out, strata_err *err);
+/* A run's epochs: epoch, train_loss, train_acc, val_loss, val_acc, lr,
+ * seconds, images_per_sec; ordered by epoch. */
+int results_epochs_table(results *r, int64_t run_id, results_table *out, strata_err *err);
+/* The runs ids[0..n) side by side: `epochs` has the column epoch and one
+ * column "run ID val_acc" per run (NULL where a run lacks that epoch);
+ * `best` has run, name, model, best_val_acc, best_epoch and difference (to
+ * the first run's best), one row per run. */
+int results_compare_tables(results *r, const int64_t *ids, int n, results_table *epochs, results_table *best,
+                           strata_err *err);
+
+/* ---- curves (strata plot) ----------------------------------------------- */
+
+/* The columns of epochs a curve can show (NULL-terminated): val_acc,
+ * train_acc, val_loss, train_loss, lr, seconds, images_per_sec. */
+extern const char *const results_metrics[];
+int results_metric_known(const char *metric);
+/* A run's metric by epoch: *n points, x the epoch, y the value (NaN where
+ * NULL); *x and *y malloc'd (NULL when n is 0). */
+int results_series(results *r, int64_t run_id, const char *metric, int *n, double **x, double **y,
+                   strata_err *err);
+
+/* ---- sweeps (strata sweep) ---------------------------------------------- */
+
+/* The newest sweep of (file, grid); with create, a new one when there is
+ * none; else *id = 0 then. */
+int results_sweep_find(results *r, const char *file, const char *grid, int create, int64_t *id, strata_err *err);
+
+/* Where one point of a sweep stands: its newest run (0 = none), that run's
+ * status and the epochs it recorded. */
+typedef struct results_point {
+    int64_t run_id;
+    char status[16];
+    int epochs;
+} results_point;
+
+int results_sweep_point(results *r, int64_t sweep_id, const char *label, results_point *out, strata_err *err);
 
 #endif

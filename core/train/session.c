@@ -1,6 +1,5 @@
 /* session.c — see session.h */
 #define _POSIX_C_SOURCE 200809L
-#include <cblas.h>
 #include <math.h>
 #include <signal.h>
 #include <stdio.h>
@@ -10,7 +9,7 @@
 #include <unistd.h>
 #include "data/augment_config.h"
 #include "store/checkpoint.h"
-#include "model/init.h"
+#include "train/blas_select.h"
 #include "train/session.h"
 
 static volatile sig_atomic_t stop_requested;
@@ -73,7 +72,7 @@ static int load_initial_weights(session *s, strata_err *err)
     if (!m->weights[0])
         return 0;
     int skipped;
-    if (checkpoint_load_weights(m->weights, &s->net, m->weights_strict, &skipped, err))
+    if (checkpoint_load_weights(m->weights, &s->m.net, m->weights_strict, &skipped, err))
         return -1;
     if (skipped)
         fprintf(stderr, "strata: %s: %d tensors missing or of another shape were left as initialised "
@@ -83,7 +82,7 @@ static int load_initial_weights(session *s, strata_err *err)
 
 static int check_classes(session *s, strata_err *err)
 {
-    const net_layer *last = &s->net.layers[s->net.n_layers - 1];
+    const net_layer *last = &s->m.net.layers[s->m.net.n_layers - 1];
     size_t outputs = shape_size(last->out);
     if (outputs != (size_t)s->train.num_classes)
         return err_set(err, STRATA_ERR_CONFIG, "%s: model gives %zu outputs but the data has %d classes "
@@ -99,8 +98,7 @@ static int check_classes(session *s, strata_err *err)
 static int build_parts(session *s, strata_err *err)
 {
     const model_spec *m = &s->x.model;
-    return network_create(&s->net, m, &s->reg, err) ||
-                   optimizer_create(&s->opt, &s->x.optimizer, s->x.train.epochs, &s->reg, err) ||
+    return assembly_create(&s->m, &s->x, &s->reg, 1, err) ||
                    augment_config(s->x.augment_train, "augment.train", m->in_h, m->in_w, &s->aug_train, err) ||
                    augment_config(s->x.augment_val, "augment.val", m->in_h, m->in_w, &s->aug_val, err)
                ? -1
@@ -129,18 +127,17 @@ static int session_setup(session *s, strata_err *err)
         return err_set(err, STRATA_ERR_CONFIG, "%s: model.in_channels is %d, images have 3 (RGB)", path, m->in_c);
     if (load_data(s, err) || check_classes(s, err))
         return -1;
-    openblas_set_num_threads(t->threads);
-    if (network_alloc(&s->net, err) || optimizer_alloc(&s->opt, &s->net, err) ||
-        trainer_init(&s->tr, &s->net, t->batch_size, t->threads, seed_mix(t->seed, 2), err))
+    blas_set_threads(t->threads);
+    assembly_cfg cfg = {.batch = t->batch_size, .threads = t->threads, .init_params = 1};
+    if (assembly_alloc(&s->m, &s->x, &cfg, err))
         return -1;
-    init_params(&s->net, m->init, seed_mix(t->seed, 1));
     if (load_initial_weights(s, err))
         return -1;
     int workers = s->x.data.workers ? s->x.data.workers : t->threads;
     s->labels = calloc(t->batch_size, sizeof *s->labels);
-    if (loader_open(&s->train_loader, &s->train, &s->aug_train, t->batch_size, 1, seed_mix(t->seed, 3), workers,
+    if (loader_open(&s->train_loader, &s->train, &s->aug_train, t->batch_size, 1, seed_stream_of(t->seed, SEED_TRAIN_DATA), workers,
                     m->in_h, m->in_w, err) ||
-        loader_open(&s->val_loader, &s->val, &s->aug_val, t->batch_size, 0, seed_mix(t->seed, 4), workers, m->in_h,
+        loader_open(&s->val_loader, &s->val, &s->aug_val, t->batch_size, 0, seed_stream_of(t->seed, SEED_VAL_DATA), workers, m->in_h,
                     m->in_w, err))
         return -1;
     s->progress_bar = isatty(STDERR_FILENO);
@@ -199,7 +196,7 @@ int session_begin_run(session *s, const char *name, strata_err *err)
                      .config = config,
                      .model = s->x.model.desc,
                      .seed = (int64_t)s->x.train.seed,
-                     .params = network_trainable(&s->net)};
+                     .params = network_trainable(&s->m.net)};
     int rc = results_run_begin(s->db, &info, &s->run_id, err);
     if (rc || record_data(s, err))
         return -1;
@@ -224,9 +221,9 @@ static int train_epoch(session *s, int epoch, int last, double lr, epoch_row *ro
     int nb = loader_num_batches(s->train_loader), b = 0, n;
     if (loader_start_epoch(s->train_loader, epoch - 1, err))
         return -1;
-    while ((n = loader_next(s->train_loader, trainer_input(&s->tr), s->labels, err)) > 0) {
+    while ((n = loader_next(s->train_loader, trainer_input(&s->m.tr), s->labels, err)) > 0) {
         int ok;
-        double loss = trainer_train_step(&s->tr, &s->opt, s->labels, n, lr, s->x.train.label_smoothing, &ok);
+        double loss = trainer_train_step(&s->m.tr, &s->m.opt, s->labels, n, lr, s->x.train.label_smoothing, &ok);
         if (!isfinite(loss))
             return err_set(err, STRATA_ERR_RUNTIME, "epoch %d batch %d: the loss is %g (diverged; lower the "
                            "learning rate?)", epoch, b + 1, loss);
@@ -254,9 +251,9 @@ static int eval_epoch(session *s, epoch_row *row, strata_err *err)
     int n;
     if (loader_start_epoch(s->val_loader, 0, err))
         return -1;
-    while ((n = loader_next(s->val_loader, trainer_input(&s->tr), s->labels, err)) > 0) {
+    while ((n = loader_next(s->val_loader, trainer_input(&s->m.tr), s->labels, err)) > 0) {
         int ok;
-        loss_sum += trainer_eval_step(&s->tr, s->labels, n, &ok) * n;
+        loss_sum += trainer_eval_step(&s->m.tr, s->labels, n, &ok) * n;
         seen += n;
         correct += ok;
         if (stop_requested)
@@ -274,7 +271,7 @@ static int save_checkpoints(session *s, int e, double val_acc, strata_err *err)
 {
     char dir[4096], path[4200];
     s->state.epoch = e;
-    s->state.step = s->opt.step;
+    s->state.step = s->m.opt.step;
     s->state.val_acc = val_acc;
     int improved = e == 1 || val_acc > s->state.best_val_acc;
     if (improved) {
@@ -287,11 +284,11 @@ static int save_checkpoints(session *s, int e, double val_acc, strata_err *err)
     const char *const *classes = (const char *const *)s->train.classes;
     int rc = 0;
     snprintf(path, sizeof path, "%s/last.safetensors", dir);
-    rc = checkpoint_save_weights(path, &s->net, classes, s->train.num_classes, yaml, &s->state, err);
+    rc = checkpoint_save_weights(path, &s->m.net, classes, s->train.num_classes, yaml, &s->state, err);
     snprintf(path, sizeof path, "%s/last.state.safetensors", dir);
-    rc = rc || checkpoint_save_state(path, &s->net, &s->opt, &s->state, err);
+    rc = rc || checkpoint_save_state(path, &s->m.net, &s->m.opt, &s->state, err);
     snprintf(path, sizeof path, "%s/best.safetensors", dir);
-    rc = rc || (improved && checkpoint_save_weights(path, &s->net, classes, s->train.num_classes, yaml, &s->state, err));
+    rc = rc || (improved && checkpoint_save_weights(path, &s->m.net, classes, s->train.num_classes, yaml, &s->state, err));
     return rc ? -1 : 0;
 }
 
@@ -302,7 +299,7 @@ int session_train(session *s, int first, int last, strata_err *err)
             return 1;
         epoch_row row = {.epoch = e};
         double t0 = now();
-        row.lr = schedule_lr(&s->opt.sched, e - 1);
+        row.lr = schedule_lr(&s->m.opt.sched, e - 1);
         int rc = train_epoch(s, e, last, row.lr, &row, err);
         if (rc == 0)
             rc = eval_epoch(s, &row, err);
@@ -343,9 +340,7 @@ void session_free(session *s)
         loader_close(s->val_loader);
     if (s->db)
         results_close(s->db);
-    trainer_free(&s->tr);
-    optimizer_free(&s->opt);
-    network_free(&s->net);
+    assembly_free(&s->m);
     dataset_free(&s->train);
     dataset_free(&s->val);
     dataset_free(&s->all);

@@ -10,19 +10,15 @@
 #include "data/dataset.h"
 #include "config/experiment.h"
 #include "data/loader.h"
-#include "model/network.h"
-#include "train/optimizer.h"
 #include "model/plugins.h"
 #include "store/results.h"
-#include "train/trainer.h"
+#include "train/assemble.h"
 #include "store/checkpoint.h"
 
 typedef struct session {
     experiment x;
     plugin_registry reg;
-    network net;
-    optimizer opt;
-    trainer tr;
+    assembly m;        /* network, optimizer, trainer (assemble.h) */
     dataset all, train, val;
     aug_pipeline aug_train, aug_val;
     loader *train_loader, *val_loader;

@@ -32,12 +32,13 @@ static void *alloc_bytes(trainer *t, size_t *part, size_t bytes)
  * out as in, and the input's producer neither reads its output in backward
  * nor is itself running in place (its backward then needs that buffer as
  * its own input). */
-static int can_run_inplace(const network *net, int i, const unsigned char *inplace)
+static int can_run_inplace(const trainer *t, int i, const unsigned char *inplace)
 {
+    const network *net = t->net;
     const net_layer *nl = &net->layers[i];
     if (!(nl->plugin->layer->flags & STRATA_LAYER_INPLACE) || shape_size(nl->in) != shape_size(nl->out))
         return 0;
-    if (getenv("STRATA_NO_INPLACE"))
+    if (t->hooks.no_inplace)
         return 0;
     if (i == 0)
         return 1;
@@ -67,7 +68,8 @@ static void plan_blocks(const trainer *t, mem_block *act, mem_block *grad)
                              .first = k - 1,
                              .last = k == L ? L + 1 : 2 * L - k + reads_out};
     }
-    if (getenv("STRATA_NO_SHARE")) /* for tests: every block live all step long */
+    int all = t->hooks.no_share; /* for tests: every block live all step long */
+    if (all)
         for (int k = 0; k <= L; k++)
             act[k].first = -1, act[k].last = 2 * L + 1;
     /* a layer running in place shares its input's block: merge lifetimes */
@@ -76,7 +78,6 @@ static void plan_blocks(const trainer *t, mem_block *act, mem_block *grad)
             act[k - 1].last = act[k].last > act[k - 1].last ? act[k].last : act[k - 1].last;
             act[k].size = 0;
         }
-    int all = getenv("STRATA_NO_SHARE") != NULL;
     for (int k = 0; k < L; k++)
         grad[k] = (mem_block){.size = (size_t)t->max_batch * shape_size(net->layers[k].out) * sizeof(float),
                               .first = all ? -1 : k == L - 1 ? L : 2 * L - k - 1,
@@ -110,10 +111,13 @@ static int plan_arena(trainer *t, strata_err *err)
     return 0;
 }
 
-int trainer_init(trainer *t, network *net, int max_batch, int threads, uint64_t seed, strata_err *err)
+int trainer_init(trainer *t, network *net, int max_batch, int threads, uint64_t seed, const trainer_hooks *hooks,
+                 strata_err *err)
 {
     memset(t, 0, sizeof *t);
     t->net = net;
+    if (hooks)
+        t->hooks = *hooks;
     t->max_batch = max_batch;
     t->threads = threads;
     t->seed = seed;
@@ -126,7 +130,7 @@ int trainer_init(trainer *t, network *net, int max_batch, int threads, uint64_t 
     for (int i = 0; i < L; i++) {
         const net_layer *nl = &net->layers[i];
         const strata_layer_ops *ops = nl->plugin->layer;
-        t->inplace[i] = can_run_inplace(net, i, t->inplace);
+        t->inplace[i] = can_run_inplace(t, i, t->inplace);
         t->saved[i] = alloc_bytes(t, &t->plan.saved, ops->saved_bytes(nl->self, max_batch));
         if (!t->saved[i])
             return err_set(err, STRATA_ERR_RUNTIME, "out of memory planning the batch of %d", max_batch);

@@ -8,10 +8,18 @@
 #include "model/network.h"
 #include "train/optimizer.h"
 
+/* Switches of the memory plan, for tests that compare plans (all zero in
+ * strata itself). */
+typedef struct trainer_hooks {
+    int no_inplace; /* no layer runs in place (each gets its own output buffer) */
+    int no_share;   /* the arena shares nothing: every buffer live all step long */
+} trainer_hooks;
+
 typedef struct trainer {
     network *net;
     int max_batch, threads;
     uint64_t seed;
+    trainer_hooks hooks;
     float **acts;           /* acts[0]: input batch; acts[i+1]: output of layer i */
     float **grads;          /* grads[i]: d loss / d acts[i+1] */
     unsigned char *inplace; /* layer i writes over its input (acts[i+1] == acts[i]) */
@@ -26,7 +34,9 @@ typedef struct trainer {
     } plan;                 /* bytes by kind */
 } trainer;
 
-int trainer_init(trainer *t, network *net, int max_batch, int threads, uint64_t seed, strata_err *err);
+/* hooks may be NULL (the normal plan). */
+int trainer_init(trainer *t, network *net, int max_batch, int threads, uint64_t seed, const trainer_hooks *hooks,
+                 strata_err *err);
 void trainer_free(trainer *t);
 
 /* The input of the next step: max_batch * C*H*W floats. */

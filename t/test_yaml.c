@@ -790,6 +790,8 @@ static const bad_override bad_overrides[] = {
     {"model.num_classes=ten", {"-s model.num_classes", "expected an integer", "'ten'"}},
     {"model.input_size=[8", {"-s model.input_size", "YAML syntax error"}},
     {"model.colour=red", {"-s model.colour", "model.colour", "unknown key"}},
+    {"data.max_pixels=0", {"-s data.max_pixels", "data.max_pixels"}},
+    {"data.max_pixels=178956971", {"-s data.max_pixels", "data.max_pixels"}},
 };
 #define N_BAD_OVERRIDES ((int)(sizeof bad_overrides / sizeof bad_overrides[0]))
 

@@ -365,6 +365,24 @@ START_TEST(test_depth_limit_override)
 }
 END_TEST
 
+/* A key path of more levels than a document may nest (a sweep key is not
+ * bounded by the -s buffer) is refused, not built map by map. */
+START_TEST(test_key_path_depth_limit)
+{
+    ynode *root = ynode_new(YNODE_MAP, "t", 1, 1);
+    char path[2 * 70 + 1];
+    for (int i = 0; i < 70; i++)
+        path[2 * i] = 'a', path[2 * i + 1] = '.';
+    path[2 * 70 - 1] = '\0';
+    strata_err err = {0};
+    ck_assert_int_eq(ynode_assign(root, path, ynode_scalar("1", "t", 1, 1), &err), -1);
+    assert_has(err.msg, "a key path of 70 levels (expected at most 64)");
+    path[2 * 64 - 1] = '\0'; /* 64 levels: fine */
+    ck_assert_msg(ynode_assign(root, path, ynode_scalar("1", "t", 1, 1), &err) == 0, "%s", err.msg);
+    ynode_free(root);
+}
+END_TEST
+
 /* A temporary directory for files made by one test. */
 static char *tmp_dir(void)
 {
@@ -898,6 +916,7 @@ static Suite *yaml_suite(void)
     tcase_add_test(tree, test_file_errors);
     tcase_add_test(tree, test_depth_limit);
     tcase_add_test(tree, test_depth_limit_override);
+    tcase_add_test(tree, test_key_path_depth_limit);
     tcase_add_test(tree, test_file_size_limit);
     tcase_add_test(tree, test_not_regular_files);
     suite_add_tcase(s, tree);

@@ -489,6 +489,14 @@ int ynode_assign(ynode *root, const char *path, ynode *val, strata_err *err)
     char comp[256];
     ynode *n = root;
     const char *p = path;
+    int levels = 1;
+    for (const char *c = path; *c; c++)
+        levels += *c == '.';
+    if (levels > YAML_MAX_DEPTH) { /* the maps it would create nest as deep */
+        ynode_free(val);
+        return err_set(err, STRATA_ERR_CONFIG, "-s %.200s...: a key path of %d levels (expected at most %d)", path,
+                       levels, YAML_MAX_DEPTH);
+    }
     for (;;) {
         p = next_comp(p, comp, sizeof comp);
         if (!comp[0]) {

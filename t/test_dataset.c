@@ -7,11 +7,13 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include "data/dataset.h"
 #include "data/image.h"
 #include "fixtures/imgwrite.h"
+#include "testlib.h"
 
 static char *root;
 
@@ -339,6 +341,80 @@ END_TEST
 
 /* The shipped quickstart set: 5 classes of 40 readable photos, shorter side
  * 48 px, each with its attribution line. */
+/* Symlink loops (daisy/loop -> .) counted a class 33 times and leaked val
+ * photos into training; two loops hung forever. Each real folder is walked
+ * once, in this class or an earlier one (a link to another class's folder
+ * does not copy its photos). */
+START_TEST(scan_follows_each_folder_once)
+{
+    mkdir_rel("daisy");
+    mkdir_rel("daisy/sub");
+    mkdir_rel("rose");
+    png_rel("daisy/a.png");
+    png_rel("daisy/sub/b.png");
+    png_rel("rose/c.png");
+    char *p = at("daisy/loop");
+    ck_assert_int_eq(symlink(".", p), 0);
+    free(p);
+    p = at("daisy/sub/up");
+    ck_assert_int_eq(symlink("..", p), 0);
+    free(p);
+    p = at("rose/alias");
+    ck_assert_int_eq(symlink("../daisy", p), 0);
+    free(p);
+    dataset ds;
+    strata_err e = {0};
+    char *log;
+    ck_assert_msg(scan_capture(root, &ds, &e, &log) == 0, "%s", e.msg);
+    ck_assert_int_eq(ds.n, 3);
+    ck_assert_int_eq(ds.labels[0], 0);
+    ck_assert_int_eq(ds.labels[1], 0);
+    ck_assert_int_eq(ds.labels[2], 1);
+    int warnings = 0;
+    for (const char *q = log; (q = strstr(q, "already scanned")); q++)
+        warnings++;
+    ck_assert_int_eq(warnings, 3);
+    free(log);
+    dataset_free(&ds);
+}
+END_TEST
+
+/* A FIFO with an image name would block the probe: skipped with a warning. */
+START_TEST(scan_skips_fifos)
+{
+    mkdir_rel("daisy");
+    png_rel("daisy/a.png");
+    char *p = at("daisy/pipe.png");
+    ck_assert_int_eq(mkfifo(p, 0600), 0);
+    dataset ds;
+    strata_err e = {0};
+    char *log;
+    ck_assert_msg(scan_capture(root, &ds, &e, &log) == 0, "%s", e.msg);
+    ck_assert_int_eq(ds.n, 1);
+    assert_has(log, p);
+    assert_has(log, "not a regular file");
+    free(log);
+    free(p);
+    dataset_free(&ds);
+}
+END_TEST
+
+/* data.max_pixels: the 2x2 photos pass a limit of 4 pixels, not of 3. */
+START_TEST(scan_max_pixels)
+{
+    mkdir_rel("daisy");
+    png_rel("daisy/a.png");
+    dataset ds;
+    strata_err e = {0};
+    ck_assert_msg(dataset_scan_max(root, 4, &ds, &e) == 0, "%s", e.msg);
+    ck_assert_int_eq(ds.n, 1);
+    ck_assert_int_eq(ds.max_pixels, 4);
+    dataset_free(&ds);
+    ck_assert_int_eq(dataset_scan_max(root, 3, &ds, &e), -1);
+    assert_has(e.msg, "no readable images");
+}
+END_TEST
+
 START_TEST(shipped_flowers_mini)
 {
     const char *src = getenv("STRATA_SRCDIR");
@@ -390,6 +466,9 @@ int main(void)
     tcase_add_test(tc, split_is_deterministic_per_seed);
     tcase_add_test(tc, split_rejects_bad_fraction);
     tcase_add_test(tc, shipped_flowers_mini);
+    tcase_add_test(tc, scan_follows_each_folder_once);
+    tcase_add_test(tc, scan_skips_fifos);
+    tcase_add_test(tc, scan_max_pixels);
     suite_add_tcase(s, tc);
     return run_suite(s);
 }

@@ -6,9 +6,11 @@
 #include <png.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 
 #include "data/image.h"
 #include "fixtures/imgwrite.h"
+#include "testlib.h"
 
 static char *dir;
 
@@ -379,6 +381,98 @@ START_TEST(empty_missing_and_non_images)
 }
 END_TEST
 
+/* Patch the size in a file's header: the JPEG SOF0 frame (height, width)
+ * or the PNG IHDR (width, height, then its CRC). */
+static uint32_t crc32_png(const uint8_t *b, size_t n)
+{
+    uint32_t c = 0xffffffffu;
+    for (size_t i = 0; i < n; i++) {
+        c ^= b[i];
+        for (int k = 0; k < 8; k++)
+            c = (c >> 1) ^ (0xedb88320u & (0u - (c & 1)));
+    }
+    return c ^ 0xffffffffu;
+}
+
+static void set_size(const char *name, unsigned w, unsigned h)
+{
+    char *p = fx_path(dir, name);
+    uint8_t *b;
+    size_t n;
+    ck_assert_int_eq(fx_read(p, &b, &n), 0);
+    if (b[0] == 0xff) {
+        size_t i = 2;
+        while (i + 9 < n && !(b[i] == 0xff && b[i + 1] == 0xc0))
+            i++;
+        ck_assert_uint_lt(i + 9, n);
+        b[i + 5] = (uint8_t)(h >> 8), b[i + 6] = (uint8_t)h;
+        b[i + 7] = (uint8_t)(w >> 8), b[i + 8] = (uint8_t)w;
+    } else {
+        uint8_t *ihdr = b + 12; /* "IHDR", 13 bytes, CRC */
+        for (int k = 0; k < 4; k++) {
+            ihdr[4 + k] = (uint8_t)(w >> (24 - 8 * k));
+            ihdr[8 + k] = (uint8_t)(h >> (24 - 8 * k));
+        }
+        uint32_t c = crc32_png(ihdr, 17);
+        for (int k = 0; k < 4; k++)
+            ihdr[17 + k] = (uint8_t)(c >> (24 - 8 * k));
+    }
+    ck_assert_int_eq(fx_write(p, b, n), 0);
+    free(b);
+    free(p);
+}
+
+/* A 1.4 KB JPEG declaring 13000x13000 decoded to 2.5 GB: now refused from
+ * its header by the pixel limit (default 40 M), and a PNG likewise. */
+START_TEST(pixel_bombs_refused_from_header)
+{
+    uint8_t px[8 * 8 * 3] = {0};
+    char *p = fx_path(dir, "bomb.jpg");
+    ck_assert_int_eq(fx_write_jpeg(p, 8, 8, 3, px, 90), 0);
+    free(p);
+    p = fx_path(dir, "bomb.png");
+    ck_assert_int_eq(fx_write_png_rgb(p, 8, 8, px), 0);
+    free(p);
+    set_size("bomb.jpg", 13000, 13000);
+    set_size("bomb.png", 20000, 9000);
+    load_fails("bomb.jpg", "13000x13000 is 169000000 pixels, over data.max_pixels = 40000000");
+    load_fails("bomb.png", "20000x9000 is 180000000 pixels, over data.max_pixels = 40000000");
+    ck_assert_int_eq(probe("bomb.jpg"), -1);
+    ck_assert_int_eq(probe("bomb.png"), -1);
+}
+END_TEST
+
+/* The limit is width x height <= max_pixels, exactly. */
+START_TEST(max_pixels_is_inclusive)
+{
+    uint8_t px[8 * 4 * 3] = {0};
+    char *p = fx_path(dir, "small.png");
+    ck_assert_int_eq(fx_write_png_rgb(p, 8, 4, px), 0);
+    image im;
+    strata_err e = {0};
+    ck_assert_msg(image_load_max(p, 32, &im, &e) == 0, "%s", e.msg);
+    image_free(&im);
+    ck_assert_int_eq(image_load_max(p, 31, &im, &e), -1);
+    assert_has(e.msg, "8x4 is 32 pixels, over data.max_pixels = 31");
+    ck_assert_int_eq(image_probe_max(p, 31, &e), -1);
+    free(p);
+}
+END_TEST
+
+/* A FIFO blocked the open; a directory: refused at once. */
+START_TEST(not_regular_files_refused)
+{
+    char *p = fx_path(dir, "pipe.png");
+    ck_assert_int_eq(mkfifo(p, 0600), 0);
+    free(p);
+    load_fails("pipe.png", "not a regular file");
+    ck_assert_int_eq(probe("pipe.png"), -1);
+    strata_err e = {0};
+    ck_assert_int_eq(image_probe(dir, &e), -1);
+    assert_has(e.msg, "not a regular file");
+}
+END_TEST
+
 int main(void)
 {
     Suite *s = suite_create("image");
@@ -393,6 +487,9 @@ int main(void)
     tcase_add_test(tc, truncated_jpeg);
     tcase_add_test(tc, corrupt_and_truncated_png);
     tcase_add_test(tc, empty_missing_and_non_images);
+    tcase_add_test(tc, pixel_bombs_refused_from_header);
+    tcase_add_test(tc, max_pixels_is_inclusive);
+    tcase_add_test(tc, not_regular_files_refused);
     suite_add_tcase(s, tc);
     return run_suite(s);
 }

@@ -11,6 +11,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 #include "config/experiment.h"
 #include "model/network.h"
@@ -297,6 +298,169 @@ START_TEST(test_file_errors)
     assert_has(err.msg, tmp);
     assert_has(err.msg, "not a text file");
     unlink(tmp);
+}
+END_TEST
+
+/* ---- limits ------------------------------------------------------------- */
+
+/* "a: " and depth-1 flow lists around 1: depth levels with the root map. */
+static char *nested_doc(int depth)
+{
+    char *t = malloc(2 * depth + 8);
+    int k = 0, lists = depth - 1;
+    k += sprintf(t, "a: ");
+    for (int i = 0; i < lists; i++)
+        t[k++] = '[';
+    t[k++] = '1';
+    for (int i = 0; i < lists; i++)
+        t[k++] = ']';
+    t[k] = '\0';
+    return t;
+}
+
+START_TEST(test_depth_limit)
+{
+    strata_err err = {0};
+    char *ok = nested_doc(YAML_MAX_DEPTH), *deep = nested_doc(YAML_MAX_DEPTH + 1), *bomb = nested_doc(50000);
+    ynode *n = yaml_load_string(ok, "ok", &err);
+    ck_assert_msg(n != NULL, "%s", err.msg);
+    ynode_free(n);
+    ck_assert_ptr_null(yaml_load_string(deep, "deep", &err));
+    ck_assert_int_eq(err.status, STRATA_ERR_CONFIG);
+    assert_has(err.msg, "deep:1:");
+    assert_has(err.msg, "nested deeper than 64");
+    ck_assert_ptr_null(yaml_load_string(bomb, "bomb", &err)); /* overflowed the stack */
+    assert_has(err.msg, "nested deeper than 64");
+    free(ok);
+    free(deep);
+    free(bomb);
+}
+END_TEST
+
+/* The same bomb as an -s value, through the API and the program. */
+START_TEST(test_depth_limit_override)
+{
+    char path[4096];
+    src_path(path, sizeof path, "t/yaml/layers_ok.yaml");
+    char *set = malloc(50000 + 32);
+    int k = sprintf(set, "model.x=");
+    memset(set + k, '[', 50000);
+    set[k + 50000] = '\0';
+    char *sets[] = {set};
+    experiment x;
+    strata_err err = {0};
+    ck_assert_int_eq(experiment_load(path, sets, 1, &x, &err), -1);
+    experiment_free(&x);
+    ck_assert_int_eq(err.status, STRATA_ERR_CONFIG);
+    assert_has(err.msg, "-s model.x:1:");
+    assert_has(err.msg, "nested deeper than 64");
+    const char *argv[] = {"summary", path, "-s", set, NULL};
+    strata_run r;
+    ck_assert_int_eq(run_strata(argv, &r), 0);
+    ck_assert_msg(r.status == 2, "exit %d: %s", r.status, r.err);
+    ck_assert_int_eq(count_lines(r.err), 1);
+    assert_has(r.err, "nested deeper than 64");
+    run_strata_free(&r);
+    free(set);
+}
+END_TEST
+
+/* A key path of more levels than a document may nest (a sweep key is not
+ * bounded by the -s buffer) is refused, not built map by map. */
+START_TEST(test_key_path_depth_limit)
+{
+    ynode *root = ynode_new(YNODE_MAP, "t", 1, 1);
+    char path[2 * 70 + 1];
+    for (int i = 0; i < 70; i++)
+        path[2 * i] = 'a', path[2 * i + 1] = '.';
+    path[2 * 70 - 1] = '\0';
+    strata_err err = {0};
+    ck_assert_int_eq(ynode_assign(root, path, ynode_scalar("1", "t", 1, 1), &err), -1);
+    assert_has(err.msg, "a key path of 70 levels (expected at most 64)");
+    path[2 * 64 - 1] = '\0'; /* 64 levels: fine */
+    ck_assert_msg(ynode_assign(root, path, ynode_scalar("1", "t", 1, 1), &err) == 0, "%s", err.msg);
+    ynode_free(root);
+}
+END_TEST
+
+/* A temporary directory for files made by one test. */
+static char *tmp_dir(void)
+{
+    char *d = strdup("/tmp/strata-yaml-XXXXXX");
+    ck_assert_ptr_nonnull(mkdtemp(d));
+    return d;
+}
+
+static void put_text(const char *path, const char *text)
+{
+    FILE *f = fopen(path, "w");
+    ck_assert_ptr_nonnull(f);
+    fputs(text, f);
+    fclose(f);
+}
+
+START_TEST(test_file_size_limit)
+{
+    char *dir = tmp_dir(), big[4200], main_[4200];
+    snprintf(big, sizeof big, "%s/big.yaml", dir);
+    FILE *f = fopen(big, "w");
+    ck_assert_ptr_nonnull(f);
+    for (int i = 0; i < (YAML_MAX_FILE_BYTES / 64) + 1; i++)
+        fprintf(f, "# %-61d\n", i); /* 64 bytes a line */
+    fclose(f);
+    strata_err err = {0};
+    ck_assert_ptr_null(yaml_load_file(big, &err));
+    ck_assert_int_eq(err.status, STRATA_ERR_CONFIG);
+    assert_has(err.msg, big);
+    assert_has(err.msg, "at most 1048576 bytes");
+    /* as an include: the message names the including line too */
+    snprintf(main_, sizeof main_, "%s/main.yaml", dir);
+    put_text(main_, "include: big.yaml\n");
+    ck_assert_ptr_null(experiment_resolve_file(main_, &err));
+    assert_has(err.msg, "main.yaml:1:");
+    assert_has(err.msg, "include:");
+    assert_has(err.msg, "at most 1048576 bytes");
+    unlink(big);
+    unlink(main_);
+    rmdir(dir);
+    free(dir);
+}
+END_TEST
+
+/* /dev/zero grew memory until the process died; a FIFO blocked the open;
+ * a directory: all refused at once, as files and as includes. */
+START_TEST(test_not_regular_files)
+{
+    char *dir = tmp_dir(), fifo[4200], main_[4200];
+    snprintf(fifo, sizeof fifo, "%s/fifo.yaml", dir);
+    ck_assert_int_eq(mkfifo(fifo, 0600), 0);
+    strata_err err = {0};
+    ck_assert_ptr_null(yaml_load_file("/dev/zero", &err));
+    ck_assert_int_eq(err.status, STRATA_ERR_CONFIG);
+    assert_has(err.msg, "/dev/zero: not a regular file");
+    ck_assert_ptr_null(yaml_load_file(fifo, &err));
+    assert_has(err.msg, "not a regular file");
+    ck_assert_ptr_null(yaml_load_file(dir, &err));
+    assert_has(err.msg, "a directory");
+    snprintf(main_, sizeof main_, "%s/main.yaml", dir);
+    put_text(main_, "model: {arch: vgg}\ninclude: [fifo.yaml]\n");
+    ck_assert_ptr_null(experiment_resolve_file(main_, &err));
+    assert_has(err.msg, "main.yaml:2:");
+    assert_has(err.msg, "not a regular file");
+    put_text(main_, "include: /dev/zero\n");
+    ck_assert_ptr_null(experiment_resolve_file(main_, &err));
+    assert_has(err.msg, "/dev/zero: not a regular file");
+    const char *argv[] = {"summary", "/dev/zero", NULL};
+    strata_run r;
+    ck_assert_int_eq(run_strata(argv, &r), 0);
+    ck_assert_msg(r.status == 2, "exit %d: %s", r.status, r.err);
+    ck_assert_int_eq(count_lines(r.err), 1);
+    assert_has(r.err, "/dev/zero: not a regular file");
+    run_strata_free(&r);
+    unlink(fifo);
+    unlink(main_);
+    rmdir(dir);
+    free(dir);
 }
 END_TEST
 
@@ -635,11 +799,17 @@ static const bad_override bad_overrides[] = {
     {"=5", {"-s =5", "KEY.PATH=VALUE"}},
     {"model.layers.9.kernel=3", {"-s model.layers.9.kernel", "'9'", "0..5"}},
     {"model.layers.x.kernel=3", {"-s model.layers.x.kernel", "'x'"}},
+    /* indexes that wrapped to -1 with atoi (a heap overflow) are out of range */
+    {"model.layers.4294967295.kernel=3", {"-s model.layers.4294967295.kernel", "'4294967295'", "0..5"}},
+    {"model.layers.2147483648.kernel=3", {"-s model.layers.2147483648.kernel", "'2147483648'", "0..5"}},
+    {"model.layers.99999999999999999999999.kernel=3", {"-s model.layers.99999999999999999999999", "0..5"}},
     {"model.arch.sub=1", {"-s model.arch.sub", "not a mapping"}},
     {"model..arch=vgg", {"-s model..arch", "empty key"}},
     {"model.num_classes=ten", {"-s model.num_classes", "expected an integer", "'ten'"}},
     {"model.input_size=[8", {"-s model.input_size", "YAML syntax error"}},
     {"model.colour=red", {"-s model.colour", "model.colour", "unknown key"}},
+    {"data.max_pixels=0", {"-s data.max_pixels", "data.max_pixels"}},
+    {"data.max_pixels=178956971", {"-s data.max_pixels", "data.max_pixels"}},
 };
 #define N_BAD_OVERRIDES ((int)(sizeof bad_overrides / sizeof bad_overrides[0]))
 
@@ -744,6 +914,11 @@ static Suite *yaml_suite(void)
     tcase_add_test(tree, test_assign);
     tcase_add_test(tree, test_documents);
     tcase_add_test(tree, test_file_errors);
+    tcase_add_test(tree, test_depth_limit);
+    tcase_add_test(tree, test_depth_limit_override);
+    tcase_add_test(tree, test_key_path_depth_limit);
+    tcase_add_test(tree, test_file_size_limit);
+    tcase_add_test(tree, test_not_regular_files);
     suite_add_tcase(s, tree);
 
     TCase *good = tcase_create("experiments");

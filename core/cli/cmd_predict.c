@@ -182,9 +182,10 @@ static int predict(const predict_args *a, char **images, int n_images, strata_er
         augment_config(x.augment_val, "augment.val", x.model.in_h, x.model.in_w, &aug, err))
         goto out;
     int k = (int)shape_size(m.net.layers[m.net.n_layers - 1].out);
-    if (split_lines(classes, names, 4096) != k) {
+    int n_names = split_lines(classes, names, 4096); /* splits in place: call once */
+    if (n_names != k) {
         err_set(err, STRATA_ERR_CONFIG, "%s: the checkpoint names %d classes, the model has %d outputs", weights,
-                split_lines(classes, names, 4096), k);
+                n_names, k);
         goto out;
     }
     double *p = malloc(k * sizeof *p);

@@ -7,6 +7,7 @@
 #include <string.h>
 #include "config/experiment.h"
 #include "config/opts.h"
+#include "data/image.h"
 #include "store/results.h" /* RESULTS_DEFAULT_DIR, RESULTS_DEFAULT_FILE */
 
 #define MAX_INCLUDE_DEPTH 8
@@ -173,6 +174,8 @@ static int read_data(strata_opts *root, data_cfg *d)
     d->split_seed = (uint64_t)v;
     opts_int(&o, "workers", 0, 0, 256, &v);
     d->workers = (int)v;
+    opts_int(&o, "max_pixels", IMAGE_DEFAULT_MAX_PIXELS, 1, IMAGE_MAX_PIXELS_LIMIT, &v);
+    d->max_pixels = v;
     if (o.failed)
         return -1;
     if (d->root && (d->train || d->val))

@@ -20,6 +20,7 @@ typedef struct data_cfg {
     double val_fraction;
     uint64_t split_seed;
     int workers;            /* decoding threads (0: train.threads) */
+    long max_pixels;        /* images larger (width x height) are refused */
 } data_cfg;
 
 typedef struct results_cfg {

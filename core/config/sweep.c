@@ -70,6 +70,9 @@ int sweep_plan_build(const ynode *sweep, sweep_plan *plan, strata_err *err)
     long total = sweep_count(sweep);
     if (total < 1)
         return err_set(err, STRATA_ERR_CONFIG, "sweep: no points");
+    if (total > SWEEP_MAX_POINTS)
+        return err_set(err, STRATA_ERR_CONFIG, "sweep: %s%ld points (expected at most %d)",
+                       total > 100000000L ? "over " : "", total, SWEEP_MAX_POINTS);
     plan->points = calloc(total, sizeof *plan->points);
     int n_sets = points ? points->n : 1, cells = (int)(total / n_sets);
     for (int s = 0; s < n_sets; s++)

@@ -8,6 +8,10 @@
 
 #include "config/yaml_tree.h"
 
+/* The most points a sweep may expand to (even with --yes): each point is a
+ * training run, and the plan is held in memory. */
+#define SWEEP_MAX_POINTS 100000
+
 typedef struct sweep_point {
     int n;
     char **keys;

@@ -2,10 +2,14 @@
 #define _POSIX_C_SOURCE 200809L
 #include <ctype.h>
 #include <errno.h>
+#include <fcntl.h>
+#include <limits.h>
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
 #include <yaml.h>
 #include "config/yaml_tree.h"
 
@@ -166,6 +170,7 @@ typedef struct parse_state {
     int failed;
     const char *text;
     size_t len;
+    int depth; /* mappings and lists open around the node being built */
 } parse_state;
 
 static int parse_fail(parse_state *ps, int line, int col, const char *what)
@@ -270,8 +275,17 @@ static ynode *parse_node(parse_state *ps, yaml_event_t *ev)
             parse_fail(ps, line, col, "anchors (&name) are not supported; write the value out");
             return NULL;
         }
+        if (ps->depth >= YAML_MAX_DEPTH) {
+            char msg[96];
+            snprintf(msg, sizeof msg, "mappings and lists nested deeper than %d levels", YAML_MAX_DEPTH);
+            parse_fail(ps, line, col, msg);
+            return NULL;
+        }
         n = ynode_new(is_map ? YNODE_MAP : YNODE_SEQ, ps->name, line, col);
-        if (parse_children(ps, n)) {
+        ps->depth++;
+        int rc = parse_children(ps, n);
+        ps->depth--;
+        if (rc) {
             ynode_free(n);
             return NULL;
         }
@@ -347,30 +361,62 @@ ynode *yaml_load_string(const char *text, const char *name, strata_err *err)
     return root;
 }
 
-ynode *yaml_load_file(const char *path, strata_err *err)
+/* Open path for reading only if it is a regular file: O_NONBLOCK so that a
+ * FIFO cannot block the open; directories, devices, FIFOs and sockets are
+ * refused, and so is a file over YAML_MAX_FILE_BYTES. */
+static FILE *open_regular(const char *path, strata_err *err)
 {
-    FILE *f = fopen(path, "rb");
-    if (!f) {
+    int fd = open(path, O_RDONLY | O_NONBLOCK | O_CLOEXEC);
+    if (fd < 0) {
         err_set(err, STRATA_ERR_CONFIG, "%s: cannot open: %s", path, strerror(errno));
         return NULL;
     }
-    char *buf = NULL;
-    size_t len = 0, cap = 0;
-    for (;;) {
-        if (cap - len < 4096) {
-            cap = cap ? 2 * cap : 8192;
-            buf = xrealloc(buf, cap);
-        }
-        size_t got = fread(buf + len, 1, cap - len - 1, f);
-        len += got;
-        if (got == 0)
-            break;
+    struct stat st;
+    const char *bad = NULL;
+    if (fstat(fd, &st) != 0)
+        bad = strerror(errno);
+    else if (!S_ISREG(st.st_mode))
+        bad = S_ISDIR(st.st_mode) ? "a directory" : "not a regular file (a device, FIFO or socket)";
+    if (bad) {
+        close(fd);
+        err_set(err, STRATA_ERR_CONFIG, "%s: %s (expected a YAML file)", path, bad);
+        return NULL;
     }
+    if (st.st_size > YAML_MAX_FILE_BYTES) {
+        close(fd);
+        err_set(err, STRATA_ERR_CONFIG, "%s: %lld bytes (expected a YAML file of at most %d bytes)", path,
+                (long long)st.st_size, YAML_MAX_FILE_BYTES);
+        return NULL;
+    }
+    fcntl(fd, F_SETFL, fcntl(fd, F_GETFL) & ~O_NONBLOCK);
+    FILE *f = fdopen(fd, "rb");
+    if (!f) {
+        close(fd);
+        err_set(err, STRATA_ERR_RUNTIME, "%s: cannot open: %s", path, strerror(errno));
+    }
+    return f;
+}
+
+ynode *yaml_load_file(const char *path, strata_err *err)
+{
+    FILE *f = open_regular(path, err);
+    if (!f)
+        return NULL;
+    /* Read at most one byte past the limit: the file may grow after fstat. */
+    size_t cap = YAML_MAX_FILE_BYTES + 2;
+    char *buf = xrealloc(NULL, cap);
+    size_t len = fread(buf, 1, cap - 1, f);
     int bad = ferror(f);
     fclose(f);
     if (bad) {
         free(buf);
         err_set(err, STRATA_ERR_RUNTIME, "%s: read error", path);
+        return NULL;
+    }
+    if (len > YAML_MAX_FILE_BYTES) {
+        free(buf);
+        err_set(err, STRATA_ERR_CONFIG, "%s: more than %d bytes (expected a YAML file of at most %d bytes)", path,
+                YAML_MAX_FILE_BYTES, YAML_MAX_FILE_BYTES);
         return NULL;
     }
     buf[len] = '\0';
@@ -399,14 +445,20 @@ static const char *next_comp(const char *p, char *comp, size_t size)
     return *p == '.' ? p + 1 : p;
 }
 
+/* A list index: decimal digits only, at most INT_MAX (no wrap-around). */
 static int parse_index(const char *s, int *idx)
 {
     if (!*s)
         return -1;
-    for (const char *c = s; *c; c++)
+    long v = 0;
+    for (const char *c = s; *c; c++) {
         if (!isdigit((unsigned char)*c))
             return -1;
-    *idx = atoi(s);
+        v = 10 * v + (*c - '0');
+        if (v > INT_MAX)
+            return -1;
+    }
+    *idx = (int)v;
     return 0;
 }
 
@@ -437,6 +489,14 @@ int ynode_assign(ynode *root, const char *path, ynode *val, strata_err *err)
     char comp[256];
     ynode *n = root;
     const char *p = path;
+    int levels = 1;
+    for (const char *c = path; *c; c++)
+        levels += *c == '.';
+    if (levels > YAML_MAX_DEPTH) { /* the maps it would create nest as deep */
+        ynode_free(val);
+        return err_set(err, STRATA_ERR_CONFIG, "-s %.200s...: a key path of %d levels (expected at most %d)", path,
+                       levels, YAML_MAX_DEPTH);
+    }
     for (;;) {
         p = next_comp(p, comp, sizeof comp);
         if (!comp[0]) {
@@ -448,8 +508,10 @@ int ynode_assign(ynode *root, const char *path, ynode *val, strata_err *err)
         if (n->kind == YNODE_SEQ) {
             if (parse_index(comp, &idx) || idx >= n->n) {
                 ynode_free(val);
+                if (n->n == 0)
+                    return err_set(err, STRATA_ERR_CONFIG, "-s %s: '%s' indexes an empty list", path, comp);
                 return err_set(err, STRATA_ERR_CONFIG,
-                               "-s %s: '%s' is not an index of that list (0..%d)", path, comp, n->n - 1);
+                               "-s %s: '%s' is not an index of that list (expected 0..%d)", path, comp, n->n - 1);
             }
             if (last) {
                 ynode_free(n->items[idx]);

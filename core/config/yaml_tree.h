@@ -8,6 +8,13 @@
 
 #include "config/error.h"
 
+/* Limits on what a YAML file or -s value may hold (exceeding one is a
+ * configuration error naming the file): mappings and lists nested at most
+ * YAML_MAX_DEPTH deep, a file at most YAML_MAX_FILE_BYTES long and a regular
+ * file (not a directory, device, FIFO or socket). */
+#define YAML_MAX_DEPTH 64
+#define YAML_MAX_FILE_BYTES (1 << 20)
+
 typedef enum { YNODE_SCALAR, YNODE_SEQ, YNODE_MAP } ynode_kind;
 
 typedef struct ynode {

@@ -74,8 +74,16 @@ static int has_image_ext(const char *name)
                    strcasecmp(dot, ".png") == 0);
 }
 
+static void sort_strings(strlist *l)
+{
+    if (l->n > 1) /* qsort(NULL, 0, ...) is undefined */
+        qsort(l->v, l->n, sizeof *l->v, cmp_str);
+}
+
 /* Names in dir (without . and ..), sorted by strcmp; directories only when
- * want_dirs, regular files only otherwise. Unreadable dirs give an empty list. */
+ * want_dirs, regular files only otherwise (a FIFO, socket or device where a
+ * file is expected is skipped with a warning: reading it could block or
+ * never end). Unreadable dirs give an empty list. */
 static int list_dir(const char *dir, int want_dirs, strlist *out)
 {
     DIR *d = opendir(dir);
@@ -87,8 +95,10 @@ static int list_dir(const char *dir, int want_dirs, strlist *out)
             continue;
         char *p = join(dir, e->d_name);
         struct stat st;
-        int keep = p && stat(p, &st) == 0 &&
-                   (want_dirs ? S_ISDIR(st.st_mode) : S_ISREG(st.st_mode));
+        int found = p && stat(p, &st) == 0;
+        int keep = found && (want_dirs ? S_ISDIR(st.st_mode) : S_ISREG(st.st_mode));
+        if (found && !want_dirs && !S_ISREG(st.st_mode) && !S_ISDIR(st.st_mode))
+            fprintf(stderr, "strata: warning: %s: not a regular file (a FIFO, socket or device), skipped\n", p);
         free(p);
         if (keep && sl_push(out, strdup(e->d_name))) {
             closedir(d);
@@ -96,13 +106,55 @@ static int list_dir(const char *dir, int want_dirs, strlist *out)
         }
     }
     closedir(d);
-    qsort(out->v, out->n, sizeof *out->v, cmp_str);
+    sort_strings(out);
     return 0;
 }
 
-/* All sub-directories of dir, recursively, as full paths (dir included). */
-static int walk_dirs(const char *dir, int depth, strlist *out)
+/* The folders already walked, by device and inode: a folder reached a
+ * second time (a symlink loop such as daisy/loop -> ., or a link to another
+ * class's folder) is skipped, so no photo is counted twice and no walk
+ * runs forever. */
+typedef struct visited {
+    struct { dev_t dev; ino_t ino; } *v;
+    int n, cap;
+} visited;
+
+/* 1 when dir was seen before, 0 when it is new (and now recorded), -1 when
+ * out of memory or dir cannot be stat'ed (skipped). */
+static int visit(visited *vis, const char *dir)
 {
+    struct stat st;
+    if (stat(dir, &st) != 0)
+        return 1;
+    for (int i = 0; i < vis->n; i++)
+        if (vis->v[i].dev == st.st_dev && vis->v[i].ino == st.st_ino)
+            return 1;
+    if (vis->n == vis->cap) {
+        int cap = vis->cap ? 2 * vis->cap : 64;
+        void *v = realloc(vis->v, sizeof *vis->v * cap);
+        if (!v)
+            return -1;
+        vis->v = v;
+        vis->cap = cap;
+    }
+    vis->v[vis->n].dev = st.st_dev;
+    vis->v[vis->n].ino = st.st_ino;
+    vis->n++;
+    return 0;
+}
+
+/* All sub-directories of dir, recursively, as full paths (dir included),
+ * each real folder once. */
+static int walk_dirs(const char *dir, int depth, visited *vis, strlist *out)
+{
+    int seen = visit(vis, dir);
+    if (seen < 0)
+        return -1;
+    if (seen) {
+        fprintf(stderr, "strata: warning: %s: a folder already scanned (a symlink loop or a second link "
+                        "to it), skipped\n", dir);
+        return 0;
+    }
     if (sl_push(out, strdup(dir)))
         return -1;
     if (depth >= WALK_MAX_DEPTH)
@@ -111,7 +163,7 @@ static int walk_dirs(const char *dir, int depth, strlist *out)
     int rc = list_dir(dir, 1, &subs);
     for (int i = 0; rc == 0 && i < subs.n; i++) {
         char *p = join(dir, subs.v[i]);
-        rc = p ? walk_dirs(p, depth + 1, out) : -1;
+        rc = p ? walk_dirs(p, depth + 1, vis, out) : -1;
         free(p);
     }
     sl_free(&subs);
@@ -120,12 +172,12 @@ static int walk_dirs(const char *dir, int depth, strlist *out)
 
 /* Image files of one class, in ImageFolder's order (sorted folder paths,
  * then sorted names); accepted ones to paths, refused ones to skipped. */
-static int scan_class(const char *classdir, strlist *paths, strlist *skipped,
-                      int *accepted)
+static int scan_class(const char *classdir, long max_pixels, visited *vis, strlist *paths,
+                      strlist *skipped, int *accepted)
 {
     strlist dirs = {0};
-    int rc = walk_dirs(classdir, 0, &dirs);
-    qsort(dirs.v, dirs.n, sizeof *dirs.v, cmp_str);
+    int rc = walk_dirs(classdir, 0, vis, &dirs);
+    sort_strings(&dirs);
     *accepted = 0;
     for (int i = 0; rc == 0 && i < dirs.n; i++) {
         strlist files = {0};
@@ -137,7 +189,7 @@ static int scan_class(const char *classdir, strlist *paths, strlist *skipped,
             strata_err e;
             if (!p) {
                 rc = -1;
-            } else if (image_probe(p, &e) == 0) {
+            } else if (image_probe_max(p, max_pixels, &e) == 0) {
                 rc = sl_push(paths, p);
                 ++*accepted;
             } else {
@@ -167,9 +219,17 @@ static int check_root(const char *root, strata_err *err)
 
 int dataset_scan(const char *root, dataset *out, strata_err *err)
 {
+    return dataset_scan_max(root, IMAGE_DEFAULT_MAX_PIXELS, out, err);
+}
+
+int dataset_scan_max(const char *root, long max_pixels, dataset *out, strata_err *err)
+{
     memset(out, 0, sizeof *out);
     if (check_root(root, err))
         return -1;
+    if (max_pixels <= 0)
+        max_pixels = IMAGE_DEFAULT_MAX_PIXELS;
+    visited vis = {0};
     strlist classes = {0}, paths = {0}, skipped = {0};
     int *labels = NULL, rc = 0;
     if (list_dir(root, 1, &classes))
@@ -182,7 +242,7 @@ int dataset_scan(const char *root, dataset *out, strata_err *err)
         char *dir = join(root, classes.v[c]);
         int before = paths.n, nskip = skipped.n, accepted = 0;
         int *l = NULL;
-        if (!dir || scan_class(dir, &paths, &skipped, &accepted) ||
+        if (!dir || scan_class(dir, max_pixels, &vis, &paths, &skipped, &accepted) ||
             !(l = realloc(labels, sizeof *labels * (paths.n ? paths.n : 1)))) {
             rc = err_set(err, STRATA_ERR_RUNTIME, "%s: out of memory while scanning",
                          root);
@@ -198,6 +258,7 @@ int dataset_scan(const char *root, dataset *out, strata_err *err)
         }
         free(dir);
     }
+    free(vis.v);
     if (rc != 0) {
         sl_free(&classes);
         sl_free(&paths);
@@ -212,6 +273,7 @@ int dataset_scan(const char *root, dataset *out, strata_err *err)
     out->labels = labels;
     out->num_skipped = skipped.n;
     out->skipped = skipped.v;
+    out->max_pixels = max_pixels;
     return 0;
 }
 
@@ -235,6 +297,7 @@ static int alloc_like(dataset *d, const dataset *all, int n)
     if (!d->classes || !d->paths || !d->labels)
         return -1;
     d->num_classes = all->num_classes;
+    d->max_pixels = all->max_pixels;
     for (int c = 0; c < all->num_classes; c++)
         if (!(d->classes[c] = strdup(all->classes[c])))
             return -1;

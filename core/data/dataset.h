@@ -4,10 +4,13 @@
  *
  * Classes are the sub-folders of root sorted by name (strcmp, like Python's
  * sorted); label i is classes[i]. A class's files are found recursively
- * (symlinks followed, as ImageFolder's os.walk(followlinks=True)) and sorted
+ * (symlinks followed, as ImageFolder's os.walk(followlinks=True), but each
+ * real folder walked once: a folder reached again through a symlink, in
+ * this class or an earlier one, is skipped with a warning) and sorted
  * by (folder path, file name). Other files are ignored silently; a file with
  * an image extension that image_probe refuses is skipped with one warning
- * line on stderr and listed in `skipped`.
+ * line on stderr and listed in `skipped`; a FIFO, socket or device is
+ * skipped with a warning.
  */
 #ifndef STRATA_DATASET_H
 #define STRATA_DATASET_H
@@ -23,11 +26,15 @@ typedef struct dataset {
     int *labels;      /* n labels in [0, num_classes) */
     int num_skipped;
     char **skipped;   /* paths refused by image_probe */
+    long max_pixels;  /* the pixel limit its images were probed with */
 } dataset;
 
 /* Scan root. Errors (STRATA_ERR_CONFIG, one line naming the path): root
  * missing or not a directory, no class folder, a class folder without images. */
 int dataset_scan(const char *root, dataset *out, strata_err *err);
+/* The same with data.max_pixels (<= 0: IMAGE_DEFAULT_MAX_PIXELS): a larger
+ * image is skipped like an unreadable one; the loader decodes with it too. */
+int dataset_scan_max(const char *root, long max_pixels, dataset *out, strata_err *err);
 
 /* Stratified split: for each class, k = floor(val_fraction * n_class) files
  * go to val, the rest to train. Which ones: the class's files (in dataset

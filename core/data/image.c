@@ -4,10 +4,13 @@
  * kept in a volatile local and freed on the error path. */
 #define _POSIX_C_SOURCE 200809L
 #include <errno.h>
+#include <fcntl.h>
 #include <setjmp.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
 
 #include <jpeglib.h>
 #include <jerror.h>
@@ -15,8 +18,6 @@
 
 #include "data/image.h"
 
-/* PIL refuses images over 2 * 89478485 pixels (DecompressionBombError). */
-#define IMAGE_MAX_PIXELS (2ull * 89478485ull)
 
 enum { FMT_NONE, FMT_JPEG, FMT_PNG };
 
@@ -31,9 +32,21 @@ static int open_detect(const char *path, FILE **f, int *fmt, strata_err *err)
 {
     static const uint8_t png_sig[8] = {0x89, 'P', 'N', 'G', 0x0d, 0x0a, 0x1a, 0x0a};
     uint8_t head[8];
-    *f = fopen(path, "rb");
-    if (!*f)
+    /* Regular files only (O_NONBLOCK: a FIFO must not block the open). */
+    int fd = open(path, O_RDONLY | O_NONBLOCK | O_CLOEXEC);
+    if (fd < 0)
         return fail(err, path, strerror(errno));
+    struct stat st;
+    if (fstat(fd, &st) != 0 || !S_ISREG(st.st_mode)) {
+        close(fd);
+        return fail(err, path, "not a regular file");
+    }
+    fcntl(fd, F_SETFL, fcntl(fd, F_GETFL) & ~O_NONBLOCK);
+    *f = fdopen(fd, "rb");
+    if (!*f) {
+        close(fd);
+        return fail(err, path, strerror(errno));
+    }
     size_t n = fread(head, 1, sizeof head, *f);
     rewind(*f);
     *fmt = FMT_NONE;
@@ -48,12 +61,18 @@ static int open_detect(const char *path, FILE **f, int *fmt, strata_err *err)
     return fail(err, path, n == 0 ? "empty file" : "neither JPEG nor PNG data");
 }
 
+/* The size read from the header, checked before any pixel is allocated. */
 static int check_size(const char *path, unsigned long w, unsigned long h,
-                      strata_err *err)
+                      long max_pixels, strata_err *err)
 {
-    char why[96];
-    if (w == 0 || h == 0 || (unsigned long long)w * h > IMAGE_MAX_PIXELS) {
+    char why[160];
+    if (w == 0 || h == 0) {
         snprintf(why, sizeof why, "size %lux%lu out of range", w, h);
+        return fail(err, path, why);
+    }
+    if ((unsigned long long)w * h > (unsigned long long)max_pixels) {
+        snprintf(why, sizeof why, "%lux%lu is %llu pixels, over data.max_pixels = %ld", w, h,
+                 (unsigned long long)w * h, max_pixels);
         return fail(err, path, why);
     }
     return 0;
@@ -100,7 +119,7 @@ static void cmyk_inverted_to_rgb(uint8_t *rgb, const uint8_t *cmyk, int w)
 }
 
 static int jpeg_decode(const char *path, FILE *f, image *out, int header_only,
-                       strata_err *err)
+                       long max_pixels, strata_err *err)
 {
     struct jpeg_decompress_struct cinfo;
     jpeg_err je;
@@ -120,7 +139,7 @@ static int jpeg_decode(const char *path, FILE *f, image *out, int header_only,
     jpeg_create_decompress(&cinfo);
     jpeg_stdio_src(&cinfo, f);
     jpeg_read_header(&cinfo, TRUE);
-    if (check_size(path, cinfo.image_width, cinfo.image_height, err)) {
+    if (check_size(path, cinfo.image_width, cinfo.image_height, max_pixels, err)) {
         jpeg_destroy_decompress(&cinfo);
         return -1;
     }
@@ -171,7 +190,7 @@ static void png_on_error(png_structp p, png_const_charp m)
 static void png_on_warning(png_structp p, png_const_charp m) { (void)p; (void)m; }
 
 static int png_decode(const char *path, FILE *f, image *out, int header_only,
-                      strata_err *err)
+                      long max_pixels, strata_err *err)
 {
     png_err_ctx pe;
     png_structp p = png_create_read_struct(PNG_LIBPNG_VER_STRING, &pe,
@@ -192,7 +211,7 @@ static int png_decode(const char *path, FILE *f, image *out, int header_only,
     png_init_io(p, f);
     png_read_info(p, info);
     png_uint_32 w = png_get_image_width(p, info), h = png_get_image_height(p, info);
-    if (check_size(path, w, h, err)) {
+    if (check_size(path, w, h, max_pixels, err)) {
         png_destroy_read_struct(&p, &info, NULL);
         return -1;
     }
@@ -237,29 +256,41 @@ static int png_decode(const char *path, FILE *f, image *out, int header_only,
 
 /* ---- public -------------------------------------------------------------- */
 
-static int decode(const char *path, image *out, int header_only, strata_err *err)
+static int decode(const char *path, image *out, int header_only, long max_pixels, strata_err *err)
 {
     FILE *f;
     int fmt;
+    if (max_pixels <= 0)
+        max_pixels = IMAGE_DEFAULT_MAX_PIXELS;
     if (open_detect(path, &f, &fmt, err))
         return -1;
-    int rc = fmt == FMT_JPEG ? jpeg_decode(path, f, out, header_only, err)
-                             : png_decode(path, f, out, header_only, err);
+    int rc = fmt == FMT_JPEG ? jpeg_decode(path, f, out, header_only, max_pixels, err)
+                             : png_decode(path, f, out, header_only, max_pixels, err);
     fclose(f);
     return rc;
 }
 
-int image_load(const char *path, image *out, strata_err *err)
+int image_load_max(const char *path, long max_pixels, image *out, strata_err *err)
 {
     out->w = out->h = 0;
     out->rgb = NULL;
-    return decode(path, out, 0, err);
+    return decode(path, out, 0, max_pixels, err);
+}
+
+int image_load(const char *path, image *out, strata_err *err)
+{
+    return image_load_max(path, IMAGE_DEFAULT_MAX_PIXELS, out, err);
+}
+
+int image_probe_max(const char *path, long max_pixels, strata_err *err)
+{
+    image unused = {0, 0, NULL};
+    return decode(path, &unused, 1, max_pixels, err);
 }
 
 int image_probe(const char *path, strata_err *err)
 {
-    image unused = {0, 0, NULL};
-    return decode(path, &unused, 1, err);
+    return image_probe_max(path, IMAGE_DEFAULT_MAX_PIXELS, err);
 }
 
 void image_free(image *im)

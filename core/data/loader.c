@@ -8,6 +8,7 @@
  * complete. One mutex, three condition variables, no busy waiting. */
 #define _POSIX_C_SOURCE 200809L
 #include <pthread.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -20,6 +21,7 @@ enum { TAG_ORDER = 1, TAG_AUG = 2 };
 typedef struct slot {
     float *x;      /* batch_size * 3 * out_h * out_w */
     int *labels;   /* batch_size */
+    char *ok;      /* batch_size: 0 for a photo that failed to decode */
     int done;      /* samples finished (ok or not) */
     int err_pos;   /* lowest failed position, or -1 */
     strata_err err;
@@ -31,6 +33,8 @@ struct loader {
     int batch, shuffle, out_h, out_w, num_batches, depth, nthreads;
     uint64_t seed;
     int *order;    /* ds->n positions of the current epoch */
+    char *warned;  /* ds->n: its decoding failure was reported already */
+    int num_failed; /* distinct photos that failed to decode */
     int epoch, started, paused, stop;
     int next_claim;   /* next position to hand to a worker */
     int next_deliver; /* next batch for loader_next */
@@ -78,15 +82,17 @@ static void make_order(loader *l)
     }
 }
 
-/* Decode and augment the sample at position pos into its slot. */
+/* Decode and augment the sample at position pos into its slot. A photo
+ * that fails to decode (corrupt past its header) is left out of its batch,
+ * with one warning per photo; an augmentation error stays an error. */
 static void load_sample(loader *l, int pos, int idx, uint64_t aug_seed, slot *s)
 {
     const char *path = l->ds->paths[idx];
     int i = pos % l->batch;
     strata_err e;
     image im;
-    int rc = image_load(path, &im, &e);
-    if (rc == 0) {
+    int decoded = image_load_max(path, l->ds->max_pixels, &im, &e) == 0, rc = 0;
+    if (decoded) {
         strata_err ae;
         rc = augment_apply(&l->pipe, &im, aug_seed, s->x + i * sample_floats(l),
                            l->out_h, l->out_w, &ae);
@@ -96,6 +102,12 @@ static void load_sample(loader *l, int pos, int idx, uint64_t aug_seed, slot *s)
     }
     pthread_mutex_lock(&l->mu);
     s->labels[i] = l->ds->labels[idx];
+    s->ok[i] = (char)decoded;
+    if (!decoded && !l->warned[idx]) {
+        l->warned[idx] = 1;
+        l->num_failed++;
+        fprintf(stderr, "strata: warning: %s, skipped\n", e.msg);
+    }
     if (rc && (s->err_pos < 0 || pos < s->err_pos)) {
         s->err_pos = pos;
         s->err = e;
@@ -155,6 +167,7 @@ static void free_loader(loader *l, int nthreads)
     for (int i = 0; l->slots && i < l->depth; i++) {
         free(l->slots[i].x);
         free(l->slots[i].labels);
+        free(l->slots[i].ok);
     }
     pthread_mutex_destroy(&l->mu);
     pthread_cond_destroy(&l->work);
@@ -162,6 +175,7 @@ static void free_loader(loader *l, int nthreads)
     pthread_cond_destroy(&l->idle);
     free(l->slots);
     free(l->order);
+    free(l->warned);
     free(l->th);
     free(l);
 }
@@ -210,13 +224,15 @@ int loader_open(loader **out, const dataset *ds, const aug_pipeline *p,
     pthread_cond_init(&l->ready, NULL);
     pthread_cond_init(&l->idle, NULL);
     l->order = malloc(sizeof(int) * (ds->n ? ds->n : 1));
+    l->warned = calloc(ds->n ? ds->n : 1, 1);
     l->slots = calloc(l->depth, sizeof *l->slots);
     l->th = calloc(threads, sizeof *l->th);
-    int ok = l->order && l->slots && l->th;
+    int ok = l->order && l->warned && l->slots && l->th;
     for (int i = 0; ok && i < l->depth; i++) {
         l->slots[i].x = malloc(sizeof(float) * batch_size * sample_floats(l));
         l->slots[i].labels = malloc(sizeof(int) * batch_size);
-        ok = l->slots[i].x && l->slots[i].labels;
+        l->slots[i].ok = malloc(batch_size);
+        ok = l->slots[i].x && l->slots[i].labels && l->slots[i].ok;
     }
     if (!ok) {
         free_loader(l, 0);
@@ -254,6 +270,21 @@ int loader_start_epoch(loader *l, int epoch, strata_err *err)
     return 0;
 }
 
+/* Copy the decoded samples of a complete slot, in order, leaving out the
+ * photos that failed to decode; returns how many were copied. */
+static int take_batch(const loader *l, const slot *s, int n, float *x, int *labels)
+{
+    size_t sf = sample_floats(l);
+    int m = 0;
+    for (int i = 0; i < n; i++) {
+        if (!s->ok[i])
+            continue;
+        memcpy(x + m * sf, s->x + i * sf, sizeof(float) * sf);
+        labels[m++] = s->labels[i];
+    }
+    return m;
+}
+
 int loader_next(loader *l, float *x, int *labels, strata_err *err)
 {
     pthread_mutex_lock(&l->mu);
@@ -261,32 +292,38 @@ int loader_next(loader *l, float *x, int *labels, strata_err *err)
         pthread_mutex_unlock(&l->mu);
         return err_set(err, STRATA_ERR_RUNTIME, "loader: loader_next before loader_start_epoch");
     }
-    if (l->next_deliver >= l->num_batches) {
+    int rc = 0;
+    /* A batch whose every photo failed to decode is passed over. */
+    while (rc == 0 && l->next_deliver < l->num_batches) {
+        int k = l->next_deliver, n = batch_len(l, k);
+        slot *s = &l->slots[k % l->depth];
+        while (s->done < n)
+            pthread_cond_wait(&l->ready, &l->mu);
         pthread_mutex_unlock(&l->mu);
-        return 0;
-    }
-    int k = l->next_deliver, n = batch_len(l, k);
-    slot *s = &l->slots[k % l->depth];
-    while (s->done < n)
-        pthread_cond_wait(&l->ready, &l->mu);
-    pthread_mutex_unlock(&l->mu);
 
-    /* The slot is ours until next_deliver moves on: copy without the lock. */
-    int rc = n;
-    if (s->err_pos >= 0) {
-        if (err)
-            *err = s->err;
-        rc = -1;
-    } else {
-        memcpy(x, s->x, sizeof(float) * n * sample_floats(l));
-        memcpy(labels, s->labels, sizeof(int) * n);
+        /* The slot is ours until next_deliver moves on: copy without the lock. */
+        if (s->err_pos >= 0) {
+            if (err)
+                *err = s->err;
+            rc = -1;
+        } else {
+            rc = take_batch(l, s, n, x, labels);
+        }
+        pthread_mutex_lock(&l->mu);
+        reset_slot(s);
+        l->next_deliver++;
+        pthread_cond_broadcast(&l->work);
     }
-    pthread_mutex_lock(&l->mu);
-    reset_slot(s);
-    l->next_deliver++;
-    pthread_cond_broadcast(&l->work);
     pthread_mutex_unlock(&l->mu);
     return rc;
+}
+
+int loader_num_failed(loader *l)
+{
+    pthread_mutex_lock(&l->mu);
+    int n = l->num_failed;
+    pthread_mutex_unlock(&l->mu);
+    return n;
 }
 
 int loader_num_batches(const loader *l)

@@ -33,9 +33,15 @@ int loader_open(loader **out, const dataset *ds, const aug_pipeline *p,
 int loader_start_epoch(loader *l, int epoch, strata_err *err);
 
 /* Next batch: x gets n*3*out_h*out_w floats (NCHW), labels n ints. Returns
- * n, 0 at the end of the epoch, -1 on error (an image that fails to decode
- * now: the error names its path; the batch is consumed). */
+ * n, 0 at the end of the epoch, -1 on error (an augmentation that fails:
+ * the error names the path; the batch is consumed). A photo that fails to
+ * decode now (corrupt past the header image_probe read) is left out of its
+ * batch, so n may be less than the batch size (a batch left empty is passed
+ * over), with one warning line on stderr per photo. */
 int loader_next(loader *l, float *x, int *labels, strata_err *err);
+
+/* How many distinct photos failed to decode so far (see loader_next). */
+int loader_num_failed(loader *l);
 
 /* ceil(ds->n / batch_size) */
 int loader_num_batches(const loader *l);

@@ -72,9 +72,10 @@ int network_create(network *net, const model_spec *spec, plugin_registry *reg, s
     net->layers = calloc(spec->n, sizeof *net->layers);
     strata_shape s = net->input;
     for (int i = 0; i < spec->n; i++) {
-        if (create_layer(&net->layers[i], &spec->layers[i], s, reg, err))
+        int rc = create_layer(&net->layers[i], &spec->layers[i], s, reg, err);
+        net->n_layers = i + 1; /* so network_free destroys a layer whose options failed after create */
+        if (rc)
             return -1;
-        net->n_layers = i + 1;
         add_params(net, i);
         s = net->layers[i].out;
     }

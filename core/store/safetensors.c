@@ -196,7 +196,7 @@ static int build_header(const st_file *f, const st_tensor *const *order,
 static int write_le(FILE *fp, const void *data, size_t nbytes, size_t size)
 {
     if (host_is_le())
-        return fwrite(data, 1, nbytes, fp) == nbytes ? 0 : -1;
+        return nbytes == 0 || fwrite(data, 1, nbytes, fp) == nbytes ? 0 : -1; /* fwrite(NULL, 1, 0) is undefined */
     uint8_t chunk[4096];
     for (size_t off = 0; off < nbytes; off += sizeof chunk) {
         size_t n = nbytes - off < sizeof chunk ? nbytes - off : sizeof chunk;

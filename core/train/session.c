@@ -49,11 +49,11 @@ static int load_data(session *s, strata_err *err)
         return err_set(err, STRATA_ERR_CONFIG, "%s: data: expected root (one folder of class folders) or train and "
                        "val folders", s->x.path);
     if (d->root) {
-        if (dataset_scan(d->root, &s->all, err))
+        if (dataset_scan_max(d->root, d->max_pixels, &s->all, err))
             return -1;
         return dataset_split(&s->all, d->val_fraction, d->split_seed, &s->train, &s->val, err);
     }
-    if (dataset_scan(d->train, &s->train, err) || dataset_scan(d->val, &s->val, err))
+    if (dataset_scan_max(d->train, d->max_pixels, &s->train, err) || dataset_scan_max(d->val, d->max_pixels, &s->val, err))
         return -1;
     if (s->train.num_classes != s->val.num_classes)
         return err_set(err, STRATA_ERR_CONFIG, "data: %s has %d classes but %s has %d", d->train,

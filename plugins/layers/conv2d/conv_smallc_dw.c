@@ -103,7 +103,7 @@ size_t conv_smallc_dw_scratch_floats(const conv_dims *d, int n)
  * and (BIAS) blane[o] += sum_{y,v} db[o*dcs + y*dls + 16v ..]. Defined for
  * vectors VT of W = 16, 8 or 4 lanes, stepping through a row W floats at a
  * time; the sums go into lanes 0 .. W-1 of each 16-lane partial sum. */
-#define DEFINE_DW_BAND(NAME, VT)                                                               \
+#define DEFINE_DW_BAND(NAME, VT, PIN)                                                           \
     CONV_INLINE void NAME(const int OC, const int T, const int BIAS, int Y, int NV,            \
                           const float *ph,                                                     \
                           size_t YS, const int *off, const float *db, size_t dls, size_t dcs,  \
@@ -131,6 +131,8 @@ size_t conv_smallc_dw_scratch_floats(const conv_dims *d, int n)
                 }                                                                              \
                 _Pragma("GCC unroll 6") for (int t = 0; t < T; t++) {                          \
                     VT x = load_vec(VT, p[t] + py + W * u);                                    \
+                    if (PIN) /* one load for all OC uses (GCC folds it into each FMA) */       \
+                        __asm__("" : "+x"(x));                                                 \
                     _Pragma("GCC unroll 4") for (int o = 0; o < OC; o++)                       \
                         acc[o][t] += g[o] * x;                                                 \
                 }                                                                              \
@@ -146,9 +148,9 @@ size_t conv_smallc_dw_scratch_floats(const conv_dims *d, int n)
         }                                                                                      \
     }
 
-DEFINE_DW_BAND(dw_band16, v16f)
-DEFINE_DW_BAND(dw_band8, v8f)
-DEFINE_DW_BAND(dw_band4, v4f)
+DEFINE_DW_BAND(dw_band16, v16f, 0)
+DEFINE_DW_BAND(dw_band8, v8f, 1)
+DEFINE_DW_BAND(dw_band4, v4f, 1)
 
 typedef struct dw_job {
     const conv_dims *d;

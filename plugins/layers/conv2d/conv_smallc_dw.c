@@ -12,7 +12,7 @@
  * of 8), TB = 6 taps by 2 channels at a time (12 accumulators, 2 dout
  * vectors and the input: 15 of the 16 ymm; the bias block's <= 5 taps with
  * 2 bias sums too); base (vectors of 4, no FMA: a product register too),
- * TB = 4 taps by 2 channels. The band's accumulators are added into the
+ * TB = 4 taps by 2 channels (12 of the 16 xmm). The band's accumulators are added into the
  * first W lanes (the ISA's vector width) of 16-lane partial sums in memory
  * (lanes [k][R] and [k] for the bias), reduced across lanes once at the
  * end. The order of the sums is the ISA's (results differ between levels
@@ -42,7 +42,7 @@
 #define store_vec(VT, p, x) do { VT v_ = (x); memcpy((p), &v_, sizeof v_); } while (0)
 
 /* Taps per block and channels a band computes at once, at level isa (see
- * the top). */
+ * the top). TB even: tap_block splits a last whole block in halves. */
 static int tap_width(strata_isa_level isa) { return isa == STRATA_ISA_BASE ? 4 : TBMAX; }
 static int chan_width(strata_isa_level isa) { return isa == STRATA_ISA_AVX512 ? OB : 2; }
 

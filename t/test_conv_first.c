@@ -1,22 +1,35 @@
 /* test_conv_first.c — conv2d's few-channel path (algo: smallc, auto for
- * c <= 4: the RGB first layer) against algo=direct: forward, dweight,
- * dbias and din, on odd shapes (c = 1..4; kernels 1, 3, 5, 11 and
- * rectangular; strides 1, 2, 4; padding 0..3; widths that are not whole
- * vectors of 16; k not a multiple of the 4-, 6-, 8- or 12-channel blocks;
- * batches split into chunks by a small workspace), AlexNet's and VGG's
- * first layers at batch 2; thread counts; finite differences; errors.
+ * c <= 4: the RGB first layer) against a double-precision reference
+ * written here: forward, dweight, dbias and din, on odd shapes (c = 1..4;
+ * kernels 1, 3, 5, 11 and rectangular; strides 1, 2, 3, 4; padding 0..3;
+ * widths that are not whole vectors of 16, every tail 1..16 of a row's
+ * last vector; k not a multiple of the 2-, 4-, 6-, 8- or 12-channel
+ * blocks; tap counts of every remainder mod 4 and mod 6, the tap blocks of
+ * dweight; batches split into chunks by a small workspace), AlexNet's and
+ * VGG's first layers at batch 2; thread counts; finite differences; errors.
+ * Every check runs at the ISA level of the run (make check runs this
+ * program natively and with STRATA_ISA=avx2 and =base: each level's
+ * kernels, whose register blockings differ, see every shape).
  *
- * Error measure: max_rel_err(a, ref) = max_i |a_i - ref_i| / max_i |ref_i| with
- * inputs, weights, bias and dout U(-1, 1). The paths sum in another order
- * than direct (float both); the bound asserted is 2e-5 (measured: at most
- * ~1e-6 on the small shapes, ~3e-6 on AlexNet's 224 px layer; CK_VERBOSE=1
- * prints the worst per case). Thread counts 1, 2 and 3 must give the same
- * bits (tolerance 0: a sweep's --jobs must not change recorded losses).
- * Finite differences (the layer is linear in x, w and b, so central
- * differences are exact up to rounding): relative error <= 1e-3.
+ * Error bounds, derived (testlib's assert_fp_bound): a float sum of len
+ * products, in any order and blocking (the kernels' vector lanes, bands,
+ * tap blocks and lane reductions are all orders of the same sum), is
+ * within gamma_len * sum|terms| of the exact one, gamma_len = len*u/(1-len*u),
+ * u = FLT_EPSILON / 2 (Higham, Accuracy and Stability, 4.2; with FMA fewer
+ * roundings still). The bound asserted is len * FLT_EPSILON * sum|terms|
+ * (factor 1), twice that, with len = the terms of the sum: forward
+ * c*kh*kw + 1 (the bias), dweight and dbias n*oh*ow, din k*kh*kw (at most;
+ * im2col's GEMM and col2im). CK_VERBOSE=1 prints the worst error of each
+ * case as a fraction of its bound.
+ * Thread counts 1, 2 and 3 must give the same bits (tolerance 0: a sweep's
+ * --jobs must not change recorded losses). Finite differences: the layer is
+ * linear in x, w and b, so a central difference with step h is exact but
+ * for the forward passes' rounding, bounded as above and summed over the
+ * loss's weights (see fd_check).
  */
 #define _GNU_SOURCE
 #include <check.h>
+#include <float.h>
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -26,7 +39,6 @@
 #include "layers/conv2d/conv_smallc_phase.h" /* which layout a shape gets */
 
 #define CANARY 64
-#define TOL 2e-5
 
 static uint64_t rng_state = 99;
 static float urand(void) { return 2.0f * strata_rng_uniform(&rng_state) - 1.0f; }
@@ -114,29 +126,103 @@ static result run(conv *C, spec sp, const data *D, int threads, int want_din)
     return R;
 }
 
-/* smallc against direct on one shape: forward, dweight, dbias, din. */
-static void against_direct(spec sp, const char *extra, int threads, int want_din)
+/* The double reference of one case, and each value's sum of |terms|. */
+typedef struct reference {
+    double *y, *ya, *dw, *dwa, *db, *dba, *dx, *dxa;
+    int oh, ow;
+} reference;
+
+static double *dvec(size_t n) { return calloc(n ? n : 1, sizeof(double)); }
+
+/* Input pixel (b, c, y*s - p + i, x*s - p + j) of the spec's x, or NULL
+ * (padding). */
+static const float *pixel(spec sp, const float *x, int b, int c, int y, int xx, int i, int j)
 {
-    conv S = make(sp, "smallc", extra), D = make(sp, "direct", NULL);
-    ck_assert_int_eq(S.out.h, D.out.h);
+    int iy = y * sp.s - sp.p + i, ix = xx * sp.s - sp.p + j;
+    if (iy < 0 || iy >= sp.h || ix < 0 || ix >= sp.w)
+        return NULL;
+    return x + (((size_t)b * sp.c + c) * sp.h + iy) * sp.w + ix;
+}
+
+/* y = bias + sum w*x; dw = sum dy*x; db = sum dy; dx = sum dy*w (scattered). */
+static reference reference_of(spec sp, const data *D)
+{
+    reference r = {.oh = (sp.h + 2 * sp.p - sp.kh) / sp.s + 1, .ow = (sp.w + 2 * sp.p - sp.kw) / sp.s + 1};
+    size_t R = (size_t)sp.c * sp.kh * sp.kw, nin = (size_t)sp.n * sp.c * sp.h * sp.w;
+    size_t ny = (size_t)sp.n * sp.k * r.oh * r.ow;
+    r.y = dvec(ny), r.ya = dvec(ny), r.dw = dvec(sp.k * R), r.dwa = dvec(sp.k * R);
+    r.db = dvec(sp.k), r.dba = dvec(sp.k), r.dx = dvec(nin), r.dxa = dvec(nin);
+    for (int b = 0; b < sp.n; b++)
+        for (int o = 0; o < sp.k; o++)
+            for (int y = 0; y < r.oh; y++)
+                for (int x = 0; x < r.ow; x++) {
+                    size_t yi = (((size_t)b * sp.k + o) * r.oh + y) * r.ow + x;
+                    double g = D->dy[yi], bias = sp.bias ? D->b[o] : 0;
+                    r.y[yi] = bias, r.ya[yi] = fabs(bias);
+                    r.db[o] += g, r.dba[o] += fabs(g);
+                    for (int c = 0; c < sp.c; c++)
+                        for (int i = 0; i < sp.kh; i++)
+                            for (int j = 0; j < sp.kw; j++) {
+                                const float *px = pixel(sp, D->x, b, c, y, x, i, j);
+                                if (!px)
+                                    continue;
+                                size_t t = (size_t)o * R + ((size_t)c * sp.kh + i) * sp.kw + j;
+                                double wx = (double)D->w[t] * *px, gx = g * *px, gw = g * D->w[t];
+                                size_t xi = (size_t)(px - D->x);
+                                r.y[yi] += wx, r.ya[yi] += fabs(wx);
+                                r.dw[t] += gx, r.dwa[t] += fabs(gx);
+                                r.dx[xi] += gw, r.dxa[xi] += fabs(gw);
+                            }
+                }
+    return r;
+}
+
+static void free_reference(reference r)
+{
+    free(r.y), free(r.ya), free(r.dw), free(r.dwa), free(r.db), free(r.dba), free(r.dx), free(r.dxa);
+}
+
+/* smallc against the double reference on one shape: forward, dweight,
+ * dbias, din, each within its derived bound (see the top). */
+static void against_reference(spec sp, const char *extra, int threads, int want_din)
+{
+    conv S = make(sp, "smallc", extra);
     data in = make_data(&S, sp);
-    result r = run(&S, sp, &in, threads, want_din), ref = run(&D, sp, &in, 1, want_din);
-    double e[4] = {max_rel_err(r.y, ref.y, S.nout), max_rel_err(r.dw, ref.dw, S.nw),
-                   sp.bias ? max_rel_err(r.db, ref.db, sp.k) : 0, want_din ? max_rel_err(r.dx, ref.dx, S.nin) : 0};
-    const char *what[] = {"forward", "dweight", "dbias", "din"};
+    result r = run(&S, sp, &in, threads, want_din);
+    reference ref = reference_of(sp, &in);
+    ck_assert_int_eq(S.out.h, ref.oh);
+    ck_assert_int_eq(S.out.w, ref.ow);
+    double pos = (double)sp.n * ref.oh * ref.ow; /* dweight's and dbias's terms */
+    double len[4] = {sp.c * sp.kh * sp.kw + 1, pos, pos, (double)sp.k * sp.kh * sp.kw};
     if (getenv("CK_VERBOSE"))
-        printf("%dx%dx%d k%d %dx%d s%d p%d n%d b%d: fwd %.1e dw %.1e db %.1e din %.1e\n", sp.c,
-               sp.h, sp.w, sp.k, sp.kh, sp.kw, sp.s, sp.p, sp.n, sp.bias, e[0], e[1], e[2], e[3]);
-    for (int i = 0; i < 4; i++)
-        ck_assert_msg(e[i] <= TOL, "%s err %.2e > %.0e (c %d, %dx%d, k %d, kernel %dx%d, stride %d, "
-                      "padding %d, batch %d, %d threads)", what[i], e[i], TOL, sp.c, sp.h, sp.w,
-                      sp.k, sp.kh, sp.kw, sp.s, sp.p, sp.n, threads);
-    float big = 0; /* not vacuous: the reference weight gradient is not all zero */
+        printf("[%s] %dx%dx%d k%d %dx%d s%d p%d n%d b%d: of the bound fwd %.2g dw %.2g db %.2g "
+               "din %.2g\n", test_isa_name(), sp.c, sp.h, sp.w, sp.k, sp.kh, sp.kw, sp.s, sp.p,
+               sp.n, sp.bias, fp_bound_ratio(r.y, ref.y, ref.ya, S.nout, len[0], 1, NULL),
+               fp_bound_ratio(r.dw, ref.dw, ref.dwa, S.nw, len[1], 1, NULL),
+               sp.bias ? fp_bound_ratio(r.db, ref.db, ref.dba, sp.k, len[2], 1, NULL) : 0,
+               want_din ? fp_bound_ratio(r.dx, ref.dx, ref.dxa, S.nin, len[3], 1, NULL) : 0);
+    char what[160];
+    snprintf(what, sizeof what, "c %d, %dx%d, k %d, kernel %dx%d, stride %d, padding %d, batch %d, "
+             "%d threads", sp.c, sp.h, sp.w, sp.k, sp.kh, sp.kw, sp.s, sp.p, sp.n, threads);
+    char w2[200];
+    snprintf(w2, sizeof w2, "forward (%s)", what);
+    assert_fp_bound(w2, r.y, ref.y, ref.ya, S.nout, len[0], 1);
+    snprintf(w2, sizeof w2, "dweight (%s)", what);
+    assert_fp_bound(w2, r.dw, ref.dw, ref.dwa, S.nw, len[1], 1);
+    if (sp.bias) {
+        snprintf(w2, sizeof w2, "dbias (%s)", what);
+        assert_fp_bound(w2, r.db, ref.db, ref.dba, sp.k, len[2], 1);
+    }
+    if (want_din) {
+        snprintf(w2, sizeof w2, "din (%s)", what);
+        assert_fp_bound(w2, r.dx, ref.dx, ref.dxa, S.nin, len[3], 1);
+    }
+    double big = 0; /* not vacuous: the reference weight gradient is not all zero */
     for (size_t i = 0; i < S.nw; i++)
-        big = fabsf(ref.dw[i]) > big ? fabsf(ref.dw[i]) : big;
+        big = fabs(ref.dw[i]) > big ? fabs(ref.dw[i]) : big;
     ck_assert_msg(big > 0, "reference dweight is zero");
-    free_result(r), free_result(ref), free_data(in);
-    free_conv(&S), free_conv(&D);
+    free_result(r), free_reference(ref), free_data(in);
+    free_conv(&S);
 }
 
 /* c = 1..4 with every kernel, stride and padding of the brief's list;
@@ -152,7 +238,7 @@ START_TEST(test_odd_shapes)
                 int w = 7 + (5 * c + 3 * ki + si * 7) % 31, h = kk + 2 + (c * si) % 9;
                 int k = 1 + (3 * c + 5 * ki + si) % 13;
                 spec sp = {c, h, w, k, kk, kk, s, p, 1 + (c + si) % 3, (ki + si) % 3 != 0};
-                against_direct(sp, NULL, 1 + count % 3, count % 2);
+                against_reference(sp, NULL, 1 + count % 3, count % 2);
                 count++;
             }
 }
@@ -171,7 +257,7 @@ START_TEST(test_wide_and_rectangular)
         {3, 8, 48, 50, 3, 3, 1, 1, 1, 1},    /* in place but k % 4 = 2 */
     };
     for (size_t i = 0; i < sizeof cases / sizeof *cases; i++)
-        against_direct(cases[i], NULL, 2, 1);
+        against_reference(cases[i], NULL, 2, 1);
 }
 END_TEST
 
@@ -180,9 +266,9 @@ END_TEST
 START_TEST(test_chunks)
 {
     spec sp = {3, 160, 200, 8, 5, 5, 2, 2, 3, 1};
-    against_direct(sp, "workspace=1", 2, 1);
+    against_reference(sp, "workspace=1", 2, 1);
     sp.n = 5, sp.k = 5;
-    against_direct(sp, "workspace=1", 3, 0);
+    against_reference(sp, "workspace=1", 3, 0);
 }
 END_TEST
 
@@ -192,8 +278,8 @@ START_TEST(test_first_layers)
 {
     spec alex = {3, 224, 224, 48, 11, 11, 4, 2, 2, 1};
     spec vgg = {3, 64, 64, 64, 3, 3, 1, 1, 2, 1};
-    against_direct(alex, NULL, 2, 0);
-    against_direct(vgg, NULL, 2, 1);
+    against_reference(alex, NULL, 2, 0);
+    against_reference(vgg, NULL, 2, 1);
 }
 END_TEST
 
@@ -225,7 +311,7 @@ START_TEST(test_flat_layout)
     for (size_t i = 0; i < sizeof flat / sizeof *flat; i++) {
         conv_dims d = dims_of(flat[i]);
         ck_assert_msg(conv_phase_flat(&d), "case %zu is not flat", i);
-        against_direct(flat[i], NULL, 1 + i % 3, (int)(i % 2));
+        against_reference(flat[i], NULL, 1 + i % 3, (int)(i % 2));
     }
     conv_dims alex = dims_of((spec){3, 224, 224, 48, 11, 11, 4, 2, 1, 1});
     conv_dims alex64 = dims_of((spec){3, 64, 64, 48, 11, 11, 4, 2, 1, 1});
@@ -241,9 +327,9 @@ END_TEST
  * de-interleave). */
 START_TEST(test_row_blocks_and_stride3)
 {
-    against_direct((spec){3, 64, 64, 48, 11, 11, 4, 2, 2, 1}, NULL, 2, 0);
-    against_direct((spec){3, 37, 50, 11, 5, 5, 3, 2, 2, 1}, NULL, 3, 1);
-    against_direct((spec){2, 20, 12, 7, 3, 3, 1, 1, 2, 1}, NULL, 1, 1); /* 12 wide: 1 vector, tail */
+    against_reference((spec){3, 64, 64, 48, 11, 11, 4, 2, 2, 1}, NULL, 2, 0);
+    against_reference((spec){3, 37, 50, 11, 5, 5, 3, 2, 2, 1}, NULL, 3, 1);
+    against_reference((spec){2, 20, 12, 7, 3, 3, 1, 1, 2, 1}, NULL, 1, 1); /* 12 wide: 1 vector, tail */
 }
 END_TEST
 
@@ -276,34 +362,51 @@ START_TEST(test_threads)
 }
 END_TEST
 
-/* loss = sum(out * r): d loss / d theta by central differences of the
- * forward (in double over the output) against backward's gradients. */
-static double loss(conv *C, spec sp, const data *D, const float *r, float *y)
+/* loss = sum(out * r), in double: each forward output y_i is within
+ * (R+1) * FLT_EPSILON * ya_i of the exact one (see the top), so the loss
+ * within (R+1) * FLT_EPSILON * sum_i |r_i| ya_i (plus the double sum's own
+ * rounding, nout * DBL_EPSILON * sum_i |r_i y_i|): *bound gets that. */
+static double loss(conv *C, spec sp, const data *D, const float *r, float *y, double *bound)
 {
     float *params[2] = {D->w, D->b};
     strata_ctx ctx = {.training = 1, .threads = 2, .seed = 1};
     C->ops->forward(C->layer, &ctx, sp.n, D->x, y, params, NULL, C->scratch);
-    double s = 0;
-    for (size_t i = 0; i < C->nout; i++)
+    reference ref = reference_of(sp, D);
+    double s = 0, e = 0, a = 0;
+    for (size_t i = 0; i < C->nout; i++) {
         s += (double)y[i] * r[i];
+        e += fabs((double)r[i]) * ref.ya[i];
+        a += fabs((double)y[i] * r[i]);
+    }
+    *bound = (sp.c * sp.kh * sp.kw + 1) * FLT_EPSILON * e + (double)C->nout * DBL_EPSILON * a;
+    free_reference(ref);
     return s;
 }
 
+/* Central differences of loss against backward's gradient grad of theta
+ * (n values; gabs and glen: the reference's sum of |terms| and term count
+ * of each gradient value). The layer is linear in theta, so
+ * loss(t+) - loss(t-) = (t+ - t-) * dloss/dtheta exactly, t+- the floats
+ * actually set; the rest is the two losses' rounding (loss()) over the
+ * step and backward's own bound. A large step (1) makes the first small. */
 static void fd_check(conv *C, spec sp, const data *D, float *theta, size_t n, const float *grad,
-                     const char *what)
+                     const double *gabs, double glen, const char *what)
 {
     float *y = fvec(C->nout);
-    const float h = 1e-2f;
+    const float h = 1.0f;
     for (size_t i = 0; i < n; i += 1 + n / 7) {
         float keep = theta[i];
+        double bp, bm;
         theta[i] = keep + h;
-        double lp = loss(C, sp, D, D->dy, y);
+        double tp = theta[i], lp = loss(C, sp, D, D->dy, y, &bp);
         theta[i] = keep - h;
-        double lm = loss(C, sp, D, D->dy, y);
+        double tm = theta[i], lm = loss(C, sp, D, D->dy, y, &bm);
         theta[i] = keep;
-        double fd = (lp - lm) / (2.0 * h), scale = fabs(fd) > 1 ? fabs(fd) : 1;
-        ck_assert_msg(fabs(fd - grad[i]) / scale <= 1e-3, "%s[%zu]: backward %.6g, finite "
-                      "differences %.6g", what, i, grad[i], fd);
+        double fd = (lp - lm) / (tp - tm);
+        double bound = (bp + bm) / (tp - tm) + glen * FLT_EPSILON * gabs[i] + FLT_MIN;
+        ck_assert_msg(fabs(fd - grad[i]) <= bound, "%s[%zu] [isa %s]: backward %.9g, finite "
+                      "differences %.9g, |difference| %.3g > bound %.3g", what, i, test_isa_name(),
+                      grad[i], fd, fabs(fd - grad[i]), bound);
     }
     free(y);
 }
@@ -314,16 +417,19 @@ START_TEST(test_finite_differences)
     conv C = make(sp, "smallc", NULL);
     data D = make_data(&C, sp);
     result r = run(&C, sp, &D, 2, 1);
-    fd_check(&C, sp, &D, D.w, C.nw, r.dw, "dweight");
-    fd_check(&C, sp, &D, D.b, sp.k, r.db, "dbias");
-    fd_check(&C, sp, &D, D.x, C.nin, r.dx, "din");
-    free_result(r), free_data(D);
+    reference ref = reference_of(sp, &D);
+    double pos = (double)sp.n * ref.oh * ref.ow;
+    fd_check(&C, sp, &D, D.w, C.nw, r.dw, ref.dwa, pos, "dweight");
+    fd_check(&C, sp, &D, D.b, sp.k, r.db, ref.dba, pos, "dbias");
+    fd_check(&C, sp, &D, D.x, C.nin, r.dx, ref.dxa, (double)sp.k * sp.kh * sp.kw, "din");
+    free_reference(ref), free_result(r), free_data(D);
     free_conv(&C);
 }
 END_TEST
 
 /* Gradients accumulate (+=) into dweight and dbias: two backward passes
- * give twice one. */
+ * give exactly twice one (the second computes the same bits, h, and adds
+ * them to h: h + h = 2h is exact in binary floating point). */
 START_TEST(test_accumulates)
 {
     spec sp = {2, 10, 21, 6, 3, 3, 1, 1, 2, 1};
@@ -331,17 +437,39 @@ START_TEST(test_accumulates)
     data D = make_data(&C, sp);
     result r = run(&C, sp, &D, 1, 0);
     float *params[2] = {D.w, D.b}, *dparams[2] = {r.dw, r.db};
-    float *once = fvec(C.nw);
+    float *once = fvec(C.nw), *bonce = fvec(sp.k);
     memcpy(once, r.dw, C.nw * sizeof(float));
-    float b0 = r.db[0];
+    memcpy(bonce, r.db, sp.k * sizeof(float));
     strata_ctx ctx = {.training = 1, .threads = 1, .seed = 1};
     C.ops->backward(C.layer, &ctx, sp.n, D.x, r.y, D.dy, NULL, params, dparams, NULL, C.scratch);
     for (size_t i = 0; i < C.nw; i++)
-        ck_assert_msg(fabsf(r.dw[i] - 2 * once[i]) <= 1e-6f * (1 + fabsf(once[i])),
-                      "dweight[%zu] %g after two passes, one gave %g", i, r.dw[i], once[i]);
-    ck_assert_msg(fabsf(r.db[0] - 2 * b0) <= 1e-6f * (1 + fabsf(b0)), "dbias does not accumulate");
-    free(once), free_result(r), free_data(D);
+        ck_assert_msg(r.dw[i] == 2 * once[i], "dweight[%zu] %.9g after two passes, one gave %.9g",
+                      i, r.dw[i], once[i]);
+    for (int o = 0; o < sp.k; o++)
+        ck_assert_msg(r.db[o] == 2 * bonce[o], "dbias[%d] %.9g after two passes, one gave %.9g", o,
+                      r.db[o], bonce[o]);
+    free(once), free(bonce), free_result(r), free_data(D);
     free_conv(&C);
+}
+END_TEST
+
+/* Every tail of a row's last 16-output vector (output widths 1..33: the
+ * AVX2 kernels' two 8-lane halves, the base level's four 4-lane quarters,
+ * some empty) with k = 7 and 13 (no whole channel block at any level);
+ * and tap counts R = c*kh*kw of every remainder mod 6 (AVX-512's and AVX2's
+ * dweight tap blocks) and mod 4 (the base level's), with and without the
+ * bias (which rides in the last, narrower block). */
+START_TEST(test_tails_and_tap_blocks)
+{
+    for (int w = 1; w <= 33; w++)
+        against_reference((spec){1, 4, w, w % 2 ? 7 : 13, 3, 3, 1, 1, 1, w % 3 != 0}, NULL, 1, w % 4 == 0);
+    static const int kw[] = {1, 2, 5, 7};
+    for (int c = 1; c <= 4; c++)
+        for (int kh = 1; kh <= 3; kh++)
+            for (int j = 0; j < 4; j++) {
+                int bias = (c + kh + j) % 2;
+                against_reference((spec){c, 6, 19, 5 + c, kh, kw[j], 1, j % 2, 1, bias}, NULL, 1, 0);
+            }
 }
 END_TEST
 
@@ -373,6 +501,7 @@ int main(void)
     tcase_add_test(tc, test_flat_layout);
     tcase_add_test(tc, test_row_blocks_and_stride3);
     tcase_add_test(tc, test_threads);
+    tcase_add_test(tc, test_tails_and_tap_blocks);
     tcase_add_test(tc, test_finite_differences);
     tcase_add_test(tc, test_accumulates);
     tcase_add_test(tc, test_refuses_wide_input);

@@ -26,14 +26,30 @@
 #include "conv_im2col.h"
 #include "conv_smallc.h"
 #include "common/parallel.h"
+#include "common/simd.h"
 
-#define ACC 24   /* vector accumulators of a block: OB * NV */
-#define OBMAX 12
-
-typedef float v16 __attribute__((vector_size(64)));
-typedef float v16u __attribute__((vector_size(64), aligned(4), may_alias));
+#define OBMAX 12 /* channels of a block, at most */
 
 int conv_smallc_fits(const conv_dims *d) { return d->c <= 4; }
+
+/* Register blocking by ISA level (strata_isa()), in vectors of 16 outputs:
+ * acc 16-output accumulators a block holds, of ob channels by acc / ob
+ * vectors, ob one of the candidates. AVX-512 (32 zmm): 24 = 6x4, 8x3 or
+ * 12x2. AVX2 (16 ymm): a 16-output vector is two ymm, so 6 channels x 1
+ * vector = 12 ymm accumulators, 2 input ymm and 1 broadcast weight. Base
+ * (16 xmm, no FMA): a vector is four xmm; 2 channels x 1 vector = 8 xmm,
+ * 4 inputs, the weight and a product. */
+typedef struct blocking {
+    int acc, ncand, cand[3];
+} blocking;
+static blocking blocking_of(strata_isa_level isa)
+{
+    if (isa == STRATA_ISA_AVX512)
+        return (blocking){24, 3, {8, 6, 12}};
+    if (isa == STRATA_ISA_AVX2)
+        return (blocking){6, 1, {6}};
+    return (blocking){2, 1, {2}};
+}
 
 /* The output vectors of one channel: G of them, vector g covering 16
  * outputs (fewer at a row's end). Rows padded to whole vectors: row
@@ -55,21 +71,21 @@ static long block_cost(int ob, int nv)
     int fma = ob * nv, ld = ob + 2 * nv;
     return fma > ld ? fma : ld;
 }
-static long vec_cost(const conv_dims *d, int ob)
+static long vec_cost(const conv_dims *d, int acc, int ob)
 {
-    int nvmax = ACC / ob, G = vectors(d);
+    int nvmax = acc / ob, G = vectors(d);
     long c = (long)(G / nvmax) * block_cost(ob, nvmax) + (G % nvmax ? block_cost(ob, G % nvmax) : 0);
     return c * ((d->k + ob - 1) / ob);
 }
 
-/* Channels per block: 8, 6 or 12 (3, 4 or 2 vectors), the cheapest. */
+/* Channels per block: the cheapest candidate of this ISA's blocking. */
 static int pick_ob(const conv_dims *d)
 {
-    static const int cand[] = {8, 6, 12};
-    int best = cand[0];
-    for (int i = 1; i < 3; i++)
-        if (vec_cost(d, cand[i]) < vec_cost(d, best))
-            best = cand[i];
+    blocking B = blocking_of(strata_isa());
+    int best = B.cand[0];
+    for (int i = 1; i < B.ncand; i++)
+        if (vec_cost(d, B.acc, B.cand[i]) < vec_cost(d, B.acc, best))
+            best = B.cand[i];
     return best;
 }
 
@@ -115,41 +131,49 @@ size_t conv_smallc_scratch_bytes(const conv_dims *d, int n)
 /* One block of NV vectors for OB channels (nk < OB of them real): vector
  * v reads the runs src + so[v] and writes n[v] <= 16 outputs at dst + dof[v]
  * from weights wt (R, OB), bias b (OB):
- *   dst[o*plane + dof[v] + x] = b[o] + sum_t wt[t][o] * src[off[t] + so[v] + x]. */
-CONV_INLINE void fwd_block(const int OB, const int NV, const float *src, const int *so,
-                           const int *off, int R, const float *wt, const float *b, float *dst,
-                           const int *dof, const int *n, size_t plane, int nk)
-{
-    v16 acc[OBMAX][4];
-    int sv[4];
-    for (int v = 0; v < NV; v++)
-        sv[v] = so[v];
-    for (int o = 0; o < OB; o++)
-        for (int v = 0; v < NV; v++)
-            acc[o][v] = (v16){0} + b[o];
-    for (int t = 0; t < R; t++, wt += OB) {
-        const float *s = src + off[t];
-        v16 x[4];
-        for (int v = 0; v < NV; v++)
-            x[v] = *(const v16u *)(s + sv[v]);
-#pragma GCC unroll 12
-        for (int o = 0; o < OB; o++) /* scalar * vector: a broadcast load (not 0 + w) */
-            for (int v = 0; v < NV; v++)
-                acc[o][v] += wt[o] * x[v];
+ *   dst[o*plane + dof[v] + x] = b[o] + sum_t wt[t][o] * src[off[t] + so[v] + x].
+ * Defined for vectors VT of W = 16, 8 or 4 lanes: a 16-output vector is
+ * S = 16 / W of them (sub-vector u of vector u / S). Every output sums the
+ * bias then the taps in order with one multiply-add each (an FMA where the
+ * ISA has it: AVX-512 and AVX2 give the same bits, the base level rounds
+ * the products apart). */
+#define DEFINE_FWD_BLOCK(NAME, VT)                                                            \
+    CONV_INLINE void NAME(const int OB, const int NV, const float *src, const int *so,        \
+                          const int *off, int R, const float *wt, const float *b, float *dst, \
+                          const int *dof, const int *n, size_t plane, int nk)                 \
+    {                                                                                          \
+        enum { W = sizeof(VT) / sizeof(float), S = 16 / W };                                   \
+        VT acc[OBMAX][4 * S];                                                                  \
+        int su[4 * S];                                                                         \
+        for (int u = 0; u < NV * S; u++)                                                       \
+            su[u] = so[u / S] + W * (u % S);                                                   \
+        for (int o = 0; o < OB; o++)                                                           \
+            for (int u = 0; u < NV * S; u++)                                                   \
+                acc[o][u] = (VT){0} + b[o];                                                    \
+        for (int t = 0; t < R; t++, wt += OB) {                                                \
+            const float *s = src + off[t];                                                     \
+            VT x[4 * S];                                                                       \
+            for (int u = 0; u < NV * S; u++)                                                   \
+                memcpy(&x[u], s + su[u], sizeof x[u]); /* unaligned load */                  \
+            _Pragma("GCC unroll 12") for (int o = 0; o < OB; o++)                              \
+                for (int u = 0; u < NV * S; u++) /* scalar * vector: a broadcast */           \
+                    acc[o][u] += wt[o] * x[u];                                                 \
+        }                                                                                      \
+        for (int o = 0; o < nk; o++)                                                           \
+            for (int u = 0; u < NV * S; u++) {                                                 \
+                int m = n[u / S] - W * (u % S); /* outputs of this sub-vector */              \
+                float *p = dst + o * plane + dof[u / S] + W * (u % S);                         \
+                if (m >= W)                                                                    \
+                    memcpy(p, &acc[o][u], sizeof acc[o][u]);                                   \
+                else if (m > 0) {                                                              \
+                    VT t = acc[o][u]; /* a copy: acc stays in registers */                     \
+                    memcpy(p, &t, sizeof(float) * m);                                          \
+                }                                                                              \
+            }                                                                                  \
     }
-    for (int o = 0; o < nk; o++)
-        for (int v = 0; v < NV; v++) {
-            float *p = dst + o * plane + dof[v];
-            if (n[v] >= 16)
-                *(v16u *)p = acc[o][v];
-            else {
-                float t[16];
-                memcpy(t, &acc[o][v], sizeof t);
-                for (int x = 0; x < n[v]; x++)
-                    p[x] = t[x];
-            }
-        }
-}
+DEFINE_FWD_BLOCK(fwd_block16, v16f)
+DEFINE_FWD_BLOCK(fwd_block8, v8f)
+DEFINE_FWD_BLOCK(fwd_block4, v4f)
 
 /* Where output vector g reads (so), writes (dof) and how many (n). */
 static void vec_place(const conv_dims *d, int g, int *so, int *dof, int *n)
@@ -164,14 +188,41 @@ static void vec_place(const conv_dims *d, int g, int *so, int *dof, int *n)
     *n = d->ow - x < 16 ? d->ow - x : 16;
 }
 
+/* One block at ISA level isa (a constant where this is inlined). */
+CONV_INLINE void fwd_block(strata_isa_level isa, int OB, int nv, const float *ph, const int *so,
+                           const int *off, int R, const float *wt, const float *b, float *dst,
+                           const int *dof, const int *n, size_t dpl, int nk)
+{
+#define FWD(F, O, V) F(O, V, ph, so, off, R, wt, b, dst, dof, n, dpl, nk)
+    if (isa == STRATA_ISA_AVX2) {
+        FWD(fwd_block8, 6, 1);
+        return;
+    }
+    if (isa == STRATA_ISA_BASE) {
+        FWD(fwd_block4, 2, 1);
+        return;
+    }
+    switch (OB * 8 + nv) {
+    case 6 * 8 + 1: FWD(fwd_block16, 6, 1); break;
+    case 6 * 8 + 2: FWD(fwd_block16, 6, 2); break;
+    case 6 * 8 + 3: FWD(fwd_block16, 6, 3); break;
+    case 6 * 8 + 4: FWD(fwd_block16, 6, 4); break;
+    case 8 * 8 + 1: FWD(fwd_block16, 8, 1); break;
+    case 8 * 8 + 2: FWD(fwd_block16, 8, 2); break;
+    case 8 * 8 + 3: FWD(fwd_block16, 8, 3); break;
+    case 12 * 8 + 1: FWD(fwd_block16, 12, 1); break;
+    default: FWD(fwd_block16, 12, 2); break;
+    }
+#undef FWD
+}
+
 /* out (k, oh, ow) of one image from its phases ph, packed weights wp
  * (kpad/OB, R, OB) and tap offsets off (R); flat: through buf. */
-/* fp-contract: -std=c11 turns contraction off; a*b + c here is meant as one FMA */
-__attribute__((optimize("fp-contract=fast"))) CONV_CLONES static void
-image_forward(const conv_dims *d, int OB, const float *ph, const float *wp, const int *off,
-              const float *bias, float *out, float *buf, const float *next)
+CONV_INLINE void image_forward_body(strata_isa_level isa, const conv_dims *d, int OB,
+                                    const float *ph, const float *wp, const int *off,
+                                    const float *bias, float *out, float *buf, const float *next)
 {
-    int R = taps(d), NVM = ACC / OB, G = vectors(d), flat = conv_phase_flat(d);
+    int R = taps(d), NVM = blocking_of(isa).acc / OB, G = vectors(d), flat = conv_phase_flat(d);
     int L = conv_phase_row(d);
     /* the next image's lines, prefetched into L2 a share per block */
     size_t lines = next ? (size_t)d->c * d->h * d->w / 16 : 0, done = 0, blk = 0;
@@ -191,19 +242,7 @@ image_forward(const conv_dims *d, int OB, const float *ph, const float *wp, cons
                 vec_place(d, g + v, &so[v], &dof[v], &n[v]);
             for (size_t e = lines * ++blk / nblk; done < e; done++)
                 __builtin_prefetch(next + 16 * done, 0, 2);
-#define FWD(O, V) fwd_block(O, V, ph, so, off, R, wt, b, dst, dof, n, dpl, flat ? OB : nk)
-            switch (OB * 8 + nv) {
-            case 6 * 8 + 1: FWD(6, 1); break;
-            case 6 * 8 + 2: FWD(6, 2); break;
-            case 6 * 8 + 3: FWD(6, 3); break;
-            case 6 * 8 + 4: FWD(6, 4); break;
-            case 8 * 8 + 1: FWD(8, 1); break;
-            case 8 * 8 + 2: FWD(8, 2); break;
-            case 8 * 8 + 3: FWD(8, 3); break;
-            case 12 * 8 + 1: FWD(12, 1); break;
-            default: FWD(12, 2); break;
-            }
-#undef FWD
+            fwd_block(isa, OB, nv, ph, so, off, R, wt, b, dst, dof, n, dpl, flat ? OB : nk);
         }
         if (flat) /* rows at pitch L -> pitch ow */
             for (int o = 0; o < nk; o++)
@@ -211,6 +250,40 @@ image_forward(const conv_dims *d, int OB, const float *ph, const float *wp, cons
                     memcpy(out + (ob + o) * plane + (size_t)y * d->ow, buf + o * bplane + (size_t)y * L,
                            sizeof(float) * d->ow);
     }
+}
+
+/* The body compiled per ISA level. fp-contract: -std=c11 turns contraction
+ * off; a*b + c in the blocks is meant as one FMA where there is one. */
+#define IMAGE_FORWARD_PARAMS                                                                \
+    (const conv_dims *d, int OB, const float *ph, const float *wp, const int *off,          \
+     const float *bias, float *out, float *buf, const float *next)
+#define IMAGE_FORWARD_ARGS d, OB, ph, wp, off, bias, out, buf, next
+#if STRATA_X86_DISPATCH
+STRATA_TARGET_AVX512 __attribute__((optimize("fp-contract=fast"), noinline)) static void
+image_forward_avx512 IMAGE_FORWARD_PARAMS
+{
+    image_forward_body(STRATA_ISA_AVX512, IMAGE_FORWARD_ARGS);
+}
+STRATA_TARGET_AVX2 __attribute__((optimize("fp-contract=fast"), noinline)) static void
+image_forward_avx2 IMAGE_FORWARD_PARAMS
+{
+    image_forward_body(STRATA_ISA_AVX2, IMAGE_FORWARD_ARGS);
+}
+#endif
+__attribute__((noinline)) static void image_forward_base IMAGE_FORWARD_PARAMS
+{
+    image_forward_body(STRATA_ISA_BASE, IMAGE_FORWARD_ARGS);
+}
+static void image_forward IMAGE_FORWARD_PARAMS
+{
+#if STRATA_X86_DISPATCH
+    strata_isa_level isa = strata_isa();
+    if (isa == STRATA_ISA_AVX512)
+        return image_forward_avx512(IMAGE_FORWARD_ARGS);
+    if (isa == STRATA_ISA_AVX2)
+        return image_forward_avx2(IMAGE_FORWARD_ARGS);
+#endif
+    image_forward_base(IMAGE_FORWARD_ARGS);
 }
 
 typedef struct smallc_job {

@@ -4,12 +4,19 @@
  * t = (c, i, j) at offset off[t],
  *   dw[o][t] = sum_{b,y,x} dout[b][o][y][x] * ph_b[off[t] + y*YS + x]
  * is a dot product along x of two contiguous runs. Vectorised along x:
- * per band of Y output rows, a block of OB = 4 output channels and TB <= 6
- * taps keeps OB x TB vector accumulators (24 of the 32 registers) over the
- * band, each step loading 4 dout vectors and 6 input vectors for 24 FMAs;
- * the bias sum rides along in the last (narrower) tap block. The band's
- * accumulators are added into 16-lane partial sums in memory (lanes
- * [k][R] and [k] for the bias), reduced across lanes once at the end.
+ * per band of Y output rows, a block of OB = 4 output channels and T <= TB
+ * taps keeps OB x T vector accumulators over the band, each step loading
+ * OB dout vectors and T input vectors for OB*T multiply-adds; the bias sum
+ * rides along in the last (narrower) tap block. By ISA level (strata_isa()):
+ * AVX-512, TB = 6 taps by all 4 channels (24 of the 32 zmm); AVX2 (vectors
+ * of 8), TB = 6 taps by 2 channels at a time (12 accumulators, 2 dout
+ * vectors and the input: 15 of the 16 ymm; the bias block's <= 5 taps with
+ * 2 bias sums too); base (vectors of 4, no FMA: a product register too),
+ * TB = 4 taps by 2 channels (12 of the 16 xmm). The band's accumulators are added into the
+ * first W lanes (the ISA's vector width) of 16-lane partial sums in memory
+ * (lanes [k][R] and [k] for the bias), reduced across lanes once at the
+ * end. The order of the sums is the ISA's (results differ between levels
+ * in the last bits), the same at any thread count.
  * dout is read in place when its rows are whole vectors (ow % 16 == 0),
  * else each block's band is copied first with zeros past ow (then TB
  * taps beyond the image's right edge multiply zeros); in a flat layout
@@ -23,13 +30,21 @@
 #include "conv_smallc_dw.h"
 #include "conv_smallc_phase.h"
 #include "common/parallel.h"
+#include "common/simd.h"
 
 #define OB 4  /* output channels per block */
-#define TB 6  /* taps per block */
+#define TBMAX 6 /* taps per block, at most (AVX-512's) */
 #define DBUF 4096 /* floats of the dout bands one tap block runs over (1 or KG blocks) */
 
-typedef float v16 __attribute__((vector_size(64)));
-typedef float v16u __attribute__((vector_size(64), aligned(4), may_alias));
+/* Unaligned loads and stores of a vector of type VT (memcpy through a
+ * local, so the vectors themselves stay in registers). */
+#define load_vec(VT, p) ({ VT v_; memcpy(&v_, (p), sizeof v_); v_; })
+#define store_vec(VT, p, x) do { VT v_ = (x); memcpy((p), &v_, sizeof v_); } while (0)
+
+/* Taps per block and channels a band computes at once, at level isa (see
+ * the top). TB even: tap_block splits a last whole block in halves. */
+static int tap_width(strata_isa_level isa) { return isa == STRATA_ISA_BASE ? 4 : TBMAX; }
+static int chan_width(strata_isa_level isa) { return isa == STRATA_ISA_AVX512 ? OB : 2; }
 
 static int kpad(const conv_dims *d) { return (d->k + OB - 1) / OB * OB; }
 static int taps(const conv_dims *d) { return d->c * d->kh * d->kw; }
@@ -43,7 +58,7 @@ static int row_floats(const conv_dims *d)
 #define KG 2 /* channel blocks sharing a tap block's input (many taps) */
 
 /* Many taps: tap blocks outside, channel blocks inside (see dw_part). */
-static int taps_outer(const conv_dims *d) { return taps(d) > 8 * TB; }
+static int taps_outer(const conv_dims *d) { return taps(d) > 8 * TBMAX; }
 
 /* Rows of a band: the dout bands of the channel blocks run over one tap
  * block's input (1 or KG of them) take <= DBUF floats. */
@@ -82,49 +97,60 @@ size_t conv_smallc_dw_scratch_floats(const conv_dims *d, int n)
            (size_t)slots(d, n) * conv_phase_floats(d); /* 16: to align to 64 bytes */
 }
 
-/* One band of Y rows, NV vectors a row, of a block's OB channels and taps
- * [t0, t0 + T): for each tap t and channel o
+/* One band of Y rows, NV vectors of 16 a row, of OC of a block's channels
+ * and taps [t0, t0 + T): for each tap t and channel o < OC
  *   lanes[o*R + t] += sum_{y,v} db[o*dcs + y*dls + 16v ..] * ph[off[t] + y*YS + 16v ..]
- * and (BIAS) blane[o] += sum_{y,v} db[o*dcs + y*dls + 16v ..]. */
-CONV_INLINE void dw_band(const int T, const int BIAS, int Y, int NV, const float *ph, size_t YS,
-                         const int *off, const float *db, size_t dls, size_t dcs, float *lanes,
-                         int R, float *blane)
-{
-    v16 acc[OB][TB], bacc[OB]; /* T <= TB: the compiler keeps the used ones in registers */
-    for (int o = 0; o < OB; o++) {
-        bacc[o] = (v16){0};
-        for (int t = 0; t < T; t++)
-            acc[o][t] = (v16){0};
+ * and (BIAS) blane[o] += sum_{y,v} db[o*dcs + y*dls + 16v ..]. Defined for
+ * vectors VT of W = 16, 8 or 4 lanes, stepping through a row W floats at a
+ * time; the sums go into lanes 0 .. W-1 of each 16-lane partial sum. */
+#define DEFINE_DW_BAND(NAME, VT, PIN)                                                           \
+    CONV_INLINE void NAME(const int OC, const int T, const int BIAS, int Y, int NV,            \
+                          const float *ph,                                                     \
+                          size_t YS, const int *off, const float *db, size_t dls, size_t dcs,  \
+                          float *lanes, int R, float *blane)                                   \
+    {                                                                                          \
+        enum { W = sizeof(VT) / sizeof(float) };                                               \
+        VT acc[OB][TBMAX], bacc[OB]; /* the used ones stay in registers */                    \
+        for (int o = 0; o < OC; o++) {                                                         \
+            bacc[o] = (VT){0};                                                                 \
+            for (int t = 0; t < T; t++)                                                        \
+                acc[o][t] = (VT){0};                                                           \
+        }                                                                                      \
+        const float *p[TBMAX];                                                                 \
+        for (int t = 0; t < T; t++)                                                            \
+            p[t] = ph + off[t];                                                                \
+        for (int y = 0; y < Y; y++) {                                                          \
+            const float *dr = db + (size_t)y * dls;                                            \
+            size_t py = (size_t)y * YS;                                                        \
+            for (int u = 0; u < NV * (16 / W); u++) {                                          \
+                VT g[OB];                                                                      \
+                _Pragma("GCC unroll 4") for (int o = 0; o < OC; o++) {                         \
+                    g[o] = load_vec(VT, dr + o * dcs + W * u);                                 \
+                    if (BIAS)                                                                  \
+                        bacc[o] += g[o];                                                       \
+                }                                                                              \
+                _Pragma("GCC unroll 6") for (int t = 0; t < T; t++) {                          \
+                    VT x = load_vec(VT, p[t] + py + W * u);                                    \
+                    if (PIN) /* one load for all OC uses (GCC folds it into each FMA) */       \
+                        __asm__("" : "+x"(x));                                                 \
+                    _Pragma("GCC unroll 4") for (int o = 0; o < OC; o++)                       \
+                        acc[o][t] += g[o] * x;                                                 \
+                }                                                                              \
+            }                                                                                  \
+        }                                                                                      \
+        for (int o = 0; o < OC; o++) {                                                         \
+            for (int t = 0; t < T; t++) {                                                      \
+                float *l = lanes + ((size_t)o * R + t) * 16;                                   \
+                store_vec(VT, l, load_vec(VT, l) + acc[o][t]);                                 \
+            }                                                                                  \
+            if (BIAS)                                                                          \
+                store_vec(VT, blane + o * 16, load_vec(VT, blane + o * 16) + bacc[o]);         \
+        }                                                                                      \
     }
-    const float *p[TB];
-    for (int t = 0; t < T; t++)
-        p[t] = ph + off[t];
-    for (int y = 0; y < Y; y++) {
-        const float *dr = db + (size_t)y * dls;
-        size_t py = (size_t)y * YS;
-        for (int v = 0; v < NV; v++) {
-            v16 g[OB];
-            for (int o = 0; o < OB; o++) {
-                g[o] = *(const v16u *)(dr + o * dcs + 16 * v);
-                if (BIAS)
-                    bacc[o] += g[o];
-            }
-#pragma GCC unroll 6
-            for (int t = 0; t < T; t++) {
-                v16 x = *(const v16u *)(p[t] + py + 16 * v);
-#pragma GCC unroll 4
-                for (int o = 0; o < OB; o++)
-                    acc[o][t] += g[o] * x;
-            }
-        }
-    }
-    for (int o = 0; o < OB; o++) {
-        for (int t = 0; t < T; t++)
-            *(v16u *)(lanes + ((size_t)o * R + t) * 16) += acc[o][t];
-        if (BIAS)
-            *(v16u *)(blane + o * 16) += bacc[o];
-    }
-}
+
+DEFINE_DW_BAND(dw_band16, v16f, 0)
+DEFINE_DW_BAND(dw_band8, v8f, 1)
+DEFINE_DW_BAND(dw_band4, v4f, 1)
 
 typedef struct dw_job {
     const conv_dims *d;
@@ -175,8 +201,8 @@ static const float *dout_band(const dw_job *J, const float *dy, int kb, int y0, 
 
 /* Taps in blocks of TB; the last block (the bias's) narrower: R % TB, or
  * two of TB/2 when TB divides R. Block b covers taps [*t0, *t0 + *T). */
-static int tap_blocks(int R) { return R / TB + 1; }
-static void tap_block(int R, int b, int *t0, int *T)
+static int tap_blocks(int R, int TB) { return R / TB + 1; }
+static void tap_block(int R, int TB, int b, int *t0, int *T)
 {
     int full = R / TB, rest = R % TB;
     if (rest == 0)
@@ -189,13 +215,51 @@ static void tap_block(int R, int b, int *t0, int *T)
         *t0 = full * TB, *T = rest;
 }
 
+/* Every T <= 6 with and without the bias, of band kernel F over OC channels. */
+#define BAND(F, T, B) F(OC, T, B, Y, NV, ph, YS, off, db, dls, dcs, l, R, blane)
+#define BAND_CASES(F)                                                                         \
+    switch (T * 2 + bias) {                                                                   \
+    case 2: BAND(F, 1, 0); break;                                                             \
+    case 3: BAND(F, 1, 1); break;                                                             \
+    case 4: BAND(F, 2, 0); break;                                                             \
+    case 5: BAND(F, 2, 1); break;                                                             \
+    case 6: BAND(F, 3, 0); break;                                                             \
+    case 7: BAND(F, 3, 1); break;                                                             \
+    case 8: BAND(F, 4, 0); break;                                                             \
+    case 9: BAND(F, 4, 1); break;                                                             \
+    case 10: BAND(F, 5, 0); break;                                                            \
+    case 11: BAND(F, 5, 1); break;                                                            \
+    default: BAND(F, 6, 0); break;                                                            \
+    }
+
+/* One band's tap block of T taps (bias: with the bias sums) for the OB
+ * channels of a block, OC at a time, at level isa (a constant where this
+ * is inlined). */
+CONV_INLINE void dw_band(strata_isa_level isa, int T, int bias, int Y, int NV, const float *ph,
+                         size_t YS, const int *off, const float *db0, size_t dls, size_t dcs,
+                         float *l0, int R, float *blane0)
+{
+    const int OC = chan_width(isa);
+    for (int c = 0; c < OB; c += OC) {
+        const float *db = db0 + c * dcs;
+        float *l = l0 + (size_t)c * R * 16, *blane = blane0 + c * 16;
+        if (isa == STRATA_ISA_AVX512)
+            BAND_CASES(dw_band16)
+        else if (isa == STRATA_ISA_AVX2)
+            BAND_CASES(dw_band8)
+        else
+            BAND_CASES(dw_band4)
+    }
+}
+#undef BAND_CASES
+#undef BAND
+
 /* Tap blocks [b0, b1) of channel block kb over one band. */
-CONV_CLONES __attribute__((optimize("fp-contract=fast"))) static void
-block_band(const dw_job *J, int kb, int b0, int b1, const float *ph, const float *db,
-           size_t dls, size_t dcs, int Y)
+CONV_INLINE void block_band_body(strata_isa_level isa, const dw_job *J, int kb, int b0, int b1,
+                                 const float *ph, const float *db, size_t dls, size_t dcs, int Y)
 {
     const conv_dims *d = J->d;
-    int R = taps(d), NV = conv_phase_xr(d) / 16, nb = tap_blocks(R);
+    int R = taps(d), NV = conv_phase_xr(d) / 16, TB = tap_width(isa), nb = tap_blocks(R, TB);
     if (conv_phase_flat(d)) /* the band's rows as one run */
         NV = (int)(band_floats(d, Y) / 16), Y = 1;
     size_t YS = conv_phase_ystride(d);
@@ -203,25 +267,44 @@ block_band(const dw_job *J, int kb, int b0, int b1, const float *ph, const float
     float *blane = J->lanes + ((size_t)kpad(d) * R + (size_t)kb * OB) * 16;
     for (int b = b0; b < b1; b++) {
         int t0, T, bias = J->bias && b == nb - 1;
-        tap_block(R, b, &t0, &T);
-        const int *off = J->off + t0;
-        float *l = lanes + (size_t)t0 * 16;
-#define BAND(T, B) dw_band(T, B, Y, NV, ph, YS, off, db, dls, dcs, l, R, blane)
-        switch (T * 2 + bias) {
-        case 12: BAND(6, 0); break;
-        case 6: BAND(3, 0); break;
-        case 7: BAND(3, 1); break;
-        case 2: BAND(1, 0); break;
-        case 3: BAND(1, 1); break;
-        case 4: BAND(2, 0); break;
-        case 5: BAND(2, 1); break;
-        case 8: BAND(4, 0); break;
-        case 9: BAND(4, 1); break;
-        case 10: BAND(5, 0); break;
-        default: BAND(5, 1); break;
-        }
-#undef BAND
+        tap_block(R, TB, b, &t0, &T);
+        dw_band(isa, T, bias, Y, NV, ph, YS, J->off + t0, db, dls, dcs, lanes + (size_t)t0 * 16,
+                R, blane);
     }
+}
+
+/* The body compiled per ISA level. fp-contract: -std=c11 turns contraction
+ * off; a*b + c in the bands is meant as one FMA where there is one. */
+#define BLOCK_BAND_PARAMS                                                                     \
+    (const dw_job *J, int kb, int b0, int b1, const float *ph, const float *db, size_t dls,   \
+     size_t dcs, int Y)
+#define BLOCK_BAND_ARGS J, kb, b0, b1, ph, db, dls, dcs, Y
+#if STRATA_X86_DISPATCH
+STRATA_TARGET_AVX512 __attribute__((optimize("fp-contract=fast"), noinline)) static void
+block_band_avx512 BLOCK_BAND_PARAMS
+{
+    block_band_body(STRATA_ISA_AVX512, BLOCK_BAND_ARGS);
+}
+STRATA_TARGET_AVX2 __attribute__((optimize("fp-contract=fast"), noinline)) static void
+block_band_avx2 BLOCK_BAND_PARAMS
+{
+    block_band_body(STRATA_ISA_AVX2, BLOCK_BAND_ARGS);
+}
+#endif
+__attribute__((noinline)) static void block_band_base BLOCK_BAND_PARAMS
+{
+    block_band_body(STRATA_ISA_BASE, BLOCK_BAND_ARGS);
+}
+static void block_band BLOCK_BAND_PARAMS
+{
+#if STRATA_X86_DISPATCH
+    strata_isa_level isa = strata_isa();
+    if (isa == STRATA_ISA_AVX512)
+        return block_band_avx512(BLOCK_BAND_ARGS);
+    if (isa == STRATA_ISA_AVX2)
+        return block_band_avx2(BLOCK_BAND_ARGS);
+#endif
+    block_band_base(BLOCK_BAND_ARGS);
 }
 
 /* Channel blocks [k0, k1) over every image of the chunk, band by band.
@@ -233,7 +316,7 @@ static void dw_part(void *arg, int k0, int k1)
     const dw_job *J = arg;
     const conv_dims *d = J->d;
     size_t osz = (size_t)d->k * d->oh * d->ow, YS = conv_phase_ystride(d);
-    int Yb = band_rows(d), nb = tap_blocks(taps(d)), outer = taps_outer(d);
+    int Yb = band_rows(d), nb = tap_blocks(taps(d), tap_width(strata_isa())), outer = taps_outer(d);
     for (int b = 0; b < J->m; b++) {
         const float *ph = J->phases + b * conv_phase_floats(d), *dy = J->dout + b * osz;
         for (int y0 = 0; y0 < d->oh; y0 += Yb) {

@@ -72,7 +72,7 @@ CONV_INLINE void weight_grad_rows_r(const weight_job *J, int o0, int o1, int A, 
         }
 }
 
-#if WINO_AVX512
+#if WINO_SIMD
 /* weight_rows_r on AVX-512, SEG columns q at once: the r x r kernels
  * gathered (stride r^2, or C r^2 when flipped), both passes in registers,
  * U stored a vector at a time. GCC 12 left the generic version's lane loops
@@ -93,10 +93,10 @@ AVX512_INLINE void weight_rows_v(const weight_job *J, int r0, int r1, int A, int
             __mmask16 keep = nq >= SEG ? (__mmask16)0xFFFF : (__mmask16)((1u << nq) - 1);
             int o = J->flip ? q0 : r, c = J->flip ? r : q0;
             const float *w = J->weight + ((size_t)o * J->C + c) * RR;
-            v16 g[25], t[AMAX][5], u[AMAX];
+            v16f g[25], t[AMAX][5], u[AMAX];
 #pragma GCC unroll 25
             for (int i = 0; i < RR; i++)
-                g[i] = (v16)_mm512_mask_i32gather_ps(
+                g[i] = (v16f)_mm512_mask_i32gather_ps(
                     _mm512_setzero_ps(), keep,
                     _mm512_add_epi32(lanes, _mm512_set1_epi32(J->flip ? RR - 1 - i : i)), w, 4);
 #pragma GCC unroll 5
@@ -131,10 +131,10 @@ AVX512_INLINE void weight_grad_rows_v(const weight_job *J, int o0, int o1, int A
             int nc = J->C - c0 < SEG ? J->C - c0 : SEG;
             __mmask16 keep = nc >= SEG ? (__mmask16)0xFFFF : (__mmask16)((1u << nc) - 1);
             const float *du = J->dU + (size_t)o * J->C + c0;
-            v16 u[AMAX * AMAX], q[AMAX][5], x[5];
+            v16f u[AMAX * AMAX], q[AMAX][5], x[5];
 #pragma GCC unroll 49
             for (int xi = 0; xi < A * A; xi++)
-                u[xi] = (v16)_mm512_maskz_loadu_ps(keep, du + xi * KC);
+                u[xi] = (v16f)_mm512_maskz_loadu_ps(keep, du + xi * KC);
 #pragma GCC unroll 7
             for (int l = 0; l < A; l++)
                 vmat_apply(q[l], 1, G, 1, R, A, &u[l * A], 1);
@@ -152,15 +152,15 @@ AVX512_INLINE void weight_grad_rows_v(const weight_job *J, int o0, int o1, int A
         }
 }
 
-__attribute__((target("avx512f"), noinline)) static void weight_rows_avx512(const weight_job *J,
-                                                                           int r0, int r1)
+STRATA_TARGET_AVX512 __attribute__((noinline)) static void
+weight_rows_avx512(const weight_job *J, int r0, int r1)
 {
 #define CALL(a, r) weight_rows_v(J, r0, r1, a, r)
     WINO_VARIANTS(CALL, J->A, J->R);
 #undef CALL
 }
 
-__attribute__((target("avx512f"), noinline)) static void
+STRATA_TARGET_AVX512 __attribute__((noinline)) static void
 weight_grad_rows_avx512(const weight_job *J, int o0, int o1)
 {
 #define CALL(a, r) weight_grad_rows_v(J, o0, o1, a, r)
@@ -169,32 +169,43 @@ weight_grad_rows_avx512(const weight_job *J, int o0, int o1)
 }
 #endif
 
-CONV_CLONES static void weight_rows(void *arg, int r0, int r1)
+STRATA_MULTIVERSION(void, weight_rows_generic, (const weight_job *J, int r0, int r1), (J, r0, r1))
 {
-    const weight_job *J = arg;
-#if WINO_AVX512
-    if (has_gather()) {
-        weight_rows_avx512(J, r0, r1);
-        return;
-    }
-#endif
 #define CALL(a, r) weight_rows_r(J, r0, r1, a, r)
     WINO_VARIANTS(CALL, J->A, J->R);
 #undef CALL
 }
 
-CONV_CLONES static void weight_grad_rows(void *arg, int o0, int o1)
+static void weight_rows(void *arg, int r0, int r1)
 {
     const weight_job *J = arg;
-#if WINO_AVX512
-    if (has_gather()) {
+#if WINO_SIMD
+    if (strata_isa() == STRATA_ISA_AVX512) {
+        weight_rows_avx512(J, r0, r1);
+        return;
+    }
+#endif
+    weight_rows_generic(J, r0, r1);
+}
+
+STRATA_MULTIVERSION(void, weight_grad_rows_generic, (const weight_job *J, int o0, int o1),
+                    (J, o0, o1))
+{
+#define CALL(a, r) weight_grad_rows_r(J, o0, o1, a, r)
+    WINO_VARIANTS(CALL, J->A, J->R);
+#undef CALL
+}
+
+static void weight_grad_rows(void *arg, int o0, int o1)
+{
+    const weight_job *J = arg;
+#if WINO_SIMD
+    if (strata_isa() == STRATA_ISA_AVX512) {
         weight_grad_rows_avx512(J, o0, o1);
         return;
     }
 #endif
-#define CALL(a, r) weight_grad_rows_r(J, o0, o1, a, r)
-    WINO_VARIANTS(CALL, J->A, J->R);
-#undef CALL
+    weight_grad_rows_generic(J, o0, o1);
 }
 
 void wino_weight_tiles(float *U, const float *weight, const conv_dims *d, int flip, int threads)

@@ -654,8 +654,8 @@ END_TEST
 
 /* auto picks Winograd for VGG's 3x3 layers (scratch as Winograd's), smallc
  * for the 3-channel first layers (VGG's 3x3, AlexNet's 11x11), Winograd
- * on 5x5 for AlexNet's conv2 (48 -> 128) and 24 -> 64, im2col for 5x5
- * layers with fewer input channels (16 -> 64, 8 -> 128) or stride 2 and 3x3
+ * on 5x5 for AlexNet's conv2 (48 -> 128), 24 -> 64 and 16 -> 64, im2col
+ * for 5x5 layers with fewer input channels (8 -> 128) or stride 2 and 3x3
  * layers with stride 2; the scratch of VGG-16's largest layers at batch 32
  * stays bounded. */
 START_TEST(test_auto_and_scratch)
@@ -672,8 +672,8 @@ START_TEST(test_auto_and_scratch)
     spec three2 = {64, 28, 28, 64, 3, 3, 2, 1, 32, 1};
     spec pairs[][1] = {{vgg12}, {vgg11}, {vgg51},  {alex1}, {alex2},
                        {few5},  {c16k64}, {c24k64}, {five2}, {three2}};
-    const char *want[] = {"winograd", "smallc", "winograd", "smallc", "winograd",
-                          "im2col",   "im2col", "winograd", "im2col", "im2col"};
+    const char *want[] = {"winograd", "smallc",   "winograd", "smallc", "winograd",
+                          "im2col",   "winograd", "winograd", "im2col", "im2col"};
     for (int i = 0; i < 10; i++) {
         conv *A = make(pairs[i][0], "auto", NULL), *W = make(pairs[i][0], want[i], NULL);
         ck_assert_msg(A->scratch_bytes == W->scratch_bytes, "case %d: auto is not %s", i, want[i]);

@@ -17,9 +17,8 @@
  *   smallc    conv_smallc.c: forward by a vectorised direct convolution for
  *             c <= 4 (the RGB first layer), backward as im2col
  *   direct    conv_direct.c: the textbook loops, the reference
- *   auto      winograd where it fits and both channel counts are >= 16
- *             (3x3) or c >= 24, k >= 16 (5x5), smallc for c <= 4, else
- *             im2col.
+ *   auto      winograd where it fits and both channel counts are >= 16,
+ *             smallc for c <= 4, else im2col.
  * The bias gradient: conv_bias.c (Winograd sums its transformed tiles).
  * scratch_bytes(n) is what the chosen path uses for a batch of n (bounded:
  * both fast paths split the batch into chunks).
@@ -45,17 +44,14 @@ typedef struct conv2d {
 } conv2d;
 
 /* auto: Winograd for 3x3 and 5x5 stride-1 layers with enough channels on
- * both sides for its GEMMs to be efficient, smallc for the few-channel
- * first layer, im2col + GEMM otherwise. For 5x5 (mostly F(3x3, 5x5)) the
- * input side needs 24 channels: measured (t/bench_conv --shape, 27x27, b32,
- * CPU ms fwd + bwd, im2col vs winograd) 48 -> 128 214 vs 106, 24 -> 64 57
- * vs 40; with 16 or fewer it depends on k (its backward-data GEMMs have c
- * rows): 16 -> 64 39 vs 33, 16 -> 16 25 vs 12, but 16 -> 128 64 vs 75,
- * 8 -> 64 20 vs 32; left to im2col. */
+ * both sides (16) for its GEMMs to be efficient, smallc for the few-channel
+ * first layer, im2col + GEMM otherwise. With the fused transforms, 5x5
+ * layers with 16 input channels (27x27, 16 -> 64 and 16 -> 128) run
+ * Winograd 1.4-1.8x as fast as im2col at both AVX2 and AVX-512, 8 -> 64
+ * about as fast or slower: the same threshold for every level. */
 static int auto_algo(const conv_dims *d)
 {
-    int cmin = d->kh == 5 ? 24 : 16;
-    if (conv_winograd_fits(d) && d->c >= cmin && d->k >= 16)
+    if (conv_winograd_fits(d) && d->c >= 16 && d->k >= 16)
         return ALGO_WINOGRAD;
     return conv_smallc_fits(d) ? ALGO_SMALLC : ALGO_IM2COL;
 }

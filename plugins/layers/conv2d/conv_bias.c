@@ -1,6 +1,7 @@
 /* conv_bias.c — see conv_bias.h. */
 #include "conv_bias.h"
 #include "common/parallel.h"
+#include "common/simd.h"
 
 /* dbias (OC) += sum_{n,p} dout[n][o][p], dout (N, OC, P): channels [o0, o1)
  * of one call, each image's plane summed in BIAS_LANES independent partial
@@ -15,7 +16,7 @@ typedef struct bias_job {
     size_t P;
 } bias_job;
 
-CONV_CLONES static void bias_rows(void *arg, int o0, int o1)
+STRATA_MULTIVERSION(void, bias_rows, (void *arg, int o0, int o1), (arg, o0, o1))
 {
     const bias_job *J = arg;
     size_t P = J->P, full = P / BIAS_LANES * BIAS_LANES;

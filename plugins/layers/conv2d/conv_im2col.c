@@ -25,6 +25,7 @@
 #include <cblas.h>
 #include "conv_im2col.h"
 #include "common/parallel.h"
+#include "common/simd.h"
 
 typedef struct cols_job {
     float *col;
@@ -34,7 +35,7 @@ typedef struct cols_job {
 } cols_job;
 
 /* img (c, h, w) -> col rows [r0, r1) of stride ld, columns [0, oh*ow). */
-CONV_CLONES static void im2col_rows(void *arg, int r0, int r1)
+STRATA_MULTIVERSION(void, im2col_rows, (void *arg, int r0, int r1), (arg, r0, r1))
 {
     const cols_job *J = arg;
     const conv_dims *d = J->d;
@@ -68,7 +69,7 @@ CONV_CLONES static void im2col_rows(void *arg, int r0, int r1)
 
 /* The adjoint, channels [c0, c1): img (c, h, w) = sum of the col entries
  * that read each pixel (each channel's rows touch only its own plane). */
-CONV_CLONES static void col2im_channels(void *arg, int c0, int c1)
+STRATA_MULTIVERSION(void, col2im_channels, (void *arg, int c0, int c1), (arg, c0, c1))
 {
     const cols_job *J = arg;
     const conv_dims *d = J->d;

@@ -20,13 +20,14 @@
  * input transform BT d B, the output transform AT M A, and the dout
  * transform of backward-weights A dY A^T.
  * mat_apply applies one of them to a column of floats, vmat_apply (AVX-512)
- * to a column of vectors of SEG lanes, with the same operations in the same
- * order; WINO_VARIANTS compiles a function once per (alpha, r), so each
+ * and vmat_apply8 (AVX2) to a column of vectors of lanes, with the same
+ * operations in the same order; WINO_VARIANTS compiles a function once per (alpha, r), so each
  * gets its tables folded into the code. */
 #ifndef STRATA_CONV_WINOGRAD_MATRICES_H
 #define STRATA_CONV_WINOGRAD_MATRICES_H
 #include <stdlib.h>
 #include <string.h>
+#include "common/simd.h"
 #include "conv_winograd_impl.h"
 
 static const float BT_6[AMAX][AMAX] = {
@@ -142,55 +143,45 @@ CONV_INLINE void mat_apply(float *o, int os, matrix T, int trans, int rows, int 
         o[i * os] = out[i];
 }
 
-/* ---- AVX-512 ------------------------------------------------------------- */
+/* ---- vectors of lanes ---------------------------------------------------- */
 
-/* Where the CPU has AVX-512 (has_gather), the transforms run in functions
- * compiled for it (target attribute), on vectors v16 of SEG lanes, with
- * explicit gathers and scatters; elsewhere the generic loops. Both do the
- * same operations in the same order (vmat_apply mirrors mat_apply): the
- * same bits (t/test_conv_fast compares them under STRATA_ISA=base). */
-#if defined(__GNUC__) && !defined(__clang__) && defined(__x86_64__)
-#define WINO_AVX512 1
+/* The fused transforms run in functions written for AVX-512 (SEG lanes a
+ * vector, masked gathers and scatters) and for AVX2 (SEG/2 lanes a vector,
+ * masked row loads and stores with 8x8 transposes: AVX2 gathers are slow
+ * on Zen 3), chosen by strata_isa(); the baseline runs the generic loops.
+ * All do the same operations in the same order (vmat_apply mirrors
+ * mat_apply; -ffp-contract=off keeps FMA out): the same bits on every level
+ * (t/test_conv_isa compares them). */
+#if STRATA_X86_DISPATCH
+#define WINO_SIMD 1
 #include <immintrin.h>
-typedef float v16 __attribute__((vector_size(64)));
-#define AVX512_INLINE static inline __attribute__((always_inline, target("avx512f")))
+#define AVX512_INLINE STRATA_INLINE STRATA_TARGET_AVX512
+#define AVX2_INLINE STRATA_INLINE STRATA_TARGET_AVX2
 
-/* mat_apply on vectors: o[i * os] = sum_j T[i][j] x[j * xs] (or T^T). */
-AVX512_INLINE void vmat_apply(v16 *o, int os, matrix T, int trans, int rows, int cols,
-                              const v16 *x, int xs)
-{
-    v16 in[AMAX];
-#pragma GCC unroll 8
-    for (int j = 0; j < cols; j++)
-        in[j] = x[j * xs];
-#pragma GCC unroll 8
-    for (int i = 0; i < rows; i++) {
-        v16 s = {-0.0f, -0.0f, -0.0f, -0.0f, -0.0f, -0.0f, -0.0f, -0.0f,
-                 -0.0f, -0.0f, -0.0f, -0.0f, -0.0f, -0.0f, -0.0f, -0.0f};
-#pragma GCC unroll 8
-        for (int j = 0; j < cols; j++) {
-            float t = trans ? T[j][i] : T[i][j];
-            if (t != 0.0f)
-                s += t * in[j];
-        }
-        o[i * os] = s;
+/* mat_apply on vectors: o[i * os] = sum_j T[i][j] x[j * xs] (or T^T);
+ * one per vector type, each compiled at its level. */
+#define WINO_VMAT_APPLY(name, vec, attr)                                             \
+    attr void name(vec *o, int os, matrix T, int trans, int rows, int cols,        \
+                   const vec *x, int xs)                                            \
+    {                                                                               \
+        vec in[AMAX];                                                               \
+        _Pragma("GCC unroll 8") for (int j = 0; j < cols; j++) in[j] = x[j * xs];   \
+        _Pragma("GCC unroll 8") for (int i = 0; i < rows; i++)                      \
+        {                                                                           \
+            vec s = -(vec){0}; /* -0.0f in every lane, as mat_apply */            \
+            _Pragma("GCC unroll 8") for (int j = 0; j < cols; j++)                  \
+            {                                                                       \
+                float t = trans ? T[j][i] : T[i][j];                                \
+                if (t != 0.0f)                                                      \
+                    s += t * in[j];                                                 \
+            }                                                                       \
+            o[i * os] = s;                                                          \
+        }                                                                           \
     }
-}
-
-/* The CPU has AVX-512 and STRATA_ISA (base, avx2: the tests compare) does
- * not cap it. */
-static inline int has_gather(void)
-{
-    static int cpu = -1; /* threads may race to set it: the same value */
-    int has = __atomic_load_n(&cpu, __ATOMIC_RELAXED);
-    if (has < 0)
-        __atomic_store_n(&cpu, has = __builtin_cpu_supports("avx512f"), __ATOMIC_RELAXED);
-    const char *cap = getenv("STRATA_ISA");
-    return has && !(cap && (!strcmp(cap, "base") || !strcmp(cap, "avx2")));
-}
+WINO_VMAT_APPLY(vmat_apply, v16f, AVX512_INLINE)
+WINO_VMAT_APPLY(vmat_apply8, v8f, AVX2_INLINE)
 #else
-#define WINO_AVX512 0
-static inline int has_gather(void) { return 0; }
+#define WINO_SIMD 0
 #endif
 
 /* The (alpha, r) pairs (m = alpha + 1 - r), each compiled with its constants. */

@@ -7,9 +7,9 @@
  * tiles at once, vectorised across tiles: SEG tiles along one tile row
  * (row segments), or, on maps with at most SEG/2 tiles a row (and for odd
  * m), SEG consecutive tiles of the chunk (gathered segments: each lane
- * gathering its own patch). Where the CPU has AVX-512 every map takes the
- * latter, with masked gathers and scatters and the transforms in registers
- * (the AVX-512 functions below). The tile functions take alpha and m as
+ * gathering its own patch). At strata_isa() AVX2 or AVX-512 every map takes
+ * the latter, with the loads, transforms and stores fused in registers (the
+ * AVX-512 and AVX2 functions below). The tile functions take alpha and m as
  * arguments and are inlined where they are constants (tile_rows,
  * tile_segs), so each algorithm gets loops of constant trip counts and its
  * transform tables folded into the code. */
@@ -288,7 +288,7 @@ CONV_INLINE void tile_rows_m(const tile_job *J, int i0, int i1, int m)
     }
 }
 
-CONV_CLONES static void tile_rows(void *arg, int i0, int i1)
+STRATA_MULTIVERSION(void, tile_rows, (void *arg, int i0, int i1), (arg, i0, i1))
 {
     const tile_job *J = arg;
     if (tile_m(J->d) == 4)
@@ -314,7 +314,7 @@ typedef struct lane_map {
     int idx[SEG];    /* off - base: the gather's indices */
     int rows[SEG], cols[SEG]; /* bit i: patch row (column) i lies in the plane */
     int near;        /* all idx fit an int */
-    int gather;      /* use gather_avx512 (near and the CPU has AVX-512) */
+    int gather;      /* use the fused transforms (near, and AVX2 or AVX-512) */
 } lane_map;
 
 /* The lanes of the segment of tiles [t0, t0 + nt) of the chunk starting at
@@ -361,12 +361,11 @@ CONV_INLINE void lane_map_of(lane_map *L, int nch, int h, int w, int py, int px,
  * each column k of r, X[(l A + k) xs + t] = (BT r[.][k])[l], t < nt. The
  * same operations in the same order as input_gather's loops (mat_apply),
  * so the same bits; without the stack round trips of d, r's copies and o.
- * Called, not inlined, from every clone when the CPU has AVX-512
- * (has_gather). Measured (AlexNet conv2, F(3x3, 5x5), b32, CPU ms, loaded
+ * Called, not inlined, when strata_isa() is AVX-512. Measured (AlexNet conv2, F(3x3, 5x5), b32, CPU ms, loaded
  * machine): input transforms 9.6 -> 4.9 (gathers alone) -> 3.1
  * (48 channels), dout 15.5 -> 9.4 -> 6.5 (128); forward 31.8 -> 26.6
  * -> 25.5, backward 86 -> 63 -> 53. */
-#if WINO_AVX512
+#if WINO_SIMD
 AVX512_INLINE void gather_transform_v(float *X, size_t xs, const float *base, const lane_map *L,
                                       int w, int nt, int A, int m, int dout)
 {
@@ -375,16 +374,16 @@ AVX512_INLINE void gather_transform_v(float *X, size_t xs, const float *base, co
     __m512i idx = _mm512_loadu_si512(L->idx), rows = _mm512_loadu_si512(L->rows),
             cols = _mm512_loadu_si512(L->cols);
     __mmask16 keep = nt >= SEG ? (__mmask16)0xFFFF : (__mmask16)((1u << nt) - 1);
-    v16 r[AMAX][AMAX];
+    v16f r[AMAX][AMAX];
 #pragma GCC unroll 8
     for (int i = 0; i < n; i++) {
         __mmask16 rm = _mm512_test_epi32_mask(rows, _mm512_set1_epi32(1 << i));
         __m512i ri = _mm512_add_epi32(idx, _mm512_set1_epi32(i * w));
-        v16 d[AMAX];
+        v16f d[AMAX];
 #pragma GCC unroll 8
         for (int j = 0; j < n; j++) {
             __mmask16 k = rm & _mm512_test_epi32_mask(cols, _mm512_set1_epi32(1 << j));
-            d[j] = (v16)_mm512_mask_i32gather_ps(_mm512_setzero_ps(), k,
+            d[j] = (v16f)_mm512_mask_i32gather_ps(_mm512_setzero_ps(), k,
                                                  _mm512_add_epi32(ri, _mm512_set1_epi32(j)),
                                                  base, 4);
         }
@@ -392,7 +391,7 @@ AVX512_INLINE void gather_transform_v(float *X, size_t xs, const float *base, co
     }
 #pragma GCC unroll 8
     for (int k = 0; k < A; k++) {
-        v16 o[AMAX];
+        v16f o[AMAX];
         vmat_apply(o, 1, T, dout, A, n, &r[0][k], AMAX);
 #pragma GCC unroll 8
         for (int l = 0; l < A; l++)
@@ -400,8 +399,8 @@ AVX512_INLINE void gather_transform_v(float *X, size_t xs, const float *base, co
     }
 }
 
-__attribute__((target("avx512f"), noinline)) static void
-gather_transform(float *X, size_t xs, const float *base, const lane_map *L, int w, int nt, int A,
+STRATA_TARGET_AVX512 __attribute__((noinline)) static void
+gather_transform_avx512(float *X, size_t xs, const float *base, const lane_map *L, int w, int nt, int A,
                  int R, int dout)
 {
 #define CALL(a, r) gather_transform_v(X, xs, base, L, w, nt, a, a + 1 - r, 0)
@@ -428,15 +427,15 @@ AVX512_INLINE void transform_scatter_v(float *base, const lane_map *L, int w, co
     __m512i idx = _mm512_loadu_si512(L->idx), rows = _mm512_loadu_si512(L->rows),
             cols = _mm512_loadu_si512(L->cols);
     __mmask16 keep = nt >= SEG ? (__mmask16)0xFFFF : (__mmask16)((1u << nt) - 1);
-    v16 s[AMAX][AMAX], b16 = {0};
+    v16f s[AMAX][AMAX], b16 = {0};
     b16 += bias;
 #pragma GCC unroll 8
     for (int k = 0; k < A; k++) {
-        v16 col[AMAX];
+        v16f col[AMAX];
 #pragma GCC unroll 8
         for (int l = 0; l < A; l++)
-            col[l] = (v16)_mm512_maskz_loadu_ps(keep, M + (l * A + k) * ms);
-        v16 o[AMAX];
+            col[l] = (v16f)_mm512_maskz_loadu_ps(keep, M + (l * A + k) * ms);
+        v16f o[AMAX];
         vmat_apply(o, 1, T, 0, m, A, col, 1);
 #pragma GCC unroll 8
         for (int a = 0; a < m; a++)
@@ -444,7 +443,7 @@ AVX512_INLINE void transform_scatter_v(float *base, const lane_map *L, int w, co
     }
 #pragma GCC unroll 8
     for (int a = 0; a < m; a++) {
-        v16 y[AMAX];
+        v16f y[AMAX];
         vmat_apply(y, 1, T, 0, m, A, s[a], 1);
         __mmask16 rm = _mm512_test_epi32_mask(rows, _mm512_set1_epi32(1 << a));
         __m512i ri = _mm512_add_epi32(idx, _mm512_set1_epi32(a * w));
@@ -457,8 +456,8 @@ AVX512_INLINE void transform_scatter_v(float *base, const lane_map *L, int w, co
     }
 }
 
-__attribute__((target("avx512f"), noinline)) static void
-transform_scatter(float *base, const lane_map *L, int w, const float *M, size_t ms, int nt,
+STRATA_TARGET_AVX512 __attribute__((noinline)) static void
+transform_scatter_avx512(float *base, const lane_map *L, int w, const float *M, size_t ms, int nt,
                   float bias, int A, int R)
 {
 #define CALL(a, r) transform_scatter_v(base, L, w, M, ms, nt, bias, a, a + 1 - r)
@@ -466,6 +465,189 @@ transform_scatter(float *base, const lane_map *L, int w, const float *M, size_t 
 #undef CALL
 }
 
+/* ---- AVX2: half a segment (8 lanes) a vector ----------------------------- */
+
+/* t[j][l] = r[l][j]: the 8x8 transpose (unpack, shuffle, swap halves). */
+AVX2_INLINE void transpose8(v8f t[8], const v8f r[8])
+{
+    __m256 a[8], b[8];
+    for (int p = 0; p < 8; p += 2) {
+        a[p] = _mm256_unpacklo_ps((__m256)r[p], (__m256)r[p + 1]);
+        a[p + 1] = _mm256_unpackhi_ps((__m256)r[p], (__m256)r[p + 1]);
+    }
+    for (int q = 0; q < 8; q += 4) { /* columns j, j + 4 of rows q..q+3 */
+        b[q] = _mm256_shuffle_ps(a[q], a[q + 2], 0x44);
+        b[q + 1] = _mm256_shuffle_ps(a[q], a[q + 2], 0xEE);
+        b[q + 2] = _mm256_shuffle_ps(a[q + 1], a[q + 3], 0x44);
+        b[q + 3] = _mm256_shuffle_ps(a[q + 1], a[q + 3], 0xEE);
+    }
+    for (int j = 0; j < 4; j++) {
+        t[j] = (v8f)_mm256_permute2f128_ps(b[j], b[j + 4], 0x20);
+        t[j + 4] = (v8f)_mm256_permute2f128_ps(b[j], b[j + 4], 0x31);
+    }
+}
+
+/* The mask of the 8 floats of a patch row: j-th set where bit j of bits. */
+AVX2_INLINE __m256i bits_mask8(int bits)
+{
+    __m256i bit = _mm256_setr_epi32(1, 2, 4, 8, 16, 32, 64, 128);
+    return _mm256_cmpeq_epi32(_mm256_and_si256(_mm256_set1_epi32(bits), bit), bit);
+}
+
+/* Lanes [0, n) of 8 set. */
+AVX2_INLINE __m256i lanes_mask8(int n)
+{
+    return _mm256_cmpgt_epi32(_mm256_set1_epi32(n), _mm256_setr_epi32(0, 1, 2, 3, 4, 5, 6, 7));
+}
+
+/* p[0..n) = v[0..n), n <= 5, by at most two plain stores. */
+AVX2_INLINE void store_first(float *p, v8f v, int n)
+{
+    __m128 lo = _mm256_castps256_ps128((__m256)v);
+    if (n >= 4) {
+        _mm_storeu_ps(p, lo);
+        if (n == 5)
+            p[4] = v[4];
+    } else if (n >= 2) {
+        _mm_storel_pi((__m64 *)p, lo);
+        if (n == 3)
+            p[2] = v[2];
+    } else
+        p[0] = v[0];
+}
+
+/* dst[0..n) = v[0..n): one plain store for all 8, else element by element
+ * (AMD's vmaskmovps stores are slow). */
+AVX2_INLINE void store_lanes8(float *dst, v8f v, int n)
+{
+    if (n >= 8)
+        *(v8fu *)dst = v;
+    else
+        for (int l = 0; l < n; l++)
+            dst[l] = v[l];
+}
+
+/* gather_transform_v on AVX2 for lanes [h0, h0 + 8) of L: row i of each
+ * lane's patch by one masked load (columns j < n inside the plane, nothing
+ * where row i is outside), transposed to d[j] (lanes), then the same
+ * passes as gather_transform_v; X[xi xs + h0 + l] for lanes l < nt - h0. */
+AVX2_INLINE void gather_transform8_v(float *X, size_t xs, const float *base, const lane_map *L,
+                                     int h0, int w, int nt, int A, int m, int dout)
+{
+    int n = dout ? m : A, nl = nt - h0;
+    matrix T = dout ? at_of(A, m) : bt_of(A);
+    v8f r[AMAX][AMAX];
+#pragma GCC unroll 8
+    for (int i = 0; i < n; i++) {
+        v8f row[8], d[8];
+        for (int l = 0; l < 8; l++) {
+            int q = h0 + l, bits = (L->rows[q] >> i) & 1 ? L->cols[q] & ((1 << n) - 1) : 0;
+            row[l] = (v8f)_mm256_maskload_ps(base + L->idx[q] + (long)i * w, bits_mask8(bits));
+        }
+        transpose8(d, row);
+        vmat_apply8(r[i], 1, T, dout, A, n, d, 1);
+    }
+#pragma GCC unroll 8
+    for (int k = 0; k < A; k++) {
+        v8f o[AMAX];
+        vmat_apply8(o, 1, T, dout, A, n, &r[0][k], AMAX);
+#pragma GCC unroll 8
+        for (int l = 0; l < A; l++)
+            store_lanes8(X + (l * A + k) * xs + h0, o[l], nl);
+    }
+}
+
+STRATA_TARGET_AVX2 __attribute__((noinline)) static void
+gather_transform_avx2(float *X, size_t xs, const float *base, const lane_map *L, int w, int nt,
+                      int A, int R, int dout)
+{
+    for (int h0 = 0; h0 < nt; h0 += 8) {
+#define CALL(a, r) gather_transform8_v(X, xs, base, L, h0, w, nt, a, a + 1 - r, 0)
+#define CALL_DOUT(a, r) gather_transform8_v(X, xs, base, L, h0, w, nt, a, a + 1 - r, 1)
+        if (dout)
+            WINO_VARIANTS(CALL_DOUT, A, R);
+        else
+            WINO_VARIANTS(CALL, A, R);
+#undef CALL
+#undef CALL_DOUT
+    }
+}
+
+/* transform_scatter_v on AVX2 for lanes [h0, h0 + 8): the same passes on 8
+ * lanes, then each output row a transposed back to one row per lane and
+ * stored by a masked store (columns inside the plane, rows inside). */
+AVX2_INLINE void transform_scatter8_v(float *base, const lane_map *L, int h0, int w,
+                                      const float *M, size_t ms, int nt, float bias, int A, int m)
+{
+    matrix T = at_of(A, m);
+    int nl = nt - h0 < 8 ? nt - h0 : 8;
+    __m256i keep = lanes_mask8(nl);
+    v8f s[AMAX][AMAX];
+#pragma GCC unroll 8
+    for (int k = 0; k < A; k++) {
+        v8f col[AMAX], o[AMAX];
+#pragma GCC unroll 8
+        for (int l = 0; l < A; l++) {
+            const float *x = M + (l * A + k) * ms + h0;
+            col[l] = nl == 8 ? (v8f) * (const v8fu *)x : (v8f)_mm256_maskload_ps(x, keep);
+        }
+        vmat_apply8(o, 1, T, 0, m, A, col, 1);
+#pragma GCC unroll 8
+        for (int a = 0; a < m; a++)
+            s[a][k] = o[a];
+    }
+#pragma GCC unroll 8
+    for (int a = 0; a < m; a++) {
+        v8f y[8] = {0}, t[8];
+        vmat_apply8(y, 1, T, 0, m, A, s[a], 1);
+#pragma GCC unroll 8
+        for (int b = 0; b < m; b++)
+            y[b] += bias;
+        transpose8(t, y);
+        for (int l = 0; l < nl; l++) {
+            int q = h0 + l;
+            if (!((L->rows[q] >> a) & 1))
+                continue;
+            float *p = base + L->idx[q] + (long)a * w;
+            if (L->cols[q] == (1 << m) - 1) /* plain stores: AMD's vmaskmovps stores are slow */
+                store_first(p, t[l], m);
+            else
+                for (int b = 0; b < m; b++)
+                    if ((L->cols[q] >> b) & 1)
+                        p[b] = t[l][b];
+        }
+    }
+}
+
+STRATA_TARGET_AVX2 __attribute__((noinline)) static void
+transform_scatter_avx2(float *base, const lane_map *L, int w, const float *M, size_t ms, int nt,
+                       float bias, int A, int R)
+{
+    for (int h0 = 0; h0 < nt; h0 += 8) {
+#define CALL(a, r) transform_scatter8_v(base, L, h0, w, M, ms, nt, bias, a, a + 1 - r)
+        WINO_VARIANTS(CALL, A, R);
+#undef CALL
+    }
+}
+
+/* The fused transforms of strata_isa()'s level (AVX-512 or AVX2). */
+static void gather_transform(float *X, size_t xs, const float *base, const lane_map *L, int w,
+                             int nt, int A, int R, int dout)
+{
+    if (strata_isa() == STRATA_ISA_AVX512)
+        gather_transform_avx512(X, xs, base, L, w, nt, A, R, dout);
+    else
+        gather_transform_avx2(X, xs, base, L, w, nt, A, R, dout);
+}
+
+static void transform_scatter(float *base, const lane_map *L, int w, const float *M, size_t ms,
+                              int nt, float bias, int A, int R)
+{
+    if (strata_isa() == STRATA_ISA_AVX512)
+        transform_scatter_avx512(base, L, w, M, ms, nt, bias, A, R);
+    else
+        transform_scatter_avx2(base, L, w, M, ms, nt, bias, A, R);
+}
 #else
 static void transform_scatter(float *base, const lane_map *L, int w, const float *M, size_t ms,
                               int nt, float bias, int A, int R)
@@ -590,13 +772,15 @@ CONV_INLINE void output_scatter(float *img, const lane_map *L, int ch, int oh, i
  * always for odd m (alpha 7): GCC leaves the stride-3 and stride-5 row
  * reads and writes of row segments scalar (AlexNet conv2, F(3x3, 5x5), 9
  * tiles a row, b32 CPU ms fwd/bwd: rows 41/109, gathered 30/75). With
- * AVX-512 (has_gather: fused gathers, transforms and scatters) every map
- * is gathered: VGG-16 b16 CPU ms fwd/bwd, rows vs gathered, conv1_2
- * 279-298/604-656 vs 248-269/533-579, conv3_2 167/348 vs 149/286, conv2_x
- * the same within noise (conv2_1 121-132/249-277 vs 125-127/253-264). */
+ * the fused transforms (AVX-512: gathers and scatters; AVX2: masked row
+ * loads, transposes, plain stores) every map is gathered: as fast as row
+ * segments or faster on VGG-16's wide maps at both levels (conv1_2 the
+ * most), faster on the rest. */
+static int fused(void) { return WINO_SIMD && strata_isa() >= STRATA_ISA_AVX2; }
+
 static int gathered(const conv_dims *d)
 {
-    return 2 * tiles_x(d) <= SEG || tile_m(d) % 2 || has_gather();
+    return 2 * tiles_x(d) <= SEG || tile_m(d) % 2 || fused();
 }
 
 /* One pass over (channel, segment) pairs of the chunk [g0, g1), in blocks
@@ -616,7 +800,7 @@ CONV_INLINE void tile_segs_m(const tile_job *J, int i0, int i1, int A, int m)
     int py = J->kind == TILE_INPUT ? d->ph : 0, px = J->kind == TILE_INPUT ? d->pw : 0;
     int n = J->kind == TILE_INPUT ? A : m;
     size_t xs = (size_t)nch * J->T;
-    int nseg = (int)((J->T + SEG - 1) / SEG), have = -1, gather = has_gather();
+    int nseg = (int)((J->T + SEG - 1) / SEG), have = -1, gather = fused();
     lane_map L[SEG_BLOCK];
     for (int i = i0; i < i1; i++) {
         int blk = i / (SEG_BLOCK * nch), r = i % (SEG_BLOCK * nch);
@@ -641,7 +825,7 @@ CONV_INLINE void tile_segs_m(const tile_job *J, int i0, int i1, int A, int m)
     }
 }
 
-CONV_CLONES static void tile_segs(void *arg, int i0, int i1)
+STRATA_MULTIVERSION(void, tile_segs, (void *arg, int i0, int i1), (arg, i0, i1))
 {
     const tile_job *J = arg;
 #define CALL(a, r) tile_segs_m(J, i0, i1, a, a + 1 - r)

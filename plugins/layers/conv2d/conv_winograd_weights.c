@@ -5,10 +5,11 @@
  *   backward-weights: Y = AT (U . V) A is linear in U, so with dU[xi] (k, c)
  *                    the GEMMs' sum over tiles of E[xi] @ V[xi]^T,
  *                    dw[o][c] += G^T dU[.][o][c] G.
- * Split over rows of U (o, or c when flipped) and over o for dw. Where the
- * CPU has AVX-512 (has_gather) SEG columns of U (SEG input channels of dw)
- * run at once in registers, with gathers and scatters; elsewhere the
- * generic loops (mat_apply), with the same operations in the same order. */
+ * Split over rows of U (o, or c when flipped) and over o for dw. At
+ * strata_isa() AVX-512, SEG columns of U (SEG input channels of dw) run at
+ * once in registers, with gathers and scatters; at AVX2, 8 at once with
+ * plain loads and stores; at base the generic loops (mat_apply). All with
+ * the same operations in the same order: the same bits. */
 #include "common/parallel.h"
 #include "conv_winograd_impl.h"
 #include "conv_winograd_matrices.h"
@@ -72,7 +73,7 @@ CONV_INLINE void weight_grad_rows_r(const weight_job *J, int o0, int o1, int A, 
         }
 }
 
-#if WINO_AVX512
+#if WINO_SIMD
 /* weight_rows_r on AVX-512, SEG columns q at once: the r x r kernels
  * gathered (stride r^2, or C r^2 when flipped), both passes in registers,
  * U stored a vector at a time. GCC 12 left the generic version's lane loops
@@ -93,10 +94,10 @@ AVX512_INLINE void weight_rows_v(const weight_job *J, int r0, int r1, int A, int
             __mmask16 keep = nq >= SEG ? (__mmask16)0xFFFF : (__mmask16)((1u << nq) - 1);
             int o = J->flip ? q0 : r, c = J->flip ? r : q0;
             const float *w = J->weight + ((size_t)o * J->C + c) * RR;
-            v16 g[25], t[AMAX][5], u[AMAX];
+            v16f g[25], t[AMAX][5], u[AMAX];
 #pragma GCC unroll 25
             for (int i = 0; i < RR; i++)
-                g[i] = (v16)_mm512_mask_i32gather_ps(
+                g[i] = (v16f)_mm512_mask_i32gather_ps(
                     _mm512_setzero_ps(), keep,
                     _mm512_add_epi32(lanes, _mm512_set1_epi32(J->flip ? RR - 1 - i : i)), w, 4);
 #pragma GCC unroll 5
@@ -131,10 +132,10 @@ AVX512_INLINE void weight_grad_rows_v(const weight_job *J, int o0, int o1, int A
             int nc = J->C - c0 < SEG ? J->C - c0 : SEG;
             __mmask16 keep = nc >= SEG ? (__mmask16)0xFFFF : (__mmask16)((1u << nc) - 1);
             const float *du = J->dU + (size_t)o * J->C + c0;
-            v16 u[AMAX * AMAX], q[AMAX][5], x[5];
+            v16f u[AMAX * AMAX], q[AMAX][5], x[5];
 #pragma GCC unroll 49
             for (int xi = 0; xi < A * A; xi++)
-                u[xi] = (v16)_mm512_maskz_loadu_ps(keep, du + xi * KC);
+                u[xi] = (v16f)_mm512_maskz_loadu_ps(keep, du + xi * KC);
 #pragma GCC unroll 7
             for (int l = 0; l < A; l++)
                 vmat_apply(q[l], 1, G, 1, R, A, &u[l * A], 1);
@@ -152,15 +153,112 @@ AVX512_INLINE void weight_grad_rows_v(const weight_job *J, int o0, int o1, int A
         }
 }
 
-__attribute__((target("avx512f"), noinline)) static void weight_rows_avx512(const weight_job *J,
-                                                                           int r0, int r1)
+/* weight_rows_v on AVX2, 8 columns q at once: each tap of the 8 kernels
+ * loaded by plain loads into one vector (AVX2 gathers are slow on Zen 3),
+ * both passes in registers, U stored 8 floats at a time. */
+AVX2_INLINE void weight_rows_v8(const weight_job *J, int r0, int r1, int A, int R)
+{
+    size_t KC = (size_t)J->K * J->C;
+    int cols = J->flip ? J->K : J->C, RR = R * R;
+    matrix G = g_of(A, R);
+    size_t step = J->flip ? (size_t)J->C * RR : (size_t)RR; /* between lanes' kernels */
+    for (int r = r0; r < r1; r++)
+        for (int q0 = 0; q0 < cols; q0 += 8) {
+            int nq = cols - q0 < 8 ? cols - q0 : 8;
+            int o = J->flip ? q0 : r, c = J->flip ? r : q0;
+            const float *w = J->weight + ((size_t)o * J->C + c) * RR;
+            v8f g[25], t[AMAX][5], u[AMAX];
+#pragma GCC unroll 25
+            for (int i = 0; i < RR; i++) {
+                int tap = J->flip ? RR - 1 - i : i;
+                v8f v = {0};
+                for (int q = 0; q < nq; q++)
+                    v[q] = w[q * step + tap];
+                g[i] = v;
+            }
+#pragma GCC unroll 5
+            for (int j = 0; j < R; j++)
+                vmat_apply8(&t[0][j], 5, G, 0, A, R, &g[j], R);
+            float *U = J->U + (size_t)r * cols + q0;
+#pragma GCC unroll 7
+            for (int l = 0; l < A; l++) {
+                vmat_apply8(u, 1, G, 0, A, R, t[l], 1);
+#pragma GCC unroll 7
+                for (int k = 0; k < A; k++) {
+                    float *dst = U + (l * A + k) * KC;
+                    if (nq == 8)
+                        *(v8fu *)dst = u[k];
+                    else
+                        for (int q = 0; q < nq; q++)
+                            dst[q] = u[k][q];
+                }
+            }
+        }
+}
+
+/* weight_grad_rows_v on AVX2, 8 input channels c at once: dU loaded 8
+ * floats at a time, both passes in registers, dweight updated lane by
+ * lane (stride r^2). */
+AVX2_INLINE void weight_grad_rows_v8(const weight_job *J, int o0, int o1, int A, int R)
+{
+    size_t KC = (size_t)J->K * J->C;
+    int RR = R * R;
+    matrix G = g_of(A, R);
+    for (int o = o0; o < o1; o++)
+        for (int c0 = 0; c0 < J->C; c0 += 8) {
+            int nc = J->C - c0 < 8 ? J->C - c0 : 8;
+            const float *du = J->dU + (size_t)o * J->C + c0;
+            v8f u[AMAX * AMAX], q[AMAX][5], x[5];
+#pragma GCC unroll 49
+            for (int xi = 0; xi < A * A; xi++) {
+                v8f v = {0};
+                if (nc == 8)
+                    v = *(const v8fu *)(du + xi * KC);
+                else
+                    for (int l = 0; l < nc; l++)
+                        v[l] = du[xi * KC + l];
+                u[xi] = v;
+            }
+#pragma GCC unroll 7
+            for (int l = 0; l < A; l++)
+                vmat_apply8(q[l], 1, G, 1, R, A, &u[l * A], 1);
+            float *dw = J->dweight + ((size_t)o * J->C + c0) * RR;
+#pragma GCC unroll 5
+            for (int j = 0; j < R; j++) {
+                vmat_apply8(x, 1, G, 1, R, A, &q[0][j], 5);
+#pragma GCC unroll 5
+                for (int i = 0; i < R; i++)
+                    for (int l = 0; l < nc; l++)
+                        dw[l * RR + i * R + j] += x[i][l];
+            }
+        }
+}
+
+STRATA_TARGET_AVX2 __attribute__((noinline)) static void
+weight_rows_avx2(const weight_job *J, int r0, int r1)
+{
+#define CALL(a, r) weight_rows_v8(J, r0, r1, a, r)
+    WINO_VARIANTS(CALL, J->A, J->R);
+#undef CALL
+}
+
+STRATA_TARGET_AVX2 __attribute__((noinline)) static void
+weight_grad_rows_avx2(const weight_job *J, int o0, int o1)
+{
+#define CALL(a, r) weight_grad_rows_v8(J, o0, o1, a, r)
+    WINO_VARIANTS(CALL, J->A, J->R);
+#undef CALL
+}
+
+STRATA_TARGET_AVX512 __attribute__((noinline)) static void
+weight_rows_avx512(const weight_job *J, int r0, int r1)
 {
 #define CALL(a, r) weight_rows_v(J, r0, r1, a, r)
     WINO_VARIANTS(CALL, J->A, J->R);
 #undef CALL
 }
 
-__attribute__((target("avx512f"), noinline)) static void
+STRATA_TARGET_AVX512 __attribute__((noinline)) static void
 weight_grad_rows_avx512(const weight_job *J, int o0, int o1)
 {
 #define CALL(a, r) weight_grad_rows_v(J, o0, o1, a, r)
@@ -169,32 +267,51 @@ weight_grad_rows_avx512(const weight_job *J, int o0, int o1)
 }
 #endif
 
-CONV_CLONES static void weight_rows(void *arg, int r0, int r1)
+STRATA_MULTIVERSION(void, weight_rows_generic, (const weight_job *J, int r0, int r1), (J, r0, r1))
 {
-    const weight_job *J = arg;
-#if WINO_AVX512
-    if (has_gather()) {
-        weight_rows_avx512(J, r0, r1);
-        return;
-    }
-#endif
 #define CALL(a, r) weight_rows_r(J, r0, r1, a, r)
     WINO_VARIANTS(CALL, J->A, J->R);
 #undef CALL
 }
 
-CONV_CLONES static void weight_grad_rows(void *arg, int o0, int o1)
+static void weight_rows(void *arg, int r0, int r1)
 {
     const weight_job *J = arg;
-#if WINO_AVX512
-    if (has_gather()) {
-        weight_grad_rows_avx512(J, o0, o1);
+#if WINO_SIMD
+    if (strata_isa() == STRATA_ISA_AVX512) {
+        weight_rows_avx512(J, r0, r1);
+        return;
+    }
+    if (strata_isa() == STRATA_ISA_AVX2) {
+        weight_rows_avx2(J, r0, r1);
         return;
     }
 #endif
+    weight_rows_generic(J, r0, r1);
+}
+
+STRATA_MULTIVERSION(void, weight_grad_rows_generic, (const weight_job *J, int o0, int o1),
+                    (J, o0, o1))
+{
 #define CALL(a, r) weight_grad_rows_r(J, o0, o1, a, r)
     WINO_VARIANTS(CALL, J->A, J->R);
 #undef CALL
+}
+
+static void weight_grad_rows(void *arg, int o0, int o1)
+{
+    const weight_job *J = arg;
+#if WINO_SIMD
+    if (strata_isa() == STRATA_ISA_AVX512) {
+        weight_grad_rows_avx512(J, o0, o1);
+        return;
+    }
+    if (strata_isa() == STRATA_ISA_AVX2) {
+        weight_grad_rows_avx2(J, o0, o1);
+        return;
+    }
+#endif
+    weight_grad_rows_generic(J, o0, o1);
 }
 
 void wino_weight_tiles(float *U, const float *weight, const conv_dims *d, int flip, int threads)

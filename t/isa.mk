@@ -3,7 +3,8 @@
 # CPU's own; a test that needs a level the run lacks exits 77: SKIP). Each
 # pass is a test of its own, t/NAME-avx2.isa and t/NAME-base.isa: empty
 # markers, run by t/isa-run as t/NAME under STRATA_ISA.
-ISA_SUITES = t/test_conv_fast t/test_conv_first t/test_layers t/test_optimizers
+ISA_SUITES = t/test_conv_fast t/test_conv_first t/test_layers t/test_optimizers \
+	t/test_linear_fast t/test_linear_kernel
 ISA_MARKERS = $(ISA_SUITES:=-avx2.isa) $(ISA_SUITES:=-base.isa)
 TESTS += $(ISA_MARKERS)
 TEST_EXTENSIONS = .isa

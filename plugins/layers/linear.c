@@ -6,19 +6,30 @@
  * Params: weight (OUT, IN), bias (OUT).
  *
  * algo: blas is one multi-threaded cblas_sgemm per product; kernel is
- * linear_avx512.c (register-blocked AVX-512 tiles, W streamed unpacked,
- * results independent of the thread count), which needs AVX-512F; auto
- * takes kernel when the CPU has it, else blas. AlexNet fc6 (4608 -> 2048,
- * batch 32, 2 threads): sgemm packs all of W on each call and splits
- * M = 32 badly between threads.
+ * linear_kernel.c (register-blocked AVX-512 or AVX2 tiles by strata_isa(),
+ * W streamed unpacked, results independent of the thread count), which
+ * needs the AVX2 level at least; auto takes kernel where it is available,
+ * but sgemm for fewer than 16 outputs at the AVX-512 level (the kernel
+ * transposes the whole input for a few rows of W, and one thread does
+ * them), and sgemm at the base level. AlexNet fc6 (4608 -> 2048, batch 32, 2 threads): sgemm packs
+ * all of W on each call and splits M = 32 badly between threads.
  */
 #include <stdlib.h>
 #include <string.h>
 #include <cblas.h>
 #include <strata/plugin.h>
-#include "linear_avx512.h"
+#include "common/isa.h"
+#include "linear_kernel.h"
 
 enum { ALGO_AUTO, ALGO_BLAS, ALGO_KERNEL };
+
+/* algo: auto for nout outputs at this ISA level */
+static int auto_algo(int nout)
+{
+    if (!linear_kernel_available())
+        return ALGO_BLAS;
+    return strata_isa() == STRATA_ISA_AVX512 && nout < 16 ? ALGO_BLAS : ALGO_KERNEL;
+}
 static const char *const algo_names[] = {"auto", "blas", "kernel", NULL};
 
 typedef struct linear {
@@ -47,10 +58,11 @@ static void *linear_create(const strata_host *host, strata_opts *o,
     if (host->opt_choice(o, "algo", algo_names, ALGO_AUTO, &algo) < 0)
         return NULL;
     if (algo == ALGO_AUTO)
-        algo = linear_avx512_supported() ? ALGO_KERNEL : ALGO_BLAS;
-    if (algo == ALGO_KERNEL && !linear_avx512_supported()) {
-        host->opt_error(o, "algo", "kernel needs a CPU with AVX-512F, this one has none "
-                        "(use auto or blas)");
+        algo = auto_algo((int)nout);
+    if (algo == ALGO_KERNEL && !linear_kernel_available()) {
+        host->opt_error(o, "algo", "kernel needs AVX2 + FMA or AVX-512, the ISA level is %s "
+                        "(the CPU's, capped by STRATA_ISA): use auto or blas",
+                        strata_isa_name(strata_isa()));
         return NULL;
     }
     if (in.c < 1 || in.h < 1 || in.w < 1) {
@@ -121,8 +133,8 @@ static size_t linear_scratch_bytes(const void *layer, int n)
     const linear *L = layer;
     if (L->algo != ALGO_KERNEL)
         return 0;
-    size_t f = linear_avx512_forward_scratch(n, L->in, L->out);
-    size_t b = linear_avx512_backward_scratch(n, L->in, L->out);
+    size_t f = linear_kernel_forward_scratch(n, L->in, L->out);
+    size_t b = linear_kernel_backward_scratch(n, L->in, L->out);
     return sizeof(float) * (f > b ? f : b);
 }
 
@@ -136,7 +148,7 @@ static void linear_forward(const void *layer, const strata_ctx *ctx, int n,
     const linear *L = layer;
     const float *weight = params[0], *bias = L->bias ? params[1] : NULL;
     if (L->algo == ALGO_KERNEL) {
-        linear_avx512_forward(n, L->in, L->out, in, weight, bias, out, scratch, ctx->threads);
+        linear_kernel_forward(n, L->in, L->out, in, weight, bias, out, scratch, ctx->threads);
         return;
     }
     for (int b = 0; b < n; b++)
@@ -160,8 +172,8 @@ static void linear_backward(const void *layer, const strata_ctx *ctx, int n,
     float *dweight = dparams[0], *dbias = L->bias ? dparams[1] : NULL;
     if (L->algo == ALGO_KERNEL) {
         if (din)
-            linear_avx512_backward_data(n, L->in, L->out, dout, weight, din, ctx->threads);
-        linear_avx512_backward_weights(n, L->in, L->out, in, dout, dweight, dbias, scratch,
+            linear_kernel_backward_data(n, L->in, L->out, dout, weight, din, ctx->threads);
+        linear_kernel_backward_weights(n, L->in, L->out, in, dout, dweight, dbias, scratch,
                                        ctx->threads);
         return;
     }
@@ -180,7 +192,7 @@ static void linear_backward(const void *layer, const strata_ctx *ctx, int n,
 }
 
 STRATA_PLUGIN_DEFINE(LAYER, "linear", "1.0",
-                     "fully connected layer (AVX-512 tiles or sgemm), PyTorch's nn.Linear",
+                     "fully connected layer (AVX-512/AVX2 tiles or sgemm), PyTorch's nn.Linear",
                      .create = linear_create,
                      .destroy = linear_destroy,
                      .num_params = linear_num_params,

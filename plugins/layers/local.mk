@@ -3,7 +3,7 @@
 
 pkglib_LTLIBRARIES += plugins/layers/linear.la
 plugins_layers_linear_la_SOURCES = plugins/layers/linear.c \
-	plugins/layers/linear_avx512.c plugins/layers/linear_avx512.h \
+	plugins/layers/linear_kernel.c plugins/layers/linear_kernel.h \
 	$(PLUGIN_PARALLEL) $(PLUGIN_SIMD)
 plugins_layers_linear_la_CFLAGS = $(AM_CFLAGS) -O3 -pthread $(OPENBLAS_CFLAGS)
 plugins_layers_linear_la_LIBADD = $(OPENBLAS_LIBS) -lm

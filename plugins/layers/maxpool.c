@@ -119,13 +119,6 @@ static inline void max_row_interior(const float *restrict top, int W, int ow, fl
 #define MAX_SPLIT 256
 #define SPLIT_LEN (MAX_SPLIT + 32) /* floats per split row: 16 lanes of slack */
 
-typedef float v16f __attribute__((vector_size(64)));
-typedef int32_t v16i __attribute__((vector_size(64)));
-typedef float v8f __attribute__((vector_size(32)));
-typedef int32_t v8i __attribute__((vector_size(32)));
-typedef float v4f __attribute__((vector_size(16)));
-typedef int32_t v4i __attribute__((vector_size(16)));
-
 /* take lanes of v (tap k) where v > best, or v is NaN and best is not:
  * !(v <= best) and best not NaN */
 #define TAKE(VF, VI, ptr, k)                                                                       \
@@ -139,11 +132,11 @@ typedef int32_t v4i __attribute__((vector_size(16)));
 
 /* NAME(e, o, ow, y, am): e, o (K split rows each, SPLIT_LEN apart) -> y (ow),
  * am (ow), N outputs at a time in vectors VF (floats) and VI (int32 masks
- * and argmax) of N lanes. Defined per K and target by this macro: AVX-512
- * (16 lanes) and AVX2 (8) by a target attribute, picked at run time, and
- * the baseline (4). Not by target_clones or an inlined body: GCC 12 lowers
- * these vector compares to scalar code when their width is not the
- * target's. */
+ * and argmax) of N lanes (common/simd.h's types). Defined per K and target
+ * by this macro: AVX-512 (16 lanes) and AVX2 (8) by a target attribute,
+ * picked by strata_isa(), and the baseline (4). Not by STRATA_MULTIVERSION
+ * (one inlined body for every level): GCC 12 lowers these vector compares
+ * to scalar code when their width is not the target's. */
 #define DEFINE_SPLIT(NAME, ATTR, K, VF, VI, N)                                                     \
     ATTR static void NAME(const float *restrict e, const float *restrict o, int ow,                 \
                           float *restrict y, uint8_t *restrict am)                                 \
@@ -164,23 +157,21 @@ typedef int32_t v4i __attribute__((vector_size(16)));
 typedef void split_fn(const float *e, const float *o, int ow, float *y, uint8_t *am);
 DEFINE_SPLIT(split2_base, , 2, v4f, v4i, 4)
 DEFINE_SPLIT(split3_base, , 3, v4f, v4i, 4)
-#if defined(__x86_64__) && defined(__GNUC__) && !defined(__clang__)
-DEFINE_SPLIT(split2_avx2, __attribute__((target("avx2"))), 2, v8f, v8i, 8)
-DEFINE_SPLIT(split3_avx2, __attribute__((target("avx2"))), 3, v8f, v8i, 8)
-DEFINE_SPLIT(split2_avx512, __attribute__((target("avx512f"))), 2, v16f, v16i, 16)
-DEFINE_SPLIT(split3_avx512, __attribute__((target("avx512f"))), 3, v16f, v16i, 16)
+#if STRATA_X86_DISPATCH
+DEFINE_SPLIT(split2_avx2, STRATA_TARGET_AVX2, 2, v8f, v8i, 8)
+DEFINE_SPLIT(split3_avx2, STRATA_TARGET_AVX2, 3, v8f, v8i, 8)
+DEFINE_SPLIT(split2_avx512, STRATA_TARGET_AVX512, 2, v16f, v16i, 16)
+DEFINE_SPLIT(split3_avx512, STRATA_TARGET_AVX512, 3, v16f, v16i, 16)
 #endif
 
-/* The widest kernel the CPU runs; STRATA_ISA=avx2 or =base caps it (the
- * tests run every variant that way). */
+/* The kernel of strata_isa()'s level (STRATA_ISA=avx2 or =base caps it:
+ * make check runs every variant that way). */
 static split_fn *split_kernel(int K)
 {
-#if defined(__x86_64__) && defined(__GNUC__) && !defined(__clang__)
-    const char *cap = getenv("STRATA_ISA");
-    int base = cap && strcmp(cap, "base") == 0, avx2 = cap && strcmp(cap, "avx2") == 0;
-    if (!base && !avx2 && __builtin_cpu_supports("avx512f"))
+#if STRATA_X86_DISPATCH
+    if (strata_isa() == STRATA_ISA_AVX512)
         return K == 2 ? split2_avx512 : split3_avx512;
-    if (!base && __builtin_cpu_supports("avx2"))
+    if (strata_isa() == STRATA_ISA_AVX2)
         return K == 2 ? split2_avx2 : split3_avx2;
 #endif
     return K == 2 ? split2_base : split3_base;

@@ -28,15 +28,8 @@ static inline void conv_valid_range(int ow, int w, int s, int p, int j, int *x0,
         *x1 = *x0;
 }
 
-/* The memory-bound loops (transforms, im2col) are compiled for AVX-512,
- * AVX2 and the baseline, picked at load time by CPU feature (GCC function
- * multiversioning; "arch=" clones test the CPU model, unknown in VMs):
- * the build itself targets plain x86-64. Helpers they call are inlined. */
-#if defined(__GNUC__) && !defined(__clang__) && defined(__x86_64__) && defined(__linux__)
-#define CONV_CLONES __attribute__((target_clones("avx512f", "avx2", "default")))
-#else
-#define CONV_CLONES
-#endif
+/* Helpers of the per-ISA kernels (STRATA_MULTIVERSION, common/simd.h) are
+ * inlined, so they are compiled at each level too. */
 #define CONV_INLINE static inline __attribute__((always_inline))
 
 /* Threads to use: ctx->threads, at least 1. */

@@ -29,6 +29,7 @@
 #ifndef STRATA_RESULTS_H
 #define STRATA_RESULTS_H
 
+#include <stddef.h>
 #include <stdint.h>
 #include "config/error.h"
 

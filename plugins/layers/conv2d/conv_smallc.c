@@ -153,8 +153,11 @@ size_t conv_smallc_scratch_bytes(const conv_dims *d, int n)
         for (int t = 0; t < R; t++, wt += OB) {                                                \
             const float *s = src + off[t];                                                     \
             VT x[4 * S];                                                                       \
-            for (int u = 0; u < NV * S; u++)                                                   \
-                memcpy(&x[u], s + su[u], sizeof x[u]); /* unaligned load */                  \
+            for (int u = 0; u < NV * S; u++) { /* unaligned loads */                           \
+                VT v;                                                                          \
+                memcpy(&v, s + su[u], sizeof v);                                               \
+                x[u] = v;                                                                      \
+            }                                                                                  \
             _Pragma("GCC unroll 12") for (int o = 0; o < OB; o++)                              \
                 for (int u = 0; u < NV * S; u++) /* scalar * vector: a broadcast */           \
                     acc[o][u] += wt[o] * x[u];                                                 \
@@ -163,12 +166,12 @@ size_t conv_smallc_scratch_bytes(const conv_dims *d, int n)
             for (int u = 0; u < NV * S; u++) {                                                 \
                 int m = n[u / S] - W * (u % S); /* outputs of this sub-vector */              \
                 float *p = dst + o * plane + dof[u / S] + W * (u % S);                         \
+                VT a = acc[o][u]; /* a copy: acc stays in registers */                         \
                 if (m >= W)                                                                    \
-                    memcpy(p, &acc[o][u], sizeof acc[o][u]);                                   \
-                else if (m > 0) {                                                              \
-                    VT t = acc[o][u]; /* a copy: acc stays in registers */                     \
-                    memcpy(p, &t, sizeof(float) * m);                                          \
-                }                                                                              \
+                    memcpy(p, &a, sizeof a);                                                   \
+                else                                                                           \
+                    for (int x = 0; x < m; x++)                                                \
+                        p[x] = a[x];                                                           \
             }                                                                                  \
     }
 DEFINE_FWD_BLOCK(fwd_block16, v16f)

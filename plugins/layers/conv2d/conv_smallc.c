@@ -5,14 +5,15 @@
  * run ph[off[t] + y*L + x ..]. The weights are packed by blocks of OB
  * output channels, wp[o/OB][t][o%OB] (0 past k). Then
  *   out[o][y][x] = bias[o] + sum_t wp[o/OB][t][o%OB] * ph[off[t] + y*L + x]
- * with OB channels x NV vectors of 16 outputs (24 accumulators: 6x4, 8x3
- * or 12x2, whichever wastes least on this k and ow) held in registers over
- * all taps and stored once; each tap loads NV input vectors and broadcasts
- * OB weights. The NV vectors of a block are consecutive in the list of a
+ * with OB channels x NV vectors of 16 outputs held in registers over all
+ * taps and stored once (the blocking by ISA level: see blocking_of); each
+ * tap loads NV input vectors and broadcasts OB weights. The NV vectors of a block are consecutive in the list of a
  * channel's output vectors: rows padded to whole vectors (several rows a
  * block when a row is one vector: 15 px outputs), or in a flat layout the
  * run of oh * L outputs at pitch L into a buffer, then copied to pitch ow.
- * Each output sums bias then taps in order, whatever the blocking.
+ * Each output sums bias then taps in order, whatever the blocking: the
+ * AVX-512 and AVX2 kernels give the same bits (one FMA a tap), the base
+ * level (a product then a sum) may differ from them in the last bits.
  * Threads: each takes a contiguous share of the images, with its own phase
  * buffer (slot); with one slot or one thread the images go in turn. While
  * one image computes, the next one's input is prefetched into L2 (a share

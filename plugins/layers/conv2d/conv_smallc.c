@@ -5,14 +5,15 @@
  * run ph[off[t] + y*L + x ..]. The weights are packed by blocks of OB
  * output channels, wp[o/OB][t][o%OB] (0 past k). Then
  *   out[o][y][x] = bias[o] + sum_t wp[o/OB][t][o%OB] * ph[off[t] + y*L + x]
- * with OB channels x NV vectors of 16 outputs (24 accumulators: 6x4, 8x3
- * or 12x2, whichever wastes least on this k and ow) held in registers over
- * all taps and stored once; each tap loads NV input vectors and broadcasts
- * OB weights. The NV vectors of a block are consecutive in the list of a
+ * with OB channels x NV vectors of 16 outputs held in registers over all
+ * taps and stored once (the blocking by ISA level: see blocking_of); each
+ * tap loads NV input vectors and broadcasts OB weights. The NV vectors of a block are consecutive in the list of a
  * channel's output vectors: rows padded to whole vectors (several rows a
  * block when a row is one vector: 15 px outputs), or in a flat layout the
  * run of oh * L outputs at pitch L into a buffer, then copied to pitch ow.
- * Each output sums bias then taps in order, whatever the blocking.
+ * Each output sums bias then taps in order, whatever the blocking: the
+ * AVX-512 and AVX2 kernels give the same bits (one FMA a tap), the base
+ * level (a product then a sum) may differ from them in the last bits.
  * Threads: each takes a contiguous share of the images, with its own phase
  * buffer (slot); with one slot or one thread the images go in turn. While
  * one image computes, the next one's input is prefetched into L2 (a share
@@ -153,8 +154,11 @@ size_t conv_smallc_scratch_bytes(const conv_dims *d, int n)
         for (int t = 0; t < R; t++, wt += OB) {                                                \
             const float *s = src + off[t];                                                     \
             VT x[4 * S];                                                                       \
-            for (int u = 0; u < NV * S; u++)                                                   \
-                memcpy(&x[u], s + su[u], sizeof x[u]); /* unaligned load */                  \
+            for (int u = 0; u < NV * S; u++) { /* unaligned loads */                           \
+                VT v;                                                                          \
+                memcpy(&v, s + su[u], sizeof v);                                               \
+                x[u] = v;                                                                      \
+            }                                                                                  \
             _Pragma("GCC unroll 12") for (int o = 0; o < OB; o++)                              \
                 for (int u = 0; u < NV * S; u++) /* scalar * vector: a broadcast */           \
                     acc[o][u] += wt[o] * x[u];                                                 \
@@ -163,12 +167,12 @@ size_t conv_smallc_scratch_bytes(const conv_dims *d, int n)
             for (int u = 0; u < NV * S; u++) {                                                 \
                 int m = n[u / S] - W * (u % S); /* outputs of this sub-vector */              \
                 float *p = dst + o * plane + dof[u / S] + W * (u % S);                         \
+                VT a = acc[o][u]; /* a copy: acc stays in registers */                         \
                 if (m >= W)                                                                    \
-                    memcpy(p, &acc[o][u], sizeof acc[o][u]);                                   \
-                else if (m > 0) {                                                              \
-                    VT t = acc[o][u]; /* a copy: acc stays in registers */                     \
-                    memcpy(p, &t, sizeof(float) * m);                                          \
-                }                                                                              \
+                    memcpy(p, &a, sizeof a);                                                   \
+                else                                                                           \
+                    for (int x = 0; x < m; x++)                                                \
+                        p[x] = a[x];                                                           \
             }                                                                                  \
     }
 DEFINE_FWD_BLOCK(fwd_block16, v16f)

@@ -17,4 +17,3 @@ core_strata_LDADD = core/libstrata.la
 
 # The one-page map of the folders and their rules (belongs with the top
 # EXTRA_DIST in Makefile.am; kept here to stay in core's files).
-EXTRA_DIST += ARCHITECTURE.md

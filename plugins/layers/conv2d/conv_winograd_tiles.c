@@ -7,9 +7,10 @@
  * tiles at once, vectorised across tiles: SEG tiles along one tile row
  * (row segments), or, on maps with at most SEG/2 tiles a row (and for odd
  * m), SEG consecutive tiles of the chunk (gathered segments: each lane
- * gathering its own patch). At strata_isa() AVX2 or AVX-512 every map takes
- * the latter, with the loads, transforms and stores fused in registers (the
- * AVX-512 and AVX2 functions below). The tile functions take alpha and m as
+ * gathering its own patch). At strata_isa() AVX-512 every map takes the
+ * latter; at AVX2 and AVX-512 gathered segments run with the loads,
+ * transforms and stores fused in registers (the AVX-512 and AVX2 functions
+ * below). The tile functions take alpha and m as
  * arguments and are inlined where they are constants (tile_rows,
  * tile_segs), so each algorithm gets loops of constant trip counts and its
  * transform tables folded into the code. */
@@ -771,16 +772,17 @@ CONV_INLINE void output_scatter(float *img, const lane_map *L, int ch, int oh, i
  * 55x55 (14 a row) 174/350 -> 180/369, so it stays on row segments), and
  * always for odd m (alpha 7): GCC leaves the stride-3 and stride-5 row
  * reads and writes of row segments scalar (AlexNet conv2, F(3x3, 5x5), 9
- * tiles a row, b32 CPU ms fwd/bwd: rows 41/109, gathered 30/75). With
- * the fused transforms (AVX-512: gathers and scatters; AVX2: masked row
- * loads, transposes, plain stores) every map is gathered: as fast as row
- * segments or faster on VGG-16's wide maps at both levels (conv1_2 the
- * most), faster on the rest. */
+ * tiles a row, b32 CPU ms fwd/bwd: rows 41/109, gathered 30/75). Those
+ * run the fused transforms at AVX2 and AVX-512 (AVX-512: gathers and
+ * scatters; AVX2: masked row loads, transposes, plain stores). At AVX-512
+ * every map is gathered (faster than row segments on VGG-16's wide maps
+ * too); at AVX2 the wide maps with even m stay on row segments (VGG-16
+ * conv1_2: row segments as fast or faster, conv2_x the same). */
 static int fused(void) { return WINO_SIMD && strata_isa() >= STRATA_ISA_AVX2; }
 
 static int gathered(const conv_dims *d)
 {
-    return 2 * tiles_x(d) <= SEG || tile_m(d) % 2 || fused();
+    return 2 * tiles_x(d) <= SEG || tile_m(d) % 2 || (WINO_SIMD && strata_isa() == STRATA_ISA_AVX512);
 }
 
 /* One pass over (channel, segment) pairs of the chunk [g0, g1), in blocks

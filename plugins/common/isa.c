@@ -49,6 +49,22 @@ strata_isa_level strata_isa(void)
     return (strata_isa_level)v;
 }
 
+int strata_cpu_fast_gather(void)
+{
+    static int cached = -1; /* threads may race to fill it: the same value */
+    int v = __atomic_load_n(&cached, __ATOMIC_RELAXED);
+    if (v < 0) {
+#if defined(__x86_64__) && defined(__GNUC__)
+        __builtin_cpu_init();
+        v = !__builtin_cpu_is("amd");
+#else
+        v = 0;
+#endif
+        __atomic_store_n(&cached, v, __ATOMIC_RELAXED);
+    }
+    return v;
+}
+
 const char *strata_isa_name(strata_isa_level level)
 {
     return level == STRATA_ISA_AVX512 ? "avx512" : level == STRATA_ISA_AVX2 ? "avx2" : "base";

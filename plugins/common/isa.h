@@ -32,6 +32,12 @@ const char *strata_isa_name(strata_isa_level level);
 /* The highest level this CPU supports (STRATA_ISA ignored). */
 strata_isa_level strata_isa_cpu(void);
 
+/* 1 where AVX-512 gathers are fast enough to build tiles lane by lane
+ * (Intel: pipelined since Skylake), 0 where they are microcoded and slow
+ * (AMD through Zen 4): Winograd's transforms then take rows of tiles on
+ * wide maps. Cached. */
+int strata_cpu_fast_gather(void);
+
 /* 0 if STRATA_ISA is unset, empty or one of auto, avx512, avx2, base;
  * -1 otherwise (the value is then in *bad). */
 int strata_isa_check_env(const char **bad);

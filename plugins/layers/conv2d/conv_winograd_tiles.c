@@ -7,10 +7,11 @@
  * tiles at once, vectorised across tiles: SEG tiles along one tile row
  * (row segments), or, on maps with at most SEG/2 tiles a row (and for odd
  * m), SEG consecutive tiles of the chunk (gathered segments: each lane
- * gathering its own patch). At strata_isa() AVX-512 every map takes the
- * latter; at AVX2 and AVX-512 gathered segments run with the loads,
- * transforms and stores fused in registers (the AVX-512 and AVX2 functions
- * below). The tile functions take alpha and m as
+ * gathering its own patch). At AVX-512 on CPUs with fast gathers
+ * (strata_cpu_fast_gather) every map takes the latter; at AVX2 and
+ * AVX-512 gathered segments run with the loads, transforms and stores
+ * fused in registers (the AVX-512 and AVX2 functions below). The tile
+ * functions take alpha and m as
  * arguments and are inlined where they are constants (tile_rows,
  * tile_segs), so each algorithm gets loops of constant trip counts and its
  * transform tables folded into the code. */
@@ -775,14 +776,17 @@ CONV_INLINE void output_scatter(float *img, const lane_map *L, int ch, int oh, i
  * tiles a row, b32 CPU ms fwd/bwd: rows 41/109, gathered 30/75). Those
  * run the fused transforms at AVX2 and AVX-512 (AVX-512: gathers and
  * scatters; AVX2: masked row loads, transposes, plain stores). At AVX-512
- * every map is gathered (faster than row segments on VGG-16's wide maps
- * too); at AVX2 the wide maps with even m stay on row segments (VGG-16
- * conv1_2: row segments as fast or faster, conv2_x the same). */
+ * with fast gathers every map is gathered (faster than row segments on
+ * VGG-16's wide maps too); at AVX2, and at AVX-512 where gathers are
+ * microcoded, the wide maps with even m stay on row segments (AVX2, VGG-16
+ * conv1_2: row segments as fast or faster, conv2_x the same; AVX-512 on AMD
+ * Zen 4, conv1_2 b16 2 threads fwd/bwd ms: rows 177/375, gathered 228/479). */
 static int fused(void) { return WINO_SIMD && strata_isa() >= STRATA_ISA_AVX2; }
 
 static int gathered(const conv_dims *d)
 {
-    return 2 * tiles_x(d) <= SEG || tile_m(d) % 2 || (WINO_SIMD && strata_isa() == STRATA_ISA_AVX512);
+    return 2 * tiles_x(d) <= SEG || tile_m(d) % 2 ||
+           (WINO_SIMD && strata_isa() == STRATA_ISA_AVX512 && strata_cpu_fast_gather());
 }
 
 /* One pass over (channel, segment) pairs of the chunk [g0, g1), in blocks

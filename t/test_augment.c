@@ -125,6 +125,24 @@ START_TEST(rrc_fallback_when_impossible)
 }
 END_TEST
 
+/* Found by t/fuzz/fuzz_augment: sizes far past an int (scale 1.9e47, a
+ * ratio of 1e-300 or 1e300) went through an int conversion (undefined
+ * behaviour; UBSan stops). Now every box stays inside the image. */
+START_TEST(rrc_huge_bounds_stay_defined)
+{
+    const double huge[2] = {0.08, 1.888e47}, ratio[2] = {3.0 / 4.0, 4.0 / 3.0};
+    const double tiny_ratio[2] = {1e-300, 1e-300}, huge_ratio[2] = {1e300, 1e300};
+    const double *ratios[3] = {ratio, tiny_ratio, huge_ratio};
+    uint64_t rng = 7;
+    int x, y, w, h;
+    for (int i = 0; i < 3; i++)
+        for (int k = 0; k < 50; k++) {
+            rrc_sample_box(40, 30, huge, ratios[i], &rng, &x, &y, &w, &h);
+            ck_assert(w >= 1 && h >= 1 && x >= 0 && y >= 0 && x + w <= 40 && y + h <= 30);
+        }
+}
+END_TEST
+
 /* ---- flip, crop, resize -------------------------------------------------- */
 
 START_TEST(flip_is_exact)
@@ -438,6 +456,7 @@ int main(void)
     TCase *tc = tcase_create("augment");
     tcase_add_test(tc, rrc_boxes_within_bounds);
     tcase_add_test(tc, rrc_fallback_when_impossible);
+    tcase_add_test(tc, rrc_huge_bounds_stay_defined);
     tcase_add_test(tc, flip_is_exact);
     tcase_add_test(tc, center_crop_geometry_and_padding);
     tcase_add_test(tc, resize_keeps_constants);

@@ -28,6 +28,14 @@ static int rng_below(uint64_t *s, int n)
 
 /* ---- random resized crop: the box ---------------------------------------- */
 
+/* nearbyint(v) clamped to [lo, hi] before the conversion (a huge scale or
+ * ratio must not reach an int cast: undefined behaviour); NaN gives lo. */
+static int round_clamped(double v, int lo, int hi)
+{
+    v = nearbyint(v);
+    return v >= hi ? hi : v >= lo ? (int)v : lo;
+}
+
 void rrc_sample_box(int img_w, int img_h, const double scale[2],
                     const double ratio[2], uint64_t *rng, int *x, int *y,
                     int *w, int *h)
@@ -37,8 +45,9 @@ void rrc_sample_box(int img_w, int img_h, const double scale[2],
     for (int attempt = 0; attempt < 10; attempt++) {
         double target = area * (scale[0] + (scale[1] - scale[0]) * rng_uniform(rng));
         double r = exp(lr0 + (lr1 - lr0) * rng_uniform(rng));
-        int cw = (int)nearbyint(sqrt(target * r));
-        int ch = (int)nearbyint(sqrt(target / r));
+        /* 0 and img + 1 stand for every size that does not fit */
+        int cw = round_clamped(sqrt(target * r), 0, img_w + 1);
+        int ch = round_clamped(sqrt(target / r), 0, img_h + 1);
         if (cw > 0 && cw <= img_w && ch > 0 && ch <= img_h) {
             *y = rng_below(rng, img_h - ch + 1);
             *x = rng_below(rng, img_w - cw + 1);
@@ -51,11 +60,9 @@ void rrc_sample_box(int img_w, int img_h, const double scale[2],
     double in_ratio = (double)img_w / img_h;
     int cw = img_w, ch = img_h;
     if (in_ratio < ratio[0])
-        ch = (int)nearbyint(cw / ratio[0]);
+        ch = round_clamped(cw / ratio[0], 1, img_h);
     else if (in_ratio > ratio[1])
-        cw = (int)nearbyint(ch * ratio[1]);
-    cw = cw < 1 ? 1 : cw > img_w ? img_w : cw;
-    ch = ch < 1 ? 1 : ch > img_h ? img_h : ch;
+        cw = round_clamped(ch * ratio[1], 1, img_w);
     *x = (img_w - cw) / 2;
     *y = (img_h - ch) / 2;
     *w = cw;

@@ -794,6 +794,7 @@ typedef struct bad_override {
     const char *expect[3];
 } bad_override;
 
+#define KEY64 "kkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkk"
 static const bad_override bad_overrides[] = {
     {"foo", {"-s foo", "KEY.PATH=VALUE"}},
     {"=5", {"-s =5", "KEY.PATH=VALUE"}},
@@ -810,6 +811,11 @@ static const bad_override bad_overrides[] = {
     {"model.colour=red", {"-s model.colour", "model.colour", "unknown key"}},
     {"data.max_pixels=0", {"-s data.max_pixels", "data.max_pixels"}},
     {"data.max_pixels=178956971", {"-s data.max_pixels", "data.max_pixels"}},
+    /* found by t/fuzz/fuzz_yaml: a key that is not UTF-8 reached libyaml's
+     * emitter (a double free); a long key was cut at 511 bytes in silence */
+    {"model.layers.1.k\x9crnel=3", {"-s:", "not valid UTF-8"}},
+    {"model.\xc0\xafx=1", {"-s:", "not valid UTF-8"}},
+    {KEY64 KEY64 KEY64 KEY64 KEY64 KEY64 KEY64 KEY64 "=1", {"-s:", "512 bytes long", "at most 511"}},
 };
 #define N_BAD_OVERRIDES ((int)(sizeof bad_overrides / sizeof bad_overrides[0]))
 

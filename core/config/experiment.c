@@ -121,12 +121,40 @@ static ynode *resolve(const char *path, include_chain *chain, strata_err *err)
     return acc;
 }
 
+/* 1 if s[0..n) is well-formed UTF-8 (no overlong forms, surrogates or code
+ * points past U+10FFFF), as libyaml requires of every scalar it writes. */
+static int utf8_valid(const unsigned char *s, size_t n)
+{
+    for (size_t i = 0; i < n;) {
+        unsigned c = s[i];
+        size_t len = c < 0x80 ? 1 : (c & 0xe0) == 0xc0 ? 2 : (c & 0xf0) == 0xe0 ? 3 : (c & 0xf8) == 0xf0 ? 4 : 0;
+        if (!len || i + len > n)
+            return 0;
+        unsigned cp = len == 1 ? c : c & (0x7f >> len);
+        for (size_t k = 1; k < len; k++) {
+            if ((s[i + k] & 0xc0) != 0x80)
+                return 0;
+            cp = cp << 6 | (s[i + k] & 0x3f);
+        }
+        static const unsigned min_cp[5] = {0, 0, 0x80, 0x800, 0x10000};
+        if (cp < min_cp[len] || cp > 0x10ffff || (cp >= 0xd800 && cp <= 0xdfff))
+            return 0;
+        i += len;
+    }
+    return 1;
+}
+
 int experiment_override(ynode *root, const char *assignment, strata_err *err)
 {
     const char *eq = strchr(assignment, '=');
     if (!eq || eq == assignment)
         return err_set(err, STRATA_ERR_CONFIG, "-s %s: expected KEY.PATH=VALUE", assignment);
     char key[512];
+    if ((size_t)(eq - assignment) >= sizeof key)
+        return err_set(err, STRATA_ERR_CONFIG, "-s: the key path is %d bytes long, expected at most %d",
+                       (int)(eq - assignment), (int)sizeof key - 1);
+    if (!utf8_valid((const unsigned char *)assignment, (size_t)(eq - assignment)))
+        return err_set(err, STRATA_ERR_CONFIG, "-s: the key path is not valid UTF-8");
     snprintf(key, sizeof key, "%.*s", (int)(eq - assignment), assignment);
     char name[600];
     snprintf(name, sizeof name, "-s %s", key);

@@ -637,8 +637,11 @@ static int emit_node(yaml_emitter_t *em, const ynode *n);
 static int emit_scalar(yaml_emitter_t *em, const char *s, int quoted)
 {
     yaml_event_t ev;
-    yaml_scalar_event_initialize(&ev, NULL, NULL, (yaml_char_t *)s, (int)strlen(s), !quoted, 1,
-                                 quoted ? YAML_DOUBLE_QUOTED_SCALAR_STYLE : YAML_ANY_SCALAR_STYLE);
+    /* fails (and leaves ev unset: emitting it would free garbage) on text
+     * that is not UTF-8 */
+    if (!yaml_scalar_event_initialize(&ev, NULL, NULL, (yaml_char_t *)s, (int)strlen(s), !quoted, 1,
+                                      quoted ? YAML_DOUBLE_QUOTED_SCALAR_STYLE : YAML_ANY_SCALAR_STYLE))
+        return 0;
     return yaml_emitter_emit(em, &ev);
 }
 

@@ -688,20 +688,10 @@ END_TEST
 
 int main(void)
 {
-    Suite *s = suite_create("conv_fast");
-    TCase *tc = tcase_create("conv2d");
-    tcase_set_timeout(tc, 120);
-    tcase_add_test(tc, test_small_odd_shapes);
-    tcase_add_test(tc, test_winograd_5x5_shapes);
-    tcase_add_test(tc, test_small_other_kernels);
-    tcase_add_test(tc, test_chunks_and_threads);
-    tcase_add_test(tc, test_smallc);
-    tcase_add_test(tc, test_thread_count_invariance);
-    tcase_add_test(tc, test_vgg_sized);
-    tcase_add_test(tc, test_alexnet_sized);
-    tcase_add_test(tc, test_winograd_finite_differences);
-    tcase_add_test(tc, test_option_errors);
-    tcase_add_test(tc, test_auto_and_scratch);
-    suite_add_tcase(s, tc);
-    return run_suite(s);
+    return RUN_TEST_CASES("conv_fast",
+        {.name = "conv2d", .timeout = 120,
+         .tests = TESTS(test_small_odd_shapes, test_winograd_5x5_shapes, test_small_other_kernels,
+                        test_chunks_and_threads, test_smallc, test_thread_count_invariance, test_vgg_sized,
+                        test_alexnet_sized, test_winograd_finite_differences, test_option_errors,
+                        test_auto_and_scratch)});
 }

@@ -491,20 +491,10 @@ END_TEST
 
 int main(void)
 {
-    Suite *s = suite_create("conv_first");
-    TCase *tc = tcase_create("smallc");
-    tcase_set_timeout(tc, 60);
-    tcase_add_test(tc, test_odd_shapes);
-    tcase_add_test(tc, test_wide_and_rectangular);
-    tcase_add_test(tc, test_chunks);
-    tcase_add_test(tc, test_first_layers);
-    tcase_add_test(tc, test_flat_layout);
-    tcase_add_test(tc, test_row_blocks_and_stride3);
-    tcase_add_test(tc, test_threads);
-    tcase_add_test(tc, test_tails_and_tap_blocks);
-    tcase_add_test(tc, test_finite_differences);
-    tcase_add_test(tc, test_accumulates);
-    tcase_add_test(tc, test_refuses_wide_input);
-    suite_add_tcase(s, tc);
-    return run_suite(s);
+    return RUN_TEST_CASES("conv_first",
+        {.name = "smallc", .timeout = 60,
+         .tests = TESTS(test_odd_shapes, test_wide_and_rectangular, test_chunks, test_first_layers,
+                        test_flat_layout, test_row_blocks_and_stride3, test_threads,
+                        test_tails_and_tap_blocks, test_finite_differences, test_accumulates,
+                        test_refuses_wide_input)});
 }

@@ -1178,38 +1178,14 @@ END_TEST
 
 int main(void)
 {
-    Suite *s = suite_create("layers");
-    TCase *tc = tcase_create("plugins");
-    tcase_add_test(tc, test_descriptors);
-    tcase_add_test(tc, test_option_errors);
-    tcase_add_test(tc, test_shapes_and_macs);
-    tcase_add_test(tc, test_geometry);
-    tcase_add_test(tc, test_param_desc);
-    tcase_add_test(tc, test_conv2d_forward_reference);
-    tcase_add_test(tc, test_pool_forward_reference);
-    tcase_add_test(tc, test_pool_hand_values);
-    tcase_add_test(tc, test_maxpool_ties);
-    tcase_add_test(tc, test_maxpool_s2_vectorised);
-    tcase_add_test(tc, test_lrn_forward_reference);
-    tcase_add_test(tc, test_grad_conv2d);
-    tcase_add_test(tc, test_grad_linear);
-    tcase_add_test(tc, test_grad_relu);
-    tcase_add_test(tc, test_grad_maxpool);
-    tcase_add_test(tc, test_grad_avgpool);
-    tcase_add_test(tc, test_grad_adaptive_avgpool);
-    tcase_add_test(tc, test_grad_flatten);
-    tcase_add_test(tc, test_grad_lrn);
-    tcase_add_test(tc, test_grad_batchnorm2d);
-    tcase_add_test(tc, test_grad_dropout);
-    tcase_add_test(tc, test_backward_without_din);
-    tcase_add_test(tc, test_dropout_mask);
-    tcase_add_test(tc, test_dropout_mask_sequence);
-    tcase_add_test(tc, test_batchnorm_stats);
-    tcase_add_test(tc, test_loss_value);
-    tcase_add_test(tc, test_loss_smoothing);
-    tcase_add_test(tc, test_loss_gradient);
-    tcase_add_test(tc, test_loss_stability);
-    tcase_add_test(tc, test_loss_errors);
-    suite_add_tcase(s, tc);
-    return run_suite(s);
+    return RUN_TEST_CASES("layers",
+        {.name = "plugins",
+         .tests = TESTS(test_descriptors, test_option_errors, test_shapes_and_macs, test_geometry,
+                        test_param_desc, test_conv2d_forward_reference, test_pool_forward_reference,
+                        test_pool_hand_values, test_maxpool_ties, test_maxpool_s2_vectorised,
+                        test_lrn_forward_reference, test_grad_conv2d, test_grad_linear, test_grad_relu,
+                        test_grad_maxpool, test_grad_avgpool, test_grad_adaptive_avgpool, test_grad_flatten,
+                        test_grad_lrn, test_grad_batchnorm2d, test_grad_dropout, test_backward_without_din,
+                        test_dropout_mask, test_dropout_mask_sequence, test_batchnorm_stats, test_loss_value,
+                        test_loss_smoothing, test_loss_gradient, test_loss_stability, test_loss_errors)});
 }

@@ -386,20 +386,13 @@ START_TEST(test_kernel_vs_blas)
 }
 END_TEST
 
-static Suite *linear_suite(void)
+int main(void)
 {
     skip_unless_isa(1); /* the kernel runs at the AVX2 level and above */
-    Suite *s = suite_create("linear_kernel");
-    TCase *tc = tcase_create("linear_kernel");
-    tcase_set_timeout(tc, 120);
-    tcase_add_test(tc, test_kernel_odd_sizes);
-    tcase_add_test(tc, test_kernel_block_edges);
-    tcase_add_test(tc, test_kernel_fma_chain);
-    tcase_add_test(tc, test_kernel_threads_identical);
-    tcase_add_test(tc, test_kernel_accumulates);
-    tcase_add_test(tc, test_kernel_vs_blas);
-    suite_add_tcase(s, tc);
-    return s;
+    return RUN_TEST_CASES("linear_kernel",
+        {.name = "linear_kernel", .timeout = 120,
+         .tests = TESTS(test_kernel_odd_sizes, test_kernel_block_edges, test_kernel_fma_chain,
+                        test_kernel_threads_identical, test_kernel_accumulates, test_kernel_vs_blas)});
 }
 
 #else
@@ -482,18 +475,10 @@ START_TEST(test_algo_errors)
 }
 END_TEST
 
-static Suite *linear_suite(void)
+int main(void)
 {
-    Suite *s = suite_create("linear_fast");
-    TCase *tc = tcase_create("linear_fast");
-    tcase_set_timeout(tc, 120);
-    tcase_add_test(tc, test_blas_odd_sizes);
-    tcase_add_test(tc, test_auto_alexnet_fc6);
-    tcase_add_test(tc, test_auto_choice);
-    tcase_add_test(tc, test_algo_errors);
-    suite_add_tcase(s, tc);
-    return s;
+    return RUN_TEST_CASES("linear_fast",
+        {.name = "linear_fast", .timeout = 120,
+         .tests = TESTS(test_blas_odd_sizes, test_auto_alexnet_fc6, test_auto_choice, test_algo_errors)});
 }
 #endif
-
-int main(void) { return run_suite(linear_suite()); }

@@ -146,6 +146,29 @@ int run_suite(Suite *s)
     return failed ? EXIT_FAILURE : EXIT_SUCCESS;
 }
 
+TCase *add_test_case(Suite *s, const test_case *c)
+{
+    TCase *tc = tcase_create(c->name);
+    if (c->timeout > 0)
+        tcase_set_timeout(tc, c->timeout);
+    if (c->setup || c->teardown)
+        tcase_add_checked_fixture(tc, c->setup, c->teardown);
+    for (const TTest *const *t = c->tests; t && *t; t++)
+        tcase_add_test(tc, *t);
+    for (const loop_test *l = c->loops; l && l->test; l++)
+        tcase_add_loop_test(tc, l->test, 0, l->n);
+    suite_add_tcase(s, tc);
+    return tc;
+}
+
+int run_test_cases(const char *name, const test_case *cases)
+{
+    Suite *s = suite_create(name);
+    for (const test_case *c = cases; c->name; c++)
+        add_test_case(s, c);
+    return run_suite(s);
+}
+
 double max_rel_err_d(const float *a, const double *ref, size_t n)
 {
     double num = 0, den = 0;

@@ -44,6 +44,43 @@ void sleep_ms(long ms);
 /* Run every test of s (CK_NORMAL), free the runner: EXIT_SUCCESS or EXIT_FAILURE. */
 int run_suite(Suite *s);
 
+/* A test program's suite as a table instead of one tcase_add_test per test:
+ *
+ *   int main(void)
+ *   {
+ *       return RUN_TEST_CASES("image",
+ *           {.name = "decode", .setup = setup, .teardown = teardown,
+ *            .tests = TESTS(png_rgb_and_rgba, truncated_jpeg)},
+ *           {.name = "errors", .timeout = 60, .tests = TESTS(bad_files),
+ *            .loops = LOOPS({bad_option, N_BAD_OPTIONS})});
+ *   }
+ *
+ * A test case is a group of START_TEST tests sharing a timeout and a checked
+ * fixture; a loop test runs once for each _i in 0..n-1. */
+typedef struct {
+    const TTest *test;
+    int n;
+} loop_test;
+
+typedef struct {
+    const char *name;
+    const TTest *const *tests; /* TESTS(a, b, ...): NULL-terminated, or NULL */
+    const loop_test *loops;    /* LOOPS({t, n}, ...): ends with {NULL, 0}, or NULL */
+    double timeout;            /* seconds; 0 keeps CK_DEFAULT_TIMEOUT */
+    SFun setup, teardown;      /* checked fixture around each test; either may be NULL */
+} test_case;
+
+#define TESTS(...) ((const TTest *const[]){__VA_ARGS__, NULL})
+#define LOOPS(...) ((const loop_test[]){__VA_ARGS__, {NULL, 0}})
+/* The cases of a suite named name, run as run_suite runs them. */
+#define RUN_TEST_CASES(name, ...) run_test_cases(name, (const test_case[]){__VA_ARGS__, {0}})
+
+/* Add case c to s as a new TCase (returned, for anything more it needs). */
+TCase *add_test_case(Suite *s, const test_case *c);
+/* A suite named name of cases (the list ends with a case whose name is NULL),
+ * run: EXIT_SUCCESS or EXIT_FAILURE. */
+int run_test_cases(const char *name, const test_case *cases);
+
 /* max_i |a[i] - ref[i]| / max_i |ref[i]| (the absolute error when ref is
  * all zeros): how far a float result is from its reference. */
 double max_rel_err(const float *a, const float *ref, size_t n);

@@ -27,7 +27,6 @@
 #include "testlib.h"
 
 #define KV(...) ((const char *const[]){__VA_ARGS__, NULL})
-#define CANARY 64
 
 static uint64_t rng_state = 1234;
 static float urand(void) { return 2.0f * strata_rng_uniform(&rng_state) - 1.0f; }
@@ -65,22 +64,13 @@ typedef struct spec {
 
 static conv *make(spec sp, const char *algo, const char *extra)
 {
-    char o[32], k[32], s[32], p[32], b[32], a[32];
-    snprintf(o, sizeof o, "out_channels=%d", sp.k);
-    snprintf(k, sizeof k, "kernel=[%d, %d]", sp.kh, sp.kw);
-    snprintf(s, sizeof s, "stride=%d", sp.s);
-    snprintf(p, sizeof p, "padding=%d", sp.p);
-    snprintf(b, sizeof b, "bias=%s", sp.bias ? "true" : "false");
-    snprintf(a, sizeof a, "algo=%s", algo);
-    const char *kv[] = {o, k, s, p, b, a, extra, NULL};
+    conv_kv kv;
     conv *C = calloc(1, sizeof *C);
     C->ops = conv_ops();
-    strata_opts *opts = fake_opts(kv);
     C->in = (strata_shape){sp.c, sp.h, sp.w};
-    C->layer = C->ops->create(&fake_host, opts, C->in, &C->out);
-    ck_assert_msg(C->layer != NULL, "create failed: %s", fake_opts_error(opts));
-    ck_assert_msg(fake_opts_unused(opts) == NULL, "option %s not read", fake_opts_unused(opts));
-    fake_opts_free(opts);
+    C->layer = fake_create_layer("conv2d", C->ops,
+                                 conv_options(&kv, sp.k, sp.kh, sp.kw, sp.s, sp.p, sp.bias, algo, extra), C->in,
+                                 &C->out);
     C->n = sp.n, C->bias = sp.bias;
     C->nin = (size_t)sp.n * sp.c * sp.h * sp.w;
     C->nout = (size_t)sp.n * C->out.c * C->out.h * C->out.w;
@@ -88,15 +78,13 @@ static conv *make(spec sp, const char *algo, const char *extra)
     C->params[0] = fvec(C->nw), C->dparams[0] = fvec(C->nw);
     C->params[1] = fvec(sp.k), C->dparams[1] = fvec(sp.k);
     C->scratch_bytes = C->ops->scratch_bytes(C->layer, sp.n);
-    C->scratch = malloc(C->scratch_bytes + CANARY);
-    memset(C->scratch, 0xA5, C->scratch_bytes + CANARY);
+    C->scratch = canary_alloc(C->scratch_bytes);
     return C;
 }
 
 static void check_canary(const conv *C)
 {
-    for (int i = 0; i < CANARY; i++)
-        ck_assert_msg(C->scratch[C->scratch_bytes + i] == 0xA5, "wrote past scratch_bytes");
+    assert_canary(C->scratch, C->scratch_bytes, "scratch_bytes");
 }
 
 static void free_conv(conv *C)

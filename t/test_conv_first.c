@@ -38,8 +38,6 @@
 #include "testlib.h"
 #include "layers/conv2d/conv_smallc_phase.h" /* which layout a shape gets */
 
-#define CANARY 64
-
 static uint64_t rng_state = 99;
 static float urand(void) { return 2.0f * strata_rng_uniform(&rng_state) - 1.0f; }
 static float *fvec(size_t n) { return calloc(n ? n : 1, sizeof(float)); }
@@ -66,27 +64,18 @@ typedef struct conv {
 
 static conv make(spec sp, const char *algo, const char *extra)
 {
-    char o[32], k[32], s[32], p[32], b[32], a[32];
-    snprintf(o, sizeof o, "out_channels=%d", sp.k);
-    snprintf(k, sizeof k, "kernel=[%d, %d]", sp.kh, sp.kw);
-    snprintf(s, sizeof s, "stride=%d", sp.s);
-    snprintf(p, sizeof p, "padding=%d", sp.p);
-    snprintf(b, sizeof b, "bias=%s", sp.bias ? "true" : "false");
-    snprintf(a, sizeof a, "algo=%s", algo);
-    const char *kv[] = {o, k, s, p, b, a, extra, NULL};
+    conv_kv kv;
     const strata_plugin *pl = fake_load_builtin("layers", "conv2d");
     ck_assert_msg(pl != NULL, "cannot load the conv2d plugin");
     conv C = {.ops = pl->layer};
-    strata_opts *opts = fake_opts(kv);
-    C.layer = C.ops->create(&fake_host, opts, (strata_shape){sp.c, sp.h, sp.w}, &C.out);
-    ck_assert_msg(C.layer != NULL, "create failed: %s", fake_opts_error(opts));
-    fake_opts_free(opts);
+    C.layer = fake_create_layer("conv2d", C.ops,
+                                conv_options(&kv, sp.k, sp.kh, sp.kw, sp.s, sp.p, sp.bias, algo, extra),
+                                (strata_shape){sp.c, sp.h, sp.w}, &C.out);
     C.nin = (size_t)sp.n * sp.c * sp.h * sp.w;
     C.nout = (size_t)sp.n * C.out.c * C.out.h * C.out.w;
     C.nw = (size_t)sp.k * sp.c * sp.kh * sp.kw;
     C.scratch_bytes = C.ops->scratch_bytes(C.layer, sp.n);
-    C.scratch = malloc(C.scratch_bytes + CANARY);
-    memset(C.scratch, 0xA5, C.scratch_bytes + CANARY);
+    C.scratch = canary_alloc(C.scratch_bytes);
     return C;
 }
 
@@ -121,8 +110,7 @@ static result run(conv *C, spec sp, const data *D, int threads, int want_din)
     C->ops->forward(C->layer, &ctx, sp.n, D->x, R.y, params, NULL, C->scratch);
     C->ops->backward(C->layer, &ctx, sp.n, D->x, R.y, D->dy, R.dx, params, dparams, NULL,
                      C->scratch);
-    for (int i = 0; i < CANARY; i++)
-        ck_assert_msg(C->scratch[C->scratch_bytes + i] == 0xA5, "wrote past scratch_bytes");
+    assert_canary(C->scratch, C->scratch_bytes, "scratch_bytes");
     return R;
 }
 

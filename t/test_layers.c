@@ -29,7 +29,6 @@ static void fill(float *x, size_t n, float lo, float hi)
         x[i] = urand(lo, hi);
 }
 
-#define CANARY 64    /* bytes past saved/scratch that must stay untouched */
 #define MAXP 8
 
 typedef struct inst {
@@ -61,13 +60,7 @@ static inst *make(const char *name, const char *const *kv, strata_shape in, int 
 {
     inst *I = calloc(1, sizeof *I);
     I->ops = layer_ops(name);
-    strata_opts *o = fake_opts(kv);
-    I->layer = I->ops->create(&fake_host, o, in, &I->out);
-    ck_assert_msg(I->layer != NULL, "%s: create failed: %s", name,
-                  fake_opts_error(o) ? fake_opts_error(o) : "(no message)");
-    ck_assert_msg(fake_opts_unused(o) == NULL, "%s: option %s not read", name,
-                  fake_opts_unused(o));
-    fake_opts_free(o);
+    I->layer = fake_create_layer(name, I->ops, kv, in, &I->out);
     I->in = in;
     I->n = n;
     I->nin = shape_size(in) * n;
@@ -91,19 +84,15 @@ static inst *make(const char *name, const char *const *kv, strata_shape in, int 
     }
     I->saved_bytes = I->ops->saved_bytes(I->layer, n);
     I->scratch_bytes = I->ops->scratch_bytes(I->layer, n);
-    I->saved = malloc(I->saved_bytes + CANARY);
-    I->scratch = malloc(I->scratch_bytes + CANARY);
-    memset(I->saved, 0xA5, I->saved_bytes + CANARY);
-    memset(I->scratch, 0xA5, I->scratch_bytes + CANARY);
+    I->saved = canary_alloc(I->saved_bytes);
+    I->scratch = canary_alloc(I->scratch_bytes);
     return I;
 }
 
 static void check_canaries(const inst *I)
 {
-    for (int i = 0; i < CANARY; i++) {
-        ck_assert_msg(I->saved[I->saved_bytes + i] == 0xA5, "wrote past saved_bytes");
-        ck_assert_msg(I->scratch[I->scratch_bytes + i] == 0xA5, "wrote past scratch_bytes");
-    }
+    assert_canary(I->saved, I->saved_bytes, "saved_bytes");
+    assert_canary(I->scratch, I->scratch_bytes, "scratch_bytes");
 }
 
 static void free_inst(inst *I)

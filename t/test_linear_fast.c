@@ -35,7 +35,6 @@
 #include "testlib.h"
 
 #define KV(...) ((const char *const[]){__VA_ARGS__, NULL})
-#define CANARY 64
 #define FACTOR 1.0 /* see the bounds above */
 
 static uint64_t rng_state = 4321;
@@ -79,27 +78,21 @@ static lin *make(int n, int in, int out, int bias, const char *algo)
     snprintf(a, sizeof a, "algo=%s", algo);
     lin *L = calloc(1, sizeof *L);
     L->ops = linear_ops();
-    strata_opts *opts = fake_opts(KV(o, b, a));
     strata_shape sout;
-    L->layer = L->ops->create(&fake_host, opts, (strata_shape){in, 1, 1}, &sout);
-    ck_assert_msg(L->layer != NULL, "create failed: %s", fake_opts_error(opts));
-    ck_assert_msg(fake_opts_unused(opts) == NULL, "option %s not read", fake_opts_unused(opts));
-    fake_opts_free(opts);
+    L->layer = fake_create_layer("linear", L->ops, KV(o, b, a), (strata_shape){in, 1, 1}, &sout);
     ck_assert_int_eq(sout.c, out);
     ck_assert_int_eq(L->ops->num_params(L->layer), bias ? 2 : 1);
     L->n = n, L->in = in, L->out = out, L->bias = bias;
     L->w = frand((size_t)out * in), L->b = frand(out);
     L->dw = fvec((size_t)out * in), L->db = fvec(out);
     L->scratch_bytes = L->ops->scratch_bytes(L->layer, n);
-    L->scratch = malloc(L->scratch_bytes + CANARY);
-    memset(L->scratch, 0xA5, L->scratch_bytes + CANARY);
+    L->scratch = canary_alloc(L->scratch_bytes);
     return L;
 }
 
 static void check_canary(const lin *L)
 {
-    for (int i = 0; i < CANARY; i++)
-        ck_assert_msg(L->scratch[L->scratch_bytes + i] == 0xA5, "wrote past scratch_bytes");
+    assert_canary(L->scratch, L->scratch_bytes, "scratch_bytes");
 }
 
 static void free_lin(lin *L)

@@ -169,6 +169,20 @@ int run_test_cases(const char *name, const test_case *cases)
     return run_suite(s);
 }
 
+unsigned char *canary_alloc(size_t bytes)
+{
+    unsigned char *p = malloc(bytes + CANARY_BYTES);
+    ck_assert_msg(p != NULL, "out of memory for %zu bytes", bytes);
+    memset(p, 0xA5, bytes + CANARY_BYTES);
+    return p;
+}
+
+void assert_canary(const unsigned char *buf, size_t bytes, const char *what)
+{
+    for (int i = 0; i < CANARY_BYTES; i++)
+        ck_assert_msg(buf[bytes + i] == 0xA5, "wrote past %s", what);
+}
+
 double max_rel_err_d(const float *a, const double *ref, size_t n)
 {
     double num = 0, den = 0;

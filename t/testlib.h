@@ -81,6 +81,13 @@ TCase *add_test_case(Suite *s, const test_case *c);
  * run: EXIT_SUCCESS or EXIT_FAILURE. */
 int run_test_cases(const char *name, const test_case *cases);
 
+/* A layer's scratch or saved buffer of bytes followed by CANARY_BYTES bytes
+ * 0xA5 (malloc'ed), and the check that nothing wrote into them (message:
+ * "wrote past WHAT"). */
+#define CANARY_BYTES 64
+unsigned char *canary_alloc(size_t bytes);
+void assert_canary(const unsigned char *buf, size_t bytes, const char *what);
+
 /* max_i |a[i] - ref[i]| / max_i |ref[i]| (the absolute error when ref is
  * all zeros): how far a float result is from its reference. */
 double max_rel_err(const float *a, const float *ref, size_t n);

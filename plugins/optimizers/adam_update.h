@@ -164,4 +164,16 @@ static inline const char *adam_slot_name(const void *opt, int i)
     return i >= 0 && i < adam_num_slots(opt) ? names[i] : NULL;
 }
 
+/* An Adam module (adam.c, adamw.c): its create, with weight_decay's default
+ * and the kind of decay (decoupled 1: AdamW), and its descriptor. */
+#define ADAM_PLUGIN(name, description, default_wd, decoupled)                    \
+    static void *adam_create(const strata_host *h, strata_opts *o)               \
+    {                                                                             \
+        return adam_create_common(h, o, default_wd, decoupled);                   \
+    }                                                                             \
+    STRATA_PLUGIN_DEFINE(OPTIMIZER, name, "1.0", description,                     \
+                         .create = adam_create, .destroy = adam_destroy,          \
+                         .num_slots = adam_num_slots, .slot_name = adam_slot_name, \
+                         .update = adam_update, .default_lr = ADAM_DEFAULT_LR)
+
 #endif

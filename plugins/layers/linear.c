@@ -11,8 +11,10 @@
  * needs the AVX2 level at least; auto takes kernel where it is available,
  * but sgemm for fewer than 16 outputs at the AVX-512 level (the kernel
  * transposes the whole input for a few rows of W, and one thread does
- * them), and sgemm at the base level. AlexNet fc6 (4608 -> 2048, batch 32, 2 threads): sgemm packs
- * all of W on each call and splits M = 32 badly between threads.
+ * them), and sgemm at the base level. The kernel is the faster one on
+ * small batches such as AlexNet's fc6 (4608 -> 2048, batch 32, 2 threads):
+ * sgemm packs all of W on each call and splits M = 32 badly between
+ * threads.
  */
 #include <stdlib.h>
 #include <string.h>

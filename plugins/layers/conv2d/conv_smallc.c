@@ -7,10 +7,11 @@
  *   out[o][y][x] = bias[o] + sum_t wp[o/OB][t][o%OB] * ph[off[t] + y*L + x]
  * with OB channels x NV vectors of 16 outputs held in registers over all
  * taps and stored once (the blocking by ISA level: see blocking_of); each
- * tap loads NV input vectors and broadcasts OB weights. The NV vectors of a block are consecutive in the list of a
- * channel's output vectors: rows padded to whole vectors (several rows a
- * block when a row is one vector: 15 px outputs), or in a flat layout the
- * run of oh * L outputs at pitch L into a buffer, then copied to pitch ow.
+ * tap loads NV input vectors and broadcasts OB weights. The NV vectors of
+ * a block are consecutive in the list of a channel's output vectors: rows
+ * padded to whole vectors (several rows a block when a row is one vector:
+ * 15 px outputs), or in a flat layout the run of oh * L outputs at pitch L
+ * into a buffer, then copied to pitch ow.
  * Each output sums bias then taps in order, whatever the blocking: the
  * AVX-512 and AVX2 kernels give the same bits (one FMA a tap), the base
  * level (a product then a sum) may differ from them in the last bits.

@@ -12,10 +12,10 @@
  * of 8), TB = 6 taps by 2 channels at a time (12 accumulators, 2 dout
  * vectors and the input: 15 of the 16 ymm; the bias block's <= 5 taps with
  * 2 bias sums too); base (vectors of 4, no FMA: a product register too),
- * TB = 4 taps by 2 channels (12 of the 16 xmm). The band's accumulators are added into the
- * first W lanes (the ISA's vector width) of 16-lane partial sums in memory
- * (lanes [k][R] and [k] for the bias), reduced across lanes once at the
- * end. The order of the sums is the ISA's (results differ between levels
+ * TB = 4 taps by 2 channels (12 of the 16 xmm). The band's accumulators
+ * are added into the first W lanes (the ISA's vector width) of 16-lane
+ * partial sums in memory (lanes [k][R] and [k] for the bias), reduced
+ * across lanes once at the end. The order of the sums is the ISA's (results differ between levels
  * in the last bits), the same at any thread count.
  * dout is read in place when its rows are whole vectors (ow % 16 == 0),
  * else each block's band is copied first with zeros past ow (then TB

@@ -76,8 +76,8 @@ CONV_INLINE void weight_grad_rows_r(const weight_job *J, int o0, int o1, int A, 
 #if WINO_SIMD
 /* weight_rows_r on AVX-512, SEG columns q at once: the r x r kernels
  * gathered (stride r^2, or C r^2 when flipped), both passes in registers,
- * U stored a vector at a time. GCC 12 left the generic version's lane loops
- * scalar (VGG-16 conv5_x: 5% of the layer's time). */
+ * U stored a vector at a time. GCC 12 leaves the generic version's lane
+ * loops scalar. */
 AVX512_INLINE void weight_rows_v(const weight_job *J, int r0, int r1, int A, int R)
 {
     size_t KC = (size_t)J->K * J->C;
@@ -116,9 +116,8 @@ AVX512_INLINE void weight_rows_v(const weight_job *J, int r0, int r1, int A, int
 
 /* weight_grad_rows_r on AVX-512, SEG input channels c at once: dU[xi][o][c]
  * loaded a vector at a time, both passes in registers, dweight updated by
- * gather, add, scatter (stride r^2). The generic version had no AVX-512
- * instruction at all. VGG-16 b16 conv5_2 (CPU ms, loaded machine): this
- * pass 7.6 -> 2.6; with weight_rows_v, fwd/bwd 48/107 -> 43/90. */
+ * gather, add, scatter (stride r^2). GCC 12 compiles the generic version
+ * without a single AVX-512 instruction. */
 AVX512_INLINE void weight_grad_rows_v(const weight_job *J, int o0, int o1, int A, int R)
 {
     size_t KC = (size_t)J->K * J->C;

@@ -69,6 +69,14 @@ void fake_opts_free(strata_opts *o)
     free(f);
 }
 
+const strata_layer_ops *fake_layer_ops(const char *name)
+{
+    const strata_plugin *p = fake_load_builtin("layers", name);
+    ck_assert_msg(p != NULL, "cannot load the layer plugin %s", name);
+    ck_assert_int_eq(p->kind, STRATA_PLUGIN_LAYER);
+    return p->layer;
+}
+
 void *fake_create_layer(const char *what, const strata_layer_ops *ops, const char *const *kv,
                         strata_shape in, strata_shape *out)
 {

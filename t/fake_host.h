@@ -26,6 +26,10 @@ const char *fake_opts_error(const strata_opts *o);
 const char *fake_opts_unused(const strata_opts *o);
 void fake_opts_free(strata_opts *o);
 
+/* The ops of the built layer plugin name (plugins/layers/.libs/NAME.so),
+ * asserting (ck_assert) that it loads and is a layer. */
+const strata_layer_ops *fake_layer_ops(const char *name);
+
 /* ops->create(&fake_host, options kv, in, out), asserting (ck_assert) that
  * it succeeds and reads every option; what names the layer in the message. */
 void *fake_create_layer(const char *what, const strata_layer_ops *ops, const char *const *kv,

@@ -29,20 +29,7 @@
 #define KV(...) ((const char *const[]){__VA_ARGS__, NULL})
 
 static uint64_t rng_state = 1234;
-static float urand(void) { return 2.0f * strata_rng_uniform(&rng_state) - 1.0f; }
-static float *fvec(size_t n) { return calloc(n ? n : 1, sizeof(float)); }
-static void fill(float *x, size_t n)
-{
-    for (size_t i = 0; i < n; i++)
-        x[i] = urand();
-}
-
-static const strata_layer_ops *conv_ops(void)
-{
-    const strata_plugin *p = fake_load_builtin("layers", "conv2d");
-    ck_assert_msg(p != NULL, "cannot load the conv2d plugin");
-    return p->layer;
-}
+static void fill(float *x, size_t n) { fill_uniform(x, n, -1.0f, 1.0f, &rng_state); }
 
 /* One conv2d layer with its parameters and its own scratch (+ canary). */
 typedef struct conv {
@@ -66,7 +53,7 @@ static conv *make(spec sp, const char *algo, const char *extra)
 {
     conv_kv kv;
     conv *C = calloc(1, sizeof *C);
-    C->ops = conv_ops();
+    C->ops = fake_layer_ops("conv2d");
     C->in = (strata_shape){sp.c, sp.h, sp.w};
     C->layer = fake_create_layer("conv2d", C->ops,
                                  conv_options(&kv, sp.k, sp.kh, sp.kw, sp.s, sp.p, sp.bias, algo, extra), C->in,
@@ -613,7 +600,7 @@ END_TEST
 
 static void expect_error(const char *const *kv, strata_shape in, const char *needle)
 {
-    const strata_layer_ops *ops = conv_ops();
+    const strata_layer_ops *ops = fake_layer_ops("conv2d");
     strata_opts *o = fake_opts(kv);
     strata_shape out;
     void *L = ops->create(&fake_host, o, in, &out);

@@ -39,13 +39,10 @@
 #include "layers/conv2d/conv_smallc_phase.h" /* which layout a shape gets */
 
 static uint64_t rng_state = 99;
-static float urand(void) { return 2.0f * strata_rng_uniform(&rng_state) - 1.0f; }
-static float *fvec(size_t n) { return calloc(n ? n : 1, sizeof(float)); }
 static float *frand(size_t n)
 {
     float *x = fvec(n);
-    for (size_t i = 0; i < n; i++)
-        x[i] = urand();
+    fill_uniform(x, n, -1.0f, 1.0f, &rng_state);
     return x;
 }
 
@@ -65,9 +62,7 @@ typedef struct conv {
 static conv make(spec sp, const char *algo, const char *extra)
 {
     conv_kv kv;
-    const strata_plugin *pl = fake_load_builtin("layers", "conv2d");
-    ck_assert_msg(pl != NULL, "cannot load the conv2d plugin");
-    conv C = {.ops = pl->layer};
+    conv C = {.ops = fake_layer_ops("conv2d")};
     C.layer = fake_create_layer("conv2d", C.ops,
                                 conv_options(&kv, sp.k, sp.kh, sp.kw, sp.s, sp.p, sp.bias, algo, extra),
                                 (strata_shape){sp.c, sp.h, sp.w}, &C.out);

@@ -22,12 +22,7 @@
 static uint64_t rng_state = 42;
 static float urand(float lo, float hi) { return lo + (hi - lo) * strata_rng_uniform(&rng_state); }
 
-static float *fvec(size_t n) { return calloc(n ? n : 1, sizeof(float)); }
-static void fill(float *x, size_t n, float lo, float hi)
-{
-    for (size_t i = 0; i < n; i++)
-        x[i] = urand(lo, hi);
-}
+static void fill(float *x, size_t n, float lo, float hi) { fill_uniform(x, n, lo, hi, &rng_state); }
 
 #define MAXP 8
 
@@ -44,13 +39,6 @@ typedef struct inst {
     unsigned char *saved, *scratch;
 } inst;
 
-static const strata_layer_ops *layer_ops(const char *name)
-{
-    const strata_plugin *p = fake_load_builtin("layers", name);
-    ck_assert_msg(p != NULL, "cannot load layer plugin %s", name);
-    ck_assert_int_eq(p->kind, STRATA_PLUGIN_LAYER);
-    return p->layer;
-}
 
 static size_t shape_size(strata_shape s) { return (size_t)s.c * s.h * s.w; }
 
@@ -59,7 +47,7 @@ static size_t shape_size(strata_shape s) { return (size_t)s.c * s.h * s.w; }
 static inst *make(const char *name, const char *const *kv, strata_shape in, int n)
 {
     inst *I = calloc(1, sizeof *I);
-    I->ops = layer_ops(name);
+    I->ops = fake_layer_ops(name);
     I->layer = fake_create_layer(name, I->ops, kv, in, &I->out);
     I->in = in;
     I->n = n;
@@ -279,7 +267,7 @@ END_TEST
 static void expect_error(const char *name, const char *const *kv, strata_shape in,
                          const char *needle)
 {
-    const strata_layer_ops *ops = layer_ops(name);
+    const strata_layer_ops *ops = fake_layer_ops(name);
     strata_opts *o = fake_opts(kv);
     strata_shape out = {-1, -1, -1};
     void *L = ops->create(&fake_host, o, in, &out);

@@ -38,26 +38,11 @@
 #define FACTOR 1.0 /* see the bounds above */
 
 static uint64_t rng_state = 4321;
-static float urand(void) { return 2.0f * strata_rng_uniform(&rng_state) - 1.0f; }
-static float *fvec(size_t n)
-{
-    float *p = calloc(n ? n : 1, sizeof(float));
-    ck_assert(p != NULL);
-    return p;
-}
 static float *frand(size_t n)
 {
     float *p = fvec(n);
-    for (size_t i = 0; i < n; i++)
-        p[i] = urand();
+    fill_uniform(p, n, -1.0f, 1.0f, &rng_state);
     return p;
-}
-
-static const strata_layer_ops *linear_ops(void)
-{
-    const strata_plugin *p = fake_load_builtin("layers", "linear");
-    ck_assert_msg(p != NULL, "cannot load the linear plugin");
-    return p->layer;
 }
 
 /* One linear layer with its parameters and its own scratch (+ canary). */
@@ -77,7 +62,7 @@ static lin *make(int n, int in, int out, int bias, const char *algo)
     snprintf(b, sizeof b, "bias=%s", bias ? "true" : "false");
     snprintf(a, sizeof a, "algo=%s", algo);
     lin *L = calloc(1, sizeof *L);
-    L->ops = linear_ops();
+    L->ops = fake_layer_ops("linear");
     strata_shape sout;
     L->layer = fake_create_layer("linear", L->ops, KV(o, b, a), (strata_shape){in, 1, 1}, &sout);
     ck_assert_int_eq(sout.c, out);
@@ -395,7 +380,7 @@ static void expect_error(const char *const *kv, strata_shape in, const char *nee
 {
     strata_opts *o = fake_opts(kv);
     strata_shape out;
-    void *layer = linear_ops()->create(&fake_host, o, in, &out);
+    void *layer = fake_layer_ops("linear")->create(&fake_host, o, in, &out);
     ck_assert_msg(layer == NULL, "expected an error containing \"%s\"", needle);
     const char *m = fake_opts_error(o);
     ck_assert_msg(m != NULL, "no error message");
@@ -453,17 +438,17 @@ START_TEST(test_algo_errors)
     } else {
         strata_opts *o = fake_opts(kernel);
         strata_shape out;
-        void *layer = linear_ops()->create(&fake_host, o, in, &out);
+        void *layer = fake_layer_ops("linear")->create(&fake_host, o, in, &out);
         ck_assert_msg(layer != NULL, "[%s] algo=kernel refused: %s", test_isa_name(), fake_opts_error(o));
-        linear_ops()->destroy(layer);
+        fake_layer_ops("linear")->destroy(layer);
         fake_opts_free(o);
     }
     /* auto resolves to something that works at every level */
     strata_opts *o = fake_opts(KV("out_features=4", "algo=auto"));
     strata_shape out;
-    void *layer = linear_ops()->create(&fake_host, o, in, &out);
+    void *layer = fake_layer_ops("linear")->create(&fake_host, o, in, &out);
     ck_assert_msg(layer != NULL, "algo=auto refused: %s", fake_opts_error(o));
-    linear_ops()->destroy(layer);
+    fake_layer_ops("linear")->destroy(layer);
     fake_opts_free(o);
 }
 END_TEST

@@ -10,6 +10,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include <strata/plugin.h>
 #include "testlib.h"
 #include "common/isa.h"
 
@@ -167,6 +168,19 @@ int run_test_cases(const char *name, const test_case *cases)
     for (const test_case *c = cases; c->name; c++)
         add_test_case(s, c);
     return run_suite(s);
+}
+
+float *fvec(size_t n)
+{
+    float *p = calloc(n ? n : 1, sizeof(float));
+    ck_assert_msg(p != NULL, "out of memory for %zu floats", n);
+    return p;
+}
+
+void fill_uniform(float *x, size_t n, float lo, float hi, uint64_t *state)
+{
+    for (size_t i = 0; i < n; i++)
+        x[i] = lo + (hi - lo) * strata_rng_uniform(state);
 }
 
 unsigned char *canary_alloc(size_t bytes)

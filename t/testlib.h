@@ -81,6 +81,11 @@ TCase *add_test_case(Suite *s, const test_case *c);
  * run: EXIT_SUCCESS or EXIT_FAILURE. */
 int run_test_cases(const char *name, const test_case *cases);
 
+/* n floats (at least one), zeroed; asserts the allocation. */
+float *fvec(size_t n);
+/* x[i] = lo + (hi - lo) * strata_rng_uniform(state) for i < n, in order. */
+void fill_uniform(float *x, size_t n, float lo, float hi, uint64_t *state);
+
 /* A layer's scratch or saved buffer of bytes followed by CANARY_BYTES bytes
  * 0xA5 (malloc'ed), and the check that nothing wrote into them (message:
  * "wrote past WHAT"). */

@@ -257,39 +257,11 @@ CONV_INLINE void image_forward_body(strata_isa_level isa, const conv_dims *d, in
     }
 }
 
-/* The body compiled per ISA level. fp-contract: -std=c11 turns contraction
- * off; a*b + c in the blocks is meant as one FMA where there is one. */
-#define IMAGE_FORWARD_PARAMS                                                                \
-    (const conv_dims *d, int OB, const float *ph, const float *wp, const int *off,          \
-     const float *bias, float *out, float *buf, const float *next)
-#define IMAGE_FORWARD_ARGS d, OB, ph, wp, off, bias, out, buf, next
-#if STRATA_X86_DISPATCH
-STRATA_TARGET_AVX512 __attribute__((optimize("fp-contract=fast"), noinline)) static void
-image_forward_avx512 IMAGE_FORWARD_PARAMS
-{
-    image_forward_body(STRATA_ISA_AVX512, IMAGE_FORWARD_ARGS);
-}
-STRATA_TARGET_AVX2 __attribute__((optimize("fp-contract=fast"), noinline)) static void
-image_forward_avx2 IMAGE_FORWARD_PARAMS
-{
-    image_forward_body(STRATA_ISA_AVX2, IMAGE_FORWARD_ARGS);
-}
-#endif
-__attribute__((noinline)) static void image_forward_base IMAGE_FORWARD_PARAMS
-{
-    image_forward_body(STRATA_ISA_BASE, IMAGE_FORWARD_ARGS);
-}
-static void image_forward IMAGE_FORWARD_PARAMS
-{
-#if STRATA_X86_DISPATCH
-    strata_isa_level isa = strata_isa();
-    if (isa == STRATA_ISA_AVX512)
-        return image_forward_avx512(IMAGE_FORWARD_ARGS);
-    if (isa == STRATA_ISA_AVX2)
-        return image_forward_avx2(IMAGE_FORWARD_ARGS);
-#endif
-    image_forward_base(IMAGE_FORWARD_ARGS);
-}
+/* The body compiled per ISA level, with FMA contraction (conv_dims.h). */
+CONV_BY_ISA(image_forward,
+            (const conv_dims *d, int OB, const float *ph, const float *wp, const int *off,
+             const float *bias, float *out, float *buf, const float *next),
+            (d, OB, ph, wp, off, bias, out, buf, next), image_forward_body)
 
 typedef struct smallc_job {
     const conv_dims *d;

@@ -22,6 +22,7 @@
 #include <strata/plugin.h>
 #include "common/isa.h"
 #include "linear_kernel.h"
+#include "common/layer_new.h"
 
 enum { ALGO_AUTO, ALGO_BLAS, ALGO_KERNEL };
 
@@ -67,11 +68,8 @@ static void *linear_create(const strata_host *host, strata_opts *o,
                         strata_isa_name(strata_isa()));
         return NULL;
     }
-    if (in.c < 1 || in.h < 1 || in.w < 1) {
-        host->opt_error(o, NULL, "linear needs an input of positive shape, got (%d, %d, %d)",
-                        in.c, in.h, in.w);
+    if (layer_shape_check(host, o, "linear", in) < 0)
         return NULL;
-    }
     if (in.h != 1 || in.w != 1) {
         host->opt_error(o, NULL,
                         "linear needs a flat input (c, 1, 1), got (%d, %d, %d): "
@@ -85,11 +83,9 @@ static void *linear_create(const strata_host *host, strata_opts *o,
                         nin, in.c);
         return NULL;
     }
-    linear *L = calloc(1, sizeof *L);
-    if (!L) {
-        host->opt_error(o, NULL, "out of memory");
+    linear *L = layer_alloc(host, o, sizeof *L);
+    if (!L)
         return NULL;
-    }
     L->in = in.c;
     L->out = (int)nout;
     L->bias = bias;

@@ -39,12 +39,7 @@
 #include "layers/conv2d/conv_smallc_phase.h" /* which layout a shape gets */
 
 static uint64_t rng_state = 99;
-static float *frand(size_t n)
-{
-    float *x = fvec(n);
-    fill_uniform(x, n, -1.0f, 1.0f, &rng_state);
-    return x;
-}
+static float *frand(size_t n) { return frand_from(n, &rng_state); }
 
 typedef struct spec {
     int c, h, w, k, kh, kw, s, p, n, bias;

@@ -38,12 +38,7 @@
 #define FACTOR 1.0 /* see the bounds above */
 
 static uint64_t rng_state = 4321;
-static float *frand(size_t n)
-{
-    float *p = fvec(n);
-    fill_uniform(p, n, -1.0f, 1.0f, &rng_state);
-    return p;
-}
+static float *frand(size_t n) { return frand_from(n, &rng_state); }
 
 /* One linear layer with its parameters and its own scratch (+ canary). */
 typedef struct lin {

@@ -183,6 +183,13 @@ void fill_uniform(float *x, size_t n, float lo, float hi, uint64_t *state)
         x[i] = lo + (hi - lo) * strata_rng_uniform(state);
 }
 
+float *frand_from(size_t n, uint64_t *state)
+{
+    float *x = fvec(n);
+    fill_uniform(x, n, -1.0f, 1.0f, state);
+    return x;
+}
+
 unsigned char *canary_alloc(size_t bytes)
 {
     unsigned char *p = malloc(bytes + CANARY_BYTES);

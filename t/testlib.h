@@ -85,6 +85,8 @@ int run_test_cases(const char *name, const test_case *cases);
 float *fvec(size_t n);
 /* x[i] = lo + (hi - lo) * strata_rng_uniform(state) for i < n, in order. */
 void fill_uniform(float *x, size_t n, float lo, float hi, uint64_t *state);
+/* fvec(n) filled by fill_uniform in [-1, 1). */
+float *frand_from(size_t n, uint64_t *state);
 
 /* A layer's scratch or saved buffer of bytes followed by CANARY_BYTES bytes
  * 0xA5 (malloc'ed), and the check that nothing wrote into them (message:

@@ -251,6 +251,14 @@ static void small_case(spec sp, const char *algo, const char *extra, int threads
 
 static const char *const ALGOS[] = {"winograd", "im2col", "direct"};
 
+/* small_case of each of the n cases with ALGOS[first ..], 1 thread. */
+static void small_cases(const spec *cases, size_t n, int first)
+{
+    for (size_t i = 0; i < n; i++)
+        for (int a = first; a < 3; a++)
+            small_case(cases[i], ALGOS[a], NULL, 1);
+}
+
 START_TEST(test_small_odd_shapes)
 {
     /* c, h, w, k, kh, kw, s, p, n, bias */
@@ -260,9 +268,7 @@ START_TEST(test_small_odd_shapes)
         {1, 3, 3, 1, 3, 3, 1, 0, 1, 1},   {2, 4, 4, 3, 3, 3, 1, 1, 5, 1},
         {17, 13, 13, 19, 3, 3, 1, 1, 3, 1}, {6, 21, 10, 4, 3, 3, 1, 0, 2, 1},
     };
-    for (size_t i = 0; i < sizeof cases / sizeof *cases; i++)
-        for (int a = 0; a < 3; a++)
-            small_case(cases[i], ALGOS[a], NULL, 1);
+    small_cases(cases, sizeof cases / sizeof *cases, 0);
 }
 END_TEST
 
@@ -285,9 +291,7 @@ START_TEST(test_winograd_5x5_shapes)
         {3, 2, 19, 2, 5, 5, 1, 3, 2, 1},   {2, 3, 30, 3, 5, 5, 1, 1, 1, 1},
         {2, 6, 9, 3, 5, 5, 1, 0, 1, 0},
     };
-    for (size_t i = 0; i < sizeof cases / sizeof *cases; i++)
-        for (int a = 0; a < 3; a++)
-            small_case(cases[i], ALGOS[a], NULL, 1);
+    small_cases(cases, sizeof cases / sizeof *cases, 0);
 }
 END_TEST
 
@@ -303,9 +307,7 @@ START_TEST(test_small_other_kernels)
         {3, 8, 9, 2, 3, 3, 2, 1, 1, 1},     /* 3x3 stride 2 */
         {3, 6, 6, 2, 3, 3, 1, 3, 2, 1},     /* padding 3 */
     };
-    for (size_t i = 0; i < sizeof cases / sizeof *cases; i++)
-        for (int a = 1; a < 3; a++)
-            small_case(cases[i], ALGOS[a], NULL, 1);
+    small_cases(cases, sizeof cases / sizeof *cases, 1);
 }
 END_TEST
 

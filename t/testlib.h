@@ -1,12 +1,14 @@
 /* testlib.h — helpers shared by the Check test programs: temp dirs and
- * files, environment paths, string assertions, and the suite runner. Each
- * helper that can fail asserts (ck_assert) unless it says it returns -1.
+ * files, environment paths, string assertions, the suite as a table
+ * (RUN_TEST_CASES), random float vectors, scratch canaries, floating-point
+ * bounds and the ISA level. Each helper that can fail asserts (ck_assert)
+ * unless it says it returns -1.
  *
  *   char base[4096];
  *   make_temp_dir(base, sizeof base, "strata-x");   // $TMPDIR/strata-x-XXXXXX
  *   write_text(fx_path(base, "exp.yaml"), "...");
  *   fx_rm_rf(base);
- *   return run_suite(my_suite());                    // from main
+ *   return RUN_TEST_CASES("x", {.name = "x", .tests = TESTS(test_a, test_b)});  // main
  *
  * The fx_* names are kept from t/fixtures/imgwrite.h, which includes this. */
 #ifndef STRATA_T_TESTLIB_H

@@ -28,4 +28,12 @@ static inline void *layer_alloc(const strata_host *host, strata_opts *o, size_t 
     return p;
 }
 
+/* layer_shape_check, then layer_alloc: the new layer, or NULL after the
+ * error. */
+static inline void *layer_new(const strata_host *host, strata_opts *o, const char *layer,
+                              strata_shape in, size_t size)
+{
+    return layer_shape_check(host, o, layer, in) < 0 ? NULL : layer_alloc(host, o, size);
+}
+
 #endif

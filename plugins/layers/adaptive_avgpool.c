@@ -22,9 +22,7 @@ static void *adaptive_avgpool_create(const strata_host *host, strata_opts *o,
         host->opt_error(o, "output", "required: the output size (an integer >= 1 or [h, w])");
         return NULL;
     }
-    if (layer_shape_check(host, o, "adaptive_avgpool", in) < 0)
-        return NULL;
-    adaptive_avgpool *L = layer_alloc(host, o, sizeof *L);
+    adaptive_avgpool *L = layer_new(host, o, "adaptive_avgpool", in, sizeof *L);
     if (!L)
         return NULL;
     L->c = in.c, L->h = in.h, L->w = in.w;

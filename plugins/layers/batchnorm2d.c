@@ -36,9 +36,7 @@ static void *bn_create(const strata_host *host, strata_opts *o, strata_shape in,
         host->opt_error(o, "eps", "expected eps > 0 (it keeps 1/sqrt(var + eps) finite), got %g", eps);
         return NULL;
     }
-    if (layer_shape_check(host, o, "batchnorm2d", in) < 0)
-        return NULL;
-    batchnorm2d *L = layer_alloc(host, o, sizeof *L);
+    batchnorm2d *L = layer_new(host, o, "batchnorm2d", in, sizeof *L);
     if (!L)
         return NULL;
     L->c = in.c, L->h = in.h, L->w = in.w;

@@ -31,9 +31,7 @@ static void *dropout_create(const strata_host *host, strata_opts *o,
         host->opt_error(o, "p", "expected 0 <= p < 1 (p = 1 would drop everything), got %g", p);
         return NULL;
     }
-    if (layer_shape_check(host, o, "dropout", in) < 0)
-        return NULL;
-    dropout *L = layer_alloc(host, o, sizeof *L);
+    dropout *L = layer_new(host, o, "dropout", in, sizeof *L);
     if (!L)
         return NULL;
     L->size = (size_t)in.c * in.h * in.w;

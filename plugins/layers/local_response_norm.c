@@ -32,9 +32,7 @@ static void *lrn_create(const strata_host *host, strata_opts *o, strata_shape in
         host->opt_error(o, "k", "expected k > 0 (the denominator's offset), got %g", k);
         return NULL;
     }
-    if (layer_shape_check(host, o, "local_response_norm", in) < 0)
-        return NULL;
-    lrn *L = layer_alloc(host, o, sizeof *L);
+    lrn *L = layer_new(host, o, "local_response_norm", in, sizeof *L);
     if (!L)
         return NULL;
     L->c = in.c, L->h = in.h, L->w = in.w;

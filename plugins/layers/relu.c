@@ -13,9 +13,7 @@ typedef struct relu {
 static void *relu_create(const strata_host *host, strata_opts *o,
                          strata_shape in, strata_shape *out)
 {
-    if (layer_shape_check(host, o, "relu", in) < 0)
-        return NULL;
-    relu *L = layer_alloc(host, o, sizeof *L);
+    relu *L = layer_new(host, o, "relu", in, sizeof *L);
     if (!L)
         return NULL;
     L->size = (size_t)in.c * in.h * in.w;

@@ -1,7 +1,7 @@
 /* conv_dims.h — the geometry of one conv2d layer, shared by its paths
  * (conv_direct, conv_im2col, conv_winograd, conv_smallc): groups = 1,
- * dilation = 1. A batch of n inputs is (n, c, h, w), outputs (n, k, oh, ow), the weight
- * (k, c, kh, kw), all float32, contiguous, NCHW. */
+ * dilation = 1. A batch of n inputs is (n, c, h, w), outputs (n, k, oh,
+ * ow), the weight (k, c, kh, kw), all float32, contiguous, NCHW. */
 #ifndef STRATA_CONV_DIMS_H
 #define STRATA_CONV_DIMS_H
 #include <stddef.h>

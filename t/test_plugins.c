@@ -507,11 +507,7 @@ START_TEST(test_third_party_layer)
     assert_has(run.out, "parameters: 147\n"); /* 3x4x4 kept, then 48*3 + 3 */
     run_strata_free(&run);
     const char *without[] = {"summary", yaml, NULL};
-    ck_assert_int_eq(run_strata(without, &run), 0);
-    ck_assert_int_eq(run.status, 2);
-    ck_assert_int_eq(count_lines(run.err), 1);
-    assert_has(run.err, "no layer plugin 'wrongkind'");
-    run_strata_free(&run);
+    strata_refuses(without, 2, "no layer plugin 'wrongkind'");
     fx_rm_rf(a);
 }
 END_TEST
@@ -630,12 +626,7 @@ START_TEST(test_plugins_json)
     assert_has(run.out, "{\"name\": \"conv2d\", \"kind\": \"layer\", \"version\": ");
     assert_has(run.out, "{\"name\": \"adam\", \"kind\": \"optimizer\", \"version\": ");
     run_strata_free(&run);
-    const char *extra[] = {"plugins", "--frob", NULL};
-    ck_assert_int_eq(run_strata(extra, &run), 0);
-    ck_assert_int_eq(run.status, 2);
-    ck_assert_int_eq(count_lines(run.err), 1);
-    assert_has(run.err, "'--frob'");
-    run_strata_free(&run);
+    strata_refuses(ARGS("plugins", "--frob"), 2, "'--frob'");
 }
 END_TEST
 

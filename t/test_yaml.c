@@ -354,13 +354,7 @@ START_TEST(test_depth_limit_override)
     ck_assert_int_eq(err.status, STRATA_ERR_CONFIG);
     assert_has(err.msg, "-s model.x:1:");
     assert_has(err.msg, "nested deeper than 64");
-    const char *argv[] = {"summary", path, "-s", set, NULL};
-    strata_run r;
-    ck_assert_int_eq(run_strata(argv, &r), 0);
-    ck_assert_msg(r.status == 2, "exit %d: %s", r.status, r.err);
-    ck_assert_int_eq(count_lines(r.err), 1);
-    assert_has(r.err, "nested deeper than 64");
-    run_strata_free(&r);
+    strata_refuses(ARGS("summary", path, "-s", set), 2, "nested deeper than 64");
     free(set);
 }
 END_TEST
@@ -450,13 +444,7 @@ START_TEST(test_not_regular_files)
     put_text(main_, "include: /dev/zero\n");
     ck_assert_ptr_null(experiment_resolve_file(main_, &err));
     assert_has(err.msg, "/dev/zero: not a regular file");
-    const char *argv[] = {"summary", "/dev/zero", NULL};
-    strata_run r;
-    ck_assert_int_eq(run_strata(argv, &r), 0);
-    ck_assert_msg(r.status == 2, "exit %d: %s", r.status, r.err);
-    ck_assert_int_eq(count_lines(r.err), 1);
-    assert_has(r.err, "/dev/zero: not a regular file");
-    run_strata_free(&r);
+    strata_refuses(ARGS("summary", "/dev/zero"), 2, "/dev/zero: not a regular file");
     unlink(fifo);
     unlink(main_);
     rmdir(dir);

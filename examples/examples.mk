@@ -15,6 +15,5 @@ examples_plugins_sgd_minimal_la_LDFLAGS = $(STRATA_MODULE_FLAGS) -rpath /nowhere
 
 check_PROGRAMS += t/test_examples
 TESTS += t/test_examples
-t_test_examples_SOURCES = t/test_examples.c t/run_strata.c t/run_strata.h t/testlib.c t/testlib.h
+t_test_examples_SOURCES = t/test_examples.c $(RUN_STRATA)
 t_test_examples_CFLAGS = $(TEST_CFLAGS)
-t_test_examples_LDADD = $(TEST_LIBS)

@@ -4,17 +4,12 @@
 check_PROGRAMS += t/test_yaml t/test_builders t/test_plugins
 TESTS += t/test_yaml t/test_builders t/test_plugins
 
-t_test_yaml_SOURCES = t/test_yaml.c t/run_strata.c t/run_strata.h t/testlib.c t/testlib.h
-t_test_yaml_CFLAGS = $(TEST_CFLAGS) $(YAML_CFLAGS)
-t_test_yaml_LDADD = $(TEST_LIBS) $(DL_LIBS)
-
-t_test_builders_SOURCES = t/test_builders.c t/run_strata.c t/run_strata.h t/testlib.c t/testlib.h
-t_test_builders_CFLAGS = $(TEST_CFLAGS) $(YAML_CFLAGS)
-t_test_builders_LDADD = $(TEST_LIBS) $(DL_LIBS)
-
-t_test_plugins_SOURCES = t/test_plugins.c t/run_strata.c t/run_strata.h t/testlib.c t/testlib.h
-t_test_plugins_CFLAGS = $(TEST_CFLAGS) $(YAML_CFLAGS)
-t_test_plugins_LDADD = $(TEST_LIBS) $(DL_LIBS)
+t_test_yaml_SOURCES = t/test_yaml.c $(RUN_STRATA)
+t_test_yaml_CFLAGS = $(TEST_CFLAGS)
+t_test_builders_SOURCES = t/test_builders.c $(RUN_STRATA)
+t_test_builders_CFLAGS = $(TEST_CFLAGS)
+t_test_plugins_SOURCES = t/test_plugins.c $(RUN_STRATA)
+t_test_plugins_CFLAGS = $(TEST_CFLAGS)
 
 # Test-only modules (built for `make check` only, into t/plugins/.libs/):
 # one that lacks the entry point, an identity layer outside the tree, and

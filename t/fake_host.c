@@ -3,6 +3,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <check.h>
 #include "config/opts.h"
 #include "fake_host.h"
 
@@ -66,6 +67,42 @@ void fake_opts_free(strata_opts *o)
     fake_opts_t *f = (fake_opts_t *)o;
     ynode_free(f->root);
     free(f);
+}
+
+const strata_layer_ops *fake_layer_ops(const char *name)
+{
+    const strata_plugin *p = fake_load_builtin("layers", name);
+    ck_assert_msg(p != NULL, "cannot load the layer plugin %s", name);
+    ck_assert_int_eq(p->kind, STRATA_PLUGIN_LAYER);
+    return p->layer;
+}
+
+void *fake_create_layer(const char *what, const strata_layer_ops *ops, const char *const *kv,
+                        strata_shape in, strata_shape *out)
+{
+    strata_opts *o = fake_opts(kv);
+    void *layer = ops->create(&fake_host, o, in, out);
+    ck_assert_msg(layer != NULL, "%s: create failed: %s", what,
+                  fake_opts_error(o) ? fake_opts_error(o) : "(no message)");
+    ck_assert_msg(fake_opts_unused(o) == NULL, "%s: option %s not read", what, fake_opts_unused(o));
+    fake_opts_free(o);
+    return layer;
+}
+
+const char *const *conv_options(conv_kv *b, int k, int kh, int kw, int s, int p, int bias,
+                                const char *algo, const char *extra)
+{
+    snprintf(b->text[0], sizeof b->text[0], "out_channels=%d", k);
+    snprintf(b->text[1], sizeof b->text[1], "kernel=[%d, %d]", kh, kw);
+    snprintf(b->text[2], sizeof b->text[2], "stride=%d", s);
+    snprintf(b->text[3], sizeof b->text[3], "padding=%d", p);
+    snprintf(b->text[4], sizeof b->text[4], "bias=%s", bias ? "true" : "false");
+    snprintf(b->text[5], sizeof b->text[5], "algo=%s", algo);
+    for (int i = 0; i < 6; i++)
+        b->kv[i] = b->text[i];
+    b->kv[6] = extra;
+    b->kv[7] = NULL;
+    return b->kv;
 }
 
 const strata_plugin *fake_load_plugin(const char *path)

@@ -26,6 +26,25 @@ const char *fake_opts_error(const strata_opts *o);
 const char *fake_opts_unused(const strata_opts *o);
 void fake_opts_free(strata_opts *o);
 
+/* The ops of the built layer plugin name (plugins/layers/.libs/NAME.so),
+ * asserting (ck_assert) that it loads and is a layer. */
+const strata_layer_ops *fake_layer_ops(const char *name);
+
+/* ops->create(&fake_host, options kv, in, out), asserting (ck_assert) that
+ * it succeeds and reads every option; what names the layer in the message. */
+void *fake_create_layer(const char *what, const strata_layer_ops *ops, const char *const *kv,
+                        strata_shape in, strata_shape *out);
+
+/* conv2d's options out_channels, kernel [kh, kw], stride, padding, bias,
+ * algo and extra (one more "key=value", or NULL) for fake_opts: the list
+ * (NULL-terminated) in kv, its text in text. */
+typedef struct conv_kv {
+    char text[6][32];
+    const char *kv[8];
+} conv_kv;
+const char *const *conv_options(conv_kv *b, int k, int kh, int kw, int s, int p, int bias,
+                                const char *algo, const char *extra);
+
 /* OpenBLAS's threads for a layer's pass, as the trainer sets them
  * (model/network.h; declared here so tests need not include it). */
 void layer_set_blas(const strata_layer_ops *ops, const void *self, int backward, int n, int threads);

@@ -128,6 +128,15 @@ void strata_ok(const char *what, const char *const *args)
     run_strata_free(&r);
 }
 
+void strata_refuses(const char *const *args, int status, const char *needle)
+{
+    strata_run r = strata(args);
+    ck_assert_msg(r.status == status, "strata %s: exit %d, expected %d: %s", args[0], r.status, status, r.err);
+    ck_assert_msg(count_lines(r.err) == 1, "strata %s: expected one line on stderr, got:\n%s", args[0], r.err);
+    ck_assert_msg(strstr(r.err, needle), "strata %s: stderr does not name '%s': %s", args[0], needle, r.err);
+    run_strata_free(&r);
+}
+
 void assert_one_line_error(const strata_run *r, const char *what, const char *needle)
 {
     ck_assert_msg(r->status != 0, "%s: exit 0, expected a refusal; stdout:\n%s", what, r->out);

@@ -35,6 +35,9 @@ int count_substr(const char *s, const char *needle);
 strata_run strata(const char *const *args);
 /* Run strata with args and assert exit 0 (message: what, status, stderr). */
 void strata_ok(const char *what, const char *const *args);
+/* Run strata with args and assert exit status `status` and one line on
+ * stderr containing needle (messages name the arguments' first word). */
+void strata_refuses(const char *const *args, int status, const char *needle);
 /* Exit != 0 and not killed, one line on stderr "strata...: ..." (also
  * "strata CMD: ..." for a usage error), containing needle. */
 void assert_one_line_error(const strata_run *r, const char *what, const char *needle);

@@ -3,14 +3,11 @@
 # commands and the README's SQL queries (t/test_queries).
 check_PROGRAMS += t/test_resume t/test_sweep t/test_queries
 TESTS += t/test_resume t/test_sweep t/test_queries
-t_test_resume_SOURCES = t/test_resume.c t/run_strata.c t/run_strata.h t/fixtures/imgwrite.c t/fixtures/imgwrite.h t/testlib.c t/testlib.h t/testlib_db.c t/testlib_db.h
-t_test_resume_CFLAGS = $(TEST_CFLAGS) $(SQLITE_CFLAGS) $(PNG_CFLAGS)
-t_test_resume_LDADD = $(TEST_LIBS) $(SQLITE_LIBS) $(PNG_LIBS) $(JPEG_LIBS) -lm
-t_test_sweep_SOURCES = t/test_sweep.c t/run_strata.c t/run_strata.h t/fixtures/imgwrite.c t/fixtures/imgwrite.h t/testlib.c t/testlib.h t/testlib_db.c t/testlib_db.h
-t_test_sweep_CFLAGS = $(TEST_CFLAGS) $(SQLITE_CFLAGS) $(PNG_CFLAGS)
-t_test_sweep_LDADD = $(TEST_LIBS) $(SQLITE_LIBS) $(PNG_LIBS) $(JPEG_LIBS) -lm
-t_test_queries_SOURCES = t/test_queries.c t/run_strata.c t/run_strata.h t/fixtures/imgwrite.c t/fixtures/imgwrite.h t/testlib.c t/testlib.h t/testlib_db.c t/testlib_db.h
-t_test_queries_CFLAGS = $(TEST_CFLAGS) $(SQLITE_CFLAGS) $(PNG_CFLAGS)
-t_test_queries_LDADD = $(TEST_LIBS) $(SQLITE_LIBS) $(PNG_LIBS) $(JPEG_LIBS) -lm
+t_test_resume_SOURCES = t/test_resume.c $(RUN_STRATA) $(IMGWRITE) $(TESTLIB_DB)
+t_test_resume_CFLAGS = $(TEST_CFLAGS)
+t_test_sweep_SOURCES = t/test_sweep.c $(RUN_STRATA) $(IMGWRITE) $(TESTLIB_DB)
+t_test_sweep_CFLAGS = $(TEST_CFLAGS)
+t_test_queries_SOURCES = t/test_queries.c $(RUN_STRATA) $(IMGWRITE) $(TESTLIB_DB)
+t_test_queries_CFLAGS = $(TEST_CFLAGS)
 # the tiny experiment the three suites include (tiny_experiment in t/run_strata.c)
 EXTRA_DIST += t/fixtures/tiny.yaml

@@ -452,22 +452,12 @@ END_TEST
 
 int main(void)
 {
-    Suite *s = suite_create("augment");
-    TCase *tc = tcase_create("augment");
-    tcase_add_test(tc, rrc_boxes_within_bounds);
-    tcase_add_test(tc, rrc_fallback_when_impossible);
-    tcase_add_test(tc, rrc_huge_bounds_stay_defined);
-    tcase_add_test(tc, flip_is_exact);
-    tcase_add_test(tc, center_crop_geometry_and_padding);
-    tcase_add_test(tc, resize_keeps_constants);
-    tcase_add_test(tc, resize_matches_pil_triangle_filter);
-    tcase_add_test(tc, antialias_removes_aliasing);
-    tcase_add_test(tc, resize_shorter_side_then_crop);
-    tcase_add_test(tc, normalize_values);
-    tcase_add_test(tc, jitter_zero_is_identity);
-    tcase_add_test(tc, jitter_factors_and_invariants);
-    tcase_add_test(tc, same_seed_same_output);
-    tcase_add_test(tc, output_size_and_errors);
-    suite_add_tcase(s, tc);
-    return run_suite(s);
+    return RUN_TEST_CASES("augment",
+        {.name = "augment",
+         .tests = TESTS(rrc_boxes_within_bounds, rrc_fallback_when_impossible, rrc_huge_bounds_stay_defined,
+                        flip_is_exact,
+                        center_crop_geometry_and_padding, resize_keeps_constants,
+                        resize_matches_pil_triangle_filter, antialias_removes_aliasing,
+                        resize_shorter_side_then_crop, normalize_values, jitter_zero_is_identity,
+                        jitter_factors_and_invariants, same_seed_same_output, output_size_and_errors)});
 }

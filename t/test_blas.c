@@ -567,29 +567,15 @@ int main(int argc, char **argv)
     if (argc > 1)
         return child_mode(argc, argv);
     blas_select_kernel(argc, argv);
-    Suite *s = suite_create("blas");
-    TCase *tc = tcase_create("select");
-    tcase_set_timeout(tc, 60);
-    tcase_add_test(tc, cpuid_agrees_with_the_kernel);
-    tcase_add_test(tc, best_kernel_follows_features_and_os_state);
-    tcase_add_test(tc, kernel_ranks_order_the_isas);
-    tcase_add_test(tc, user_coretype_is_kept);
-    tcase_add_test(tc, selection_upgrades_a_generic_choice);
-    tcase_add_test(tc, omp_wait_policy_passive_unless_the_user_chose);
-    tcase_add_test(tc, isa_cap_caps_the_blas_kernel);
-    tcase_add_test(tc, reexec_marker_stops_a_loop);
-    tcase_add_test(tc, failed_exec_warns_and_carries_on);
-    tcase_add_test(tc, sgemm_matches_naive_loop_in_process);
-    tcase_add_test(tc, sgemm_matches_naive_loop_under_both_kernels);
-    suite_add_tcase(s, tc);
     find_paths();
-    TCase *tb = tcase_create("bench");
-    tcase_set_timeout(tb, 120);
-    tcase_add_test(tb, bench_refuses_bad_arguments);
-    tcase_add_test(tb, bench_reports_config_errors);
-    tcase_add_test(tb, bench_refuses_an_unknown_isa);
-    tcase_add_test(tb, bench_json_accounts_for_the_step);
-    tcase_add_test(tb, bench_text_names_kernel_and_sgemm);
-    suite_add_tcase(s, tb);
-    return run_suite(s);
+    return RUN_TEST_CASES("blas",
+        {.name = "select", .timeout = 60,
+         .tests = TESTS(cpuid_agrees_with_the_kernel, best_kernel_follows_features_and_os_state,
+                        kernel_ranks_order_the_isas, user_coretype_is_kept, selection_upgrades_a_generic_choice,
+                        omp_wait_policy_passive_unless_the_user_chose, isa_cap_caps_the_blas_kernel,
+                        reexec_marker_stops_a_loop, failed_exec_warns_and_carries_on,
+                        sgemm_matches_naive_loop_in_process, sgemm_matches_naive_loop_under_both_kernels)},
+        {.name = "bench", .timeout = 120,
+         .tests = TESTS(bench_refuses_bad_arguments, bench_reports_config_errors, bench_refuses_an_unknown_isa,
+                        bench_json_accounts_for_the_step, bench_text_names_kernel_and_sgemm)});
 }

@@ -549,44 +549,19 @@ START_TEST(test_summary_json_program)
 }
 END_TEST
 
-static Suite *builders_suite(void)
-{
-    Suite *s = suite_create("builders");
-    TCase *vgg = tcase_create("vgg");
-    tcase_add_loop_test(vgg, test_vgg_columns, 0, (int)(sizeof vgg_refs / sizeof vgg_refs[0]));
-    tcase_add_test(vgg, test_vgg_a_lrn_layout);
-    tcase_add_test(vgg, test_vgg_d_batch_norm);
-    tcase_add_test(vgg, test_vgg_d_five_classes);
-    tcase_add_test(vgg, test_vgg_d_receptive_field);
-    tcase_add_test(vgg, test_vgg_d_shapes_and_keys);
-    suite_add_tcase(s, vgg);
-
-    TCase *other = tcase_create("tutorial and alexnet");
-    tcase_add_test(other, test_tutorial_vgg16);
-    tcase_add_test(other, test_tutorial_alexnet);
-    tcase_add_test(other, test_torchvision_alexnet);
-    tcase_add_test(other, test_arch_layers);
-    suite_add_tcase(s, other);
-
-    TCase *opt = tcase_create("edits and options");
-    tcase_add_test(opt, test_edit_by_name);
-    tcase_add_test(opt, test_edit_by_index);
-    tcase_add_test(opt, test_edit_bad_option);
-    tcase_add_test(opt, test_dropout_position);
-    tcase_add_test(opt, test_avgpool_zero);
-    tcase_add_test(opt, test_classifier_widths);
-    tcase_add_loop_test(opt, test_bad_build, 0, N_BAD_BUILDS);
-    tcase_add_test(opt, test_model_section_missing);
-    suite_add_tcase(s, opt);
-
-    TCase *prog = tcase_create("program");
-    tcase_add_test(prog, test_summary_program);
-    tcase_add_test(prog, test_summary_json_program);
-    suite_add_tcase(s, prog);
-    return s;
-}
-
 int main(void)
 {
-    return run_suite(builders_suite());
+    return RUN_TEST_CASES("builders",
+        {.name = "vgg",
+         .tests = TESTS(test_vgg_a_lrn_layout, test_vgg_d_batch_norm, test_vgg_d_five_classes,
+                        test_vgg_d_receptive_field, test_vgg_d_shapes_and_keys),
+         .loops = LOOPS({test_vgg_columns, (int)(sizeof vgg_refs / sizeof vgg_refs[0])})},
+        {.name = "tutorial and alexnet",
+         .tests = TESTS(test_tutorial_vgg16, test_tutorial_alexnet, test_torchvision_alexnet, test_arch_layers)},
+        {.name = "edits and options",
+         .tests = TESTS(test_edit_by_name, test_edit_by_index, test_edit_bad_option, test_dropout_position,
+                        test_avgpool_zero, test_classifier_widths, test_model_section_missing),
+         .loops = LOOPS({test_bad_build, N_BAD_BUILDS})},
+        {.name = "program",
+         .tests = TESTS(test_summary_program, test_summary_json_program)});
 }

@@ -27,23 +27,9 @@
 #include "testlib.h"
 
 #define KV(...) ((const char *const[]){__VA_ARGS__, NULL})
-#define CANARY 64
 
 static uint64_t rng_state = 1234;
-static float urand(void) { return 2.0f * strata_rng_uniform(&rng_state) - 1.0f; }
-static float *fvec(size_t n) { return calloc(n ? n : 1, sizeof(float)); }
-static void fill(float *x, size_t n)
-{
-    for (size_t i = 0; i < n; i++)
-        x[i] = urand();
-}
-
-static const strata_layer_ops *conv_ops(void)
-{
-    const strata_plugin *p = fake_load_builtin("layers", "conv2d");
-    ck_assert_msg(p != NULL, "cannot load the conv2d plugin");
-    return p->layer;
-}
+static void fill(float *x, size_t n) { fill_uniform(x, n, -1.0f, 1.0f, &rng_state); }
 
 /* One conv2d layer with its parameters and its own scratch (+ canary). */
 typedef struct conv {
@@ -65,22 +51,13 @@ typedef struct spec {
 
 static conv *make(spec sp, const char *algo, const char *extra)
 {
-    char o[32], k[32], s[32], p[32], b[32], a[32];
-    snprintf(o, sizeof o, "out_channels=%d", sp.k);
-    snprintf(k, sizeof k, "kernel=[%d, %d]", sp.kh, sp.kw);
-    snprintf(s, sizeof s, "stride=%d", sp.s);
-    snprintf(p, sizeof p, "padding=%d", sp.p);
-    snprintf(b, sizeof b, "bias=%s", sp.bias ? "true" : "false");
-    snprintf(a, sizeof a, "algo=%s", algo);
-    const char *kv[] = {o, k, s, p, b, a, extra, NULL};
+    conv_kv kv;
     conv *C = calloc(1, sizeof *C);
-    C->ops = conv_ops();
-    strata_opts *opts = fake_opts(kv);
+    C->ops = fake_layer_ops("conv2d");
     C->in = (strata_shape){sp.c, sp.h, sp.w};
-    C->layer = C->ops->create(&fake_host, opts, C->in, &C->out);
-    ck_assert_msg(C->layer != NULL, "create failed: %s", fake_opts_error(opts));
-    ck_assert_msg(fake_opts_unused(opts) == NULL, "option %s not read", fake_opts_unused(opts));
-    fake_opts_free(opts);
+    C->layer = fake_create_layer("conv2d", C->ops,
+                                 conv_options(&kv, sp.k, sp.kh, sp.kw, sp.s, sp.p, sp.bias, algo, extra), C->in,
+                                 &C->out);
     C->n = sp.n, C->bias = sp.bias;
     C->nin = (size_t)sp.n * sp.c * sp.h * sp.w;
     C->nout = (size_t)sp.n * C->out.c * C->out.h * C->out.w;
@@ -88,15 +65,13 @@ static conv *make(spec sp, const char *algo, const char *extra)
     C->params[0] = fvec(C->nw), C->dparams[0] = fvec(C->nw);
     C->params[1] = fvec(sp.k), C->dparams[1] = fvec(sp.k);
     C->scratch_bytes = C->ops->scratch_bytes(C->layer, sp.n);
-    C->scratch = malloc(C->scratch_bytes + CANARY);
-    memset(C->scratch, 0xA5, C->scratch_bytes + CANARY);
+    C->scratch = canary_alloc(C->scratch_bytes);
     return C;
 }
 
 static void check_canary(const conv *C)
 {
-    for (int i = 0; i < CANARY; i++)
-        ck_assert_msg(C->scratch[C->scratch_bytes + i] == 0xA5, "wrote past scratch_bytes");
+    assert_canary(C->scratch, C->scratch_bytes, "scratch_bytes");
 }
 
 static void free_conv(conv *C)
@@ -276,6 +251,14 @@ static void small_case(spec sp, const char *algo, const char *extra, int threads
 
 static const char *const ALGOS[] = {"winograd", "im2col", "direct"};
 
+/* small_case of each of the n cases with ALGOS[first ..], 1 thread. */
+static void small_cases(const spec *cases, size_t n, int first)
+{
+    for (size_t i = 0; i < n; i++)
+        for (int a = first; a < 3; a++)
+            small_case(cases[i], ALGOS[a], NULL, 1);
+}
+
 START_TEST(test_small_odd_shapes)
 {
     /* c, h, w, k, kh, kw, s, p, n, bias */
@@ -285,9 +268,7 @@ START_TEST(test_small_odd_shapes)
         {1, 3, 3, 1, 3, 3, 1, 0, 1, 1},   {2, 4, 4, 3, 3, 3, 1, 1, 5, 1},
         {17, 13, 13, 19, 3, 3, 1, 1, 3, 1}, {6, 21, 10, 4, 3, 3, 1, 0, 2, 1},
     };
-    for (size_t i = 0; i < sizeof cases / sizeof *cases; i++)
-        for (int a = 0; a < 3; a++)
-            small_case(cases[i], ALGOS[a], NULL, 1);
+    small_cases(cases, sizeof cases / sizeof *cases, 0);
 }
 END_TEST
 
@@ -310,9 +291,7 @@ START_TEST(test_winograd_5x5_shapes)
         {3, 2, 19, 2, 5, 5, 1, 3, 2, 1},   {2, 3, 30, 3, 5, 5, 1, 1, 1, 1},
         {2, 6, 9, 3, 5, 5, 1, 0, 1, 0},
     };
-    for (size_t i = 0; i < sizeof cases / sizeof *cases; i++)
-        for (int a = 0; a < 3; a++)
-            small_case(cases[i], ALGOS[a], NULL, 1);
+    small_cases(cases, sizeof cases / sizeof *cases, 0);
 }
 END_TEST
 
@@ -328,9 +307,7 @@ START_TEST(test_small_other_kernels)
         {3, 8, 9, 2, 3, 3, 2, 1, 1, 1},     /* 3x3 stride 2 */
         {3, 6, 6, 2, 3, 3, 1, 3, 2, 1},     /* padding 3 */
     };
-    for (size_t i = 0; i < sizeof cases / sizeof *cases; i++)
-        for (int a = 1; a < 3; a++)
-            small_case(cases[i], ALGOS[a], NULL, 1);
+    small_cases(cases, sizeof cases / sizeof *cases, 1);
 }
 END_TEST
 
@@ -625,7 +602,7 @@ END_TEST
 
 static void expect_error(const char *const *kv, strata_shape in, const char *needle)
 {
-    const strata_layer_ops *ops = conv_ops();
+    const strata_layer_ops *ops = fake_layer_ops("conv2d");
     strata_opts *o = fake_opts(kv);
     strata_shape out;
     void *L = ops->create(&fake_host, o, in, &out);
@@ -688,20 +665,10 @@ END_TEST
 
 int main(void)
 {
-    Suite *s = suite_create("conv_fast");
-    TCase *tc = tcase_create("conv2d");
-    tcase_set_timeout(tc, 120);
-    tcase_add_test(tc, test_small_odd_shapes);
-    tcase_add_test(tc, test_winograd_5x5_shapes);
-    tcase_add_test(tc, test_small_other_kernels);
-    tcase_add_test(tc, test_chunks_and_threads);
-    tcase_add_test(tc, test_smallc);
-    tcase_add_test(tc, test_thread_count_invariance);
-    tcase_add_test(tc, test_vgg_sized);
-    tcase_add_test(tc, test_alexnet_sized);
-    tcase_add_test(tc, test_winograd_finite_differences);
-    tcase_add_test(tc, test_option_errors);
-    tcase_add_test(tc, test_auto_and_scratch);
-    suite_add_tcase(s, tc);
-    return run_suite(s);
+    return RUN_TEST_CASES("conv_fast",
+        {.name = "conv2d", .timeout = 120,
+         .tests = TESTS(test_small_odd_shapes, test_winograd_5x5_shapes, test_small_other_kernels,
+                        test_chunks_and_threads, test_smallc, test_thread_count_invariance, test_vgg_sized,
+                        test_alexnet_sized, test_winograd_finite_differences, test_option_errors,
+                        test_auto_and_scratch)});
 }

@@ -38,18 +38,8 @@
 #include "testlib.h"
 #include "layers/conv2d/conv_smallc_phase.h" /* which layout a shape gets */
 
-#define CANARY 64
-
 static uint64_t rng_state = 99;
-static float urand(void) { return 2.0f * strata_rng_uniform(&rng_state) - 1.0f; }
-static float *fvec(size_t n) { return calloc(n ? n : 1, sizeof(float)); }
-static float *frand(size_t n)
-{
-    float *x = fvec(n);
-    for (size_t i = 0; i < n; i++)
-        x[i] = urand();
-    return x;
-}
+static float *frand(size_t n) { return frand_from(n, &rng_state); }
 
 typedef struct spec {
     int c, h, w, k, kh, kw, s, p, n, bias;
@@ -66,27 +56,16 @@ typedef struct conv {
 
 static conv make(spec sp, const char *algo, const char *extra)
 {
-    char o[32], k[32], s[32], p[32], b[32], a[32];
-    snprintf(o, sizeof o, "out_channels=%d", sp.k);
-    snprintf(k, sizeof k, "kernel=[%d, %d]", sp.kh, sp.kw);
-    snprintf(s, sizeof s, "stride=%d", sp.s);
-    snprintf(p, sizeof p, "padding=%d", sp.p);
-    snprintf(b, sizeof b, "bias=%s", sp.bias ? "true" : "false");
-    snprintf(a, sizeof a, "algo=%s", algo);
-    const char *kv[] = {o, k, s, p, b, a, extra, NULL};
-    const strata_plugin *pl = fake_load_builtin("layers", "conv2d");
-    ck_assert_msg(pl != NULL, "cannot load the conv2d plugin");
-    conv C = {.ops = pl->layer};
-    strata_opts *opts = fake_opts(kv);
-    C.layer = C.ops->create(&fake_host, opts, (strata_shape){sp.c, sp.h, sp.w}, &C.out);
-    ck_assert_msg(C.layer != NULL, "create failed: %s", fake_opts_error(opts));
-    fake_opts_free(opts);
+    conv_kv kv;
+    conv C = {.ops = fake_layer_ops("conv2d")};
+    C.layer = fake_create_layer("conv2d", C.ops,
+                                conv_options(&kv, sp.k, sp.kh, sp.kw, sp.s, sp.p, sp.bias, algo, extra),
+                                (strata_shape){sp.c, sp.h, sp.w}, &C.out);
     C.nin = (size_t)sp.n * sp.c * sp.h * sp.w;
     C.nout = (size_t)sp.n * C.out.c * C.out.h * C.out.w;
     C.nw = (size_t)sp.k * sp.c * sp.kh * sp.kw;
     C.scratch_bytes = C.ops->scratch_bytes(C.layer, sp.n);
-    C.scratch = malloc(C.scratch_bytes + CANARY);
-    memset(C.scratch, 0xA5, C.scratch_bytes + CANARY);
+    C.scratch = canary_alloc(C.scratch_bytes);
     return C;
 }
 
@@ -121,8 +100,7 @@ static result run(conv *C, spec sp, const data *D, int threads, int want_din)
     C->ops->forward(C->layer, &ctx, sp.n, D->x, R.y, params, NULL, C->scratch);
     C->ops->backward(C->layer, &ctx, sp.n, D->x, R.y, D->dy, R.dx, params, dparams, NULL,
                      C->scratch);
-    for (int i = 0; i < CANARY; i++)
-        ck_assert_msg(C->scratch[C->scratch_bytes + i] == 0xA5, "wrote past scratch_bytes");
+    assert_canary(C->scratch, C->scratch_bytes, "scratch_bytes");
     return R;
 }
 
@@ -491,20 +469,10 @@ END_TEST
 
 int main(void)
 {
-    Suite *s = suite_create("conv_first");
-    TCase *tc = tcase_create("smallc");
-    tcase_set_timeout(tc, 60);
-    tcase_add_test(tc, test_odd_shapes);
-    tcase_add_test(tc, test_wide_and_rectangular);
-    tcase_add_test(tc, test_chunks);
-    tcase_add_test(tc, test_first_layers);
-    tcase_add_test(tc, test_flat_layout);
-    tcase_add_test(tc, test_row_blocks_and_stride3);
-    tcase_add_test(tc, test_threads);
-    tcase_add_test(tc, test_tails_and_tap_blocks);
-    tcase_add_test(tc, test_finite_differences);
-    tcase_add_test(tc, test_accumulates);
-    tcase_add_test(tc, test_refuses_wide_input);
-    suite_add_tcase(s, tc);
-    return run_suite(s);
+    return RUN_TEST_CASES("conv_first",
+        {.name = "smallc", .timeout = 60,
+         .tests = TESTS(test_odd_shapes, test_wide_and_rectangular, test_chunks, test_first_layers,
+                        test_flat_layout, test_row_blocks_and_stride3, test_threads,
+                        test_tails_and_tap_blocks, test_finite_differences, test_accumulates,
+                        test_refuses_wide_input)});
 }

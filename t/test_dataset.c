@@ -456,19 +456,10 @@ END_TEST
 
 int main(void)
 {
-    Suite *s = suite_create("dataset");
-    TCase *tc = tcase_create("dataset");
-    tcase_add_checked_fixture(tc, setup, teardown);
-    tcase_add_test(tc, scan_orders_classes_and_files);
-    tcase_add_test(tc, scan_root_with_trailing_slash);
-    tcase_add_test(tc, scan_errors);
-    tcase_add_test(tc, split_is_stratified_and_covers);
-    tcase_add_test(tc, split_is_deterministic_per_seed);
-    tcase_add_test(tc, split_rejects_bad_fraction);
-    tcase_add_test(tc, shipped_flowers_mini);
-    tcase_add_test(tc, scan_follows_each_folder_once);
-    tcase_add_test(tc, scan_skips_fifos);
-    tcase_add_test(tc, scan_max_pixels);
-    suite_add_tcase(s, tc);
-    return run_suite(s);
+    return RUN_TEST_CASES("dataset",
+        {.name = "dataset", .setup = setup, .teardown = teardown,
+         .tests = TESTS(scan_orders_classes_and_files, scan_root_with_trailing_slash, scan_errors,
+                        split_is_stratified_and_covers, split_is_deterministic_per_seed,
+                        split_rejects_bad_fraction, shipped_flowers_mini, scan_follows_each_folder_once,
+                        scan_skips_fifos, scan_max_pixels)});
 }

@@ -64,14 +64,5 @@ END_TEST
 
 int main(void)
 {
-    Suite *s = suite_create("examples");
-    TCase *tc = tcase_create("plugins");
-    tcase_set_timeout(tc, 120);
-    tcase_add_test(tc, test_example_plugins);
-    suite_add_tcase(s, tc);
-    SRunner *sr = srunner_create(s);
-    srunner_run_all(sr, CK_NORMAL);
-    int failed = srunner_ntests_failed(sr);
-    srunner_free(sr);
-    return failed ? EXIT_FAILURE : EXIT_SUCCESS;
+    return RUN_TEST_CASES("examples", {.name = "plugins", .timeout = 120, .tests = TESTS(test_example_plugins)});
 }

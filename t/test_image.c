@@ -475,21 +475,11 @@ END_TEST
 
 int main(void)
 {
-    Suite *s = suite_create("image");
-    TCase *tc = tcase_create("decode");
-    tcase_add_checked_fixture(tc, setup, teardown);
-    tcase_add_test(tc, png_rgb_and_rgba);
-    tcase_add_test(tc, png_16bit_keeps_high_byte);
-    tcase_add_test(tc, png_grey_and_grey_alpha);
-    tcase_add_test(tc, png_palette_with_and_without_trns);
-    tcase_add_test(tc, jpeg_rgb_grey_cmyk);
-    tcase_add_test(tc, format_by_content_not_extension);
-    tcase_add_test(tc, truncated_jpeg);
-    tcase_add_test(tc, corrupt_and_truncated_png);
-    tcase_add_test(tc, empty_missing_and_non_images);
-    tcase_add_test(tc, pixel_bombs_refused_from_header);
-    tcase_add_test(tc, max_pixels_is_inclusive);
-    tcase_add_test(tc, not_regular_files_refused);
-    suite_add_tcase(s, tc);
-    return run_suite(s);
+    return RUN_TEST_CASES("image",
+        {.name = "decode", .setup = setup, .teardown = teardown,
+         .tests = TESTS(png_rgb_and_rgba, png_16bit_keeps_high_byte, png_grey_and_grey_alpha,
+                        png_palette_with_and_without_trns, jpeg_rgb_grey_cmyk,
+                        format_by_content_not_extension, truncated_jpeg, corrupt_and_truncated_png,
+                        empty_missing_and_non_images, pixel_bombs_refused_from_header,
+                        max_pixels_is_inclusive, not_regular_files_refused)});
 }

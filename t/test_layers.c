@@ -22,14 +22,8 @@
 static uint64_t rng_state = 42;
 static float urand(float lo, float hi) { return lo + (hi - lo) * strata_rng_uniform(&rng_state); }
 
-static float *fvec(size_t n) { return calloc(n ? n : 1, sizeof(float)); }
-static void fill(float *x, size_t n, float lo, float hi)
-{
-    for (size_t i = 0; i < n; i++)
-        x[i] = urand(lo, hi);
-}
+static void fill(float *x, size_t n, float lo, float hi) { fill_uniform(x, n, lo, hi, &rng_state); }
 
-#define CANARY 64    /* bytes past saved/scratch that must stay untouched */
 #define MAXP 8
 
 typedef struct inst {
@@ -45,13 +39,6 @@ typedef struct inst {
     unsigned char *saved, *scratch;
 } inst;
 
-static const strata_layer_ops *layer_ops(const char *name)
-{
-    const strata_plugin *p = fake_load_builtin("layers", name);
-    ck_assert_msg(p != NULL, "cannot load layer plugin %s", name);
-    ck_assert_int_eq(p->kind, STRATA_PLUGIN_LAYER);
-    return p->layer;
-}
 
 static size_t shape_size(strata_shape s) { return (size_t)s.c * s.h * s.w; }
 
@@ -60,14 +47,8 @@ static size_t shape_size(strata_shape s) { return (size_t)s.c * s.h * s.w; }
 static inst *make(const char *name, const char *const *kv, strata_shape in, int n)
 {
     inst *I = calloc(1, sizeof *I);
-    I->ops = layer_ops(name);
-    strata_opts *o = fake_opts(kv);
-    I->layer = I->ops->create(&fake_host, o, in, &I->out);
-    ck_assert_msg(I->layer != NULL, "%s: create failed: %s", name,
-                  fake_opts_error(o) ? fake_opts_error(o) : "(no message)");
-    ck_assert_msg(fake_opts_unused(o) == NULL, "%s: option %s not read", name,
-                  fake_opts_unused(o));
-    fake_opts_free(o);
+    I->ops = fake_layer_ops(name);
+    I->layer = fake_create_layer(name, I->ops, kv, in, &I->out);
     I->in = in;
     I->n = n;
     I->nin = shape_size(in) * n;
@@ -91,19 +72,15 @@ static inst *make(const char *name, const char *const *kv, strata_shape in, int 
     }
     I->saved_bytes = I->ops->saved_bytes(I->layer, n);
     I->scratch_bytes = I->ops->scratch_bytes(I->layer, n);
-    I->saved = malloc(I->saved_bytes + CANARY);
-    I->scratch = malloc(I->scratch_bytes + CANARY);
-    memset(I->saved, 0xA5, I->saved_bytes + CANARY);
-    memset(I->scratch, 0xA5, I->scratch_bytes + CANARY);
+    I->saved = canary_alloc(I->saved_bytes);
+    I->scratch = canary_alloc(I->scratch_bytes);
     return I;
 }
 
 static void check_canaries(const inst *I)
 {
-    for (int i = 0; i < CANARY; i++) {
-        ck_assert_msg(I->saved[I->saved_bytes + i] == 0xA5, "wrote past saved_bytes");
-        ck_assert_msg(I->scratch[I->scratch_bytes + i] == 0xA5, "wrote past scratch_bytes");
-    }
+    assert_canary(I->saved, I->saved_bytes, "saved_bytes");
+    assert_canary(I->scratch, I->scratch_bytes, "scratch_bytes");
 }
 
 static void free_inst(inst *I)
@@ -290,7 +267,7 @@ END_TEST
 static void expect_error(const char *name, const char *const *kv, strata_shape in,
                          const char *needle)
 {
-    const strata_layer_ops *ops = layer_ops(name);
+    const strata_layer_ops *ops = fake_layer_ops(name);
     strata_opts *o = fake_opts(kv);
     strata_shape out = {-1, -1, -1};
     void *L = ops->create(&fake_host, o, in, &out);
@@ -1178,38 +1155,14 @@ END_TEST
 
 int main(void)
 {
-    Suite *s = suite_create("layers");
-    TCase *tc = tcase_create("plugins");
-    tcase_add_test(tc, test_descriptors);
-    tcase_add_test(tc, test_option_errors);
-    tcase_add_test(tc, test_shapes_and_macs);
-    tcase_add_test(tc, test_geometry);
-    tcase_add_test(tc, test_param_desc);
-    tcase_add_test(tc, test_conv2d_forward_reference);
-    tcase_add_test(tc, test_pool_forward_reference);
-    tcase_add_test(tc, test_pool_hand_values);
-    tcase_add_test(tc, test_maxpool_ties);
-    tcase_add_test(tc, test_maxpool_s2_vectorised);
-    tcase_add_test(tc, test_lrn_forward_reference);
-    tcase_add_test(tc, test_grad_conv2d);
-    tcase_add_test(tc, test_grad_linear);
-    tcase_add_test(tc, test_grad_relu);
-    tcase_add_test(tc, test_grad_maxpool);
-    tcase_add_test(tc, test_grad_avgpool);
-    tcase_add_test(tc, test_grad_adaptive_avgpool);
-    tcase_add_test(tc, test_grad_flatten);
-    tcase_add_test(tc, test_grad_lrn);
-    tcase_add_test(tc, test_grad_batchnorm2d);
-    tcase_add_test(tc, test_grad_dropout);
-    tcase_add_test(tc, test_backward_without_din);
-    tcase_add_test(tc, test_dropout_mask);
-    tcase_add_test(tc, test_dropout_mask_sequence);
-    tcase_add_test(tc, test_batchnorm_stats);
-    tcase_add_test(tc, test_loss_value);
-    tcase_add_test(tc, test_loss_smoothing);
-    tcase_add_test(tc, test_loss_gradient);
-    tcase_add_test(tc, test_loss_stability);
-    tcase_add_test(tc, test_loss_errors);
-    suite_add_tcase(s, tc);
-    return run_suite(s);
+    return RUN_TEST_CASES("layers",
+        {.name = "plugins",
+         .tests = TESTS(test_descriptors, test_option_errors, test_shapes_and_macs, test_geometry,
+                        test_param_desc, test_conv2d_forward_reference, test_pool_forward_reference,
+                        test_pool_hand_values, test_maxpool_ties, test_maxpool_s2_vectorised,
+                        test_lrn_forward_reference, test_grad_conv2d, test_grad_linear, test_grad_relu,
+                        test_grad_maxpool, test_grad_avgpool, test_grad_adaptive_avgpool, test_grad_flatten,
+                        test_grad_lrn, test_grad_batchnorm2d, test_grad_dropout, test_backward_without_din,
+                        test_dropout_mask, test_dropout_mask_sequence, test_batchnorm_stats, test_loss_value,
+                        test_loss_smoothing, test_loss_gradient, test_loss_stability, test_loss_errors)});
 }

@@ -35,31 +35,10 @@
 #include "testlib.h"
 
 #define KV(...) ((const char *const[]){__VA_ARGS__, NULL})
-#define CANARY 64
 #define FACTOR 1.0 /* see the bounds above */
 
 static uint64_t rng_state = 4321;
-static float urand(void) { return 2.0f * strata_rng_uniform(&rng_state) - 1.0f; }
-static float *fvec(size_t n)
-{
-    float *p = calloc(n ? n : 1, sizeof(float));
-    ck_assert(p != NULL);
-    return p;
-}
-static float *frand(size_t n)
-{
-    float *p = fvec(n);
-    for (size_t i = 0; i < n; i++)
-        p[i] = urand();
-    return p;
-}
-
-static const strata_layer_ops *linear_ops(void)
-{
-    const strata_plugin *p = fake_load_builtin("layers", "linear");
-    ck_assert_msg(p != NULL, "cannot load the linear plugin");
-    return p->layer;
-}
+static float *frand(size_t n) { return frand_from(n, &rng_state); }
 
 /* One linear layer with its parameters and its own scratch (+ canary). */
 typedef struct lin {
@@ -78,28 +57,22 @@ static lin *make(int n, int in, int out, int bias, const char *algo)
     snprintf(b, sizeof b, "bias=%s", bias ? "true" : "false");
     snprintf(a, sizeof a, "algo=%s", algo);
     lin *L = calloc(1, sizeof *L);
-    L->ops = linear_ops();
-    strata_opts *opts = fake_opts(KV(o, b, a));
+    L->ops = fake_layer_ops("linear");
     strata_shape sout;
-    L->layer = L->ops->create(&fake_host, opts, (strata_shape){in, 1, 1}, &sout);
-    ck_assert_msg(L->layer != NULL, "create failed: %s", fake_opts_error(opts));
-    ck_assert_msg(fake_opts_unused(opts) == NULL, "option %s not read", fake_opts_unused(opts));
-    fake_opts_free(opts);
+    L->layer = fake_create_layer("linear", L->ops, KV(o, b, a), (strata_shape){in, 1, 1}, &sout);
     ck_assert_int_eq(sout.c, out);
     ck_assert_int_eq(L->ops->num_params(L->layer), bias ? 2 : 1);
     L->n = n, L->in = in, L->out = out, L->bias = bias;
     L->w = frand((size_t)out * in), L->b = frand(out);
     L->dw = fvec((size_t)out * in), L->db = fvec(out);
     L->scratch_bytes = L->ops->scratch_bytes(L->layer, n);
-    L->scratch = malloc(L->scratch_bytes + CANARY);
-    memset(L->scratch, 0xA5, L->scratch_bytes + CANARY);
+    L->scratch = canary_alloc(L->scratch_bytes);
     return L;
 }
 
 static void check_canary(const lin *L)
 {
-    for (int i = 0; i < CANARY; i++)
-        ck_assert_msg(L->scratch[L->scratch_bytes + i] == 0xA5, "wrote past scratch_bytes");
+    assert_canary(L->scratch, L->scratch_bytes, "scratch_bytes");
 }
 
 static void free_lin(lin *L)
@@ -386,20 +359,13 @@ START_TEST(test_kernel_vs_blas)
 }
 END_TEST
 
-static Suite *linear_suite(void)
+int main(void)
 {
     skip_unless_isa(1); /* the kernel runs at the AVX2 level and above */
-    Suite *s = suite_create("linear_kernel");
-    TCase *tc = tcase_create("linear_kernel");
-    tcase_set_timeout(tc, 120);
-    tcase_add_test(tc, test_kernel_odd_sizes);
-    tcase_add_test(tc, test_kernel_block_edges);
-    tcase_add_test(tc, test_kernel_fma_chain);
-    tcase_add_test(tc, test_kernel_threads_identical);
-    tcase_add_test(tc, test_kernel_accumulates);
-    tcase_add_test(tc, test_kernel_vs_blas);
-    suite_add_tcase(s, tc);
-    return s;
+    return RUN_TEST_CASES("linear_kernel",
+        {.name = "linear_kernel", .timeout = 120,
+         .tests = TESTS(test_kernel_odd_sizes, test_kernel_block_edges, test_kernel_fma_chain,
+                        test_kernel_threads_identical, test_kernel_accumulates, test_kernel_vs_blas)});
 }
 
 #else
@@ -409,7 +375,7 @@ static void expect_error(const char *const *kv, strata_shape in, const char *nee
 {
     strata_opts *o = fake_opts(kv);
     strata_shape out;
-    void *layer = linear_ops()->create(&fake_host, o, in, &out);
+    void *layer = fake_layer_ops("linear")->create(&fake_host, o, in, &out);
     ck_assert_msg(layer == NULL, "expected an error containing \"%s\"", needle);
     const char *m = fake_opts_error(o);
     ck_assert_msg(m != NULL, "no error message");
@@ -467,33 +433,25 @@ START_TEST(test_algo_errors)
     } else {
         strata_opts *o = fake_opts(kernel);
         strata_shape out;
-        void *layer = linear_ops()->create(&fake_host, o, in, &out);
+        void *layer = fake_layer_ops("linear")->create(&fake_host, o, in, &out);
         ck_assert_msg(layer != NULL, "[%s] algo=kernel refused: %s", test_isa_name(), fake_opts_error(o));
-        linear_ops()->destroy(layer);
+        fake_layer_ops("linear")->destroy(layer);
         fake_opts_free(o);
     }
     /* auto resolves to something that works at every level */
     strata_opts *o = fake_opts(KV("out_features=4", "algo=auto"));
     strata_shape out;
-    void *layer = linear_ops()->create(&fake_host, o, in, &out);
+    void *layer = fake_layer_ops("linear")->create(&fake_host, o, in, &out);
     ck_assert_msg(layer != NULL, "algo=auto refused: %s", fake_opts_error(o));
-    linear_ops()->destroy(layer);
+    fake_layer_ops("linear")->destroy(layer);
     fake_opts_free(o);
 }
 END_TEST
 
-static Suite *linear_suite(void)
+int main(void)
 {
-    Suite *s = suite_create("linear_fast");
-    TCase *tc = tcase_create("linear_fast");
-    tcase_set_timeout(tc, 120);
-    tcase_add_test(tc, test_blas_odd_sizes);
-    tcase_add_test(tc, test_auto_alexnet_fc6);
-    tcase_add_test(tc, test_auto_choice);
-    tcase_add_test(tc, test_algo_errors);
-    suite_add_tcase(s, tc);
-    return s;
+    return RUN_TEST_CASES("linear_fast",
+        {.name = "linear_fast", .timeout = 120,
+         .tests = TESTS(test_blas_odd_sizes, test_auto_alexnet_fc6, test_auto_choice, test_algo_errors)});
 }
 #endif
-
-int main(void) { return run_suite(linear_suite()); }

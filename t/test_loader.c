@@ -300,17 +300,9 @@ END_TEST
 
 int main(void)
 {
-    Suite *s = suite_create("loader");
-    TCase *tc = tcase_create("loader");
-    tcase_add_checked_fixture(tc, setup, teardown);
-    tcase_set_timeout(tc, 60);
-    tcase_add_test(tc, every_sample_once_partial_last_batch);
-    tcase_add_test(tc, no_shuffle_keeps_dataset_order);
-    tcase_add_test(tc, same_bytes_with_1_and_3_threads);
-    tcase_add_test(tc, restart_mid_epoch_and_close_mid_epoch);
-    tcase_add_test(tc, decode_failure_skips_the_photo);
-    tcase_add_test(tc, batch_of_failures_is_passed_over);
-    tcase_add_test(tc, bad_arguments);
-    suite_add_tcase(s, tc);
-    return run_suite(s);
+    return RUN_TEST_CASES("loader",
+        {.name = "loader", .timeout = 60, .setup = setup, .teardown = teardown,
+         .tests = TESTS(every_sample_once_partial_last_batch, no_shuffle_keeps_dataset_order,
+                        same_bytes_with_1_and_3_threads, restart_mid_epoch_and_close_mid_epoch,
+                        decode_failure_skips_the_photo, batch_of_failures_is_passed_over, bad_arguments)});
 }

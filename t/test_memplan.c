@@ -72,12 +72,8 @@ END_TEST
 
 int main(void)
 {
-    Suite *s = suite_create("memplan");
-    TCase *tc = tcase_create("place");
-    tcase_add_test(tc, test_no_conflicts_random);
-    tcase_add_test(tc, test_disjoint_lifetimes_share);
-    tcase_add_test(tc, test_all_live_is_the_sum);
-    tcase_add_test(tc, test_deterministic);
-    suite_add_tcase(s, tc);
-    return run_suite(s);
+    return RUN_TEST_CASES("memplan",
+        {.name = "place",
+         .tests = TESTS(test_no_conflicts_random, test_disjoint_lifetimes_share, test_all_live_is_the_sum,
+                        test_deterministic)});
 }

@@ -453,23 +453,11 @@ END_TEST
 
 int main(void)
 {
-    Suite *s = suite_create("optimizers");
-    TCase *tc = tcase_create("core");
-    tcase_add_test(tc, test_abi_mismatch);
-    tcase_add_test(tc, test_sgd_plain);
-    tcase_add_test(tc, test_sgd_momentum);
-    tcase_add_test(tc, test_sgd_dampening);
-    tcase_add_test(tc, test_sgd_nesterov);
-    tcase_add_test(tc, test_sgd_weight_decay);
-    tcase_add_test(tc, test_adam_defaults_and_slots);
-    tcase_add_test(tc, test_adam_two_steps);
-    tcase_add_test(tc, test_adam_betas_eps);
-    tcase_add_test(tc, test_adam_l2_vs_adamw_decoupled);
-    tcase_add_test(tc, test_adam_amsgrad);
-    tcase_add_test(tc, test_torch_reference);
-    tcase_add_test(tc, test_sgd_option_errors);
-    tcase_add_test(tc, test_adam_option_errors);
-    tcase_add_test(tc, test_host_lr);
-    suite_add_tcase(s, tc);
-    return run_suite(s);
+    return RUN_TEST_CASES("optimizers",
+        {.name = "core",
+         .tests = TESTS(test_abi_mismatch, test_sgd_plain, test_sgd_momentum, test_sgd_dampening,
+                        test_sgd_nesterov, test_sgd_weight_decay, test_adam_defaults_and_slots,
+                        test_adam_two_steps, test_adam_betas_eps, test_adam_l2_vs_adamw_decoupled,
+                        test_adam_amsgrad, test_torch_reference, test_sgd_option_errors,
+                        test_adam_option_errors, test_host_lr)});
 }

@@ -623,25 +623,11 @@ END_TEST
 
 int main(void)
 {
-    Suite *s = suite_create("plot");
-    TCase *tc = tcase_create("plot");
-    tcase_add_checked_fixture(tc, setup, teardown);
-    tcase_add_test(tc, test_font_glyphs);
-    tcase_add_test(tc, test_font_width_and_utf8);
-    tcase_add_test(tc, test_font_draw_up_is_rotation);
-    tcase_add_test(tc, test_font_clipping);
-    tcase_add_test(tc, test_nice_ticks);
-    tcase_add_test(tc, test_tick_labels);
-    tcase_add_test(tc, test_render_three_series);
-    tcase_add_test(tc, test_render_falling_legend_top);
-    tcase_add_test(tc, test_render_gaps_and_odd_series);
-    tcase_add_test(tc, test_render_many_series_and_large);
-    tcase_add_test(tc, test_render_errors);
-    tcase_add_test(tc, test_write_png_errors);
-    tcase_add_test(tc, test_cli_three_runs);
-    tcase_add_test(tc, test_cli_metric_size_title_names);
-    tcase_add_test(tc, test_cli_errors);
-    tcase_add_test(tc, test_cli_help);
-    suite_add_tcase(s, tc);
-    return run_suite(s);
+    return RUN_TEST_CASES("plot",
+        {.name = "plot", .setup = setup, .teardown = teardown,
+         .tests = TESTS(test_font_glyphs, test_font_width_and_utf8, test_font_draw_up_is_rotation,
+                        test_font_clipping, test_nice_ticks, test_tick_labels, test_render_three_series,
+                        test_render_falling_legend_top, test_render_gaps_and_odd_series,
+                        test_render_many_series_and_large, test_render_errors, test_write_png_errors,
+                        test_cli_three_runs, test_cli_metric_size_title_names, test_cli_errors, test_cli_help)});
 }

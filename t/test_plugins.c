@@ -507,11 +507,7 @@ START_TEST(test_third_party_layer)
     assert_has(run.out, "parameters: 147\n"); /* 3x4x4 kept, then 48*3 + 3 */
     run_strata_free(&run);
     const char *without[] = {"summary", yaml, NULL};
-    ck_assert_int_eq(run_strata(without, &run), 0);
-    ck_assert_int_eq(run.status, 2);
-    ck_assert_int_eq(count_lines(run.err), 1);
-    assert_has(run.err, "no layer plugin 'wrongkind'");
-    run_strata_free(&run);
+    strata_refuses(without, 2, "no layer plugin 'wrongkind'");
     fx_rm_rf(a);
 }
 END_TEST
@@ -630,12 +626,7 @@ START_TEST(test_plugins_json)
     assert_has(run.out, "{\"name\": \"conv2d\", \"kind\": \"layer\", \"version\": ");
     assert_has(run.out, "{\"name\": \"adam\", \"kind\": \"optimizer\", \"version\": ");
     run_strata_free(&run);
-    const char *extra[] = {"plugins", "--frob", NULL};
-    ck_assert_int_eq(run_strata(extra, &run), 0);
-    ck_assert_int_eq(run.status, 2);
-    ck_assert_int_eq(count_lines(run.err), 1);
-    assert_has(run.err, "'--frob'");
-    run_strata_free(&run);
+    strata_refuses(ARGS("plugins", "--frob"), 2, "'--frob'");
 }
 END_TEST
 
@@ -690,44 +681,19 @@ START_TEST(test_version_names_abi)
 }
 END_TEST
 
-static Suite *plugins_suite(void)
-{
-    Suite *s = suite_create("plugins");
-    TCase *order = tcase_create("search order");
-    tcase_add_checked_fixture(order, setup, NULL);
-    tcase_add_test(order, test_search_dirs);
-    tcase_add_test(order, test_plugin_dir_first);
-    tcase_add_test(order, test_earlier_dir_decides);
-    tcase_add_test(order, test_env_before_build_tree);
-    tcase_add_test(order, test_build_tree_default);
-    tcase_add_test(order, test_cwd_not_searched);
-    tcase_add_test(order, test_name_must_match_file);
-    tcase_add_test(order, test_scan);
-    suite_add_tcase(s, order);
-
-    TCase *bad = tcase_create("refusals");
-    tcase_add_checked_fixture(bad, setup, NULL);
-    tcase_add_test(bad, test_missing_plugin);
-    tcase_add_loop_test(bad, test_refused_module, 0, N_REFUSALS);
-    tcase_add_test(bad, test_not_a_shared_object);
-    tcase_add_test(bad, test_wrong_kind);
-    tcase_add_test(bad, test_bad_names);
-    tcase_add_test(bad, test_third_party_layer);
-    tcase_add_test(bad, test_too_many_slots);
-    suite_add_tcase(s, bad);
-
-    TCase *prog = tcase_create("program");
-    tcase_add_checked_fixture(prog, setup, NULL);
-    tcase_add_test(prog, test_plugins_command);
-    tcase_add_test(prog, test_plugins_command_bad_module);
-    tcase_add_test(prog, test_plugins_json);
-    tcase_add_loop_test(prog, test_cli, 0, N_CLI);
-    tcase_add_test(prog, test_version_names_abi);
-    suite_add_tcase(s, prog);
-    return s;
-}
-
 int main(void)
 {
-    return run_suite(plugins_suite());
+    return RUN_TEST_CASES("plugins",
+        {.name = "search order", .setup = setup,
+         .tests = TESTS(test_search_dirs, test_plugin_dir_first, test_earlier_dir_decides,
+                        test_env_before_build_tree, test_build_tree_default, test_cwd_not_searched,
+                        test_name_must_match_file, test_scan)},
+        {.name = "refusals", .setup = setup,
+         .tests = TESTS(test_missing_plugin, test_not_a_shared_object, test_wrong_kind, test_bad_names,
+                        test_third_party_layer, test_too_many_slots),
+         .loops = LOOPS({test_refused_module, N_REFUSALS})},
+        {.name = "program", .setup = setup,
+         .tests = TESTS(test_plugins_command, test_plugins_command_bad_module, test_plugins_json,
+                        test_version_names_abi),
+         .loops = LOOPS({test_cli, N_CLI})});
 }

@@ -567,20 +567,10 @@ END_TEST
 
 int main(void)
 {
-    Suite *s = suite_create("safetensors");
-    TCase *tc = tcase_create("safetensors");
-    tcase_add_checked_fixture(tc, setup, teardown);
-    tcase_add_test(tc, test_roundtrip);
-    tcase_add_test(tc, test_written_layout);
-    tcase_add_test(tc, test_no_tensors_no_metadata);
-    tcase_add_test(tc, test_handmade_file);
-    tcase_add_test(tc, test_empty_tensors_share_offsets);
-    tcase_add_test(tc, test_refuse_short_files);
-    tcase_add_test(tc, test_refuse_bad_json);
-    tcase_add_test(tc, test_refuse_bad_tensors);
-    tcase_add_test(tc, test_every_truncation_refused);
-    tcase_add_test(tc, test_write_errors);
-    tcase_add_test(tc, test_dtype_helpers);
-    suite_add_tcase(s, tc);
-    return run_suite(s);
+    return RUN_TEST_CASES("safetensors",
+        {.name = "safetensors", .setup = setup, .teardown = teardown,
+         .tests = TESTS(test_roundtrip, test_written_layout, test_no_tensors_no_metadata, test_handmade_file,
+                        test_empty_tensors_share_offsets, test_refuse_short_files, test_refuse_bad_json,
+                        test_refuse_bad_tensors, test_every_truncation_refused, test_write_errors,
+                        test_dtype_helpers)});
 }

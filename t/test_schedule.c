@@ -155,14 +155,7 @@ END_TEST
 
 int main(void)
 {
-    Suite *s = suite_create("schedule");
-    TCase *tc = tcase_create("core");
-    tcase_add_test(tc, test_constant);
-    tcase_add_test(tc, test_step);
-    tcase_add_test(tc, test_cosine);
-    tcase_add_test(tc, test_warmup);
-    tcase_add_test(tc, test_check_errors);
-    tcase_add_test(tc, test_kind_names);
-    suite_add_tcase(s, tc);
-    return run_suite(s);
+    return RUN_TEST_CASES("schedule",
+        {.name = "core",
+         .tests = TESTS(test_constant, test_step, test_cosine, test_warmup, test_check_errors, test_kind_names)});
 }

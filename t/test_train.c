@@ -824,34 +824,17 @@ START_TEST(test_ctrl_c_while_recording)
 }
 END_TEST
 
-static Suite *train_suite(void)
-{
-    Suite *s = suite_create("train");
-    TCase *tc = tcase_create("run");
-    tcase_add_unchecked_fixture(tc, make_base, remove_base);
-    tcase_add_checked_fixture(tc, setup, teardown);
-    tcase_set_timeout(tc, 120);
-    tcase_add_test(tc, test_end_to_end);
-    tcase_add_test(tc, test_determinism);
-    tcase_add_test(tc, test_config_is_resolved);
-    tcase_add_test(tc, test_step_schedule);
-    tcase_add_loop_test(tc, test_config_errors, 0, NUM_BAD);
-    tcase_add_loop_test(tc, test_config_errors_in_file, 0, NUM_BAD_FILES);
-    tcase_add_test(tc, test_missing_experiment);
-    tcase_add_test(tc, test_empty_class_folder);
-    tcase_add_test(tc, test_num_classes_mismatch);
-    tcase_add_test(tc, test_results_dir_unwritable);
-    tcase_add_test(tc, test_train_val_classes_differ);
-    tcase_add_test(tc, test_diverged);
-    tcase_add_test(tc, test_unreadable_image_skipped);
-    tcase_add_test(tc, test_ctrl_c);
-    tcase_add_test(tc, test_ctrl_c_while_recording);
-    suite_add_tcase(s, tc);
-    return s;
-}
-
 int main(void)
 {
     read_experiment();
-    return run_suite(train_suite());
+    Suite *s = suite_create("train");
+    TCase *tc = add_test_case(s, &(test_case){
+        .name = "run", .timeout = 120, .setup = setup, .teardown = teardown,
+        .tests = TESTS(test_end_to_end, test_determinism, test_config_is_resolved, test_step_schedule,
+                       test_missing_experiment, test_empty_class_folder, test_num_classes_mismatch,
+                       test_results_dir_unwritable, test_train_val_classes_differ, test_diverged,
+                       test_unreadable_image_skipped, test_ctrl_c, test_ctrl_c_while_recording),
+        .loops = LOOPS({test_config_errors, NUM_BAD}, {test_config_errors_in_file, NUM_BAD_FILES})});
+    tcase_add_unchecked_fixture(tc, make_base, remove_base); /* the base folder, made once */
+    return run_suite(s);
 }

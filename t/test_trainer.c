@@ -267,14 +267,8 @@ END_TEST
 
 int main(void)
 {
-    Suite *s = suite_create("trainer");
-    TCase *tc = tcase_create("plan");
-    tcase_add_test(tc, test_inplace_plan);
-    tcase_add_test(tc, test_buffers_aligned);
-    tcase_add_test(tc, test_inplace_same_training);
-    tcase_add_test(tc, test_shared_arena_same_training);
-    tcase_add_test(tc, test_optimizer_threads_same_result);
-    tcase_add_test(tc, test_fork_join);
-    suite_add_tcase(s, tc);
-    return run_suite(s);
+    return RUN_TEST_CASES("trainer",
+        {.name = "plan",
+         .tests = TESTS(test_inplace_plan, test_buffers_aligned, test_inplace_same_training,
+                        test_shared_arena_same_training, test_optimizer_threads_same_result, test_fork_join)});
 }

@@ -354,13 +354,7 @@ START_TEST(test_depth_limit_override)
     ck_assert_int_eq(err.status, STRATA_ERR_CONFIG);
     assert_has(err.msg, "-s model.x:1:");
     assert_has(err.msg, "nested deeper than 64");
-    const char *argv[] = {"summary", path, "-s", set, NULL};
-    strata_run r;
-    ck_assert_int_eq(run_strata(argv, &r), 0);
-    ck_assert_msg(r.status == 2, "exit %d: %s", r.status, r.err);
-    ck_assert_int_eq(count_lines(r.err), 1);
-    assert_has(r.err, "nested deeper than 64");
-    run_strata_free(&r);
+    strata_refuses(ARGS("summary", path, "-s", set), 2, "nested deeper than 64");
     free(set);
 }
 END_TEST
@@ -450,13 +444,7 @@ START_TEST(test_not_regular_files)
     put_text(main_, "include: /dev/zero\n");
     ck_assert_ptr_null(experiment_resolve_file(main_, &err));
     assert_has(err.msg, "/dev/zero: not a regular file");
-    const char *argv[] = {"summary", "/dev/zero", NULL};
-    strata_run r;
-    ck_assert_int_eq(run_strata(argv, &r), 0);
-    ck_assert_msg(r.status == 2, "exit %d: %s", r.status, r.err);
-    ck_assert_int_eq(count_lines(r.err), 1);
-    assert_has(r.err, "/dev/zero: not a regular file");
-    run_strata_free(&r);
+    strata_refuses(ARGS("summary", "/dev/zero"), 2, "/dev/zero: not a regular file");
     unlink(fifo);
     unlink(main_);
     rmdir(dir);
@@ -908,55 +896,23 @@ END_TEST
 
 /* ---- the suite ---------------------------------------------------------- */
 
-static Suite *yaml_suite(void)
-{
-    Suite *s = suite_create("yaml");
-    TCase *tree = tcase_create("tree");
-    tcase_add_test(tree, test_emit_round_trip);
-    tcase_add_test(tree, test_quoted_numbers_stay_strings);
-    tcase_add_test(tree, test_positions);
-    tcase_add_test(tree, test_merge);
-    tcase_add_test(tree, test_at);
-    tcase_add_test(tree, test_assign);
-    tcase_add_test(tree, test_documents);
-    tcase_add_test(tree, test_file_errors);
-    tcase_add_test(tree, test_depth_limit);
-    tcase_add_test(tree, test_depth_limit_override);
-    tcase_add_test(tree, test_key_path_depth_limit);
-    tcase_add_test(tree, test_file_size_limit);
-    tcase_add_test(tree, test_not_regular_files);
-    suite_add_tcase(s, tree);
-
-    TCase *good = tcase_create("experiments");
-    tcase_add_test(good, test_all_experiments_load);
-    tcase_add_test(good, test_defaults_and_name);
-    tcase_add_test(good, test_include_child_wins);
-    tcase_add_test(good, test_include_list);
-    tcase_add_test(good, test_include_relative);
-    tcase_add_test(good, test_include_not_a_name);
-    suite_add_tcase(s, good);
-
-    TCase *bad = tcase_create("broken files");
-    tcase_add_loop_test(bad, test_bad_file_api, 0, N_BAD);
-    tcase_add_loop_test(bad, test_bad_file_program, 0, N_BAD);
-    tcase_add_loop_test(bad, test_bad_no_line_program, 0, N_BAD_NO_LINE);
-    tcase_add_loop_test(bad, test_bad_no_line_api, 0, N_BAD_NO_LINE);
-    tcase_add_test(bad, test_num_classes_mismatch_names_both);
-    suite_add_tcase(s, bad);
-
-    TCase *ov = tcase_create("overrides");
-    tcase_add_test(ov, test_override_scalar_and_list);
-    tcase_add_test(ov, test_override_wins_over_includes);
-    tcase_add_test(ov, test_override_list_index);
-    tcase_add_loop_test(ov, test_bad_override_api, 0, N_BAD_OVERRIDES);
-    tcase_add_loop_test(ov, test_bad_override_program, 0, N_BAD_OVERRIDES);
-    tcase_add_test(ov, test_override_program);
-    tcase_add_test(ov, test_summary_usage);
-    suite_add_tcase(s, ov);
-    return s;
-}
-
 int main(void)
 {
-    return run_suite(yaml_suite());
+    return RUN_TEST_CASES("yaml",
+        {.name = "tree",
+         .tests = TESTS(test_emit_round_trip, test_quoted_numbers_stay_strings, test_positions, test_merge,
+                        test_at, test_assign, test_documents, test_file_errors, test_depth_limit,
+                        test_depth_limit_override, test_key_path_depth_limit, test_file_size_limit,
+                        test_not_regular_files)},
+        {.name = "experiments",
+         .tests = TESTS(test_all_experiments_load, test_defaults_and_name, test_include_child_wins,
+                        test_include_list, test_include_relative, test_include_not_a_name)},
+        {.name = "broken files",
+         .tests = TESTS(test_num_classes_mismatch_names_both),
+         .loops = LOOPS({test_bad_file_api, N_BAD}, {test_bad_file_program, N_BAD},
+                        {test_bad_no_line_program, N_BAD_NO_LINE}, {test_bad_no_line_api, N_BAD_NO_LINE})},
+        {.name = "overrides",
+         .tests = TESTS(test_override_scalar_and_list, test_override_wins_over_includes,
+                        test_override_list_index, test_override_program, test_summary_usage),
+         .loops = LOOPS({test_bad_override_api, N_BAD_OVERRIDES}, {test_bad_override_program, N_BAD_OVERRIDES})});
 }

@@ -10,6 +10,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include <strata/plugin.h>
 #include "testlib.h"
 #include "common/isa.h"
 
@@ -144,6 +145,63 @@ int run_suite(Suite *s)
     int failed = srunner_ntests_failed(sr);
     srunner_free(sr);
     return failed ? EXIT_FAILURE : EXIT_SUCCESS;
+}
+
+TCase *add_test_case(Suite *s, const test_case *c)
+{
+    TCase *tc = tcase_create(c->name);
+    if (c->timeout > 0)
+        tcase_set_timeout(tc, c->timeout);
+    if (c->setup || c->teardown)
+        tcase_add_checked_fixture(tc, c->setup, c->teardown);
+    for (const TTest *const *t = c->tests; t && *t; t++)
+        tcase_add_test(tc, *t);
+    for (const loop_test *l = c->loops; l && l->test; l++)
+        tcase_add_loop_test(tc, l->test, 0, l->n);
+    suite_add_tcase(s, tc);
+    return tc;
+}
+
+int run_test_cases(const char *name, const test_case *cases)
+{
+    Suite *s = suite_create(name);
+    for (const test_case *c = cases; c->name; c++)
+        add_test_case(s, c);
+    return run_suite(s);
+}
+
+float *fvec(size_t n)
+{
+    float *p = calloc(n ? n : 1, sizeof(float));
+    ck_assert_msg(p != NULL, "out of memory for %zu floats", n);
+    return p;
+}
+
+void fill_uniform(float *x, size_t n, float lo, float hi, uint64_t *state)
+{
+    for (size_t i = 0; i < n; i++)
+        x[i] = lo + (hi - lo) * strata_rng_uniform(state);
+}
+
+float *frand_from(size_t n, uint64_t *state)
+{
+    float *x = fvec(n);
+    fill_uniform(x, n, -1.0f, 1.0f, state);
+    return x;
+}
+
+unsigned char *canary_alloc(size_t bytes)
+{
+    unsigned char *p = malloc(bytes + CANARY_BYTES);
+    ck_assert_msg(p != NULL, "out of memory for %zu bytes", bytes);
+    memset(p, 0xA5, bytes + CANARY_BYTES);
+    return p;
+}
+
+void assert_canary(const unsigned char *buf, size_t bytes, const char *what)
+{
+    for (int i = 0; i < CANARY_BYTES; i++)
+        ck_assert_msg(buf[bytes + i] == 0xA5, "wrote past %s", what);
 }
 
 double max_rel_err_d(const float *a, const double *ref, size_t n)

@@ -1,12 +1,14 @@
 /* testlib.h — helpers shared by the Check test programs: temp dirs and
- * files, environment paths, string assertions, and the suite runner. Each
- * helper that can fail asserts (ck_assert) unless it says it returns -1.
+ * files, environment paths, string assertions, the suite as a table
+ * (RUN_TEST_CASES), random float vectors, scratch canaries, floating-point
+ * bounds and the ISA level. Each helper that can fail asserts (ck_assert)
+ * unless it says it returns -1.
  *
  *   char base[4096];
  *   make_temp_dir(base, sizeof base, "strata-x");   // $TMPDIR/strata-x-XXXXXX
  *   write_text(fx_path(base, "exp.yaml"), "...");
  *   fx_rm_rf(base);
- *   return run_suite(my_suite());                    // from main
+ *   return RUN_TEST_CASES("x", {.name = "x", .tests = TESTS(test_a, test_b)});  // main
  *
  * The fx_* names are kept from t/fixtures/imgwrite.h, which includes this. */
 #ifndef STRATA_T_TESTLIB_H
@@ -43,6 +45,57 @@ void assert_has(const char *hay, const char *needle);
 void sleep_ms(long ms);
 /* Run every test of s (CK_NORMAL), free the runner: EXIT_SUCCESS or EXIT_FAILURE. */
 int run_suite(Suite *s);
+
+/* A test program's suite as a table instead of one tcase_add_test per test:
+ *
+ *   int main(void)
+ *   {
+ *       return RUN_TEST_CASES("image",
+ *           {.name = "decode", .setup = setup, .teardown = teardown,
+ *            .tests = TESTS(png_rgb_and_rgba, truncated_jpeg)},
+ *           {.name = "errors", .timeout = 60, .tests = TESTS(bad_files),
+ *            .loops = LOOPS({bad_option, N_BAD_OPTIONS})});
+ *   }
+ *
+ * A test case is a group of START_TEST tests sharing a timeout and a checked
+ * fixture; a loop test runs once for each _i in 0..n-1. */
+typedef struct {
+    const TTest *test;
+    int n;
+} loop_test;
+
+typedef struct {
+    const char *name;
+    const TTest *const *tests; /* TESTS(a, b, ...): NULL-terminated, or NULL */
+    const loop_test *loops;    /* LOOPS({t, n}, ...): ends with {NULL, 0}, or NULL */
+    double timeout;            /* seconds; 0 keeps CK_DEFAULT_TIMEOUT */
+    SFun setup, teardown;      /* checked fixture around each test; either may be NULL */
+} test_case;
+
+#define TESTS(...) ((const TTest *const[]){__VA_ARGS__, NULL})
+#define LOOPS(...) ((const loop_test[]){__VA_ARGS__, {NULL, 0}})
+/* The cases of a suite named name, run as run_suite runs them. */
+#define RUN_TEST_CASES(name, ...) run_test_cases(name, (const test_case[]){__VA_ARGS__, {0}})
+
+/* Add case c to s as a new TCase (returned, for anything more it needs). */
+TCase *add_test_case(Suite *s, const test_case *c);
+/* A suite named name of cases (the list ends with a case whose name is NULL),
+ * run: EXIT_SUCCESS or EXIT_FAILURE. */
+int run_test_cases(const char *name, const test_case *cases);
+
+/* n floats (at least one), zeroed; asserts the allocation. */
+float *fvec(size_t n);
+/* x[i] = lo + (hi - lo) * strata_rng_uniform(state) for i < n, in order. */
+void fill_uniform(float *x, size_t n, float lo, float hi, uint64_t *state);
+/* fvec(n) filled by fill_uniform in [-1, 1). */
+float *frand_from(size_t n, uint64_t *state);
+
+/* A layer's scratch or saved buffer of bytes followed by CANARY_BYTES bytes
+ * 0xA5 (malloc'ed), and the check that nothing wrote into them (message:
+ * "wrote past WHAT"). */
+#define CANARY_BYTES 64
+unsigned char *canary_alloc(size_t bytes);
+void assert_canary(const unsigned char *buf, size_t bytes, const char *what);
 
 /* max_i |a[i] - ref[i]| / max_i |ref[i]| (the absolute error when ref is
  * all zeros): how far a float result is from its reference. */

@@ -11,6 +11,7 @@
 #ifndef STRATA_POOL_SHAPE_H
 #define STRATA_POOL_SHAPE_H
 #include <strata/plugin.h>
+#include "common/layer_new.h"
 
 typedef struct pool_shape {
     int c, h, w;   /* input image */
@@ -51,9 +52,8 @@ static int pool_shape_parse(const strata_host *host, strata_opts *o,
         return host->opt_error(o, "padding",
                                "padding %ldx%ld must be at most half the kernel %ldx%ld",
                                p[0], p[1], k[0], k[1]);
-    if (in.c < 1 || in.h < 1 || in.w < 1)
-        return host->opt_error(o, NULL, "%s needs an input of positive shape, got (%d, %d, %d)",
-                               layer, in.c, in.h, in.w);
+    if (layer_shape_check(host, o, layer, in) < 0)
+        return -1;
     if (k[0] > in.h + 2 * p[0] || k[1] > in.w + 2 * p[1])
         return host->opt_error(o, "kernel",
                                "kernel %ldx%ld is larger than the padded input %ldx%ld "

@@ -5,6 +5,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <strata/plugin.h>
+#include "common/layer_new.h"
 
 typedef struct adaptive_avgpool {
     int c, h, w, oh, ow;
@@ -21,16 +22,9 @@ static void *adaptive_avgpool_create(const strata_host *host, strata_opts *o,
         host->opt_error(o, "output", "required: the output size (an integer >= 1 or [h, w])");
         return NULL;
     }
-    if (in.c < 1 || in.h < 1 || in.w < 1) {
-        host->opt_error(o, NULL, "adaptive_avgpool needs an input of positive shape, got (%d, %d, %d)",
-                        in.c, in.h, in.w);
+    adaptive_avgpool *L = layer_new(host, o, "adaptive_avgpool", in, sizeof *L);
+    if (!L)
         return NULL;
-    }
-    adaptive_avgpool *L = malloc(sizeof *L);
-    if (!L) {
-        host->opt_error(o, NULL, "out of memory");
-        return NULL;
-    }
     L->c = in.c, L->h = in.h, L->w = in.w;
     L->oh = (int)size[0], L->ow = (int)size[1];
     out->c = L->c, out->h = L->oh, out->w = L->ow;

@@ -10,6 +10,7 @@
 #include <string.h>
 #include <strata/plugin.h>
 #include "common/pool_shape.h"
+#include "common/layer_new.h"
 
 typedef struct avgpool {
     pool_shape s;
@@ -24,11 +25,9 @@ static void *avgpool_create(const strata_host *host, strata_opts *o,
     if (pool_shape_parse(host, o, in, "avgpool", &ps) < 0 ||
         host->opt_bool(o, "count_include_pad", 1, &cip) < 0)
         return NULL;
-    avgpool *L = malloc(sizeof *L);
-    if (!L) {
-        host->opt_error(o, NULL, "out of memory");
+    avgpool *L = layer_alloc(host, o, sizeof *L);
+    if (!L)
         return NULL;
-    }
     L->s = ps;
     L->count_include_pad = cip;
     out->c = ps.c, out->h = ps.oh, out->w = ps.ow;

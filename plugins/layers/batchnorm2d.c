@@ -15,6 +15,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <strata/plugin.h>
+#include "common/layer_new.h"
 
 typedef struct batchnorm2d {
     int c, h, w;
@@ -35,16 +36,9 @@ static void *bn_create(const strata_host *host, strata_opts *o, strata_shape in,
         host->opt_error(o, "eps", "expected eps > 0 (it keeps 1/sqrt(var + eps) finite), got %g", eps);
         return NULL;
     }
-    if (in.c < 1 || in.h < 1 || in.w < 1) {
-        host->opt_error(o, NULL, "batchnorm2d needs an input of positive shape, got (%d, %d, %d)",
-                        in.c, in.h, in.w);
+    batchnorm2d *L = layer_new(host, o, "batchnorm2d", in, sizeof *L);
+    if (!L)
         return NULL;
-    }
-    batchnorm2d *L = malloc(sizeof *L);
-    if (!L) {
-        host->opt_error(o, NULL, "out of memory");
-        return NULL;
-    }
     L->c = in.c, L->h = in.h, L->w = in.w;
     L->eps = (float)eps, L->momentum = (float)momentum;
     L->affine = affine;

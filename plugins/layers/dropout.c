@@ -14,6 +14,7 @@
 #include <strata/plugin.h>
 #include "common/simd.h"
 #include "common/parallel.h"
+#include "common/layer_new.h"
 
 typedef struct dropout {
     size_t size; /* c*h*w */
@@ -30,16 +31,9 @@ static void *dropout_create(const strata_host *host, strata_opts *o,
         host->opt_error(o, "p", "expected 0 <= p < 1 (p = 1 would drop everything), got %g", p);
         return NULL;
     }
-    if (in.c < 1 || in.h < 1 || in.w < 1) {
-        host->opt_error(o, NULL, "dropout needs an input of positive shape, got (%d, %d, %d)",
-                        in.c, in.h, in.w);
+    dropout *L = layer_new(host, o, "dropout", in, sizeof *L);
+    if (!L)
         return NULL;
-    }
-    dropout *L = calloc(1, sizeof *L);
-    if (!L) {
-        host->opt_error(o, NULL, "out of memory");
-        return NULL;
-    }
     L->size = (size_t)in.c * in.h * in.w;
     L->p = (float)p;
     *out = in;

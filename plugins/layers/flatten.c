@@ -3,6 +3,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <strata/plugin.h>
+#include "common/layer_new.h"
 
 typedef struct flatten {
     size_t size; /* c*h*w */
@@ -11,22 +12,17 @@ typedef struct flatten {
 static void *flatten_create(const strata_host *host, strata_opts *o,
                             strata_shape in, strata_shape *out)
 {
-    if (in.c < 1 || in.h < 1 || in.w < 1) {
-        host->opt_error(o, NULL, "flatten needs an input of positive shape, got (%d, %d, %d)",
-                        in.c, in.h, in.w);
+    if (layer_shape_check(host, o, "flatten", in) < 0)
         return NULL;
-    }
     size_t size = (size_t)in.c * in.h * in.w;
     if (size > 0x7fffffff) {
         host->opt_error(o, NULL, "input (%d, %d, %d) has more than 2^31-1 features",
                         in.c, in.h, in.w);
         return NULL;
     }
-    flatten *L = calloc(1, sizeof *L);
-    if (!L) {
-        host->opt_error(o, NULL, "out of memory");
+    flatten *L = layer_alloc(host, o, sizeof *L);
+    if (!L)
         return NULL;
-    }
     L->size = size;
     out->c = (int)size, out->h = 1, out->w = 1;
     return L;

@@ -11,8 +11,10 @@
  * needs the AVX2 level at least; auto takes kernel where it is available,
  * but sgemm for fewer than 16 outputs at the AVX-512 level (the kernel
  * transposes the whole input for a few rows of W, and one thread does
- * them), and sgemm at the base level. AlexNet fc6 (4608 -> 2048, batch 32, 2 threads): sgemm packs
- * all of W on each call and splits M = 32 badly between threads.
+ * them), and sgemm at the base level. The kernel is the faster one on
+ * small batches such as AlexNet's fc6 (4608 -> 2048, batch 32, 2 threads):
+ * sgemm packs all of W on each call and splits M = 32 badly between
+ * threads.
  */
 #include <stdlib.h>
 #include <string.h>
@@ -20,6 +22,7 @@
 #include <strata/plugin.h>
 #include "common/isa.h"
 #include "linear_kernel.h"
+#include "common/layer_new.h"
 
 enum { ALGO_AUTO, ALGO_BLAS, ALGO_KERNEL };
 
@@ -65,11 +68,8 @@ static void *linear_create(const strata_host *host, strata_opts *o,
                         strata_isa_name(strata_isa()));
         return NULL;
     }
-    if (in.c < 1 || in.h < 1 || in.w < 1) {
-        host->opt_error(o, NULL, "linear needs an input of positive shape, got (%d, %d, %d)",
-                        in.c, in.h, in.w);
+    if (layer_shape_check(host, o, "linear", in) < 0)
         return NULL;
-    }
     if (in.h != 1 || in.w != 1) {
         host->opt_error(o, NULL,
                         "linear needs a flat input (c, 1, 1), got (%d, %d, %d): "
@@ -83,11 +83,9 @@ static void *linear_create(const strata_host *host, strata_opts *o,
                         nin, in.c);
         return NULL;
     }
-    linear *L = calloc(1, sizeof *L);
-    if (!L) {
-        host->opt_error(o, NULL, "out of memory");
+    linear *L = layer_alloc(host, o, sizeof *L);
+    if (!L)
         return NULL;
-    }
     L->in = in.c;
     L->out = (int)nout;
     L->bias = bias;

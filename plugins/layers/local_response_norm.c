@@ -10,6 +10,7 @@
 #include <math.h>
 #include <stdlib.h>
 #include <strata/plugin.h>
+#include "common/layer_new.h"
 
 typedef struct lrn {
     int c, h, w;
@@ -31,16 +32,9 @@ static void *lrn_create(const strata_host *host, strata_opts *o, strata_shape in
         host->opt_error(o, "k", "expected k > 0 (the denominator's offset), got %g", k);
         return NULL;
     }
-    if (in.c < 1 || in.h < 1 || in.w < 1) {
-        host->opt_error(o, NULL, "local_response_norm needs an input of positive shape, got (%d, %d, %d)",
-                        in.c, in.h, in.w);
+    lrn *L = layer_new(host, o, "local_response_norm", in, sizeof *L);
+    if (!L)
         return NULL;
-    }
-    lrn *L = malloc(sizeof *L);
-    if (!L) {
-        host->opt_error(o, NULL, "out of memory");
-        return NULL;
-    }
     L->c = in.c, L->h = in.h, L->w = in.w;
     L->size = (int)size;
     L->alpha = (float)alpha, L->beta = (float)beta, L->k = (float)k;

@@ -12,6 +12,7 @@
 #include "common/simd.h"
 #include "common/parallel.h"
 #include "common/pool_shape.h"
+#include "common/layer_new.h"
 
 typedef pool_shape maxpool;
 
@@ -25,11 +26,9 @@ static void *maxpool_create(const strata_host *host, strata_opts *o,
         host->opt_error(o, "kernel", "a maxpool window of at most 256 elements (16x16), got %dx%d", ps.kh, ps.kw);
         return NULL;
     }
-    maxpool *L = malloc(sizeof *L);
-    if (!L) {
-        host->opt_error(o, NULL, "out of memory");
+    maxpool *L = layer_alloc(host, o, sizeof *L);
+    if (!L)
         return NULL;
-    }
     *L = ps;
     out->c = L->c, out->h = L->oh, out->w = L->ow;
     return L;

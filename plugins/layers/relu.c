@@ -4,6 +4,7 @@
 #include <strata/plugin.h>
 #include "common/simd.h"
 #include "common/parallel.h"
+#include "common/layer_new.h"
 
 typedef struct relu {
     size_t size; /* c*h*w */
@@ -12,16 +13,9 @@ typedef struct relu {
 static void *relu_create(const strata_host *host, strata_opts *o,
                          strata_shape in, strata_shape *out)
 {
-    if (in.c < 1 || in.h < 1 || in.w < 1) {
-        host->opt_error(o, NULL, "relu needs an input of positive shape, got (%d, %d, %d)",
-                        in.c, in.h, in.w);
+    relu *L = layer_new(host, o, "relu", in, sizeof *L);
+    if (!L)
         return NULL;
-    }
-    relu *L = calloc(1, sizeof *L);
-    if (!L) {
-        host->opt_error(o, NULL, "out of memory");
-        return NULL;
-    }
     L->size = (size_t)in.c * in.h * in.w;
     *out = in;
     return L;

@@ -35,48 +35,25 @@ typedef struct adam {
  *   p = p + (-step_size*m) / denom
  * param, grad, m, v, vmax are (n); vmax is NULL without amsgrad.
  */
-/* The element loop, one variant per option set so each is branch-free and
- * vectorises; compiled for AVX-512, AVX2 and baseline x86-64, picked by
- * time. The order of the float operations is the same in every variant and
- * in every clone (no FMA contraction under -std=c11), so results do not depend
- * on the CPU. */
+/* The element loop: one loop for Adam and AdamW without amsgrad, branch-free
+ * so it vectorises, compiled for AVX-512, AVX2 and baseline x86-64 and
+ * picked by strata_isa(). The options are coefficients: shrink is
+ * 1 - lr*wd for AdamW and 1 otherwise, l2 is wd for Adam and 0 otherwise
+ * (p * 1 and g + 0 * p are exact for finite p, so each option set gets the
+ * bits it would get from a loop of its own). The order of the float
+ * operations is the same at every ISA level (no FMA contraction under
+ * -std=c11), so results do not depend on the CPU. */
 typedef struct adam_coef {
     float neg_step_size, bc2_sqrt, b1, one_minus_b1, b2, one_minus_b2, eps, l2, shrink;
 } adam_coef;
 
-STRATA_MULTIVERSION(void, adam_loop_plain, (const adam_coef *c, size_t n, float *restrict param,
-                                          const float *restrict grad, float *restrict m, float *restrict v),
-                    (c, n, param, grad, m, v))
-{
-    for (size_t i = 0; i < n; i++) {
-        float g = grad[i];
-        m[i] = m[i] * c->b1 + c->one_minus_b1 * g;
-        v[i] = v[i] * c->b2 + c->one_minus_b2 * g * g;
-        float denom = sqrtf(v[i]) / c->bc2_sqrt + c->eps;
-        param[i] = param[i] + c->neg_step_size * m[i] / denom;
-    }
-}
-
-STRATA_MULTIVERSION(void, adam_loop_l2, (const adam_coef *c, size_t n, float *restrict param,
-                                       const float *restrict grad, float *restrict m, float *restrict v),
-                    (c, n, param, grad, m, v))
-{
-    for (size_t i = 0; i < n; i++) {
-        float g = grad[i] + c->l2 * param[i];
-        m[i] = m[i] * c->b1 + c->one_minus_b1 * g;
-        v[i] = v[i] * c->b2 + c->one_minus_b2 * g * g;
-        float denom = sqrtf(v[i]) / c->bc2_sqrt + c->eps;
-        param[i] = param[i] + c->neg_step_size * m[i] / denom;
-    }
-}
-
-STRATA_MULTIVERSION(void, adam_loop_decoupled, (const adam_coef *c, size_t n, float *restrict param,
-                                              const float *restrict grad, float *restrict m, float *restrict v),
+STRATA_MULTIVERSION(void, adam_loop, (const adam_coef *c, size_t n, float *restrict param,
+                                      const float *restrict grad, float *restrict m, float *restrict v),
                     (c, n, param, grad, m, v))
 {
     for (size_t i = 0; i < n; i++) {
         float p = param[i] * c->shrink;
-        float g = grad[i];
+        float g = grad[i] + c->l2 * p;
         m[i] = m[i] * c->b1 + c->one_minus_b1 * g;
         v[i] = v[i] * c->b2 + c->one_minus_b2 * g * g;
         float denom = sqrtf(v[i]) / c->bc2_sqrt + c->eps;
@@ -84,21 +61,18 @@ STRATA_MULTIVERSION(void, adam_loop_decoupled, (const adam_coef *c, size_t n, fl
     }
 }
 
-/* amsgrad: the general (slower) loop. */
-static void adam_loop_amsgrad(const adam *a, const adam_coef *c, size_t n, float *param, const float *grad,
-                              float *m, float *v, float *vmax)
+/* amsgrad: the same steps, the denominator from the running maximum of v. */
+static void adam_loop_amsgrad(const adam_coef *c, size_t n, float *param, const float *grad, float *m,
+                              float *v, float *vmax)
 {
     for (size_t i = 0; i < n; i++) {
-        if (a->decoupled)
-            param[i] = param[i] * c->shrink;
-        float g = grad[i];
-        if (c->l2 != 0.0f)
-            g = g + c->l2 * param[i];
+        float p = param[i] * c->shrink;
+        float g = grad[i] + c->l2 * p;
         m[i] = m[i] * c->b1 + c->one_minus_b1 * g;
         v[i] = v[i] * c->b2 + c->one_minus_b2 * g * g;
         vmax[i] = vmax[i] > v[i] ? vmax[i] : v[i];
         float denom = sqrtf(vmax[i]) / c->bc2_sqrt + c->eps;
-        param[i] = param[i] + c->neg_step_size * m[i] / denom;
+        param[i] = p + c->neg_step_size * m[i] / denom;
     }
 }
 
@@ -115,16 +89,12 @@ static inline void adam_update_tensor(const adam *a, int64_t t, double lr,
         .b2 = (float)a->beta2, .one_minus_b2 = (float)(1.0 - a->beta2),
         .eps = (float)a->eps,
         .l2 = a->decoupled ? 0.0f : (float)a->weight_decay,
-        .shrink = (float)(1.0 - lr * a->weight_decay),
+        .shrink = a->decoupled ? (float)(1.0 - lr * a->weight_decay) : 1.0f,
     };
     if (vmax)
-        adam_loop_amsgrad(a, &c, n, param, grad, m, v, vmax);
-    else if (a->decoupled)
-        adam_loop_decoupled(&c, n, param, grad, m, v);
-    else if (c.l2 != 0.0f)
-        adam_loop_l2(&c, n, param, grad, m, v);
+        adam_loop_amsgrad(&c, n, param, grad, m, v, vmax);
     else
-        adam_loop_plain(&c, n, param, grad, m, v);
+        adam_loop(&c, n, param, grad, m, v);
 }
 
 static inline void adam_update(const void *opt, int64_t step, double lr, size_t n,
@@ -193,5 +163,17 @@ static inline const char *adam_slot_name(const void *opt, int i)
     static const char *const names[] = {"exp_avg", "exp_avg_sq", "max_exp_avg_sq"};
     return i >= 0 && i < adam_num_slots(opt) ? names[i] : NULL;
 }
+
+/* An Adam module (adam.c, adamw.c): its create, with weight_decay's default
+ * and the kind of decay (decoupled 1: AdamW), and its descriptor. */
+#define ADAM_PLUGIN(name, description, default_wd, decoupled)                    \
+    static void *adam_create(const strata_host *h, strata_opts *o)               \
+    {                                                                             \
+        return adam_create_common(h, o, default_wd, decoupled);                   \
+    }                                                                             \
+    STRATA_PLUGIN_DEFINE(OPTIMIZER, name, "1.0", description,                     \
+                         .create = adam_create, .destroy = adam_destroy,          \
+                         .num_slots = adam_num_slots, .slot_name = adam_slot_name, \
+                         .update = adam_update, .default_lr = ADAM_DEFAULT_LR)
 
 #endif

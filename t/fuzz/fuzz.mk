@@ -11,7 +11,7 @@ FUZZ_SECONDS = 60
 FUZZ_SAN = -g -O1 -fno-omit-frame-pointer -fsanitize=address,undefined -fno-sanitize-recover=all
 FUZZ_INC = -std=c11 -I$(top_srcdir)/core/include -I$(top_srcdir)/core -I$(top_srcdir)/plugins -I$(top_builddir) \
 	$(YAML_CFLAGS) $(SQLITE_CFLAGS) $(OPENBLAS_CFLAGS) $(PNG_CFLAGS)
-EXTRA_DIST += t/fuzz/build t/fuzz/fuzz_common.h t/fuzz/corpus \
+EXTRA_DIST += t/fuzz/build t/fuzz/fuzz_common.h t/fuzz/fuzz_image.h t/fuzz/corpus \
 	$(FUZZ_HARNESSES:%=t/fuzz/%.c)
 
 if FUZZING

@@ -7,9 +7,7 @@
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
-    char *text = malloc(size + 1);
-    memcpy(text, data, size);
-    text[size] = '\0';
+    char *text = fuzz_text(data, size);
     strata_err err = {0};
     ynode *list = strlen(text) == size ? yaml_load_string(text, "augment", &err) : NULL;
     aug_pipeline p;

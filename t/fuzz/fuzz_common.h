@@ -1,6 +1,6 @@
-/* fuzz_common.h — what the libFuzzer harnesses share: a private temporary
- * folder (made once per process) and writing the input into a file in it,
- * since strata's readers take paths. */
+/* fuzz_common.h — what the libFuzzer harnesses share: the input as a C
+ * string, a private temporary folder (made once per process) and writing
+ * the input into a file in it, since strata's readers take paths. */
 #ifndef STRATA_FUZZ_COMMON_H
 #define STRATA_FUZZ_COMMON_H
 
@@ -24,6 +24,17 @@ static const char *fuzz_path(const char *name, char *buf, size_t size)
     }
     snprintf(buf, size, "%s/%s", dir, name);
     return buf;
+}
+
+/* The input as a C string (malloc'ed, NUL added; the caller frees it). */
+static inline char *fuzz_text(const uint8_t *data, size_t size)
+{
+    char *text = malloc(size + 1);
+    if (!text)
+        abort();
+    memcpy(text, data, size);
+    text[size] = '\0';
+    return text;
 }
 
 /* Write n bytes to the temporary file name; its path into buf. */

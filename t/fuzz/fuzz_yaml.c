@@ -8,9 +8,7 @@
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
-    char *copy = malloc(size + 1), *parts[6] = {0};
-    memcpy(copy, data, size);
-    copy[size] = '\0';
+    char *copy = fuzz_text(data, size), *parts[6] = {0};
     int n = 0;
     for (char *p = copy; n < 6 && p <= copy + size; p += strlen(p) + 1)
         parts[n++] = p;

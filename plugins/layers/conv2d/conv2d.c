@@ -32,6 +32,7 @@
 #include "conv_smallc.h"
 #include "conv_winograd.h"
 #include "conv_bias.h"
+#include "common/layer_new.h"
 
 enum { ALGO_AUTO, ALGO_WINOGRAD, ALGO_IM2COL, ALGO_DIRECT, ALGO_SMALLC };
 static const char *const algo_names[] = {"auto", "winograd", "im2col", "direct", "smallc", NULL};
@@ -83,11 +84,8 @@ static void *conv2d_create(const strata_host *host, strata_opts *o,
         host->opt_choice(o, "algo", algo_names, ALGO_AUTO, &algo) < 0 ||
         host->opt_int(o, "workspace", 64, 1, 1 << 20, &ws) < 0)
         return NULL;
-    if (in.c < 1 || in.h < 1 || in.w < 1) {
-        host->opt_error(o, NULL, "conv2d needs an input of positive shape, got (%d, %d, %d)",
-                        in.c, in.h, in.w);
+    if (layer_shape_check(host, o, "conv2d", in) < 0)
         return NULL;
-    }
     if (k[0] > in.h + 2 * p[0] || k[1] > in.w + 2 * p[1]) {
         host->opt_error(o, "kernel",
                         "kernel %ldx%ld is larger than the padded input %ldx%ld "
@@ -117,11 +115,9 @@ static void *conv2d_create(const strata_host *host, strata_opts *o,
                         "im2col or direct)", d.c);
         return NULL;
     }
-    conv2d *L = calloc(1, sizeof *L);
-    if (!L) {
-        host->opt_error(o, NULL, "out of memory");
+    conv2d *L = layer_alloc(host, o, sizeof *L);
+    if (!L)
         return NULL;
-    }
     L->d = d;
     L->bias = bias;
     L->algo = algo;

@@ -5,9 +5,9 @@
 
 /* dbias (OC) += sum_{n,p} dout[n][o][p], dout (N, OC, P): channels [o0, o1)
  * of one call, each image's plane summed in BIAS_LANES independent partial
- * sums (a single running sum is one dependent add per element: latency-bound
- * at ~1 float per 4 cycles, ~70 ms for VGG's conv1_2 at batch 16), the
- * planes' sums added in double. */
+ * sums (a single running sum is one dependent add per element, bound by the
+ * add's latency at about 1 float per 4 cycles), the planes' sums added in
+ * double. */
 #define BIAS_LANES 64
 typedef struct bias_job {
     float *dbias;

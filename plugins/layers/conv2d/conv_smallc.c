@@ -7,10 +7,11 @@
  *   out[o][y][x] = bias[o] + sum_t wp[o/OB][t][o%OB] * ph[off[t] + y*L + x]
  * with OB channels x NV vectors of 16 outputs held in registers over all
  * taps and stored once (the blocking by ISA level: see blocking_of); each
- * tap loads NV input vectors and broadcasts OB weights. The NV vectors of a block are consecutive in the list of a
- * channel's output vectors: rows padded to whole vectors (several rows a
- * block when a row is one vector: 15 px outputs), or in a flat layout the
- * run of oh * L outputs at pitch L into a buffer, then copied to pitch ow.
+ * tap loads NV input vectors and broadcasts OB weights. The NV vectors of
+ * a block are consecutive in the list of a channel's output vectors: rows
+ * padded to whole vectors (several rows a block when a row is one vector:
+ * 15 px outputs), or in a flat layout the run of oh * L outputs at pitch L
+ * into a buffer, then copied to pitch ow.
  * Each output sums bias then taps in order, whatever the blocking: the
  * AVX-512 and AVX2 kernels give the same bits (one FMA a tap), the base
  * level (a product then a sum) may differ from them in the last bits.
@@ -256,39 +257,11 @@ CONV_INLINE void image_forward_body(strata_isa_level isa, const conv_dims *d, in
     }
 }
 
-/* The body compiled per ISA level. fp-contract: -std=c11 turns contraction
- * off; a*b + c in the blocks is meant as one FMA where there is one. */
-#define IMAGE_FORWARD_PARAMS                                                                \
-    (const conv_dims *d, int OB, const float *ph, const float *wp, const int *off,          \
-     const float *bias, float *out, float *buf, const float *next)
-#define IMAGE_FORWARD_ARGS d, OB, ph, wp, off, bias, out, buf, next
-#if STRATA_X86_DISPATCH
-STRATA_TARGET_AVX512 __attribute__((optimize("fp-contract=fast"), noinline)) static void
-image_forward_avx512 IMAGE_FORWARD_PARAMS
-{
-    image_forward_body(STRATA_ISA_AVX512, IMAGE_FORWARD_ARGS);
-}
-STRATA_TARGET_AVX2 __attribute__((optimize("fp-contract=fast"), noinline)) static void
-image_forward_avx2 IMAGE_FORWARD_PARAMS
-{
-    image_forward_body(STRATA_ISA_AVX2, IMAGE_FORWARD_ARGS);
-}
-#endif
-__attribute__((noinline)) static void image_forward_base IMAGE_FORWARD_PARAMS
-{
-    image_forward_body(STRATA_ISA_BASE, IMAGE_FORWARD_ARGS);
-}
-static void image_forward IMAGE_FORWARD_PARAMS
-{
-#if STRATA_X86_DISPATCH
-    strata_isa_level isa = strata_isa();
-    if (isa == STRATA_ISA_AVX512)
-        return image_forward_avx512(IMAGE_FORWARD_ARGS);
-    if (isa == STRATA_ISA_AVX2)
-        return image_forward_avx2(IMAGE_FORWARD_ARGS);
-#endif
-    image_forward_base(IMAGE_FORWARD_ARGS);
-}
+/* The body compiled per ISA level, with FMA contraction (conv_dims.h). */
+CONV_BY_ISA(image_forward,
+            (const conv_dims *d, int OB, const float *ph, const float *wp, const int *off,
+             const float *bias, float *out, float *buf, const float *next),
+            (d, OB, ph, wp, off, bias, out, buf, next), image_forward_body)
 
 typedef struct smallc_job {
     const conv_dims *d;

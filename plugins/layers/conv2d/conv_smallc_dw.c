@@ -12,10 +12,10 @@
  * of 8), TB = 6 taps by 2 channels at a time (12 accumulators, 2 dout
  * vectors and the input: 15 of the 16 ymm; the bias block's <= 5 taps with
  * 2 bias sums too); base (vectors of 4, no FMA: a product register too),
- * TB = 4 taps by 2 channels (12 of the 16 xmm). The band's accumulators are added into the
- * first W lanes (the ISA's vector width) of 16-lane partial sums in memory
- * (lanes [k][R] and [k] for the bias), reduced across lanes once at the
- * end. The order of the sums is the ISA's (results differ between levels
+ * TB = 4 taps by 2 channels (12 of the 16 xmm). The band's accumulators
+ * are added into the first W lanes (the ISA's vector width) of 16-lane
+ * partial sums in memory (lanes [k][R] and [k] for the bias), reduced
+ * across lanes once at the end. The order of the sums is the ISA's (results differ between levels
  * in the last bits), the same at any thread count.
  * dout is read in place when its rows are whole vectors (ow % 16 == 0),
  * else each block's band is copied first with zeros past ow (then TB
@@ -273,39 +273,11 @@ CONV_INLINE void block_band_body(strata_isa_level isa, const dw_job *J, int kb, 
     }
 }
 
-/* The body compiled per ISA level. fp-contract: -std=c11 turns contraction
- * off; a*b + c in the bands is meant as one FMA where there is one. */
-#define BLOCK_BAND_PARAMS                                                                     \
-    (const dw_job *J, int kb, int b0, int b1, const float *ph, const float *db, size_t dls,   \
-     size_t dcs, int Y)
-#define BLOCK_BAND_ARGS J, kb, b0, b1, ph, db, dls, dcs, Y
-#if STRATA_X86_DISPATCH
-STRATA_TARGET_AVX512 __attribute__((optimize("fp-contract=fast"), noinline)) static void
-block_band_avx512 BLOCK_BAND_PARAMS
-{
-    block_band_body(STRATA_ISA_AVX512, BLOCK_BAND_ARGS);
-}
-STRATA_TARGET_AVX2 __attribute__((optimize("fp-contract=fast"), noinline)) static void
-block_band_avx2 BLOCK_BAND_PARAMS
-{
-    block_band_body(STRATA_ISA_AVX2, BLOCK_BAND_ARGS);
-}
-#endif
-__attribute__((noinline)) static void block_band_base BLOCK_BAND_PARAMS
-{
-    block_band_body(STRATA_ISA_BASE, BLOCK_BAND_ARGS);
-}
-static void block_band BLOCK_BAND_PARAMS
-{
-#if STRATA_X86_DISPATCH
-    strata_isa_level isa = strata_isa();
-    if (isa == STRATA_ISA_AVX512)
-        return block_band_avx512(BLOCK_BAND_ARGS);
-    if (isa == STRATA_ISA_AVX2)
-        return block_band_avx2(BLOCK_BAND_ARGS);
-#endif
-    block_band_base(BLOCK_BAND_ARGS);
-}
+/* The body compiled per ISA level, with FMA contraction (conv_dims.h). */
+CONV_BY_ISA(block_band,
+            (const dw_job *J, int kb, int b0, int b1, const float *ph, const float *db, size_t dls,
+             size_t dcs, int Y),
+            (J, kb, b0, b1, ph, db, dls, dcs, Y), block_band_body)
 
 /* Channel blocks [k0, k1) over every image of the chunk, band by band.
  * Few taps (VGG's 27): each block's band of dout stays in L1 while all

@@ -21,10 +21,9 @@
  *   E = A dY A^T (dY the m x m dout tile, 0 past oh x ow),
  *   dw[o][c] += G^T dU[.][o][c] G.
  * Each pass (forward, backward-data, backward-weights) picks its alpha by
- * GEMM work (wino_alpha). Points and measured float32 error (simulated,
- * 128 channels, U(-1, 1)): alpha 6 F(4,3) 8.2e-6, F(2,5) 6.5e-6; alpha 7
- * F(5,3) 9.8e-6, F(3,5) 7.3e-6 (0, +-1, +-2, 1/2 instead: 1.2e-5, 5.2e-6;
- * alpha 6 with +-1/2 instead of +-2: F(2,5) 6.9e-6 against 2.9e-6 at 48).
+ * GEMM work (wino_alpha). The points are, of the sets tried, the ones with
+ * the smallest float32 error (bench/README.md, "Tuning notes from the
+ * kernels", has the measured errors).
  * Tiles are processed a chunk of tile rows at a time (all tile rows of all
  * images, numbered g = b*nty + ty), so V and M stay within d->budget
  * floats (at least one tile row), pipelined where the layer is small
@@ -166,26 +165,14 @@ static void pipe_part(void *arg, int w0, int w1)
         }
 }
 
-/* Tile rows per pipelined chunk: V and M within PIPE_BYTES (a core's L2
- * holds them), at least one row and at most the chunk_rows of the scratch;
- * 0: not pipelined. 3x3 kernels only for c + k <= 128: measured (VGG-16
- * b16, wall ms fwd/bwd, back to back, F(4x4, 3x3)) conv1_2 (64 -> 64, 224
- * px) 157/324 -> 141/316, conv2_1 (64 -> 128) no change, conv3_2 (256 ->
- * 256) 80/157 -> 123/206 (36 GEMMs of 256x256x14 tiles are too small);
- * AlexNet's 13x13 conv3-5 (c + k = 320..384) slower too (b32 CPU ms fwd
- * 13-18 -> 16-24). 5x5 kernels for c + k <= 256: V and M hold 9 floats per
- * output with F(2x2, 5x5), 5.4 with F(3x3, 5x5) (2.25 for F(4x4, 3x3)), so
- * staying in L2 pays more: AlexNet conv2 (48 -> 128) b32 CPU ms fwd/bwd,
- * F(2x2, 5x5), 47-56/103-117 -> 42-43/97-100 (1 MiB chunks 51/110, 4 MiB
- * 41/99, 8 MiB 46/101); F(3x3, 5x5) wall ms not pipelined 16/40-47, 1 MiB
- * chunks 17-18/41-44, 2 MiB 15-16/38-41, 4 MiB 14-15/37-40. Not measured
- * above c + k = 176. */
-/* Re-measured with the fused AVX-512 transforms (CPU ms fwd/bwd, loaded
- * machine, 2 / 4 / 8 MiB): VGG-16 conv1_2 b16 241-248/520-533,
- * 253-255/539-545, 311-315/614; AlexNet conv2 b32 22.0/51.9, 19.8/48.5,
- * 23.3/51.4; kept at 2 MiB for both (4 MiB helps 5x5 kernels a little:
- * not re-measured since the tests' fixed 1e-5 bound, which it crossed,
- * became a derived one). */
+/* Tile rows per pipelined chunk: V and M within PIPE_BYTES, which a core's
+ * L2 holds, at least one row and at most the chunk_rows of the scratch; 0:
+ * not pipelined. Pipelining pays while the chunk's GEMMs stay large enough:
+ * for 3x3 kernels up to c + k = 128 (above, the GEMMs of a chunk are too
+ * small), for 5x5 kernels up to c + k = 256 (V and M hold 2.4 to 4 times
+ * as many floats per output as with 3x3 kernels, so staying in L2 pays
+ * more). The limits and the 2 MiB were measured: bench/README.md, "Tuning
+ * notes from the kernels". */
 #define PIPE_BYTES ((size_t)2 << 20)
 static int pipe_rows(const conv_dims *d, int n)
 {
@@ -297,8 +284,8 @@ static void grad_part(void *arg, int w0, int w1)
 
 /* dU (+ dbias) += groups 1..G-1's partial sums, added in group order for
  * every element (the same bits on any thread count), blocks of elements
- * split between threads (single-threaded it took ~1 ms of AlexNet conv2's
- * backward: 7 x 1.2 MB). */
+ * split between threads (the partial sums are megabytes: one thread alone
+ * would be a visible part of the backward pass). */
 #define SUM_BLOCK 4096
 static void group_sum_range(void *arg, int b0, int b1)
 {

@@ -29,10 +29,9 @@ static inline long tile_work(const conv_dims *d, int m, int alpha)
 /* alpha 7 when it saves at least 15% of the GEMM work of alpha 6 (its
  * transforms cost more per output, it always takes gathered segments and
  * its error is higher): AlexNet's 13x13 3x3 layers (441 vs 576 a channel
- * pair), 27x27 5x5 (3969 vs 7056), VGG-16's 55x55 (16% less: conv3_x b16
- * forward 6-12% faster). Measured below the line (wall ms fwd/bwd, b16,
- * alpha 6 vs 7): VGG-16 conv1_2 (224 px, 12% less) 142/312 vs 182/390,
- * conv2_2 (111 px, 8% less) 101/206 vs 123/274. */
+ * pair), 27x27 5x5 (3969 vs 7056), VGG-16's 55x55 (16% less). Below the
+ * line alpha 7 was slower (VGG-16 conv1_2, 12% less work; conv2_2, 8%;
+ * timings: bench/README.md, "Tuning notes from the kernels"). */
 static inline int wino_alpha(const conv_dims *d)
 {
     long w6 = tile_work(d, 7 - d->kh, 6), w7 = tile_work(d, 8 - d->kh, 7);

@@ -7,12 +7,12 @@
  * tiles at once, vectorised across tiles: SEG tiles along one tile row
  * (row segments), or, on maps with at most SEG/2 tiles a row (and for odd
  * m), SEG consecutive tiles of the chunk (gathered segments: each lane
- * gathering its own patch). At AVX-512 on CPUs with fast gathers
- * (strata_cpu_fast_gather) every map takes the latter; at AVX2 and
- * AVX-512 gathered segments run with the loads, transforms and stores
- * fused in registers (the AVX-512 and AVX2 functions below). The tile
- * functions take alpha and m as
- * arguments and are inlined where they are constants (tile_rows,
+ * gathering its own patch); at the AVX-512 level, on CPUs with fast
+ * gathers (strata_cpu_fast_gather), every map takes gathered segments (see
+ * gathered()). At the AVX2 and AVX-512 levels gathered segments run with
+ * the loads, transforms and stores fused in registers (the AVX-512 and
+ * AVX2 functions below). The tile functions take alpha and m as arguments
+ * and are inlined where they are constants (tile_rows,
  * tile_segs), so each algorithm gets loops of constant trip counts and its
  * transform tables folded into the code. */
 #include <stdlib.h>
@@ -25,8 +25,7 @@
 
 /* Copy row y of plane (h, w) at columns [x0, x0 + len) into dst, 0 outside.
  * Plain loops: libc's memcpy/memset here leave stores that the vector loads
- * right after cannot forward from (measured: the load stalled 20% of the
- * transform's time). */
+ * right after cannot forward from, and those loads stall. */
 CONV_INLINE void padded_row(float *dst, const float *plane, int h, int w, int y, int x0, int len)
 {
     if (y < 0 || y >= h) {
@@ -61,11 +60,10 @@ CONV_INLINE void copy_lanes(float *dst, const float *src, int nt)
 /* ---- row segments: alpha 6 only (odd m is always gathered) ------------- */
 
 /* The same transforms as the tables (BT_6, AT_6_4, AT_6_2) written out: on
- * row segments GCC vectorises these across tiles, but not mat_apply's
- * (it reuses the overlapping loads of neighbouring tiles across loop
- * iterations; measured VGG-16 conv1_2 b8 CPU ms fwd/bwd 141/309 written
- * out, 176/442 with the tables, 163/384 with the tables after a
- * de-interleaving copy). */
+ * row segments GCC vectorises these across tiles, but not mat_apply's (it
+ * reuses the overlapping loads of neighbouring tiles across loop
+ * iterations), and they beat the tables with or without a de-interleaving
+ * copy first (timings: bench/README.md, "Tuning notes from the kernels"). */
 /* BT (6x6) applied to a0..a5 */
 #define BT6(o, a0, a1, a2, a3, a4, a5)                                               \
     do {                                                                             \
@@ -363,10 +361,7 @@ CONV_INLINE void lane_map_of(lane_map *L, int nch, int h, int w, int py, int px,
  * each column k of r, X[(l A + k) xs + t] = (BT r[.][k])[l], t < nt. The
  * same operations in the same order as input_gather's loops (mat_apply),
  * so the same bits; without the stack round trips of d, r's copies and o.
- * Called, not inlined, when strata_isa() is AVX-512. Measured (AlexNet conv2, F(3x3, 5x5), b32, CPU ms, loaded
- * machine): input transforms 9.6 -> 4.9 (gathers alone) -> 3.1
- * (48 channels), dout 15.5 -> 9.4 -> 6.5 (128); forward 31.8 -> 26.6
- * -> 25.5, backward 86 -> 63 -> 53. */
+ * Called, not inlined, when strata_isa() is AVX-512. */
 #if WINO_SIMD
 AVX512_INLINE void gather_transform_v(float *X, size_t xs, const float *base, const lane_map *L,
                                       int w, int nt, int A, int m, int dout)
@@ -418,10 +413,9 @@ gather_transform_avx512(float *X, size_t xs, const float *base, const lane_map *
  * alpha^2 elements at M + xi ms + t (t < nt, 0 past), s = AT M_t, y = s A
  * + bias, then y[a][b] of lane l to base[idx[l] + a w + b] where row a and
  * column b lie in the plane, by a masked scatter per (a, b). The same
- * operations in the same order as output_tiles' loops. AlexNet conv2 b32
- * forward output transforms (CPU ms, loaded) 8.9-9.8 -> 6.4-6.7, forward
- * 26.5 -> 24 (a masked scatter alone, after output_tiles' loops, was no
- * faster than scalar stores). */
+ * operations in the same order as output_tiles' loops. The transform in
+ * registers is what pays: a masked scatter alone, after output_tiles'
+ * loops, was no faster than scalar stores. */
 AVX512_INLINE void transform_scatter_v(float *base, const lane_map *L, int w, const float *M,
                                        size_t ms, int nt, float bias, int A, int m)
 {
@@ -768,19 +762,16 @@ CONV_INLINE void output_scatter(float *img, const lane_map *L, int ch, int oh, i
 }
 
 /* Segments of the chunk rather than of tile rows when a row segment would
- * leave half the lanes idle or more (measured, VGG-16 b16 CPU ms fwd/bwd:
- * 27x27 (7 tiles a row) 167/336 -> 155/318, 13x13 66/136 -> 57/120; but
- * 55x55 (14 a row) 174/350 -> 180/369, so it stays on row segments), and
- * always for odd m (alpha 7): GCC leaves the stride-3 and stride-5 row
- * reads and writes of row segments scalar (AlexNet conv2, F(3x3, 5x5), 9
- * tiles a row, b32 CPU ms fwd/bwd: rows 41/109, gathered 30/75). Those
- * run the fused transforms at AVX2 and AVX-512 (AVX-512: gathers and
- * scatters; AVX2: masked row loads, transposes, plain stores). At AVX-512
- * with fast gathers every map is gathered (faster than row segments on
- * VGG-16's wide maps too); at AVX2, and at AVX-512 where gathers are
- * microcoded, the wide maps with even m stay on row segments (AVX2, VGG-16
- * conv1_2: row segments as fast or faster, conv2_x the same; AVX-512 on AMD
- * Zen 4, conv1_2 b16 2 threads fwd/bwd ms: rows 177/375, gathered 228/479). */
+ * leave half the lanes idle or more (with 14 tiles a row, row segments are
+ * still as fast), and always for odd m (alpha 7): GCC leaves the stride-3
+ * and stride-5 row reads and writes of row segments scalar. Those run the
+ * fused transforms at AVX2 and AVX-512 (AVX-512: gathers and scatters;
+ * AVX2: masked row loads, transposes, plain stores). At AVX-512 with fast
+ * gathers every map is gathered (faster than row segments on VGG-16's wide
+ * maps too); at AVX2, and at AVX-512 where gathers are microcoded (AMD),
+ * the wide maps with even m stay on row segments, as fast or faster there.
+ * Timings: bench/README.md ("Tuning notes from the kernels"; and the Zen 4
+ * measurements of 2026-12-03 for the gather choice). */
 static int fused(void) { return WINO_SIMD && strata_isa() >= STRATA_ISA_AVX2; }
 
 static int gathered(const conv_dims *d)
@@ -794,8 +785,7 @@ static int gathered(const conv_dims *d)
  * segment block * SEG_BLOCK + s (sb: the block's segments), so a block's
  * lane maps serve all its channels, and each channel's writes to X run over
  * sb * SEG consecutive tiles. (Segment-major order, a map shared by all
- * channels, was 20-30% slower on large chunks: VGG-16 conv2_2 on gathered
- * segments, writes T floats apart.) */
+ * channels, was slower on large chunks: its writes land T floats apart.) */
 #define SEG_BLOCK 8
 CONV_INLINE void tile_segs_m(const tile_job *J, int i0, int i1, int A, int m)
 {

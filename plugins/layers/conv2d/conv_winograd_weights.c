@@ -14,11 +14,13 @@
 #include "conv_winograd_impl.h"
 #include "conv_winograd_matrices.h"
 
-typedef struct weight_job {
+typedef struct weight_job weight_job;
+struct weight_job {
     float *U, *dweight;
     const float *weight, *dU;
     int K, C, A, R, flip; /* A: alpha, R: the kernel size r */
-} weight_job;
+    void (*rows)(const weight_job *J, int r0, int r1); /* the pass, at strata_isa()'s level */
+};
 
 /* U[xi] (rows, cols): row r in [r0, r1), column q: G g G^T with
  *   g = w[r][q] (K, C) when not flipped (rows = K, cols = C),
@@ -76,8 +78,8 @@ CONV_INLINE void weight_grad_rows_r(const weight_job *J, int o0, int o1, int A, 
 #if WINO_SIMD
 /* weight_rows_r on AVX-512, SEG columns q at once: the r x r kernels
  * gathered (stride r^2, or C r^2 when flipped), both passes in registers,
- * U stored a vector at a time. GCC 12 left the generic version's lane loops
- * scalar (VGG-16 conv5_x: 5% of the layer's time). */
+ * U stored a vector at a time. GCC 12 leaves the generic version's lane
+ * loops scalar. */
 AVX512_INLINE void weight_rows_v(const weight_job *J, int r0, int r1, int A, int R)
 {
     size_t KC = (size_t)J->K * J->C;
@@ -116,9 +118,8 @@ AVX512_INLINE void weight_rows_v(const weight_job *J, int r0, int r1, int A, int
 
 /* weight_grad_rows_r on AVX-512, SEG input channels c at once: dU[xi][o][c]
  * loaded a vector at a time, both passes in registers, dweight updated by
- * gather, add, scatter (stride r^2). The generic version had no AVX-512
- * instruction at all. VGG-16 b16 conv5_2 (CPU ms, loaded machine): this
- * pass 7.6 -> 2.6; with weight_rows_v, fwd/bwd 48/107 -> 43/90. */
+ * gather, add, scatter (stride r^2). GCC 12 compiles the generic version
+ * without a single AVX-512 instruction. */
 AVX512_INLINE void weight_grad_rows_v(const weight_job *J, int o0, int o1, int A, int R)
 {
     size_t KC = (size_t)J->K * J->C;
@@ -274,22 +275,6 @@ STRATA_MULTIVERSION(void, weight_rows_generic, (const weight_job *J, int r0, int
 #undef CALL
 }
 
-static void weight_rows(void *arg, int r0, int r1)
-{
-    const weight_job *J = arg;
-#if WINO_SIMD
-    if (strata_isa() == STRATA_ISA_AVX512) {
-        weight_rows_avx512(J, r0, r1);
-        return;
-    }
-    if (strata_isa() == STRATA_ISA_AVX2) {
-        weight_rows_avx2(J, r0, r1);
-        return;
-    }
-#endif
-    weight_rows_generic(J, r0, r1);
-}
-
 STRATA_MULTIVERSION(void, weight_grad_rows_generic, (const weight_job *J, int o0, int o1),
                     (J, o0, o1))
 {
@@ -298,33 +283,35 @@ STRATA_MULTIVERSION(void, weight_grad_rows_generic, (const weight_job *J, int o0
 #undef CALL
 }
 
-static void weight_grad_rows(void *arg, int o0, int o1)
+/* NAME_avx512, NAME_avx2 (the fused versions above) or NAME_generic, by
+ * strata_isa(). */
+#if WINO_SIMD
+#define BY_ISA(name)                                                                 \
+    (strata_isa() == STRATA_ISA_AVX512 ? name##_avx512                               \
+     : strata_isa() == STRATA_ISA_AVX2 ? name##_avx2                                 \
+                                       : name##_generic)
+#else
+#define BY_ISA(name) name##_generic
+#endif
+
+/* Rows [r0, r1) of the job's pass (a parallel_for body). */
+static void run_rows(void *arg, int r0, int r1)
 {
     const weight_job *J = arg;
-#if WINO_SIMD
-    if (strata_isa() == STRATA_ISA_AVX512) {
-        weight_grad_rows_avx512(J, o0, o1);
-        return;
-    }
-    if (strata_isa() == STRATA_ISA_AVX2) {
-        weight_grad_rows_avx2(J, o0, o1);
-        return;
-    }
-#endif
-    weight_grad_rows_generic(J, o0, o1);
+    J->rows(J, r0, r1);
 }
 
 void wino_weight_tiles(float *U, const float *weight, const conv_dims *d, int flip, int threads)
 {
     conv_dims e = flip ? data_pass(d) : *d;
     weight_job J = {.U = U, .weight = weight, .K = d->k, .C = d->c, .A = wino_alpha(&e),
-                    .R = d->kh, .flip = flip};
-    parallel_for(threads, flip ? d->c : d->k, weight_rows, &J);
+                    .R = d->kh, .flip = flip, .rows = BY_ISA(weight_rows)};
+    parallel_for(threads, flip ? d->c : d->k, run_rows, &J);
 }
 
 void wino_weight_grad(float *dweight, const float *dU, const conv_dims *d, int threads)
 {
     weight_job J = {.dweight = dweight, .dU = dU, .K = d->k, .C = d->c, .A = wino_alpha(d),
-                    .R = d->kh};
-    parallel_for(threads, d->k, weight_grad_rows, &J);
+                    .R = d->kh, .rows = BY_ISA(weight_grad_rows)};
+    parallel_for(threads, d->k, run_rows, &J);
 }

@@ -1,6 +1,7 @@
 /* results.c — the SQLite results store; see results.h. */
 #define _POSIX_C_SOURCE 200809L
 #include <errno.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -254,9 +255,24 @@ static int make_parent(const char *path, strata_err *err)
     return rc;
 }
 
+/* How long to wait for a database another process keeps locked: env
+ * STRATA_DB_TIMEOUT seconds (0 .. 86400), default RESULTS_BUSY_TIMEOUT. */
+static int busy_timeout_ms(void)
+{
+    const char *v = getenv("STRATA_DB_TIMEOUT");
+    char *end;
+    double sec = v && *v ? strtod(v, &end) : RESULTS_BUSY_TIMEOUT;
+    if (v && *v && (*end || !(sec >= 0 && sec <= 86400))) {
+        fprintf(stderr, "strata: warning: STRATA_DB_TIMEOUT='%s' is not a number of seconds in 0..86400; "
+                        "using %d\n", v, RESULTS_BUSY_TIMEOUT);
+        sec = RESULTS_BUSY_TIMEOUT;
+    }
+    return (int)(sec * 1000);
+}
+
 static int set_pragmas(results *r, strata_err *err)
 {
-    if (sqlite3_busy_timeout(r->db, 5000) != SQLITE_OK)
+    if (sqlite3_busy_timeout(r->db, busy_timeout_ms()) != SQLITE_OK)
         return results_fail(r, err, "setting the busy timeout");
     if (exec(r, "PRAGMA foreign_keys = ON", err))
         return -1;
@@ -323,6 +339,50 @@ static int migrate(results *r, strata_err *err)
     }
 }
 
+/* Is the process pid of this host gone? (kill(pid, 0): ESRCH.) */
+static int pid_gone(int64_t pid)
+{
+    return pid <= 0 || pid > 0x7fffffff || (kill((pid_t)pid, 0) != 0 && errno == ESRCH);
+}
+
+/* Runs left 'running' by a process that is gone (SIGKILL, power loss)
+ * become 'interrupted': those recorded by this host whose pid is no longer
+ * alive. Runs of other hosts are left as they are. */
+static int interrupt_dead_runs(results *r, strata_err *err)
+{
+    char host[256] = "";
+    if (gethostname(host, sizeof host - 1) != 0)
+        return 0;
+    sqlite3_stmt *st;
+    if (results_prepare(r, "SELECT id, pid FROM runs WHERE status = 'running' AND host = ?1", &st, err))
+        return -1;
+    int64_t dead[64][2];
+    int n = 0, rc = sqlite3_bind_text(st, 1, host, -1, SQLITE_STATIC);
+    while (rc == SQLITE_OK && (rc = sqlite3_step(st)) == SQLITE_ROW) {
+        int64_t pid = sqlite3_column_int64(st, 1);
+        if (n < 64 && pid != (int64_t)getpid() && pid_gone(pid)) {
+            dead[n][0] = sqlite3_column_int64(st, 0);
+            dead[n++][1] = pid;
+        }
+        rc = SQLITE_OK;
+    }
+    sqlite3_finalize(st);
+    if (rc != SQLITE_DONE && rc != SQLITE_OK)
+        return results_fail(r, err, "looking for runs whose process is gone");
+    for (int i = 0; i < n; i++) { /* only if still running under that pid */
+        if (results_prepare(r, "UPDATE runs SET status = 'interrupted', finished_at = " NOW_SQL
+                               " WHERE id = ?1 AND status = 'running' AND pid = ?2", &st, err))
+            return -1;
+        rc = sqlite3_bind_int64(st, 1, dead[i][0]) | sqlite3_bind_int64(st, 2, dead[i][1]);
+        if (rc == SQLITE_OK)
+            rc = sqlite3_step(st);
+        sqlite3_finalize(st);
+        if (rc != SQLITE_DONE)
+            return results_fail(r, err, "marking a run whose process is gone as interrupted");
+    }
+    return 0;
+}
+
 int results_open(const char *path, results **out, strata_err *err)
 {
     *out = NULL;
@@ -348,7 +408,7 @@ int results_open(const char *path, results **out, strata_err *err)
         results_close(r);
         return -1;
     }
-    if (set_pragmas(r, err) || migrate(r, err)) {
+    if (set_pragmas(r, err) || migrate(r, err) || interrupt_dead_runs(r, err)) {
         results_close(r);
         return -1;
     }
@@ -528,6 +588,36 @@ int results_run_skipped(results *r, int64_t run_id, int n, char *const *paths,
                        err);
 }
 
+int results_run_data_clear(results *r, int64_t run_id, strata_err *err)
+{
+    static const char *const sql[] = {"DELETE FROM run_classes WHERE run_id = ?1",
+                                      "DELETE FROM run_samples WHERE run_id = ?1",
+                                      "DELETE FROM run_skipped WHERE run_id = ?1"};
+    if (exec(r, "BEGIN IMMEDIATE", err))
+        return -1;
+    for (int i = 0; i < 3; i++) {
+        sqlite3_stmt *st;
+        if (results_prepare(r, sql[i], &st, err)) {
+            exec(r, "ROLLBACK", NULL);
+            return -1;
+        }
+        int rc = sqlite3_bind_int64(st, 1, run_id);
+        if (rc == SQLITE_OK)
+            rc = sqlite3_step(st);
+        sqlite3_finalize(st);
+        if (rc != SQLITE_DONE) {
+            results_fail(r, err, "forgetting a run's classes and samples");
+            exec(r, "ROLLBACK", NULL);
+            return -1;
+        }
+    }
+    if (exec(r, "COMMIT", err)) {
+        exec(r, "ROLLBACK", NULL);
+        return -1;
+    }
+    return 0;
+}
+
 /* ---- epochs -------------------------------------------------------------- */
 
 int results_epoch(results *r, int64_t run_id, const epoch_row *row,
@@ -586,6 +676,12 @@ static int update_run(results *r, const char *sql, const char *value,
     if (results_prepare(r, sql, &st, err))
         return -1;
     int rc = bind_text_or_null(st, 1, value) | sqlite3_bind_int64(st, 2, run_id);
+    if (rc == SQLITE_OK && sqlite3_bind_parameter_count(st) >= 4) {
+        char host[256] = "";
+        if (gethostname(host, sizeof host - 1) != 0)
+            host[0] = 0;
+        rc = sqlite3_bind_text(st, 3, host, -1, SQLITE_TRANSIENT) | sqlite3_bind_int64(st, 4, (int64_t)getpid());
+    }
     if (rc == SQLITE_OK)
         rc = sqlite3_step(st);
     sqlite3_finalize(st);
@@ -610,9 +706,13 @@ int results_run_status(results *r, int64_t run_id, const char *status,
                        "%s: unknown run status '%s' (expected running, "
                        "finished, failed or interrupted)",
                        r->path, status ? status : "(null)");
+    if (strcmp(status, "running") == 0) /* resumed: this process runs it now */
+        return update_run(r,
+                          "UPDATE runs SET status = ?1, finished_at = NULL, host = ?3, pid = ?4"
+                          " WHERE id = ?2",
+                          status, run_id, "setting the run status", err);
     return update_run(r,
-                      "UPDATE runs SET status = ?1, finished_at = CASE ?1"
-                      " WHEN 'running' THEN NULL ELSE " NOW_SQL " END"
+                      "UPDATE runs SET status = ?1, finished_at = " NOW_SQL
                       " WHERE id = ?2",
                       status, run_id, "setting the run status", err);
 }

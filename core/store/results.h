@@ -42,6 +42,11 @@
 #define RESULTS_DEFAULT_FILE "strata.db"
 #define RESULTS_DEFAULT_DB RESULTS_DEFAULT_DIR "/" RESULTS_DEFAULT_FILE
 
+/* Seconds to wait for a database another process keeps locked (a writer in
+ * the sqlite3 shell, a long checkpoint) before an operation fails; env
+ * STRATA_DB_TIMEOUT overrides it. */
+#define RESULTS_BUSY_TIMEOUT 300
+
 /* An open database (opaque: only core/store touches SQLite). */
 typedef struct results results;
 
@@ -74,6 +79,10 @@ int results_run_samples(results *r, int64_t run_id, const char *split, int n,
 int results_run_skipped(results *r, int64_t run_id, int n, char *const *paths,
                         char *const *reasons, strata_err *err);
 
+/* Forget the run's classes, samples and skipped files (a run restarted from
+ * epoch 1 records them again). One transaction. */
+int results_run_data_clear(results *r, int64_t run_id, strata_err *err);
+
 typedef struct epoch_row {
     int epoch;
     double train_loss, train_acc, val_loss, val_acc, lr, seconds,
@@ -87,7 +96,8 @@ int results_epoch(results *r, int64_t run_id, const epoch_row *row,
 int results_epochs_truncate(results *r, int64_t run_id, int epoch,
                             strata_err *err);
 /* 'running', 'finished', 'failed' or 'interrupted'; the last three also set
- * finished_at (and 'running' clears it, for a resumed run). */
+ * finished_at ('running' clears it and records this process's host and
+ * pid: a resumed run). */
 int results_run_status(results *r, int64_t run_id, const char *status,
                        strata_err *err);
 /* Replace the stored config (used by resume). */

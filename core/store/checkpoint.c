@@ -332,16 +332,24 @@ int checkpoint_dir(const char *results_dir, int64_t run_id, char *dir, size_t si
 
 /* ---- the crash-test hook ---------------------------------------------------- */
 
-void checkpoint_crash_point(const char *name)
+/* Does env var `var` (NAME[:K]) name this point for the K-th time? */
+static int hook_hit(const char *var, const char *name, int *calls)
 {
-    static int calls;
-    const char *want = getenv("STRATA_CRASH_AT");
+    const char *want = getenv(var);
     size_t n = strlen(name);
     if (!want || strncmp(want, name, n) || (want[n] && want[n] != ':'))
-        return;
+        return 0;
     int k = want[n] == ':' ? atoi(want + n + 1) : 1;
-    if (++calls >= k)
+    return ++*calls == k;
+}
+
+void checkpoint_crash_point(const char *name)
+{
+    static int kills, stops;
+    if (hook_hit("STRATA_CRASH_AT", name, &kills))
         raise(SIGKILL);
+    if (hook_hit("STRATA_STOP_AT", name, &stops))
+        raise(SIGSTOP);
 }
 
 /* ---- a checkpoint as one unit ------------------------------------------------ */

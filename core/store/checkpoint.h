@@ -37,7 +37,9 @@ typedef struct train_state {
  * kills the process with SIGKILL. The points: "best" (best.safetensors
  * written), "next-weights", "next-state" (the new pair's files written),
  * "rotated" (last.* moved to prev.*), "last-weights" (last.safetensors
- * renamed), "checkpoint" (pair complete), "row" (epoch row committed). */
+ * renamed), "checkpoint" (pair complete), "row" (epoch row committed).
+ * STRATA_STOP_AT=NAME[:K] stops the process there instead (SIGSTOP), for
+ * tests that must act at that moment (e.g. lock the database). */
 void checkpoint_crash_point(const char *name);
 
 int checkpoint_save_weights(const char *path, const network *net, const char *const *classes, int n_classes,

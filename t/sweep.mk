@@ -14,3 +14,6 @@ t_test_queries_CFLAGS = $(TEST_CFLAGS) $(SQLITE_CFLAGS) $(PNG_CFLAGS)
 t_test_queries_LDADD = $(TEST_LIBS) $(SQLITE_LIBS) $(PNG_LIBS) $(JPEG_LIBS) -lm
 # the tiny experiment the three suites include (tiny_experiment in t/run_strata.c)
 EXTRA_DIST += t/fixtures/tiny.yaml
+# scripts/crash-test 3: SIGKILL a quickstart run at random moments, resume it
+TESTS += t/crash-test-short
+EXTRA_DIST += t/crash-test-short scripts/crash-test

@@ -488,7 +488,9 @@ START_TEST(test_resume_after_kill)
     run_strata_free(&r);
     db = db_open_readonly("results/strata.db");
     assert_same_epochs(db, 1, 2, 3);
-    ck_assert_str_eq(q_text(db, "SELECT status FROM runs WHERE id = 2"), "finished");
+    char *status = q_text(db, "SELECT status FROM runs WHERE id = 2");
+    ck_assert_str_eq(status, "finished");
+    free(status);
     sqlite3_close(db);
     assert_same_checkpoint(1, 2, "last.safetensors");
     assert_same_checkpoint(1, 2, "last.state.safetensors");
@@ -742,6 +744,42 @@ START_TEST(test_predict_errors)
 }
 END_TEST
 
+/* Weights giving NaN: predict --json writes valid JSON (null, not nan)
+ * and warns; the checkpoint's class names not matching the model's outputs
+ * is refused with both counts. */
+START_TEST(test_predict_nan_and_classes)
+{
+    strata_ok("run", ARGS("run", "exp.yaml", "-s", "train.epochs=1"));
+    char img[4200];
+    snprintf(img, sizeof img, "%s/daisy/100080576_f52e8ee070_n.jpg", data_root);
+    st_file f;
+    strata_err err = {0};
+    read_st("results/checkpoints/1/last.safetensors", &f);
+    st_tensor *w = (st_tensor *)st_find(&f, "fc.weight");
+    ck_assert_ptr_nonnull(w);
+    for (size_t i = 0; i < w->nbytes / sizeof(float); i++)
+        ((float *)w->data)[i] = NAN;
+    ck_assert_msg(st_write("nan.safetensors", &f, &err) == 0, "%s", err.msg);
+    strata_run r = strata(ARGS("predict", "--weights", "nan.safetensors", "--experiment", "exp.yaml", "--json", img));
+    ck_assert_msg(r.status == 0, "predict NaN: exit %d:\n%s", r.status, r.err);
+    ck_assert_msg(!strstr(r.out, "nan") && strstr(r.out, "\"probability\": null"), "predict --json:\n%s", r.out);
+    ck_assert_msg(strstr(r.err, "warning") && strstr(r.err, "not finite"), "no warning:\n%s", r.err);
+    run_strata_free(&r);
+
+    for (int i = 0; i < f.n_meta; i++)
+        if (!strcmp(f.meta_keys[i], "classes")) {
+            free(f.meta_vals[i]);
+            f.meta_vals[i] = strdup("a\nb\nc\nd");
+        }
+    ck_assert_msg(st_write("four.safetensors", &f, &err) == 0, "%s", err.msg);
+    st_free(&f);
+    r = strata(ARGS("predict", "--weights", "four.safetensors", "--experiment", "exp.yaml", img));
+    assert_one_line_error(&r, "4 class names for 5 outputs", "names 4 classes");
+    ck_assert_msg(strstr(r.err, "5 outputs"), "the message lacks the model's count: %s", r.err);
+    run_strata_free(&r);
+}
+END_TEST
+
 static Suite *resume_suite(void)
 {
     Suite *s = suite_create("resume");
@@ -759,6 +797,7 @@ static Suite *resume_suite(void)
     tcase_add_test(tc, test_checkpoint_round_trip);
     tcase_add_test(tc, test_predict);
     tcase_add_test(tc, test_predict_errors);
+    tcase_add_test(tc, test_predict_nan_and_classes);
     suite_add_tcase(s, tc);
     return s;
 }

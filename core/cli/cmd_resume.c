@@ -1,5 +1,6 @@
 /* cmd_resume.c — `strata resume RUN --epochs N [-s KEY=VALUE]... [--db PATH]` */
 #define _POSIX_C_SOURCE 200809L
+#include <errno.h>
 #include <getopt.h>
 #include <signal.h>
 #include <stdlib.h>
@@ -99,7 +100,7 @@ static int still_running(const run_record *rec)
     char host[256] = "";
     gethostname(host, sizeof host - 1);
     return rec->status && !strcmp(rec->status, "running") && rec->host && !strcmp(rec->host, host) && rec->pid > 0 &&
-           kill((pid_t)rec->pid, 0) == 0 && rec->pid != getpid();
+           (kill((pid_t)rec->pid, 0) == 0 || errno == EPERM) && rec->pid != getpid();
 }
 
 /* What resume starts from: a checkpoint pair, or nothing (epoch 1). */
@@ -120,13 +121,12 @@ static int restore(session *s, int64_t run_id, int last, start_point *sp, strata
     int found = checkpoint_find_pair(dir, weights, state, sizeof weights, &meta, &newer, err);
     if (found < 0)
         return -1;
-    if (found == 1 && last == 0) { /* killed before its first checkpoint */
+    if (found == 1 && last == 0) { /* killed before its first checkpoint was complete */
         sp->from_scratch = 1;
         return 0;
     }
     if (found == 1)
-        return err_set(err, STRATA_ERR_RUNTIME, "%s/last.safetensors: no checkpoint of run %lld to resume from "
-                       "(the database has %d epochs)", dir, (long long)run_id, last);
+        return -1;
     if (meta.epoch > last + 1 || (meta.epoch == last + 1 && !meta.has_row))
         return err_set(err, STRATA_ERR_RUNTIME, "run %lld: the checkpoint %s is at epoch %d but the database has %d "
                        "epochs", (long long)run_id, weights, meta.epoch, last);

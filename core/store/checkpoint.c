@@ -481,15 +481,15 @@ int checkpoint_find_pair(const char *dir, char *weights, char *state, size_t siz
         any |= w[i].present | s[i].present;
     }
     if (!any)
-        return 1;
+        return err_set(err, STRATA_ERR_RUNTIME, "%s/last.safetensors: no checkpoint to resume from", dir), 1;
     for (int i = 0; i < 3; i++)
         for (int j = 0; j < 3; j++)
             if (is_pair(&w[i], &s[j]) && (bw < 0 || w[i].st.epoch > w[bw].st.epoch))
                 bw = i, bs = j;
-    if (bw < 0)
+    if (bw < 0) /* e.g. killed while writing the first checkpoint */
         return err_set(err, STRATA_ERR_RUNTIME, "%s: no weights and optimizer state of one checkpoint (same id, "
                        "epoch and step) in last.safetensors, last.state.safetensors or their prev./next. copies; "
-                       "refusing to mix them", dir);
+                       "refusing to mix them", dir), 1;
     *n_newer = 0;
     for (int i = 0; i < 3; i++)
         *n_newer += (w[i].present && w[i].st.epoch > w[bw].st.epoch) + (s[i].present && s[i].st.epoch > s[bs].st.epoch);

@@ -71,9 +71,10 @@ int checkpoint_save_pair(const char *dir, const network *net, const optimizer *o
 
 /* The newest complete pair in dir: weights and state files (among last.*,
  * next.*, prev.*) with the same id, epoch and step. Returns 0 with the two
- * paths and the state's metadata (st, without loading tensors), 1 when dir
- * holds no checkpoint file at all, -1 with err when a file cannot be read or
- * no two files form a pair. *n_newer = complete pairs or lone files newer
+ * paths and the state's metadata (st, without loading tensors); 1 with err
+ * set when dir holds no complete pair (no file at all, or files that do not
+ * match: killed while writing the first checkpoint); -1 with err when a file
+ * cannot be read. *n_newer = complete pairs or lone files newer
  * than the one chosen (a fallback when > 0). */
 int checkpoint_find_pair(const char *dir, char *weights, char *state, size_t size, train_state *st, int *n_newer,
                          strata_err *err);

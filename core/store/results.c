@@ -377,6 +377,8 @@ static int interrupt_dead_runs(results *r, strata_err *err)
         if (rc == SQLITE_OK)
             rc = sqlite3_step(st);
         sqlite3_finalize(st);
+        if ((rc & 0xff) == SQLITE_READONLY) /* a database we may only read: shown as recorded */
+            return 0;
         if (rc != SQLITE_DONE)
             return results_fail(r, err, "marking a run whose process is gone as interrupted");
     }

@@ -780,6 +780,42 @@ START_TEST(test_predict_nan_and_classes)
 }
 END_TEST
 
+/* A photo that passes the scan (header intact) but fails to decode during
+ * training: skipped with a warning, recorded once in run_skipped, the run
+ * finishes. */
+START_TEST(test_decode_failure_recorded)
+{
+    uint8_t rgb[20 * 20 * 3];
+    char path[256];
+    ck_assert_int_eq(fx_mkdir("photos"), 0);
+    for (int c = 0; c < NUM_CLASSES; c++) {
+        snprintf(path, sizeof path, "photos/%s", flower_classes[c]);
+        ck_assert_int_eq(fx_mkdir(path), 0);
+        for (int i = 0; i < 6; i++) {
+            for (size_t j = 0; j < sizeof rgb; j++)
+                rgb[j] = (uint8_t)(j * 7 + c * 50 + i * 13);
+            snprintf(path, sizeof path, "photos/%s/%d.png", flower_classes[c], i);
+            ck_assert_int_eq(fx_write_png_rgb(path, 20, 20, rgb), 0);
+        }
+    }
+    uint8_t *b;
+    size_t n;
+    ck_assert_int_eq(fx_read("photos/roses/3.png", &b, &n), 0);
+    ck_assert_int_eq(fx_write("photos/roses/3.png", b, n - 20), 0);
+    free(b);
+    strata_run r = strata(ARGS("run", "exp.yaml", "-s", "data.root=photos"));
+    ck_assert_msg(r.status == 0, "run: exit %d:\n%s", r.status, r.err);
+    ck_assert_msg(strstr(r.err, "warning") && strstr(r.err, "roses/3.png"), "no warning:\n%s", r.err);
+    run_strata_free(&r);
+    sqlite3 *db = db_open_readonly("results/strata.db");
+    ck_assert_int_eq(q_int(db, "SELECT count(*) FROM run_skipped WHERE run_id = 1"), 1);
+    ck_assert_int_eq(q_int(db, "SELECT count(*) FROM run_skipped WHERE path LIKE '%roses/3.png' AND "
+                               "reason LIKE '%decode%'"), 1);
+    ck_assert_int_eq(q_int(db, "SELECT count(*) FROM epochs WHERE run_id = 1"), 2);
+    sqlite3_close(db);
+}
+END_TEST
+
 static Suite *resume_suite(void)
 {
     Suite *s = suite_create("resume");
@@ -798,6 +834,7 @@ static Suite *resume_suite(void)
     tcase_add_test(tc, test_predict);
     tcase_add_test(tc, test_predict_errors);
     tcase_add_test(tc, test_predict_nan_and_classes);
+    tcase_add_test(tc, test_decode_failure_recorded);
     suite_add_tcase(s, tc);
     return s;
 }

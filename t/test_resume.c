@@ -498,6 +498,31 @@ START_TEST(test_resume_after_kill)
 }
 END_TEST
 
+/* Killed twice: with epoch 2's pair still in next.* (not yet renamed), then
+ * while the resumed run writes epoch 3's: the second resume finds epoch 2's
+ * pair (resume moved it to last.*, out of the next save's way), no fallback. */
+START_TEST(test_resume_killed_twice)
+{
+    strata_ok("uninterrupted", ARGS("run", "exp.yaml", "-s", "train.epochs=4"));
+    setenv("STRATA_CRASH_AT", "next-state:2", 1);
+    strata_run r = strata(ARGS("run", "exp.yaml", "-s", "train.epochs=4"));
+    ck_assert_int_ne(r.status, 0);
+    run_strata_free(&r);
+    setenv("STRATA_CRASH_AT", "next-weights:1", 1);
+    r = strata(ARGS("resume", "2", "--epochs", "3"));
+    unsetenv("STRATA_CRASH_AT");
+    ck_assert_int_ne(r.status, 0);
+    run_strata_free(&r);
+    r = strata(ARGS("resume", "2", "--epochs", "2"));
+    ck_assert_msg(r.status == 0, "resume: exit %d:\n%s", r.status, r.err);
+    ck_assert_msg(!strstr(r.err, "trained again"), "fell back to an older pair:\n%s", r.err);
+    run_strata_free(&r);
+    sqlite3 *db = db_open_readonly("results/strata.db");
+    assert_same_epochs(db, 1, 2, 4);
+    sqlite3_close(db);
+}
+END_TEST
+
 /* Killed before its first checkpoint: resume restarts it from epoch 1
  * (classes and split recorded once). */
 START_TEST(test_resume_before_first_checkpoint)
@@ -829,6 +854,7 @@ static Suite *resume_suite(void)
     tcase_add_loop_test(tc, test_resume_fallback, 0, 2);
     tcase_add_loop_test(tc, test_resume_after_kill, 0, (int)(sizeof crash_points / sizeof crash_points[0]));
     tcase_add_test(tc, test_resume_before_first_checkpoint);
+    tcase_add_test(tc, test_resume_killed_twice);
     tcase_add_test(tc, test_locked_database);
     tcase_add_test(tc, test_checkpoint_round_trip);
     tcase_add_test(tc, test_predict);

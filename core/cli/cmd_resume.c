@@ -107,6 +107,7 @@ static int still_running(const run_record *rec)
 typedef struct start_point {
     int from_scratch;   /* no checkpoint and no epoch recorded: restart at epoch 1 */
     int record_row;     /* the pair is one epoch ahead of the database: record its row */
+    char dir[4096], weights[4200], state[4200]; /* the pair */
 } start_point;
 
 /* Load the newest complete checkpoint pair into the prepared session
@@ -138,6 +139,9 @@ static int restore(session *s, int64_t run_id, int last, start_point *sp, strata
                         "files do not form a pair); epochs %d..%d are trained again\n",
                 (long long)run_id, meta.epoch, weights, state, newer, meta.epoch + 1, last);
     sp->record_row = meta.epoch == last + 1;
+    snprintf(sp->dir, sizeof sp->dir, "%s", dir);
+    snprintf(sp->weights, sizeof sp->weights, "%s", weights);
+    snprintf(sp->state, sizeof sp->state, "%s", state);
     return 0;
 }
 
@@ -151,6 +155,8 @@ static int reopen_run(session *s, const start_point *sp, strata_err *err)
                        results_run_config(db, id, session_config(s), err) || results_run_status(db, id, "running", err)
                    ? -1
                    : 0;
+    if (checkpoint_adopt_pair(sp->dir, sp->weights, sp->state, err))
+        return -1;
     if (sp->record_row) {
         fprintf(stderr, "strata: run %lld: epoch %d was checkpointed but not recorded; recording it from the "
                         "checkpoint\n", (long long)id, s->state.epoch);

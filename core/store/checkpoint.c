@@ -498,3 +498,27 @@ int checkpoint_find_pair(const char *dir, char *weights, char *state, size_t siz
     *st = s[bs].st;
     return 0;
 }
+
+/* Move one file of the chosen pair to its last.* name without overwriting
+ * the other file of that pair: from next.* (last.* moves to prev.* first)
+ * or from prev.* (over a last.* that is not part of it). */
+static int adopt_one(const char *dir, const char *chosen, const char *kind, strata_err *err)
+{
+    char last[64], prev[64], next[64];
+    const char *base = strrchr(chosen, '/') ? strrchr(chosen, '/') + 1 : chosen;
+    snprintf(last, sizeof last, "last%s", kind);
+    snprintf(prev, sizeof prev, "prev%s", kind);
+    snprintf(next, sizeof next, "next%s", kind);
+    if (!strcmp(base, last))
+        return 0;
+    if (!strcmp(base, next))
+        return rename_in(dir, last, prev, 1, err) || rename_in(dir, next, last, 0, err) ? -1 : 0;
+    return rename_in(dir, base, last, 0, err);
+}
+
+int checkpoint_adopt_pair(const char *dir, const char *weights, const char *state, strata_err *err)
+{
+    if (adopt_one(dir, weights, ".safetensors", err) || adopt_one(dir, state, ".state.safetensors", err))
+        return -1;
+    return sync_dir(dir, err);
+}

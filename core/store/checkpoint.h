@@ -79,6 +79,12 @@ int checkpoint_save_pair(const char *dir, const network *net, const optimizer *o
 int checkpoint_find_pair(const char *dir, char *weights, char *state, size_t size, train_state *st, int *n_newer,
                          strata_err *err);
 
+/* Rename the pair checkpoint_find_pair chose to last.safetensors and
+ * last.state.safetensors (a pair in next.* moves the old last.* to prev.*),
+ * so the next save cannot overwrite it. Every step is a rename that keeps
+ * the pair's two files: a crash in between leaves it findable. */
+int checkpoint_adopt_pair(const char *dir, const char *weights, const char *state, strata_err *err);
+
 /* results/checkpoints/<run-id> (created), into dir. */
 int checkpoint_dir(const char *results_dir, int64_t run_id, char *dir, size_t size, strata_err *err);
 

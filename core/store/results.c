@@ -262,8 +262,10 @@ static int busy_timeout_ms(void)
     const char *v = getenv("STRATA_DB_TIMEOUT");
     char *end;
     double sec = v && *v ? strtod(v, &end) : RESULTS_BUSY_TIMEOUT;
+    static int warned;
     if (v && *v && (*end || !(sec >= 0 && sec <= 86400))) {
-        fprintf(stderr, "strata: warning: STRATA_DB_TIMEOUT='%s' is not a number of seconds in 0..86400; "
+        if (!warned++)
+            fprintf(stderr, "strata: warning: STRATA_DB_TIMEOUT='%s' is not a number of seconds in 0..86400; "
                         "using %d\n", v, RESULTS_BUSY_TIMEOUT);
         sec = RESULTS_BUSY_TIMEOUT;
     }
@@ -369,20 +371,27 @@ static int interrupt_dead_runs(results *r, strata_err *err)
     sqlite3_finalize(st);
     if (rc != SQLITE_DONE && rc != SQLITE_OK)
         return results_fail(r, err, "looking for runs whose process is gone");
-    for (int i = 0; i < n; i++) { /* only if still running under that pid */
+    /* Best effort, without waiting: a database another process keeps locked
+     * or that we may only read shows these runs as recorded this time. */
+    sqlite3_busy_timeout(r->db, 0);
+    int failed = 0;
+    for (int i = 0; i < n && !failed; i++) { /* only if still running under that pid */
         if (results_prepare(r, "UPDATE runs SET status = 'interrupted', finished_at = " NOW_SQL
-                               " WHERE id = ?1 AND status = 'running' AND pid = ?2", &st, err))
-            return -1;
+                               " WHERE id = ?1 AND status = 'running' AND pid = ?2", &st, err)) {
+            failed = -1;
+            break;
+        }
         rc = sqlite3_bind_int64(st, 1, dead[i][0]) | sqlite3_bind_int64(st, 2, dead[i][1]);
         if (rc == SQLITE_OK)
             rc = sqlite3_step(st);
         sqlite3_finalize(st);
-        if ((rc & 0xff) == SQLITE_READONLY) /* a database we may only read: shown as recorded */
-            return 0;
+        if ((rc & 0xff) == SQLITE_READONLY || (rc & 0xff) == SQLITE_BUSY || (rc & 0xff) == SQLITE_LOCKED)
+            break;
         if (rc != SQLITE_DONE)
-            return results_fail(r, err, "marking a run whose process is gone as interrupted");
+            failed = results_fail(r, err, "marking a run whose process is gone as interrupted");
     }
-    return 0;
+    sqlite3_busy_timeout(r->db, busy_timeout_ms());
+    return failed;
 }
 
 int results_open(const char *path, results **out, strata_err *err)

@@ -19,7 +19,9 @@
  * parallel run) can read and write while a run is going. The schema version
  * is PRAGMA user_version; results_open applies the migrations a database
  * lacks, each in its own transaction, and refuses a database written by a
- * newer strata.
+ * newer strata. It also marks 'interrupted' the runs left 'running' by a
+ * process of this host that is gone (SIGKILL, crash), without waiting for a
+ * locked database.
  *
  * Errors are values: functions return 0 or -1 and fill *err (which may be
  * NULL) with one line naming the database and what went wrong;

@@ -158,9 +158,25 @@ static const char v2_sql[] =
     " rs.epochs, rs.best_val_acc, rs.best_epoch, rs.last_val_acc, rs.total_seconds"
     " FROM sweeps s JOIN run_summary rs ON rs.sweep_id = s.id;";
 
+/* Version 3: runs.heartbeat_at, refreshed by the process training the run
+ * (results_heartbeat), so that a run of another host whose process is gone
+ * can be told from one that is training. Added only when missing. */
+static int v3_add_heartbeat(results *r, strata_err *err)
+{
+    int exists, has = has_column(r, "runs", "heartbeat_at", &exists, err);
+    if (has < 0)
+        return -1;
+    if (has || !exists)
+        return 0;
+    if (sqlite3_exec(r->db, "ALTER TABLE runs ADD COLUMN heartbeat_at TEXT", NULL, NULL, NULL) != SQLITE_OK)
+        return results_fail(r, err, "adding runs.heartbeat_at");
+    return 0;
+}
+
 static const migration migrations[] = {
     {v1_add_missing_columns, v1_sql}, /* 0 -> 1 */
     {NULL, v2_sql},                   /* 1 -> 2 */
+    {v3_add_heartbeat, ""},           /* 2 -> 3 */
 };
 #define N_MIGRATIONS ((int)(sizeof migrations / sizeof migrations[0]))
 _Static_assert(sizeof migrations / sizeof migrations[0] ==
@@ -348,21 +364,28 @@ static int pid_gone(int64_t pid)
 }
 
 /* Runs left 'running' by a process that is gone (SIGKILL, power loss)
- * become 'interrupted': those recorded by this host whose pid is no longer
- * alive. Runs of other hosts are left as they are. */
+ * become 'interrupted': those of this host whose pid is no longer alive,
+ * and those of other hosts without a heartbeat for RESULTS_STALE_SECONDS
+ * (a run recorded before heartbeats, heartbeat_at NULL, is left as it is). */
 static int interrupt_dead_runs(results *r, strata_err *err)
 {
     char host[256] = "";
     if (gethostname(host, sizeof host - 1) != 0)
         return 0;
     sqlite3_stmt *st;
-    if (results_prepare(r, "SELECT id, pid FROM runs WHERE status = 'running' AND host = ?1", &st, err))
+    char sql[512];
+    snprintf(sql, sizeof sql,
+             "SELECT id, pid, host IS ?1 FROM runs WHERE status = 'running' AND (host IS ?1 OR"
+             " heartbeat_at < strftime('%%Y-%%m-%%dT%%H:%%M:%%SZ', 'now', '-%d seconds'))",
+             RESULTS_STALE_SECONDS);
+    if (results_prepare(r, sql, &st, err))
         return -1;
     int64_t dead[64][2];
     int n = 0, rc = sqlite3_bind_text(st, 1, host, -1, SQLITE_STATIC);
     while (rc == SQLITE_OK && (rc = sqlite3_step(st)) == SQLITE_ROW) {
         int64_t pid = sqlite3_column_int64(st, 1);
-        if (n < 64 && pid != (int64_t)getpid() && pid_gone(pid)) {
+        int here = sqlite3_column_int(st, 2);
+        if (n < 64 && (!here || (pid != (int64_t)getpid() && pid_gone(pid)))) {
             dead[n][0] = sqlite3_column_int64(st, 0);
             dead[n++][1] = pid;
         }
@@ -473,9 +496,9 @@ int results_run_begin(results *r, const run_info *info, int64_t *run_id,
     if (results_prepare(r,
                 "INSERT INTO runs(name, experiment, config, model, status,"
                 " created_at, seed, params, parent_id, sweep_id, host, pid,"
-                " sweep_point)"
+                " sweep_point, heartbeat_at)"
                 " VALUES (?1, ?2, ?3, ?4, 'running', " NOW_SQL ","
-                " ?5, ?6, ?7, ?8, ?9, ?10, ?11)",
+                " ?5, ?6, ?7, ?8, ?9, ?10, ?11, " NOW_SQL ")",
                 &st, err))
         return -1;
     int rc = bind_text_or_null(st, 1, info->name) | bind_text_or_null(st, 2, info->experiment) |
@@ -719,13 +742,29 @@ int results_run_status(results *r, int64_t run_id, const char *status,
                        r->path, status ? status : "(null)");
     if (strcmp(status, "running") == 0) /* resumed: this process runs it now */
         return update_run(r,
-                          "UPDATE runs SET status = ?1, finished_at = NULL, host = ?3, pid = ?4"
-                          " WHERE id = ?2",
+                          "UPDATE runs SET status = ?1, finished_at = NULL, host = ?3, pid = ?4,"
+                          " heartbeat_at = " NOW_SQL " WHERE id = ?2",
                           status, run_id, "setting the run status", err);
     return update_run(r,
                       "UPDATE runs SET status = ?1, finished_at = " NOW_SQL
                       " WHERE id = ?2",
                       status, run_id, "setting the run status", err);
+}
+
+int results_heartbeat(results *r, int64_t run_id, strata_err *err)
+{
+    sqlite3_stmt *st;
+    if (results_prepare(r, "UPDATE runs SET heartbeat_at = " NOW_SQL " WHERE id = ?1", &st, err))
+        return -1;
+    sqlite3_busy_timeout(r->db, 0); /* never wait: the next beat will do */
+    int rc = sqlite3_bind_int64(st, 1, run_id);
+    if (rc == SQLITE_OK)
+        rc = sqlite3_step(st);
+    sqlite3_finalize(st);
+    sqlite3_busy_timeout(r->db, busy_timeout_ms());
+    if (rc == SQLITE_DONE || (rc & 0xff) == SQLITE_BUSY || (rc & 0xff) == SQLITE_LOCKED)
+        return 0;
+    return results_fail(r, err, "recording the run's heartbeat");
 }
 
 int results_run_config(results *r, int64_t run_id, const char *config,

@@ -213,6 +213,20 @@ static void show_progress(const session *s, int epoch, int last, int batch, int 
     fflush(stderr);
 }
 
+/* Every RESULTS_HEARTBEAT_SECONDS: the run's heartbeat_at (so other hosts
+ * can tell a live run from a dead one). A failure is warned about once;
+ * training goes on (the epoch's row meets a lasting database error). */
+static void heartbeat(session *s)
+{
+    double t = now();
+    if (!s->db || t - s->last_beat < RESULTS_HEARTBEAT_SECONDS)
+        return;
+    s->last_beat = t;
+    strata_err e = {0};
+    if (results_heartbeat(s->db, s->run_id, &e) && !s->beat_warned++)
+        fprintf(stderr, "strata: warning: %s (training goes on)\n", e.msg);
+}
+
 /* One pass over the training set. */
 static int train_epoch(session *s, int epoch, int last, double lr, epoch_row *row, strata_err *err)
 {
@@ -233,6 +247,7 @@ static int train_epoch(session *s, int epoch, int last, double lr, epoch_row *ro
         b++;
         double dt = now() - t0;
         show_progress(s, epoch, last, b, nb, loss_sum / seen, seen / dt, dt / b * (nb - b));
+        heartbeat(s);
         if (stop_requested)
             return 1;
     }
@@ -256,6 +271,7 @@ static int eval_epoch(session *s, epoch_row *row, strata_err *err)
         loss_sum += trainer_eval_step(&s->m.tr, s->labels, n, &ok) * n;
         seen += n;
         correct += ok;
+        heartbeat(s);
         if (stop_requested)
             return 1;
     }
@@ -307,8 +323,8 @@ static int commit_epoch(session *s, const epoch_row *row, strata_err *err)
         return -1;
     strata_err dbe = {0};
     if (results_epoch(s->db, s->run_id, row, &dbe))
-        return err_set(err, dbe.status, "%s; epoch %d's checkpoint is saved in %s and `strata resume %lld` "
-                       "records the epoch", dbe.msg, row->epoch, dir, (long long)s->run_id);
+        return err_set(err, dbe.status, "%s; epoch %d's checkpoint is saved in %s and `strata resume %lld "
+                       "--epochs N` records the epoch from it", dbe.msg, row->epoch, dir, (long long)s->run_id);
     checkpoint_crash_point("row");
     return 0;
 }

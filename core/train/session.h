@@ -32,6 +32,8 @@ typedef struct session {
     train_state state; /* epoch, step, best so far (saved with checkpoints) */
     int failed_recorded;              /* photos that failed to decode, recorded */
     char *train_failed, *val_failed;  /* per photo: recorded in run_skipped */
+    double last_beat;                 /* when the run's heartbeat was last recorded */
+    int beat_warned;
 } session;
 
 /* Load and check everything (no database row yet). Returns 0, or -1 with

@@ -11,3 +11,6 @@ t_test_queries_SOURCES = t/test_queries.c $(RUN_STRATA) $(IMGWRITE) $(TESTLIB_DB
 t_test_queries_CFLAGS = $(TEST_CFLAGS)
 # the tiny experiment the three suites include (tiny_experiment in t/run_strata.c)
 EXTRA_DIST += t/fixtures/tiny.yaml
+# scripts/crash-test 3: SIGKILL a quickstart run at random moments, resume it
+TESTS += t/crash-test-short
+EXTRA_DIST += t/crash-test-short scripts/crash-test

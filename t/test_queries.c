@@ -448,6 +448,13 @@ START_TEST(test_runs)
     r = strata(ARGS("runs", "--where", "best_val_acc >"));
     assert_refused(&r, "incomplete --where", "--where");
     run_strata_free(&r);
+    /* an error raised while stepping through the rows (not when preparing):
+     * exit 1, one line, nothing on stdout (not an empty table) */
+    r = strata(ARGS("runs", "--where", "abs(run_id - 9223372036854775807 - 2) > 0"));
+    ck_assert_msg(r.status == 1, "step error: exit %d, expected 1; stdout:\n%s", r.status, r.out);
+    ck_assert_msg(count_lines(r.err) == 1 && strstr(r.err, "integer overflow"), "step error: stderr:\n%s", r.err);
+    ck_assert_msg(r.out[0] == 0, "step error: a table was printed:\n%s", r.out);
+    run_strata_free(&r);
     r = strata(ARGS("runs", "--db", "nothere.db"));
     assert_refused(&r, "missing db", "nothere.db");
     run_strata_free(&r);

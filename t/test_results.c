@@ -6,6 +6,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <sys/wait.h>
 #include <unistd.h>
 #include "store/results_sqlite.h" /* results_db: the schema checked with plain SQL */
 #include "testlib_db.h"
@@ -619,6 +620,52 @@ START_TEST(test_views_and_v1_migration)
 }
 END_TEST
 
+/* Runs whose process is gone show as interrupted once a strata opens the
+ * database: this host's by pid (a child that exited), another host's by a
+ * heartbeat older than RESULTS_STALE_SECONDS. A live pid, a fresh heartbeat
+ * and a run without heartbeat (older strata) stay running. */
+START_TEST(test_dead_runs_interrupted)
+{
+    const char *path = tmp_path("dead.db");
+    results *r = open_ok(path);
+    int64_t alive = begin_ok(r, "alive", 0), dead = begin_ok(r, "dead", 0), far = begin_ok(r, "far", 0),
+            far_old = begin_ok(r, "far-old", 0), far_legacy = begin_ok(r, "far-legacy", 0);
+    pid_t child = fork();
+    ck_assert_int_ge(child, 0);
+    if (child == 0)
+        _exit(0);
+    ck_assert_int_eq(waitpid(child, NULL, 0), child);
+    char sql[1024];
+    snprintf(sql, sizeof sql,
+             "UPDATE runs SET pid = %lld WHERE id = %lld; UPDATE runs SET pid = %lld WHERE id = %lld;"
+             "UPDATE runs SET host = 'elsewhere.invalid' WHERE id IN (%lld, %lld, %lld);"
+             "UPDATE runs SET heartbeat_at = '2000-01-01T00:00:00Z' WHERE id = %lld;"
+             "UPDATE runs SET heartbeat_at = NULL WHERE id = %lld;",
+             (long long)getppid(), (long long)alive, (long long)child, (long long)dead, (long long)far,
+             (long long)far_old, (long long)far_legacy, (long long)far_old, (long long)far_legacy);
+    raw_exec(results_db(r), sql);
+    results_close(r);
+
+    r = open_ok(path);
+    sqlite3 *db = results_db(r);
+    const int64_t ids[] = {alive, dead, far, far_old, far_legacy};
+    const char *const want[] = {"running", "interrupted", "running", "interrupted", "running"};
+    for (int i = 0; i < 5; i++) {
+        snprintf(sql, sizeof sql, "SELECT status || '/' || (finished_at IS NULL) FROM runs WHERE id = %lld",
+                 (long long)ids[i]);
+        char *got = q_text(db, sql), expect[64];
+        snprintf(expect, sizeof expect, "%s/%d", want[i], !strcmp(want[i], "running"));
+        ck_assert_msg(!strcmp(got, expect), "run %lld: %s, expected %s", (long long)ids[i], got, expect);
+        free(got);
+    }
+    strata_err e = {0};
+    ck_assert_int_eq(results_heartbeat(r, far_legacy, &e), 0);
+    snprintf(sql, sizeof sql, "SELECT heartbeat_at > '2020' FROM runs WHERE id = %lld", (long long)far_legacy);
+    ck_assert_int_eq(q_int(db, sql), 1);
+    results_close(r);
+}
+END_TEST
+
 int main(void)
 {
     Suite *s = suite_create("results");
@@ -639,6 +686,7 @@ int main(void)
     tcase_add_test(tc, test_unwritable_paths);
     tcase_add_test(tc, test_not_a_database);
     tcase_add_test(tc, test_views_and_v1_migration);
+    tcase_add_test(tc, test_dead_runs_interrupted);
     suite_add_tcase(s, tc);
     return run_suite(s);
 }

@@ -17,6 +17,10 @@
  *               optimizer's slots and step = batches x epochs
  *   refusals    missing / truncated / corrupted / foreign checkpoint, unknown
  *               run, --epochs 0: exit != 0, one line, the database unchanged
+ *   crash       fallback to the previous pair when the newest is damaged;
+ *               SIGKILL at each point of an epoch's commit (STRATA_CRASH_AT)
+ *               then resume == an uninterrupted run; killed before the first
+ *               checkpoint; a database locked past the busy timeout
  *   -s on resume, predict (--run, --weights, --top, --json, bad input) */
 #define _POSIX_C_SOURCE 200809L
 #include <check.h>
@@ -26,6 +30,9 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <fcntl.h>
+#include <signal.h>
+#include <sys/wait.h>
 #include <unistd.h>
 #include "fixtures/imgwrite.h"
 #include "run_strata.h"
@@ -359,10 +366,8 @@ enum { NONE, DELETE_DIR, DELETE_STATE, TRUNCATE, CORRUPT, FOREIGN };
 
 static const refusal refusals[] = {
     {"checkpoint dir deleted", DELETE_DIR, "1", "2", "last.safetensors"},
-    {"state file deleted", DELETE_STATE, "1", "2", "last.state.safetensors"},
     {"truncated last.safetensors", TRUNCATE, "1", "2", "last.safetensors"},
     {"corrupted header", CORRUPT, "1", "2", "last.safetensors"},
-    {"a checkpoint of another model", FOREIGN, "1", "2", "last.safetensors"},
     {"unknown run", NONE, "nosuchrun", "2", "nosuchrun"},
     {"unknown run id", NONE, "99", "2", "99"},
     {"--epochs 0", NONE, "1", "0", "--epochs"},
@@ -396,6 +401,178 @@ START_TEST(test_resume_refused)
     ck_assert_msg(!strcmp(before, after), "%s: the database changed.\nbefore:\n%s\nafter:\n%s", c->what, before, after);
     free(before);
     free(after);
+}
+END_TEST
+
+/* `strata ARGS` in the background, output to bg.out / bg.err. */
+static pid_t start_bg(const char *const *args)
+{
+    char prog[4096];
+    snprintf(prog, sizeof prog, "%s/core/strata", getenv("STRATA_BUILDDIR"));
+    const char *argv[16] = {prog};
+    int n = 1;
+    for (int i = 0; args[i] && n < 15; i++)
+        argv[n++] = args[i];
+    argv[n] = NULL;
+    fflush(NULL);
+    pid_t pid = fork();
+    ck_assert_int_ge(pid, 0);
+    if (pid == 0) {
+        int ofd = open("bg.out", O_WRONLY | O_CREAT | O_TRUNC, 0644);
+        int efd = open("bg.err", O_WRONLY | O_CREAT | O_TRUNC, 0644);
+        if (ofd < 0 || efd < 0 || dup2(ofd, 1) < 0 || dup2(efd, 2) < 0)
+            _exit(121);
+        execv(prog, (char *const *)argv);
+        _exit(122);
+    }
+    return pid;
+}
+
+/* ---- 3b. crash consistency -------------------------------------------------------- */
+
+/* Damage that leaves the previous pair whole (last.state deleted, or
+ * last.safetensors replaced by another run's weights: other id): resume
+ * never mixes them, falls back to epoch 1's pair with a warning, trains
+ * epoch 2 again, and the rows equal an uninterrupted 3-epoch run's. */
+static const int fallback_damage[] = {DELETE_STATE, FOREIGN};
+
+START_TEST(test_resume_fallback)
+{
+    int damage = fallback_damage[_i];
+    strata_ok("run 1", ARGS("run", "exp.yaml"));
+    strata_ok("run 2", ARGS("run", "exp.yaml", "-s", "train.epochs=3"));
+    char path[256];
+    if (damage == DELETE_STATE) {
+        ckpt_path(path, sizeof path, 1, "last.state.safetensors");
+        ck_assert_int_eq(unlink(path), 0);
+    } else {
+        ckpt_path(path, sizeof path, 1, "last.safetensors");
+        copy_file("results/checkpoints/2/last.safetensors", path);
+    }
+    strata_run r = strata(ARGS("resume", "1", "--epochs", "1"));
+    ck_assert_msg(r.status == 0, "resume: exit %d, stderr:\n%s", r.status, r.err);
+    ck_assert_msg(strstr(r.err, "epoch 1's") && strstr(r.err, "trained again"), "no fallback warning:\n%s", r.err);
+    run_strata_free(&r);
+    sqlite3 *db = db_open_readonly("results/strata.db");
+    assert_same_epochs(db, 1, 2, 3);
+    sqlite3_close(db);
+}
+END_TEST
+
+/* Killed (STRATA_CRASH_AT: SIGKILL at a named point of epoch 2's commit):
+ * the run shows as interrupted, resume finishes it, and the rows equal an
+ * uninterrupted run's. "next-state" .. "checkpoint" leave epoch 2's pair
+ * complete but its row unrecorded: resume records it from the state file. */
+static const char *const crash_points[] = {"best:2", "next-weights:2", "next-state:2", "rotated:2",
+                                           "last-weights:2", "checkpoint:2", "row:2"};
+
+START_TEST(test_resume_after_kill)
+{
+    strata_ok("uninterrupted", ARGS("run", "exp.yaml", "-s", "train.epochs=3"));
+    setenv("STRATA_CRASH_AT", crash_points[_i], 1);
+    strata_run r = strata(ARGS("run", "exp.yaml", "-s", "train.epochs=3"));
+    unsetenv("STRATA_CRASH_AT");
+    ck_assert_msg(r.status != 0, "%s: the run was not killed", crash_points[_i]);
+    run_strata_free(&r);
+    r = strata(ARGS("runs"));
+    ck_assert_msg(r.status == 0 && strstr(r.out, "interrupted"), "%s: strata runs does not show run 2 as "
+                  "interrupted:\n%s", crash_points[_i], r.out);
+    run_strata_free(&r);
+    sqlite3 *db = db_open_readonly("results/strata.db");
+    int done = (int)q_int(db, "SELECT count(*) FROM epochs WHERE run_id = 2");
+    sqlite3_close(db);
+    char more[16];
+    snprintf(more, sizeof more, "%d", 3 - done);
+    r = strata(ARGS("resume", "2", "--epochs", more));
+    ck_assert_msg(r.status == 0, "%s: resume: exit %d, stderr:\n%s", crash_points[_i], r.status, r.err);
+    run_strata_free(&r);
+    db = db_open_readonly("results/strata.db");
+    assert_same_epochs(db, 1, 2, 3);
+    char *status = q_text(db, "SELECT status FROM runs WHERE id = 2");
+    ck_assert_str_eq(status, "finished");
+    free(status);
+    sqlite3_close(db);
+    assert_same_checkpoint(1, 2, "last.safetensors");
+    assert_same_checkpoint(1, 2, "last.state.safetensors");
+    assert_same_checkpoint(1, 2, "best.safetensors");
+}
+END_TEST
+
+/* Killed twice: with epoch 2's pair still in next.* (not yet renamed), then
+ * while the resumed run writes epoch 3's: the second resume finds epoch 2's
+ * pair (resume moved it to last.*, out of the next save's way), no fallback. */
+START_TEST(test_resume_killed_twice)
+{
+    strata_ok("uninterrupted", ARGS("run", "exp.yaml", "-s", "train.epochs=4"));
+    setenv("STRATA_CRASH_AT", "next-state:2", 1);
+    strata_run r = strata(ARGS("run", "exp.yaml", "-s", "train.epochs=4"));
+    ck_assert_int_ne(r.status, 0);
+    run_strata_free(&r);
+    setenv("STRATA_CRASH_AT", "next-weights:1", 1);
+    r = strata(ARGS("resume", "2", "--epochs", "3"));
+    unsetenv("STRATA_CRASH_AT");
+    ck_assert_int_ne(r.status, 0);
+    run_strata_free(&r);
+    r = strata(ARGS("resume", "2", "--epochs", "2"));
+    ck_assert_msg(r.status == 0, "resume: exit %d:\n%s", r.status, r.err);
+    ck_assert_msg(!strstr(r.err, "trained again"), "fell back to an older pair:\n%s", r.err);
+    run_strata_free(&r);
+    sqlite3 *db = db_open_readonly("results/strata.db");
+    assert_same_epochs(db, 1, 2, 4);
+    sqlite3_close(db);
+}
+END_TEST
+
+/* Killed before its first checkpoint: resume restarts it from epoch 1
+ * (classes and split recorded once). */
+START_TEST(test_resume_before_first_checkpoint)
+{
+    strata_ok("uninterrupted", ARGS("run", "exp.yaml"));
+    setenv("STRATA_CRASH_AT", "best:1", 1);
+    strata_run r = strata(ARGS("run", "exp.yaml"));
+    unsetenv("STRATA_CRASH_AT");
+    ck_assert_int_ne(r.status, 0);
+    run_strata_free(&r);
+    strata_ok("resume", ARGS("resume", "2", "--epochs", "2"));
+    sqlite3 *db = db_open_readonly("results/strata.db");
+    assert_same_epochs(db, 1, 2, 2);
+    ck_assert_int_eq(q_int(db, "SELECT count(*) FROM run_classes WHERE run_id = 2"), NUM_CLASSES);
+    ck_assert_int_eq(q_int(db, "SELECT (SELECT count(*) FROM run_samples WHERE run_id = 2) - "
+                               "(SELECT count(*) FROM run_samples WHERE run_id = 1)"), 0);
+    sqlite3_close(db);
+}
+END_TEST
+
+/* A database kept locked (a writer in another process) past the busy
+ * timeout when the epoch ends: the run fails with a message naming the
+ * saved checkpoint, and resume records the epoch from it. */
+START_TEST(test_locked_database)
+{
+    strata_ok("uninterrupted", ARGS("run", "exp.yaml"));
+    sqlite3 *lock;
+    ck_assert_int_eq(sqlite3_open("results/strata.db", &lock), SQLITE_OK);
+    /* run 2 stops itself once epoch 1's checkpoint is saved, before its row */
+    setenv("STRATA_DB_TIMEOUT", "0.5", 1);
+    setenv("STRATA_STOP_AT", "checkpoint:1", 1);
+    pid_t pid = start_bg(ARGS("run", "exp.yaml"));
+    unsetenv("STRATA_STOP_AT");
+    int status = 0;
+    ck_assert_int_eq(waitpid(pid, &status, WUNTRACED), pid);
+    ck_assert_msg(WIFSTOPPED(status), "run 2 did not stop at the hook (status %d)", status);
+    ck_assert_int_eq(sqlite3_exec(lock, "BEGIN IMMEDIATE", NULL, NULL, NULL), SQLITE_OK);
+    ck_assert_int_eq(kill(pid, SIGCONT), 0);
+    ck_assert_int_eq(waitpid(pid, &status, 0), pid);
+    unsetenv("STRATA_DB_TIMEOUT");
+    ck_assert_int_eq(sqlite3_exec(lock, "ROLLBACK", NULL, NULL, NULL), SQLITE_OK);
+    sqlite3_close(lock);
+    ck_assert_msg(WIFEXITED(status) && WEXITSTATUS(status) == 1, "the run's status is %d, expected exit 1", status);
+    char path[256];
+    ckpt_path(path, sizeof path, 2, "last.state.safetensors");
+    ck_assert_msg(access(path, F_OK) == 0, "epoch 1's checkpoint was not kept");
+    strata_ok("resume", ARGS("resume", "2", "--epochs", "2"));
+    sqlite3 *db = db_open_readonly("results/strata.db");
+    assert_same_epochs(db, 1, 2, 2);
+    sqlite3_close(db);
 }
 END_TEST
 
@@ -592,6 +769,78 @@ START_TEST(test_predict_errors)
 }
 END_TEST
 
+/* Weights giving NaN: predict --json writes valid JSON (null, not nan)
+ * and warns; the checkpoint's class names not matching the model's outputs
+ * is refused with both counts. */
+START_TEST(test_predict_nan_and_classes)
+{
+    strata_ok("run", ARGS("run", "exp.yaml", "-s", "train.epochs=1"));
+    char img[4200];
+    snprintf(img, sizeof img, "%s/daisy/100080576_f52e8ee070_n.jpg", data_root);
+    st_file f;
+    strata_err err = {0};
+    read_st("results/checkpoints/1/last.safetensors", &f);
+    st_tensor *w = (st_tensor *)st_find(&f, "fc.weight");
+    ck_assert_ptr_nonnull(w);
+    for (size_t i = 0; i < w->nbytes / sizeof(float); i++)
+        ((float *)w->data)[i] = NAN;
+    ck_assert_msg(st_write("nan.safetensors", &f, &err) == 0, "%s", err.msg);
+    strata_run r = strata(ARGS("predict", "--weights", "nan.safetensors", "--experiment", "exp.yaml", "--json", img));
+    ck_assert_msg(r.status == 0, "predict NaN: exit %d:\n%s", r.status, r.err);
+    ck_assert_msg(!strstr(r.out, "nan") && strstr(r.out, "\"probability\": null"), "predict --json:\n%s", r.out);
+    ck_assert_msg(strstr(r.err, "warning") && strstr(r.err, "not finite"), "no warning:\n%s", r.err);
+    run_strata_free(&r);
+
+    for (int i = 0; i < f.n_meta; i++)
+        if (!strcmp(f.meta_keys[i], "classes")) {
+            free(f.meta_vals[i]);
+            f.meta_vals[i] = strdup("a\nb\nc\nd");
+        }
+    ck_assert_msg(st_write("four.safetensors", &f, &err) == 0, "%s", err.msg);
+    st_free(&f);
+    r = strata(ARGS("predict", "--weights", "four.safetensors", "--experiment", "exp.yaml", img));
+    assert_one_line_error(&r, "4 class names for 5 outputs", "names 4 classes");
+    ck_assert_msg(strstr(r.err, "5 outputs"), "the message lacks the model's count: %s", r.err);
+    run_strata_free(&r);
+}
+END_TEST
+
+/* A photo that passes the scan (header intact) but fails to decode during
+ * training: skipped with a warning, recorded once in run_skipped, the run
+ * finishes. */
+START_TEST(test_decode_failure_recorded)
+{
+    uint8_t rgb[20 * 20 * 3];
+    char path[256];
+    ck_assert_int_eq(fx_mkdir("photos"), 0);
+    for (int c = 0; c < NUM_CLASSES; c++) {
+        snprintf(path, sizeof path, "photos/%s", flower_classes[c]);
+        ck_assert_int_eq(fx_mkdir(path), 0);
+        for (int i = 0; i < 6; i++) {
+            for (size_t j = 0; j < sizeof rgb; j++)
+                rgb[j] = (uint8_t)(j * 7 + c * 50 + i * 13);
+            snprintf(path, sizeof path, "photos/%s/%d.png", flower_classes[c], i);
+            ck_assert_int_eq(fx_write_png_rgb(path, 20, 20, rgb), 0);
+        }
+    }
+    uint8_t *b;
+    size_t n;
+    ck_assert_int_eq(fx_read("photos/roses/3.png", &b, &n), 0);
+    ck_assert_int_eq(fx_write("photos/roses/3.png", b, n - 20), 0);
+    free(b);
+    strata_run r = strata(ARGS("run", "exp.yaml", "-s", "data.root=photos"));
+    ck_assert_msg(r.status == 0, "run: exit %d:\n%s", r.status, r.err);
+    ck_assert_msg(strstr(r.err, "warning") && strstr(r.err, "roses/3.png"), "no warning:\n%s", r.err);
+    run_strata_free(&r);
+    sqlite3 *db = db_open_readonly("results/strata.db");
+    ck_assert_int_eq(q_int(db, "SELECT count(*) FROM run_skipped WHERE run_id = 1"), 1);
+    ck_assert_int_eq(q_int(db, "SELECT count(*) FROM run_skipped WHERE path LIKE '%roses/3.png' AND "
+                               "reason LIKE '%decode%'"), 1);
+    ck_assert_int_eq(q_int(db, "SELECT count(*) FROM epochs WHERE run_id = 1"), 2);
+    sqlite3_close(db);
+}
+END_TEST
+
 static Suite *resume_suite(void)
 {
     Suite *s = suite_create("resume");
@@ -602,9 +851,16 @@ static Suite *resume_suite(void)
     tcase_add_loop_test(tc, test_resume_exact, 0, 2);
     tcase_add_test(tc, test_resume_override);
     tcase_add_loop_test(tc, test_resume_refused, 0, NUM_REFUSALS);
+    tcase_add_loop_test(tc, test_resume_fallback, 0, 2);
+    tcase_add_loop_test(tc, test_resume_after_kill, 0, (int)(sizeof crash_points / sizeof crash_points[0]));
+    tcase_add_test(tc, test_resume_before_first_checkpoint);
+    tcase_add_test(tc, test_resume_killed_twice);
+    tcase_add_test(tc, test_locked_database);
     tcase_add_test(tc, test_checkpoint_round_trip);
     tcase_add_test(tc, test_predict);
     tcase_add_test(tc, test_predict_errors);
+    tcase_add_test(tc, test_predict_nan_and_classes);
+    tcase_add_test(tc, test_decode_failure_recorded);
     suite_add_tcase(s, tc);
     return s;
 }

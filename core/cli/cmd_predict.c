@@ -134,6 +134,12 @@ static void softmax(const float *z, int k, double *p)
 
 static void print_one(const predict_args *a, const char *path, const double *p, int k, char **names, int first)
 {
+    int finite = 1;
+    for (int i = 0; i < k; i++)
+        finite &= isfinite(p[i]) != 0;
+    if (!finite)
+        fprintf(stderr, "strata: warning: %s: the network's outputs are not finite (NaN or infinite weights?); "
+                        "probabilities %s\n", path, a->json ? "written as null" : "printed as nan");
     int top = a->top < k ? a->top : k, *order = malloc(k * sizeof *order);
     for (int i = 0; i < k; i++)
         order[i] = i;
@@ -151,7 +157,10 @@ static void print_one(const predict_args *a, const char *path, const double *p, 
         for (int i = 0; i < top; i++) {
             printf("%s{\"class\": ", i ? ", " : "");
             json_string(stdout, names[order[i]]);
-            printf(", \"index\": %d, \"probability\": %.6f}", order[i], p[order[i]]);
+            if (isfinite(p[order[i]]))
+                printf(", \"index\": %d, \"probability\": %.6f}", order[i], p[order[i]]);
+            else /* JSON has no NaN: null, and the warning below */
+                printf(", \"index\": %d, \"probability\": null}", order[i]);
         }
         printf("]}");
     } else {

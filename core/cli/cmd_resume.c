@@ -1,5 +1,6 @@
 /* cmd_resume.c — `strata resume RUN --epochs N [-s KEY=VALUE]... [--db PATH]` */
 #define _POSIX_C_SOURCE 200809L
+#include <errno.h>
 #include <getopt.h>
 #include <signal.h>
 #include <stdlib.h>
@@ -17,10 +18,15 @@ static const char usage[] =
     "-s overrides (e.g. a new optimizer.lr) apply to the extra epochs and are\n"
     "recorded in the run's config. Training restarts from the run's last\n"
     "checkpoint (results.dir/checkpoints/RUN/last.safetensors and its\n"
-    "last.state.safetensors); with the same seed and threads, K+N epochs this way\n"
-    "equal K+N epochs in one run, bit for bit (for schedules that do not depend\n"
-    "on train.epochs; cosine's t_max does unless set). A missing, corrupted or\n"
-    "mismatched checkpoint is reported and nothing is changed.\n"
+    "last.state.safetensors, which carry one checkpoint id); with the same seed\n"
+    "and threads, K+N epochs this way equal K+N epochs in one run, bit for bit\n"
+    "(for schedules that do not depend on train.epochs; cosine's t_max does\n"
+    "unless set). After a crash: weights and optimizer state of different\n"
+    "checkpoints are never mixed (the newest complete pair is used; when it is\n"
+    "older than the recorded epochs, a warning, and those are trained again);\n"
+    "an epoch checkpointed but not recorded is recorded from its checkpoint (it\n"
+    "counts in N); a run killed before its first checkpoint restarts at epoch 1.\n"
+    "A missing or corrupted checkpoint is reported and nothing is changed.\n"
     "\n"
     "  -e, --epochs N            how many more epochs (required)\n"
     "  -s, --set KEY.PATH=VALUE  override a key of the stored configuration\n"
@@ -94,23 +100,73 @@ static int still_running(const run_record *rec)
     char host[256] = "";
     gethostname(host, sizeof host - 1);
     return rec->status && !strcmp(rec->status, "running") && rec->host && !strcmp(rec->host, host) && rec->pid > 0 &&
-           kill((pid_t)rec->pid, 0) == 0 && rec->pid != getpid();
+           (kill((pid_t)rec->pid, 0) == 0 || errno == EPERM) && rec->pid != getpid();
 }
 
-/* Load last.safetensors and its state into the prepared session. */
-static int restore(session *s, int64_t run_id, strata_err *err)
+/* What resume starts from: a checkpoint pair, or nothing (epoch 1). */
+typedef struct start_point {
+    int from_scratch;   /* no checkpoint and no epoch recorded: restart at epoch 1 */
+    int record_row;     /* the pair is one epoch ahead of the database: record its row */
+    char dir[4096], weights[4200], state[4200]; /* the pair */
+} start_point;
+
+/* Load the newest complete checkpoint pair into the prepared session
+ * (checkpoint_find_pair: weights and state of one id, never mixed). */
+static int restore(session *s, int64_t run_id, int last, start_point *sp, strata_err *err)
 {
-    char dir[4096], path[4200];
-    int skipped;
+    char dir[4096], weights[4200], state[4200];
+    int skipped, newer = 0;
+    train_state meta;
+    memset(sp, 0, sizeof *sp);
     snprintf(dir, sizeof dir, "%s/checkpoints/%lld", s->x.results.dir, (long long)run_id);
-    snprintf(path, sizeof path, "%s/last.safetensors", dir);
-    if (access(path, R_OK))
-        return err_set(err, STRATA_ERR_RUNTIME, "%s: no checkpoint of run %lld to resume from", path,
-                       (long long)run_id);
-    if (checkpoint_load_weights(path, &s->m.net, 1, &skipped, err))
+    int found = checkpoint_find_pair(dir, weights, state, sizeof weights, &meta, &newer, err);
+    if (found < 0)
         return -1;
-    snprintf(path, sizeof path, "%s/last.state.safetensors", dir);
-    return checkpoint_load_state(path, &s->m.net, &s->m.opt, &s->state, err);
+    if (found == 1 && last == 0) { /* killed before its first checkpoint was complete */
+        sp->from_scratch = 1;
+        return 0;
+    }
+    if (found == 1)
+        return -1;
+    if (meta.epoch > last + 1 || (meta.epoch == last + 1 && !meta.has_row))
+        return err_set(err, STRATA_ERR_RUNTIME, "run %lld: the checkpoint %s is at epoch %d but the database has %d "
+                       "epochs", (long long)run_id, weights, meta.epoch, last);
+    if (checkpoint_load_weights(weights, &s->m.net, 1, &skipped, err) ||
+        checkpoint_load_state(state, &s->m.net, &s->m.opt, &s->state, err))
+        return -1;
+    if (meta.epoch < last) /* files lost or damaged: a crash leaves a pair at least as new as the database */
+        fprintf(stderr, "strata: warning: run %lld: the newest complete checkpoint is epoch %d's (%s and %s; %d newer "
+                        "files do not form a pair); epochs %d..%d are trained again\n",
+                (long long)run_id, meta.epoch, weights, state, newer, meta.epoch + 1, last);
+    sp->record_row = meta.epoch == last + 1;
+    snprintf(sp->dir, sizeof sp->dir, "%s", dir);
+    snprintf(sp->weights, sizeof sp->weights, "%s", weights);
+    snprintf(sp->state, sizeof sp->state, "%s", state);
+    return 0;
+}
+
+/* The database side of resuming, once everything is checked. */
+static int reopen_run(session *s, const start_point *sp, strata_err *err)
+{
+    results *db = s->db;
+    int64_t id = s->run_id;
+    if (sp->from_scratch)
+        return results_run_data_clear(db, id, err) || session_record_data(s, err) ||
+                       results_run_config(db, id, session_config(s), err) || results_run_status(db, id, "running", err)
+                   ? -1
+                   : 0;
+    if (checkpoint_adopt_pair(sp->dir, sp->weights, sp->state, err))
+        return -1;
+    if (sp->record_row) {
+        fprintf(stderr, "strata: run %lld: epoch %d was checkpointed but not recorded; recording it from the "
+                        "checkpoint\n", (long long)id, s->state.epoch);
+        if (results_epoch(db, id, &s->state.row, err))
+            return -1;
+    }
+    return results_epochs_truncate(db, id, s->state.epoch, err) || results_run_config(db, id, session_config(s), err) ||
+                   results_run_status(db, id, "running", err)
+               ? -1
+               : 0;
 }
 
 static int resume(const resume_args *a, strata_err *err)
@@ -118,6 +174,7 @@ static int resume(const resume_args *a, strata_err *err)
     results *db;
     int64_t id;
     run_record rec = {0};
+    start_point sp = {0};
     int last, rc;
     if (results_open_existing(a->db, &db, err))
         return -1;
@@ -138,10 +195,7 @@ static int resume(const resume_args *a, strata_err *err)
     if (!root)
         memset(&s, 0, sizeof s);
     if (!rc)
-        rc = restore(&s, id, err);
-    if (!rc && s.state.epoch > last)
-        rc = err_set(err, STRATA_ERR_RUNTIME, "run %lld: the checkpoint is at epoch %d but the database has %d epochs",
-                     (long long)id, s.state.epoch, last);
+        rc = restore(&s, id, last, &sp, err);
     run_record_free(&rec);
     if (rc) {
         results_close(db);
@@ -151,10 +205,9 @@ static int resume(const resume_args *a, strata_err *err)
     /* Everything checked: now change the database. */
     s.db = db;
     s.run_id = id;
-    rc = results_epochs_truncate(db, id, s.state.epoch, err) || results_run_config(db, id, session_config(&s), err) ||
-         results_run_status(db, id, "running", err);
+    rc = reopen_run(&s, &sp, err);
     if (!rc) {
-        int first = s.state.epoch + 1, end = s.state.epoch + a->epochs;
+        int first = s.state.epoch + 1, end = last + a->epochs;
         printf("run %lld: resuming at epoch %d of %d (%s)\n", (long long)id, first, end, s.x.model.desc);
         fflush(stdout);
         rc = session_run_epochs(&s, first, end, err);

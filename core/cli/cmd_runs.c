@@ -3,6 +3,7 @@
  * epochs table; --json on each. */
 #define _POSIX_C_SOURCE 200809L
 #include <getopt.h>
+#include <math.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
@@ -49,12 +50,23 @@ static int parse_args(const cli_command *c, int argc, char **argv, view_args *a,
     return 0;
 }
 
-/* Print one value as JSON. */
-static void json_value(const results_value *v)
+/* Print one value as JSON. JSON has no NaN or infinity: those print as null
+ * with one warning on stderr per column. */
+static void json_value(const results_value *v, const char *column)
 {
+    static const char *warned;
     switch (v->type) {
     case RESULTS_INT: printf("%lld", (long long)v->i); break;
-    case RESULTS_REAL: printf("%.17g", v->d); break;
+    case RESULTS_REAL:
+        if (isfinite(v->d)) {
+            printf("%.17g", v->d);
+            break;
+        }
+        if (warned != column)
+            fprintf(stderr, "strata: warning: %s is %g; written as null in the JSON\n", column, v->d);
+        warned = column;
+        printf("null");
+        break;
     case RESULTS_NULL: printf("null"); break;
     default: json_string(stdout, v->s);
     }
@@ -79,7 +91,7 @@ static void print_table(const results_table *t, int json, const int *widths, int
             int w = c < n_widths ? widths[c] : rest;
             if (json) {
                 printf("%s\"%s\": ", c ? ", " : "", t->names[c]);
-                json_value(v);
+                json_value(v, t->names[c]);
             } else if (v->type == RESULTS_REAL)
                 printf("%-*.4f ", w, v->d);
             else if (v->type == RESULTS_INT)

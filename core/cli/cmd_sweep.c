@@ -122,7 +122,7 @@ static int run_point(const char *file, const ynode *root, const sweep_point *p, 
         results_close(db);
         return 0;
     }
-    if (ps.run_id && ps.epochs > 0 && ps.epochs < epochs) {
+    if (ps.run_id && ps.epochs < epochs) { /* resume knows a run killed before its first checkpoint or row */
         char id[32];
         snprintf(id, sizeof id, "%lld", (long long)ps.run_id);
         ynode_free(tree);

@@ -326,6 +326,14 @@ int loader_num_failed(loader *l)
     return n;
 }
 
+int loader_failed_at(loader *l, int idx)
+{
+    pthread_mutex_lock(&l->mu);
+    int failed = idx >= 0 && idx < l->ds->n && l->warned[idx];
+    pthread_mutex_unlock(&l->mu);
+    return failed;
+}
+
 int loader_num_batches(const loader *l)
 {
     return l->num_batches;

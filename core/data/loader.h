@@ -42,6 +42,9 @@ int loader_next(loader *l, float *x, int *labels, strata_err *err);
 
 /* How many distinct photos failed to decode so far (see loader_next). */
 int loader_num_failed(loader *l);
+/* 1 if photo idx of the data set failed to decode so far (the session
+ * records those in run_skipped). */
+int loader_failed_at(loader *l, int idx);
 
 /* ceil(ds->n / batch_size) */
 int loader_num_batches(const loader *l);

@@ -1,11 +1,15 @@
 /* checkpoint.c — see checkpoint.h */
 #define _POSIX_C_SOURCE 200809L
 #include <errno.h>
+#include <fcntl.h>
 #include <inttypes.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <time.h>
+#include <unistd.h>
 #include "store/checkpoint.h"
 #include "store/safetensors.h"
 
@@ -117,6 +121,9 @@ int checkpoint_save_weights(const char *path, const network *net, const char *co
     add_meta(&f, "experiment", experiment_yaml);
     add_meta_num(&f, "epoch", st->epoch);
     add_meta_num(&f, "val_acc", st->val_acc);
+    add_meta_num(&f, "step", (double)st->step);
+    if (st->id[0])
+        add_meta(&f, "checkpoint_id", st->id);
     free(cls);
     int rc = st_write(path, &f, err);
     st_free(&f);
@@ -176,6 +183,48 @@ char *checkpoint_classes(const char *path, strata_err *err)
 
 /* ---- training state ------------------------------------------------------- */
 
+/* The epoch's results row as metadata "row.train_loss" ... (%.17g: exact). */
+static const char *const row_keys[] = {"row.train_loss", "row.train_acc", "row.val_loss",     "row.val_acc",
+                                       "row.lr",         "row.seconds",   "row.images_per_sec"};
+enum { N_ROW_KEYS = sizeof row_keys / sizeof row_keys[0] };
+
+static double *row_field(epoch_row *r, int i)
+{
+    double *f[N_ROW_KEYS] = {&r->train_loss, &r->train_acc, &r->val_loss,      &r->val_acc,
+                             &r->lr,         &r->seconds,   &r->images_per_sec};
+    return f[i];
+}
+
+static void add_row_meta(st_file *f, const epoch_row *row)
+{
+    epoch_row r = *row;
+    for (int i = 0; i < N_ROW_KEYS; i++)
+        add_meta_num(f, row_keys[i], *row_field(&r, i));
+}
+
+/* The row, when every key is there and a number; else has_row = 0. */
+static void read_row_meta(const st_file *f, train_state *st)
+{
+    st->has_row = 0;
+    for (int i = 0; i < N_ROW_KEYS; i++) {
+        const char *v = st_meta(f, row_keys[i]);
+        char *end;
+        if (!v)
+            return;
+        *row_field(&st->row, i) = strtod(v, &end);
+        if (end == v || *end)
+            return;
+    }
+    st->row.epoch = st->epoch;
+    st->has_row = 1;
+}
+
+static void read_id_meta(const st_file *f, train_state *st)
+{
+    const char *id = st_meta(f, "checkpoint_id");
+    snprintf(st->id, sizeof st->id, "%s", id ? id : "");
+}
+
 int checkpoint_save_state(const char *path, const network *net, const optimizer *opt, const train_state *st,
                           strata_err *err)
 {
@@ -199,6 +248,10 @@ int checkpoint_save_state(const char *path, const network *net, const optimizer 
     char seed[32];
     snprintf(seed, sizeof seed, "%" PRIu64, st->seed);
     add_meta(&f, "seed", seed);
+    if (st->id[0])
+        add_meta(&f, "checkpoint_id", st->id);
+    if (st->has_row)
+        add_row_meta(&f, &st->row);
     int rc = st_write(path, &f, err);
     st_free(&f);
     return rc;
@@ -252,6 +305,8 @@ int checkpoint_load_state(const char *path, const network *net, optimizer *opt, 
         st->best_val_acc = best;
         st->best_epoch = (int)best_epoch;
         st->seed = seed ? strtoull(seed, NULL, 10) : 0;
+        read_id_meta(&f, st);
+        read_row_meta(&f, st);
         opt->step = st->step;
     }
     st_free(&f);
@@ -273,4 +328,197 @@ int checkpoint_dir(const char *results_dir, int64_t run_id, char *dir, size_t si
     if (make_dir(results_dir, err) || make_dir(base, err) || make_dir(dir, err))
         return -1;
     return 0;
+}
+
+/* ---- the crash-test hook ---------------------------------------------------- */
+
+/* Does env var `var` (NAME[:K]) name this point for the K-th time? */
+static int hook_hit(const char *var, const char *name, int *calls)
+{
+    const char *want = getenv(var);
+    size_t n = strlen(name);
+    if (!want || strncmp(want, name, n) || (want[n] && want[n] != ':'))
+        return 0;
+    int k = want[n] == ':' ? atoi(want + n + 1) : 1;
+    return ++*calls == k;
+}
+
+void checkpoint_crash_point(const char *name)
+{
+    static int kills, stops;
+    if (hook_hit("STRATA_CRASH_AT", name, &kills))
+        raise(SIGKILL);
+    if (hook_hit("STRATA_STOP_AT", name, &stops))
+        raise(SIGSTOP);
+}
+
+/* ---- a checkpoint as one unit ------------------------------------------------ */
+
+/* A new id: the epoch, the step and 64 bits from the clock and the pid (two
+ * saves of one epoch, e.g. a resumed epoch, get different ids). */
+static void new_id(train_state *st)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_REALTIME, &ts);
+    uint64_t x = (uint64_t)ts.tv_sec * 1000000007u ^ (uint64_t)ts.tv_nsec ^ ((uint64_t)getpid() << 40);
+    x ^= x >> 33;
+    x *= 0xff51afd7ed558ccdULL;
+    x ^= x >> 33;
+    snprintf(st->id, sizeof st->id, "e%d-s%" PRId64 "-%016" PRIx64, st->epoch, st->step, x);
+}
+
+static int sync_dir(const char *dir, strata_err *err)
+{
+    int fd = open(dir, O_RDONLY | O_DIRECTORY);
+    int rc = fd < 0 ? -1 : fsync(fd);
+    if (fd >= 0)
+        close(fd);
+    if (rc)
+        return err_set(err, STRATA_ERR_RUNTIME, "%s: cannot sync the directory: %s", dir, strerror(errno));
+    return 0;
+}
+
+/* rename dir/from over dir/to; a missing `from` is fine when may_miss. */
+static int rename_in(const char *dir, const char *from, const char *to, int may_miss, strata_err *err)
+{
+    char a[4200], b[4200];
+    snprintf(a, sizeof a, "%s/%s", dir, from);
+    snprintf(b, sizeof b, "%s/%s", dir, to);
+    if (rename(a, b) == 0 || (may_miss && errno == ENOENT))
+        return 0;
+    return err_set(err, STRATA_ERR_RUNTIME, "%s: cannot rename it to %s: %s", a, to, strerror(errno));
+}
+
+int checkpoint_save_pair(const char *dir, const network *net, const optimizer *opt, const char *const *classes,
+                         int n_classes, const char *experiment_yaml, train_state *st, strata_err *err)
+{
+    char path[4200];
+    new_id(st);
+    snprintf(path, sizeof path, "%s/next.safetensors", dir);
+    if (checkpoint_save_weights(path, net, classes, n_classes, experiment_yaml, st, err))
+        return -1;
+    checkpoint_crash_point("next-weights");
+    snprintf(path, sizeof path, "%s/next.state.safetensors", dir);
+    if (checkpoint_save_state(path, net, opt, st, err))
+        return -1;
+    checkpoint_crash_point("next-state");
+    if (rename_in(dir, "last.safetensors", "prev.safetensors", 1, err) ||
+        rename_in(dir, "last.state.safetensors", "prev.state.safetensors", 1, err))
+        return -1;
+    checkpoint_crash_point("rotated");
+    if (rename_in(dir, "next.safetensors", "last.safetensors", 0, err))
+        return -1;
+    checkpoint_crash_point("last-weights");
+    if (rename_in(dir, "next.state.safetensors", "last.state.safetensors", 0, err) || sync_dir(dir, err))
+        return -1;
+    checkpoint_crash_point("checkpoint");
+    return 0;
+}
+
+/* What a checkpoint file says about itself. */
+typedef struct ckpt_file {
+    const char *name;
+    int present, is_state;
+    train_state st;
+} ckpt_file;
+
+static int read_ckpt_meta(const char *dir, ckpt_file *c, strata_err *err)
+{
+    char path[4200];
+    st_file f;
+    double v = 0;
+    snprintf(path, sizeof path, "%s/%s", dir, c->name);
+    if (access(path, F_OK))
+        return 0;
+    if (st_read(path, &f, err))
+        return -1;
+    c->present = 1;
+    memset(&c->st, 0, sizeof c->st);
+    int rc = meta_number(&f, path, "epoch", &v, err);
+    c->st.epoch = (int)v;
+    if (!rc && st_meta(&f, "step")) {
+        rc = meta_number(&f, path, "step", &v, err);
+        c->st.step = (int64_t)v;
+    } else
+        c->st.step = -1; /* weights written before strata recorded the step */
+    read_id_meta(&f, &c->st);
+    if (c->is_state) {
+        read_row_meta(&f, &c->st);
+        if (!rc && meta_number(&f, path, "best_val_acc", &c->st.best_val_acc, err))
+            rc = -1;
+    }
+    st_free(&f);
+    return rc;
+}
+
+/* Weights w and state s form a pair: same id (or both without one, from an
+ * older strata: same epoch), same epoch and step. */
+static int is_pair(const ckpt_file *w, const ckpt_file *s)
+{
+    if (!w->present || !s->present || w->st.epoch != s->st.epoch)
+        return 0;
+    if (w->st.step >= 0 && w->st.step != s->st.step)
+        return 0;
+    return !strcmp(w->st.id, s->st.id);
+}
+
+int checkpoint_find_pair(const char *dir, char *weights, char *state, size_t size, train_state *st, int *n_newer,
+                         strata_err *err)
+{
+    static const char *const names[3] = {"next", "last", "prev"};
+    char wname[3][32], sname[3][32];
+    ckpt_file w[3], s[3];
+    for (int i = 0; i < 3; i++) {
+        snprintf(wname[i], sizeof wname[i], "%s.safetensors", names[i]);
+        snprintf(sname[i], sizeof sname[i], "%s.state.safetensors", names[i]);
+        w[i] = (ckpt_file){.name = wname[i]};
+        s[i] = (ckpt_file){.name = sname[i], .is_state = 1};
+    }
+    int any = 0, bw = -1, bs = -1;
+    for (int i = 0; i < 3; i++) {
+        if (read_ckpt_meta(dir, &w[i], err) || read_ckpt_meta(dir, &s[i], err))
+            return -1;
+        any |= w[i].present | s[i].present;
+    }
+    if (!any)
+        return err_set(err, STRATA_ERR_RUNTIME, "%s/last.safetensors: no checkpoint to resume from", dir), 1;
+    for (int i = 0; i < 3; i++)
+        for (int j = 0; j < 3; j++)
+            if (is_pair(&w[i], &s[j]) && (bw < 0 || w[i].st.epoch > w[bw].st.epoch))
+                bw = i, bs = j;
+    if (bw < 0) /* e.g. killed while writing the first checkpoint */
+        return err_set(err, STRATA_ERR_RUNTIME, "%s: no weights and optimizer state of one checkpoint (same id, "
+                       "epoch and step) in last.safetensors, last.state.safetensors or their prev./next. copies; "
+                       "refusing to mix them", dir), 1;
+    *n_newer = 0;
+    for (int i = 0; i < 3; i++)
+        *n_newer += (w[i].present && w[i].st.epoch > w[bw].st.epoch) + (s[i].present && s[i].st.epoch > s[bs].st.epoch);
+    snprintf(weights, size, "%s/%s", dir, w[bw].name);
+    snprintf(state, size, "%s/%s", dir, s[bs].name);
+    *st = s[bs].st;
+    return 0;
+}
+
+/* Move one file of the chosen pair to its last.* name without overwriting
+ * the other file of that pair: from next.* (last.* moves to prev.* first)
+ * or from prev.* (over a last.* that is not part of it). */
+static int adopt_one(const char *dir, const char *chosen, const char *kind, strata_err *err)
+{
+    char last[64], prev[64], next[64];
+    const char *base = strrchr(chosen, '/') ? strrchr(chosen, '/') + 1 : chosen;
+    snprintf(last, sizeof last, "last%s", kind);
+    snprintf(prev, sizeof prev, "prev%s", kind);
+    snprintf(next, sizeof next, "next%s", kind);
+    if (!strcmp(base, last))
+        return 0;
+    if (!strcmp(base, next))
+        return rename_in(dir, last, prev, 1, err) || rename_in(dir, next, last, 0, err) ? -1 : 0;
+    return rename_in(dir, base, last, 0, err);
+}
+
+int checkpoint_adopt_pair(const char *dir, const char *weights, const char *state, strata_err *err)
+{
+    if (adopt_one(dir, weights, ".safetensors", err) || adopt_one(dir, state, ".state.safetensors", err))
+        return -1;
+    return sync_dir(dir, err);
 }

@@ -17,6 +17,7 @@
 
 #include <stdint.h>
 #include "model/network.h"
+#include "store/results.h"
 #include "train/optimizer.h"
 
 typedef struct train_state {
@@ -26,7 +27,20 @@ typedef struct train_state {
     double best_val_acc;
     int best_epoch;
     uint64_t seed;
+    char id[64];          /* the checkpoint's id, shared by its weights and state */
+    int has_row;          /* row holds the epoch's results row (state files) */
+    epoch_row row;
 } train_state;
+
+/* Test hook for scripts/crash-test: with STRATA_CRASH_AT=NAME[:K] in the
+ * environment, the K-th (default first) call of checkpoint_crash_point(NAME)
+ * kills the process with SIGKILL. The points: "best" (best.safetensors
+ * written), "next-weights", "next-state" (the new pair's files written),
+ * "rotated" (last.* moved to prev.*), "last-weights" (last.safetensors
+ * renamed), "checkpoint" (pair complete), "row" (epoch row committed).
+ * STRATA_STOP_AT=NAME[:K] stops the process there instead (SIGSTOP), for
+ * tests that must act at that moment (e.g. lock the database). */
+void checkpoint_crash_point(const char *name);
 
 int checkpoint_save_weights(const char *path, const network *net, const char *const *classes, int n_classes,
                             const char *experiment_yaml, const train_state *st, strata_err *err);
@@ -40,6 +54,36 @@ char *checkpoint_classes(const char *path, strata_err *err);
 int checkpoint_save_state(const char *path, const network *net, const optimizer *opt, const train_state *st,
                           strata_err *err);
 int checkpoint_load_state(const char *path, const network *net, optimizer *opt, train_state *st, strata_err *err);
+
+/* A checkpoint as one unit. checkpoint_save_pair writes epoch st->epoch's
+ * weights and optimizer state under a new id (st->id is set) so that a
+ * SIGKILL at any moment leaves at least one complete pair in dir:
+ *   1. best.safetensors (when improved) — so a re-run epoch rewrites it
+ *   2. next.safetensors, next.state.safetensors (each atomic: tmp, fsync,
+ *      rename)
+ *   3. last.* renamed to prev.* (the previous pair stays whole)
+ *   4. next.* renamed to last.*
+ * The state file also carries the epoch's results row (st->row), so an
+ * epoch whose checkpoint was saved but whose row the database missed is
+ * recorded on resume. */
+int checkpoint_save_pair(const char *dir, const network *net, const optimizer *opt, const char *const *classes,
+                         int n_classes, const char *experiment_yaml, train_state *st, strata_err *err);
+
+/* The newest complete pair in dir: weights and state files (among last.*,
+ * next.*, prev.*) with the same id, epoch and step. Returns 0 with the two
+ * paths and the state's metadata (st, without loading tensors); 1 with err
+ * set when dir holds no complete pair (no file at all, or files that do not
+ * match: killed while writing the first checkpoint); -1 with err when a file
+ * cannot be read. *n_newer = complete pairs or lone files newer
+ * than the one chosen (a fallback when > 0). */
+int checkpoint_find_pair(const char *dir, char *weights, char *state, size_t size, train_state *st, int *n_newer,
+                         strata_err *err);
+
+/* Rename the pair checkpoint_find_pair chose to last.safetensors and
+ * last.state.safetensors (a pair in next.* moves the old last.* to prev.*),
+ * so the next save cannot overwrite it. Every step is a rename that keeps
+ * the pair's two files: a crash in between leaves it findable. */
+int checkpoint_adopt_pair(const char *dir, const char *weights, const char *state, strata_err *err);
 
 /* results/checkpoints/<run-id> (created), into dir. */
 int checkpoint_dir(const char *results_dir, int64_t run_id, char *dir, size_t size, strata_err *err);

@@ -1,6 +1,7 @@
 /* results.c — the SQLite results store; see results.h. */
 #define _POSIX_C_SOURCE 200809L
 #include <errno.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -157,9 +158,25 @@ static const char v2_sql[] =
     " rs.epochs, rs.best_val_acc, rs.best_epoch, rs.last_val_acc, rs.total_seconds"
     " FROM sweeps s JOIN run_summary rs ON rs.sweep_id = s.id;";
 
+/* Version 3: runs.heartbeat_at, refreshed by the process training the run
+ * (results_heartbeat), so that a run of another host whose process is gone
+ * can be told from one that is training. Added only when missing. */
+static int v3_add_heartbeat(results *r, strata_err *err)
+{
+    int exists, has = has_column(r, "runs", "heartbeat_at", &exists, err);
+    if (has < 0)
+        return -1;
+    if (has || !exists)
+        return 0;
+    if (sqlite3_exec(r->db, "ALTER TABLE runs ADD COLUMN heartbeat_at TEXT", NULL, NULL, NULL) != SQLITE_OK)
+        return results_fail(r, err, "adding runs.heartbeat_at");
+    return 0;
+}
+
 static const migration migrations[] = {
     {v1_add_missing_columns, v1_sql}, /* 0 -> 1 */
     {NULL, v2_sql},                   /* 1 -> 2 */
+    {v3_add_heartbeat, ""},           /* 2 -> 3 */
 };
 #define N_MIGRATIONS ((int)(sizeof migrations / sizeof migrations[0]))
 _Static_assert(sizeof migrations / sizeof migrations[0] ==
@@ -254,9 +271,26 @@ static int make_parent(const char *path, strata_err *err)
     return rc;
 }
 
+/* How long to wait for a database another process keeps locked: env
+ * STRATA_DB_TIMEOUT seconds (0 .. 86400), default RESULTS_BUSY_TIMEOUT. */
+static int busy_timeout_ms(void)
+{
+    const char *v = getenv("STRATA_DB_TIMEOUT");
+    char *end;
+    double sec = v && *v ? strtod(v, &end) : RESULTS_BUSY_TIMEOUT;
+    static int warned;
+    if (v && *v && (*end || !(sec >= 0 && sec <= 86400))) {
+        if (!warned++)
+            fprintf(stderr, "strata: warning: STRATA_DB_TIMEOUT='%s' is not a number of seconds in 0..86400; "
+                        "using %d\n", v, RESULTS_BUSY_TIMEOUT);
+        sec = RESULTS_BUSY_TIMEOUT;
+    }
+    return (int)(sec * 1000);
+}
+
 static int set_pragmas(results *r, strata_err *err)
 {
-    if (sqlite3_busy_timeout(r->db, 5000) != SQLITE_OK)
+    if (sqlite3_busy_timeout(r->db, busy_timeout_ms()) != SQLITE_OK)
         return results_fail(r, err, "setting the busy timeout");
     if (exec(r, "PRAGMA foreign_keys = ON", err))
         return -1;
@@ -323,6 +357,66 @@ static int migrate(results *r, strata_err *err)
     }
 }
 
+/* Is the process pid of this host gone? (kill(pid, 0): ESRCH.) */
+static int pid_gone(int64_t pid)
+{
+    return pid <= 0 || pid > 0x7fffffff || (kill((pid_t)pid, 0) != 0 && errno == ESRCH);
+}
+
+/* Runs left 'running' by a process that is gone (SIGKILL, power loss)
+ * become 'interrupted': those of this host whose pid is no longer alive,
+ * and those of other hosts without a heartbeat for RESULTS_STALE_SECONDS
+ * (a run recorded before heartbeats, heartbeat_at NULL, is left as it is). */
+static int interrupt_dead_runs(results *r, strata_err *err)
+{
+    char host[256] = "";
+    if (gethostname(host, sizeof host - 1) != 0)
+        return 0;
+    sqlite3_stmt *st;
+    char sql[512];
+    snprintf(sql, sizeof sql,
+             "SELECT id, pid, host IS ?1 FROM runs WHERE status = 'running' AND (host IS ?1 OR"
+             " heartbeat_at < strftime('%%Y-%%m-%%dT%%H:%%M:%%SZ', 'now', '-%d seconds'))",
+             RESULTS_STALE_SECONDS);
+    if (results_prepare(r, sql, &st, err))
+        return -1;
+    int64_t dead[64][2];
+    int n = 0, rc = sqlite3_bind_text(st, 1, host, -1, SQLITE_STATIC);
+    while (rc == SQLITE_OK && (rc = sqlite3_step(st)) == SQLITE_ROW) {
+        int64_t pid = sqlite3_column_int64(st, 1);
+        int here = sqlite3_column_int(st, 2);
+        if (n < 64 && (!here || (pid != (int64_t)getpid() && pid_gone(pid)))) {
+            dead[n][0] = sqlite3_column_int64(st, 0);
+            dead[n++][1] = pid;
+        }
+        rc = SQLITE_OK;
+    }
+    sqlite3_finalize(st);
+    if (rc != SQLITE_DONE && rc != SQLITE_OK)
+        return results_fail(r, err, "looking for runs whose process is gone");
+    /* Best effort, without waiting: a database another process keeps locked
+     * or that we may only read shows these runs as recorded this time. */
+    sqlite3_busy_timeout(r->db, 0);
+    int failed = 0;
+    for (int i = 0; i < n && !failed; i++) { /* only if still running under that pid */
+        if (results_prepare(r, "UPDATE runs SET status = 'interrupted', finished_at = " NOW_SQL
+                               " WHERE id = ?1 AND status = 'running' AND pid = ?2", &st, err)) {
+            failed = -1;
+            break;
+        }
+        rc = sqlite3_bind_int64(st, 1, dead[i][0]) | sqlite3_bind_int64(st, 2, dead[i][1]);
+        if (rc == SQLITE_OK)
+            rc = sqlite3_step(st);
+        sqlite3_finalize(st);
+        if ((rc & 0xff) == SQLITE_READONLY || (rc & 0xff) == SQLITE_BUSY || (rc & 0xff) == SQLITE_LOCKED)
+            break;
+        if (rc != SQLITE_DONE)
+            failed = results_fail(r, err, "marking a run whose process is gone as interrupted");
+    }
+    sqlite3_busy_timeout(r->db, busy_timeout_ms());
+    return failed;
+}
+
 int results_open(const char *path, results **out, strata_err *err)
 {
     *out = NULL;
@@ -348,7 +442,7 @@ int results_open(const char *path, results **out, strata_err *err)
         results_close(r);
         return -1;
     }
-    if (set_pragmas(r, err) || migrate(r, err)) {
+    if (set_pragmas(r, err) || migrate(r, err) || interrupt_dead_runs(r, err)) {
         results_close(r);
         return -1;
     }
@@ -402,9 +496,9 @@ int results_run_begin(results *r, const run_info *info, int64_t *run_id,
     if (results_prepare(r,
                 "INSERT INTO runs(name, experiment, config, model, status,"
                 " created_at, seed, params, parent_id, sweep_id, host, pid,"
-                " sweep_point)"
+                " sweep_point, heartbeat_at)"
                 " VALUES (?1, ?2, ?3, ?4, 'running', " NOW_SQL ","
-                " ?5, ?6, ?7, ?8, ?9, ?10, ?11)",
+                " ?5, ?6, ?7, ?8, ?9, ?10, ?11, " NOW_SQL ")",
                 &st, err))
         return -1;
     int rc = bind_text_or_null(st, 1, info->name) | bind_text_or_null(st, 2, info->experiment) |
@@ -528,6 +622,36 @@ int results_run_skipped(results *r, int64_t run_id, int n, char *const *paths,
                        err);
 }
 
+int results_run_data_clear(results *r, int64_t run_id, strata_err *err)
+{
+    static const char *const sql[] = {"DELETE FROM run_classes WHERE run_id = ?1",
+                                      "DELETE FROM run_samples WHERE run_id = ?1",
+                                      "DELETE FROM run_skipped WHERE run_id = ?1"};
+    if (exec(r, "BEGIN IMMEDIATE", err))
+        return -1;
+    for (int i = 0; i < 3; i++) {
+        sqlite3_stmt *st;
+        if (results_prepare(r, sql[i], &st, err)) {
+            exec(r, "ROLLBACK", NULL);
+            return -1;
+        }
+        int rc = sqlite3_bind_int64(st, 1, run_id);
+        if (rc == SQLITE_OK)
+            rc = sqlite3_step(st);
+        sqlite3_finalize(st);
+        if (rc != SQLITE_DONE) {
+            results_fail(r, err, "forgetting a run's classes and samples");
+            exec(r, "ROLLBACK", NULL);
+            return -1;
+        }
+    }
+    if (exec(r, "COMMIT", err)) {
+        exec(r, "ROLLBACK", NULL);
+        return -1;
+    }
+    return 0;
+}
+
 /* ---- epochs -------------------------------------------------------------- */
 
 int results_epoch(results *r, int64_t run_id, const epoch_row *row,
@@ -586,6 +710,12 @@ static int update_run(results *r, const char *sql, const char *value,
     if (results_prepare(r, sql, &st, err))
         return -1;
     int rc = bind_text_or_null(st, 1, value) | sqlite3_bind_int64(st, 2, run_id);
+    if (rc == SQLITE_OK && sqlite3_bind_parameter_count(st) >= 4) {
+        char host[256] = "";
+        if (gethostname(host, sizeof host - 1) != 0)
+            host[0] = 0;
+        rc = sqlite3_bind_text(st, 3, host, -1, SQLITE_TRANSIENT) | sqlite3_bind_int64(st, 4, (int64_t)getpid());
+    }
     if (rc == SQLITE_OK)
         rc = sqlite3_step(st);
     sqlite3_finalize(st);
@@ -610,11 +740,31 @@ int results_run_status(results *r, int64_t run_id, const char *status,
                        "%s: unknown run status '%s' (expected running, "
                        "finished, failed or interrupted)",
                        r->path, status ? status : "(null)");
+    if (strcmp(status, "running") == 0) /* resumed: this process runs it now */
+        return update_run(r,
+                          "UPDATE runs SET status = ?1, finished_at = NULL, host = ?3, pid = ?4,"
+                          " heartbeat_at = " NOW_SQL " WHERE id = ?2",
+                          status, run_id, "setting the run status", err);
     return update_run(r,
-                      "UPDATE runs SET status = ?1, finished_at = CASE ?1"
-                      " WHEN 'running' THEN NULL ELSE " NOW_SQL " END"
+                      "UPDATE runs SET status = ?1, finished_at = " NOW_SQL
                       " WHERE id = ?2",
                       status, run_id, "setting the run status", err);
+}
+
+int results_heartbeat(results *r, int64_t run_id, strata_err *err)
+{
+    sqlite3_stmt *st;
+    if (results_prepare(r, "UPDATE runs SET heartbeat_at = " NOW_SQL " WHERE id = ?1", &st, err))
+        return -1;
+    sqlite3_busy_timeout(r->db, 0); /* never wait: the next beat will do */
+    int rc = sqlite3_bind_int64(st, 1, run_id);
+    if (rc == SQLITE_OK)
+        rc = sqlite3_step(st);
+    sqlite3_finalize(st);
+    sqlite3_busy_timeout(r->db, busy_timeout_ms());
+    if (rc == SQLITE_DONE || (rc & 0xff) == SQLITE_BUSY || (rc & 0xff) == SQLITE_LOCKED)
+        return 0;
+    return results_fail(r, err, "recording the run's heartbeat");
 }
 
 int results_run_config(results *r, int64_t run_id, const char *config,

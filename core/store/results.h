@@ -6,7 +6,7 @@
  *   runs(id INTEGER PRIMARY KEY, name, experiment, config, model,
  *        status ('running'|'finished'|'failed'|'interrupted'),
  *        created_at, finished_at, seed, params, parent_id -> runs(id),
- *        sweep_id, host, pid)
+ *        sweep_id, host, pid, sweep_point, heartbeat_at)
  *   epochs(run_id -> runs(id), epoch, train_loss, train_acc, val_loss,
  *          val_acc, lr, seconds, images_per_sec, PRIMARY KEY(run_id, epoch))
  *   run_classes(run_id, idx, name)            the class list of a run
@@ -19,7 +19,10 @@
  * parallel run) can read and write while a run is going. The schema version
  * is PRAGMA user_version; results_open applies the migrations a database
  * lacks, each in its own transaction, and refuses a database written by a
- * newer strata.
+ * newer strata. It also marks 'interrupted' the runs left 'running' by a
+ * process that is gone (SIGKILL, crash): of this host, when the pid is not
+ * alive; of another host, when its heartbeat is older than
+ * RESULTS_STALE_SECONDS; without waiting for a locked database.
  *
  * Errors are values: functions return 0 or -1 and fill *err (which may be
  * NULL) with one line naming the database and what went wrong;
@@ -34,13 +37,18 @@
 #include "config/error.h"
 
 /* The schema version this strata writes (PRAGMA user_version). */
-#define RESULTS_SCHEMA_VERSION 2
+#define RESULTS_SCHEMA_VERSION 3
 
 /* Where the database is by default: results.dir and results.db of an
  * experiment, and --db of the commands that read it. */
 #define RESULTS_DEFAULT_DIR "results"
 #define RESULTS_DEFAULT_FILE "strata.db"
 #define RESULTS_DEFAULT_DB RESULTS_DEFAULT_DIR "/" RESULTS_DEFAULT_FILE
+
+/* Seconds to wait for a database another process keeps locked (a writer in
+ * the sqlite3 shell, a long checkpoint) before an operation fails; env
+ * STRATA_DB_TIMEOUT overrides it. */
+#define RESULTS_BUSY_TIMEOUT 300
 
 /* An open database (opaque: only core/store touches SQLite). */
 typedef struct results results;
@@ -74,6 +82,10 @@ int results_run_samples(results *r, int64_t run_id, const char *split, int n,
 int results_run_skipped(results *r, int64_t run_id, int n, char *const *paths,
                         char *const *reasons, strata_err *err);
 
+/* Forget the run's classes, samples and skipped files (a run restarted from
+ * epoch 1 records them again). One transaction. */
+int results_run_data_clear(results *r, int64_t run_id, strata_err *err);
+
 typedef struct epoch_row {
     int epoch;
     double train_loss, train_acc, val_loss, val_acc, lr, seconds,
@@ -87,9 +99,17 @@ int results_epoch(results *r, int64_t run_id, const epoch_row *row,
 int results_epochs_truncate(results *r, int64_t run_id, int epoch,
                             strata_err *err);
 /* 'running', 'finished', 'failed' or 'interrupted'; the last three also set
- * finished_at (and 'running' clears it, for a resumed run). */
+ * finished_at ('running' clears it and records this process's host and
+ * pid: a resumed run). */
 int results_run_status(results *r, int64_t run_id, const char *status,
                        strata_err *err);
+/* heartbeat_at = now: the process training the run is alive (every
+ * minute). Never waits for a locked database (a missed beat is harmless). */
+#define RESULTS_HEARTBEAT_SECONDS 60
+/* A run of another host without a heartbeat for this long is shown as
+ * 'interrupted' (results_open marks it). */
+#define RESULTS_STALE_SECONDS 900
+int results_heartbeat(results *r, int64_t run_id, strata_err *err);
 /* Replace the stored config (used by resume). */
 int results_run_config(results *r, int64_t run_id, const char *config,
                        strata_err *err);

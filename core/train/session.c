@@ -164,7 +164,7 @@ int session_prepare_tree(session *s, ynode *root, const char *path, const char *
     return session_setup(s, err);
 }
 
-static int record_data(session *s, strata_err *err)
+int session_record_data(session *s, strata_err *err)
 {
     char **reasons = calloc(s->all.num_skipped + 1, sizeof *reasons);
     for (int i = 0; i < s->all.num_skipped; i++)
@@ -198,7 +198,7 @@ int session_begin_run(session *s, const char *name, strata_err *err)
                      .seed = (int64_t)s->x.train.seed,
                      .params = network_trainable(&s->m.net)};
     int rc = results_run_begin(s->db, &info, &s->run_id, err);
-    if (rc || record_data(s, err))
+    if (rc || session_record_data(s, err))
         return -1;
     return 0;
 }
@@ -211,6 +211,20 @@ static void show_progress(const session *s, int epoch, int last, int batch, int 
     fprintf(stderr, "\r\033[Kepoch %d/%d  batch %d/%d  loss %.4f  %.1f img/s  ETA %dm%02ds", epoch, last, batch, nb,
             loss, ips, (int)eta / 60, (int)eta % 60);
     fflush(stderr);
+}
+
+/* Every RESULTS_HEARTBEAT_SECONDS: the run's heartbeat_at (so other hosts
+ * can tell a live run from a dead one). A failure is warned about once;
+ * training goes on (the epoch's row meets a lasting database error). */
+static void heartbeat(session *s)
+{
+    double t = now();
+    if (!s->db || t - s->last_beat < RESULTS_HEARTBEAT_SECONDS)
+        return;
+    s->last_beat = t;
+    strata_err e = {0};
+    if (results_heartbeat(s->db, s->run_id, &e) && !s->beat_warned++)
+        fprintf(stderr, "strata: warning: %s (training goes on)\n", e.msg);
 }
 
 /* One pass over the training set. */
@@ -233,6 +247,7 @@ static int train_epoch(session *s, int epoch, int last, double lr, epoch_row *ro
         b++;
         double dt = now() - t0;
         show_progress(s, epoch, last, b, nb, loss_sum / seen, seen / dt, dt / b * (nb - b));
+        heartbeat(s);
         if (stop_requested)
             return 1;
     }
@@ -256,6 +271,7 @@ static int eval_epoch(session *s, epoch_row *row, strata_err *err)
         loss_sum += trainer_eval_step(&s->m.tr, s->labels, n, &ok) * n;
         seen += n;
         correct += ok;
+        heartbeat(s);
         if (stop_requested)
             return 1;
     }
@@ -266,30 +282,86 @@ static int eval_epoch(session *s, epoch_row *row, strata_err *err)
     return 0;
 }
 
-/* After epoch e's row: last (+ state) always, best when val acc improved. */
-static int save_checkpoints(session *s, int e, double val_acc, strata_err *err)
+/* Epoch e's checkpoint, before its row: best.safetensors when val acc
+ * improved, then the weights + optimizer state pair (checkpoint_save_pair,
+ * carrying the row). A crash before the pair is complete leaves the previous
+ * pair (the epoch is trained again, to the same bits); a crash after it
+ * leaves a pair one epoch ahead of the database, whose row resume records. */
+static int save_checkpoints(session *s, const epoch_row *row, char *dir, size_t size, strata_err *err)
 {
-    char dir[4096], path[4200];
+    char path[4200];
+    int e = row->epoch;
     s->state.epoch = e;
     s->state.step = s->m.opt.step;
-    s->state.val_acc = val_acc;
-    int improved = e == 1 || val_acc > s->state.best_val_acc;
+    s->state.val_acc = row->val_acc;
+    s->state.row = *row;
+    s->state.has_row = 1;
+    int improved = e == 1 || row->val_acc > s->state.best_val_acc;
     if (improved) {
-        s->state.best_val_acc = val_acc;
+        s->state.best_val_acc = row->val_acc;
         s->state.best_epoch = e;
     }
-    if (checkpoint_dir(s->x.results.dir, s->run_id, dir, sizeof dir, err))
+    if (checkpoint_dir(s->x.results.dir, s->run_id, dir, size, err))
         return -1;
     const char *yaml = session_config(s);
     const char *const *classes = (const char *const *)s->train.classes;
-    int rc = 0;
-    snprintf(path, sizeof path, "%s/last.safetensors", dir);
-    rc = checkpoint_save_weights(path, &s->m.net, classes, s->train.num_classes, yaml, &s->state, err);
-    snprintf(path, sizeof path, "%s/last.state.safetensors", dir);
-    rc = rc || checkpoint_save_state(path, &s->m.net, &s->m.opt, &s->state, err);
+    s->state.id[0] = 0;
     snprintf(path, sizeof path, "%s/best.safetensors", dir);
-    rc = rc || (improved && checkpoint_save_weights(path, &s->m.net, classes, s->train.num_classes, yaml, &s->state, err));
-    return rc ? -1 : 0;
+    if (improved && checkpoint_save_weights(path, &s->m.net, classes, s->train.num_classes, yaml, &s->state, err))
+        return -1;
+    checkpoint_crash_point("best");
+    return checkpoint_save_pair(dir, &s->m.net, &s->m.opt, classes, s->train.num_classes, yaml, &s->state, err);
+}
+
+/* The epoch's row, after its checkpoint. When the database refuses it (kept
+ * locked past the busy timeout, disk full), the checkpoint stays and says
+ * so: `strata resume` records the row from it. */
+static int commit_epoch(session *s, const epoch_row *row, strata_err *err)
+{
+    char dir[4096];
+    if (save_checkpoints(s, row, dir, sizeof dir, err))
+        return -1;
+    strata_err dbe = {0};
+    if (results_epoch(s->db, s->run_id, row, &dbe))
+        return err_set(err, dbe.status, "%s; epoch %d's checkpoint is saved in %s and `strata resume %lld "
+                       "--epochs N` records the epoch from it", dbe.msg, row->epoch, dir, (long long)s->run_id);
+    checkpoint_crash_point("row");
+    return 0;
+}
+
+/* Photos of ds that loader l could not decode and *seen (ds->n flags) does
+ * not have yet: recorded in run_skipped (the loader warned already). */
+static int record_failed(session *s, loader *l, const dataset *ds, char **seen, strata_err *err)
+{
+    if (!*seen && !(*seen = calloc(ds->n ? ds->n : 1, 1)))
+        return err_set(err, STRATA_ERR_RUNTIME, "out of memory");
+    char **paths = calloc(ds->n ? ds->n : 1, sizeof *paths), **reasons = calloc(ds->n ? ds->n : 1, sizeof *reasons);
+    int n = 0, rc = 0;
+    for (int i = 0; i < ds->n && paths && reasons; i++)
+        if (!(*seen)[i] && loader_failed_at(l, i)) {
+            (*seen)[i] = 1;
+            paths[n] = ds->paths[i];
+            reasons[n++] = "failed to decode during training (skipped)";
+        }
+    if (!paths || !reasons)
+        rc = err_set(err, STRATA_ERR_RUNTIME, "out of memory");
+    else if (n)
+        rc = results_run_skipped(s->db, s->run_id, n, paths, reasons, err);
+    free(paths);
+    free(reasons);
+    return rc;
+}
+
+static int record_failed_photos(session *s, strata_err *err)
+{
+    int n = loader_num_failed(s->train_loader) + loader_num_failed(s->val_loader);
+    if (n <= s->failed_recorded)
+        return 0;
+    s->failed_recorded = n;
+    return record_failed(s, s->train_loader, &s->train, &s->train_failed, err) ||
+                   record_failed(s, s->val_loader, &s->val, &s->val_failed, err)
+               ? -1
+               : 0;
 }
 
 int session_train(session *s, int first, int last, strata_err *err)
@@ -308,7 +380,7 @@ int session_train(session *s, int first, int last, strata_err *err)
         if (rc)
             return rc;
         row.seconds = now() - t0;
-        if (results_epoch(s->db, s->run_id, &row, err) || save_checkpoints(s, e, row.val_acc, err))
+        if (commit_epoch(s, &row, err) || record_failed_photos(s, err))
             return -1;
         printf("epoch %3d/%d  train_loss %.4f  train_acc %.4f  val_loss %.4f  val_acc %.4f  lr %.3g  %.1fs  "
                "%.1f img/s\n", e, last, row.train_loss, row.train_acc, row.val_loss, row.val_acc, row.lr,
@@ -348,5 +420,7 @@ void session_free(session *s)
     plugins_free(&s->reg);
     free(s->labels);
     free(s->config);
+    free(s->train_failed);
+    free(s->val_failed);
     memset(s, 0, sizeof *s);
 }

@@ -30,6 +30,10 @@ typedef struct session {
     int *labels;
     char *config;      /* the resolved experiment as YAML (session_config) */
     train_state state; /* epoch, step, best so far (saved with checkpoints) */
+    int failed_recorded;              /* photos that failed to decode, recorded */
+    char *train_failed, *val_failed;  /* per photo: recorded in run_skipped */
+    double last_beat;                 /* when the run's heartbeat was last recorded */
+    int beat_warned;
 } session;
 
 /* Load and check everything (no database row yet). Returns 0, or -1 with
@@ -46,6 +50,9 @@ int session_check_tree(ynode *root, const char *path, const char *plugin_dir, st
 const char *session_config(session *s);
 /* Open the database and record the run (status running, classes, split). */
 int session_begin_run(session *s, const char *name, strata_err *err);
+/* Record the run's classes, split and skipped files (session_begin_run
+ * does; resume too when it restarts a run killed before its first epoch). */
+int session_record_data(session *s, strata_err *err);
 /* Train epochs first..last (1-based, inclusive), one `epochs` row each.
  * Returns 0, 1 when interrupted (the run is marked so), -1 on error. */
 int session_train(session *s, int first, int last, strata_err *err);

@@ -95,8 +95,10 @@ void plugins_init(plugin_registry *r, const char *plugin_dir)
 void plugins_free(plugin_registry *r)
 {
     for (int i = 0; i < r->n; i++) {
-        /* Handles stay open: layer objects may outlive the registry. */
+        /* Handles stay open: layer objects may outlive the registry. The
+         * checked copy (desc is its first member) goes with the registry. */
         free(r->loaded[i].file);
+        free((void *)r->loaded[i].desc);
     }
     free(r->loaded);
     for (int i = 0; i < r->n_dirs; i++)

@@ -444,6 +444,14 @@ START_TEST(output_size_and_errors)
         ck_assert_msg(strstr(e2.msg, "augmentation 2") && strstr(e2.msg, names[i]), "%s", e2.msg);
         ck_assert_int_eq(augment_apply(&q, &im, 0, out, 8, 8, &e2), -1);
     }
+    /* found by t/fuzz/fuzz_augment: a thin image resized by its shorter side
+     * grew without bound (2 x 40000 at size 8192: 8192 x 163840000) */
+    image thin = make_image(2, 4000, px_const);
+    aug_pipeline grow = {2, {op_resize(8192, 0, 1), op_crop(8, 8)}};
+    strata_err e3 = {0};
+    ck_assert_int_eq(augment_apply(&grow, &thin, 0, out, 8, 8, &e3), -1);
+    ck_assert_msg(strstr(e3.msg, "augmentation 1 (resize)") && strstr(e3.msg, "40000000 pixels"), "%s", e3.msg);
+    free(thin.rgb);
     aug_pipeline big = {.n = AUG_MAX_OPS + 1};
     ck_assert_int_eq(augment_output_size(&big, &h, &w, &e), -1);
     free(im.rgb);

@@ -403,6 +403,8 @@ static int apply_op(const aug_op *o, float **x, int *h, int *w, uint64_t *rng)
     }
     if (nh < 1 || nw < 1)
         return -1;
+    if ((double)nh * nw > AUG_MAX_PIXELS) /* a thin photo resized by its shorter side */
+        return -2;
     float *y = malloc(sizeof(float) * 3 * nh * nw);
     if (!y)
         return -1;
@@ -436,9 +438,14 @@ int augment_apply(const aug_pipeline *p, const image *in, uint64_t rng_seed,
         for (int c = 0; c < 3; c++)
             x[c * hw + i] = in->rgb[3 * i + c] / 255.0f;
     uint64_t rng = rng_seed;
+    int r;
     for (int i = 0; i < p->n; i++)
-        if (apply_op(&p->ops[i], &x, &h, &w, &rng)) {
+        if ((r = apply_op(&p->ops[i], &x, &h, &w, &rng))) {
             free(x);
+            if (r == -2)
+                return err_set(err, STRATA_ERR_RUNTIME,
+                               "augmentation %d (%s): a %dx%d image would grow past %d pixels", i + 1,
+                               op_names[p->ops[i].kind], w, h, AUG_MAX_PIXELS);
             return err_set(err, STRATA_ERR_RUNTIME,
                            "augmentation %d (%s): out of memory or empty result",
                            i + 1, op_names[p->ops[i].kind]);

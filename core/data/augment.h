@@ -25,6 +25,11 @@
 #ifndef STRATA_AUGMENT_H
 #define STRATA_AUGMENT_H
 
+/* No transform makes an image larger than this (a resize by the shorter
+ * side turns a 10x10000 photo at size 224 into 224x224000): an error, not
+ * gigabytes. The same bound as data.max_pixels' default. */
+#define AUG_MAX_PIXELS 40000000
+
 #include <stdint.h>
 #include "config/error.h"
 #include "data/image.h"

@@ -12,6 +12,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 #include "config/experiment.h"
 #include "model/network.h"
@@ -615,6 +616,44 @@ START_TEST(test_plugins_command_bad_module)
 }
 END_TEST
 
+/* Modules writable by others (the file or its folder) are refused unless
+ * --allow-unsafe-plugins; a FIFO named x.so is skipped with a warning, not
+ * opened (dlopen would wait on it forever). */
+START_TEST(test_unsafe_and_special_modules)
+{
+    char a[64], want[400];
+    make_temp_dir(a, sizeof a, "strata-plugins");
+    put(a, "layers:relu", "relu");
+    char *relu = fx_path(a, "relu.so"), *fifo = fx_path(a, "x.so");
+    ck_assert_int_eq(chmod(relu, 0664), 0);
+    ck_assert_int_eq(mkfifo(fifo, 0644), 0);
+    const char *plain[] = {"--plugin-dir", a, "plugins", NULL};
+    const char *unsafe[] = {"--allow-unsafe-plugins", "--plugin-dir", a, "plugins", NULL};
+    strata_run run;
+    ck_assert_int_eq(run_strata(plain, &run), 0);
+    ck_assert_msg(run.status == 0, "exit %d: %s", run.status, run.err);
+    snprintf(want, sizeof want, "strata: warning: %s: writable by others than its owner (mode 0664)", relu);
+    assert_has(run.err, want);
+    snprintf(want, sizeof want, "strata: warning: %s: not a regular file", fifo);
+    assert_has(run.err, want);
+    ck_assert_ptr_null(strstr(run.out, relu)); /* the build tree's relu is listed instead */
+    run_strata_free(&run);
+    ck_assert_int_eq(run_strata(unsafe, &run), 0);
+    snprintf(want, sizeof want, " %s\n", relu);
+    assert_has(run.out, want);
+    run_strata_free(&run);
+    ck_assert_int_eq(chmod(relu, 0644), 0); /* the file is fine, its folder is not */
+    ck_assert_int_eq(chmod(a, 0777), 0);
+    ck_assert_int_eq(run_strata(plain, &run), 0);
+    snprintf(want, sizeof want, "%s: its folder %s is writable by others than its owner (mode 0777)", relu, a);
+    assert_has(run.err, want);
+    run_strata_free(&run);
+    free(relu);
+    free(fifo);
+    fx_rm_rf(a);
+}
+END_TEST
+
 START_TEST(test_plugins_json)
 {
     const char *argv[] = {"plugins", "--json", NULL};
@@ -693,7 +732,8 @@ int main(void)
                         test_third_party_layer, test_too_many_slots),
          .loops = LOOPS({test_refused_module, N_REFUSALS})},
         {.name = "program", .setup = setup,
-         .tests = TESTS(test_plugins_command, test_plugins_command_bad_module, test_plugins_json,
+         .tests = TESTS(test_plugins_command, test_plugins_command_bad_module, test_unsafe_and_special_modules,
+                        test_plugins_json,
                         test_version_names_abi),
          .loops = LOOPS({test_cli, N_CLI})});
 }

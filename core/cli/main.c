@@ -3,6 +3,7 @@
 #include <string.h>
 #include "train/blas_select.h"
 #include "cli/cli.h"
+#include "model/plugins.h"
 #include "config.h"
 #include <strata/plugin.h>
 
@@ -12,7 +13,7 @@ static const cli_command *const commands[] = {&cmd_run, &cmd_resume, &cmd_summar
 
 static void print_help(FILE *f)
 {
-    fprintf(f, "usage: strata [--plugin-dir DIR] COMMAND [ARGS]\n"
+    fprintf(f, "usage: strata [--plugin-dir DIR] [--allow-unsafe-plugins] COMMAND [ARGS]\n"
                "       strata --help | --version\n\n"
                "Train and compare image classifiers described in YAML experiment files.\n\n"
                "Commands:\n");
@@ -42,6 +43,10 @@ int main(int argc, char **argv)
         }
         if (!strcmp(argv[i], "--plugin-dir") && i + 1 < argc) {
             cli_plugin_dir = argv[++i];
+            continue;
+        }
+        if (!strcmp(argv[i], "--allow-unsafe-plugins")) {
+            plugins_allow_unsafe(1);
             continue;
         }
         if (!strncmp(argv[i], "--plugin-dir=", 13)) {

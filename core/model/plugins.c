@@ -213,6 +213,34 @@ static int check_desc(const char *path, const strata_plugin *p, plugin_copy *c, 
                    path, p->name);
 }
 
+static int allow_unsafe;
+void plugins_allow_unsafe(int yes) { allow_unsafe = yes; }
+
+/* A module is code run in this process: only a regular file (a FIFO would
+ * hang dlopen), and, unless allowed, neither it nor its folder writable by
+ * anyone but its owner. */
+static int check_module_file(const char *path, strata_err *err)
+{
+    struct stat st, dst;
+    if (stat(path, &st) != 0)
+        return err_set(err, STRATA_ERR_CONFIG, "%s: cannot read it", path);
+    if (!S_ISREG(st.st_mode))
+        return err_set(err, STRATA_ERR_CONFIG, "%s: not a regular file (a FIFO, socket, device or folder)", path);
+    char dir[PATH_MAX];
+    const char *slash = strrchr(path, '/');
+    snprintf(dir, sizeof dir, "%.*s", slash ? (int)(slash - path) + (slash == path) : 1, slash ? path : ".");
+    if (allow_unsafe)
+        return 0;
+    if (st.st_mode & (S_IWGRP | S_IWOTH))
+        return err_set(err, STRATA_ERR_CONFIG, "%s: writable by others than its owner (mode %04o); refused "
+                       "(chmod go-w it, or --allow-unsafe-plugins)", path, (unsigned)(st.st_mode & 07777));
+    if (stat(dir, &dst) == 0 && (dst.st_mode & (S_IWGRP | S_IWOTH)) && !(dst.st_mode & S_ISVTX))
+        return err_set(err, STRATA_ERR_CONFIG, "%s: its folder %s is writable by others than its owner (mode "
+                       "%04o); refused (chmod go-w it, or --allow-unsafe-plugins)", path, dir,
+                       (unsigned)(dst.st_mode & 07777));
+    return 0;
+}
+
 int plugins_load_file(plugin_registry *r, const char *path, const loaded_plugin **out, strata_err *err)
 {
     for (int i = 0; i < r->n; i++)
@@ -220,6 +248,8 @@ int plugins_load_file(plugin_registry *r, const char *path, const loaded_plugin 
             *out = &r->loaded[i];
             return 0;
         }
+    if (check_module_file(path, err))
+        return -1;
     void *h = dlopen(path, RTLD_NOW | RTLD_LOCAL);
     if (!h)
         return err_set(err, STRATA_ERR_CONFIG, "%s: not a loadable plugin: %s", path, dlerror());

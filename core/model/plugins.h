@@ -32,6 +32,10 @@ typedef struct plugin_registry {
 void plugins_init(plugin_registry *r, const char *plugin_dir);
 void plugins_free(plugin_registry *r);
 
+/* Load modules from files or folders writable by others than their owner
+ * (refused by default; `--allow-unsafe-plugins`). Process-wide. */
+void plugins_allow_unsafe(int yes);
+
 /* Load one module file and check it (entry point, ABI version, kind, name,
  * the required ops). */
 int plugins_load_file(plugin_registry *r, const char *path, const loaded_plugin **out, strata_err *err);

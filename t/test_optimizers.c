@@ -360,15 +360,16 @@ END_TEST
 
 /* ---- the host's lr (train/optimizer.c) ----------------------------------- */
 
-/* optimizer_create for `name` from the YAML mapping text; 0 or -1 (err). */
-static int host_create(const char *name, const char *yaml, optimizer *opt, strata_err *err)
+/* optimizer_create for `name` from the YAML mapping text, plugins from reg
+ * (the caller frees it after the optimizer); 0 or -1 (err). */
+static int host_create(const char *name, const char *yaml, plugin_registry *reg, optimizer *opt,
+                       strata_err *err)
 {
-    plugin_registry reg;
     ynode *opts = yaml_load_string(yaml, "opt", err);
     ck_assert_msg(opts != NULL, "%s", err->msg);
     optimizer_cfg cfg = {name, opts, NULL};
-    plugins_init(&reg, NULL);
-    int rc = optimizer_create(opt, &cfg, 10, &reg, err);
+    plugins_init(reg, NULL);
+    int rc = optimizer_create(opt, &cfg, 10, reg, err);
     ynode_free(opts);
     return rc;
 }
@@ -376,21 +377,25 @@ static int host_create(const char *name, const char *yaml, optimizer *opt, strat
 static void expect_lr(const char *name, const char *yaml, double lr)
 {
     optimizer opt;
+    plugin_registry reg;
     strata_err err = {0};
-    ck_assert_msg(host_create(name, yaml, &opt, &err) == 0, "%s", err.msg);
+    ck_assert_msg(host_create(name, yaml, &reg, &opt, &err) == 0, "%s", err.msg);
     ck_assert_double_eq(opt.sched.base_lr, lr);
     optimizer_free(&opt);
+    plugins_free(&reg);
 }
 
 static void expect_lr_error(const char *name, const char *yaml, const char *what)
 {
     optimizer opt;
+    plugin_registry reg;
     strata_err err = {0};
-    ck_assert_msg(host_create(name, yaml, &opt, &err) != 0, "%s accepted '%s'", name, yaml);
+    ck_assert_msg(host_create(name, yaml, &reg, &opt, &err) != 0, "%s accepted '%s'", name, yaml);
     assert_has(err.msg, "optimizer.lr: ");
     assert_has(err.msg, what);
     ck_assert_msg(strchr(err.msg, '\n') == NULL, "multi-line message '%s'", err.msg);
     optimizer_free(&opt);
+    plugins_free(&reg);
 }
 
 /* lr is the host's: the plugin's default_lr (Adam's 1e-3) or required

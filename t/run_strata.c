@@ -3,6 +3,7 @@
 #define _POSIX_C_SOURCE 200809L
 #include <check.h>
 #include <errno.h>
+#include <fcntl.h>
 #include <spawn.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -156,4 +157,31 @@ char *tiny_experiment(const char *extra)
     ck_assert_ptr_nonnull(text);
     snprintf(text, n, fmt, src, src, extra);
     return text;
+}
+
+pid_t run_strata_bg(const char *const *args, int own_group)
+{
+    char prog[4096];
+    snprintf(prog, sizeof prog, "%s/core/strata", getenv("STRATA_BUILDDIR"));
+    const char *argv[16] = {prog};
+    int n = 1;
+    for (int i = 0; args[i] && n < 15; i++)
+        argv[n++] = args[i];
+    argv[n] = NULL;
+    fflush(NULL);
+    pid_t pid = fork();
+    ck_assert_int_ge(pid, 0);
+    if (pid == 0) {
+        if (own_group)
+            setpgid(0, 0);
+        int ofd = open("bg.out", O_WRONLY | O_CREAT | O_TRUNC, 0644);
+        int efd = open("bg.err", O_WRONLY | O_CREAT | O_TRUNC, 0644);
+        if (ofd < 0 || efd < 0 || dup2(ofd, 1) < 0 || dup2(efd, 2) < 0)
+            _exit(121);
+        execv(prog, (char *const *)argv);
+        _exit(122);
+    }
+    if (own_group)
+        setpgid(pid, pid); /* also here, so the group exists before it is signalled */
+    return pid;
 }

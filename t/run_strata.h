@@ -11,6 +11,7 @@
  * strata_ok() and assert_one_line_error() assert with Check. */
 #ifndef STRATA_RUN_STRATA_H
 #define STRATA_RUN_STRATA_H
+#include <sys/types.h>
 
 typedef struct strata_run {
     int status;  /* exit status; 128 + signal number when killed */
@@ -22,6 +23,12 @@ typedef struct strata_run {
  * or -1 when the program could not be started (message on stderr). */
 int run_strata(const char *const *argv, strata_run *r);
 void run_strata_free(strata_run *r);
+
+/* `$STRATA_BUILDDIR/core/strata ARGS...` (NULL-terminated, at most 14) in
+ * the background, stdout/stderr to bg.out / bg.err in the current folder;
+ * own_group: in a process group of its own (kill(-pid) reaches it and its
+ * children). Returns the pid; the caller waits for it. */
+pid_t run_strata_bg(const char *const *args, int own_group);
 
 /* The number of lines of s (a last line without '\n' counts). */
 int count_lines(const char *s);

@@ -404,29 +404,6 @@ START_TEST(test_resume_refused)
 }
 END_TEST
 
-/* `strata ARGS` in the background, output to bg.out / bg.err. */
-static pid_t start_bg(const char *const *args)
-{
-    char prog[4096];
-    snprintf(prog, sizeof prog, "%s/core/strata", getenv("STRATA_BUILDDIR"));
-    const char *argv[16] = {prog};
-    int n = 1;
-    for (int i = 0; args[i] && n < 15; i++)
-        argv[n++] = args[i];
-    argv[n] = NULL;
-    fflush(NULL);
-    pid_t pid = fork();
-    ck_assert_int_ge(pid, 0);
-    if (pid == 0) {
-        int ofd = open("bg.out", O_WRONLY | O_CREAT | O_TRUNC, 0644);
-        int efd = open("bg.err", O_WRONLY | O_CREAT | O_TRUNC, 0644);
-        if (ofd < 0 || efd < 0 || dup2(ofd, 1) < 0 || dup2(efd, 2) < 0)
-            _exit(121);
-        execv(prog, (char *const *)argv);
-        _exit(122);
-    }
-    return pid;
-}
 
 /* ---- 3b. crash consistency -------------------------------------------------------- */
 
@@ -554,7 +531,7 @@ START_TEST(test_locked_database)
     /* run 2 stops itself once epoch 1's checkpoint is saved, before its row */
     setenv("STRATA_DB_TIMEOUT", "0.5", 1);
     setenv("STRATA_STOP_AT", "checkpoint:1", 1);
-    pid_t pid = start_bg(ARGS("run", "exp.yaml"));
+    pid_t pid = run_strata_bg(ARGS("run", "exp.yaml"), 0);
     unsetenv("STRATA_STOP_AT");
     int status = 0;
     ck_assert_int_eq(waitpid(pid, &status, WUNTRACED), pid);

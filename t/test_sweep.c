@@ -202,32 +202,6 @@ END_TEST
 
 /* ---- 2. killed half way ------------------------------------------------------------ */
 
-/* `strata ARGS` in the background, in a process group of its own, output to
- * bg.out / bg.err. */
-static pid_t start_bg(const char *const *args)
-{
-    char prog[4096];
-    snprintf(prog, sizeof prog, "%s/core/strata", getenv("STRATA_BUILDDIR"));
-    const char *argv[16] = {prog};
-    int n = 1;
-    for (int i = 0; args[i] && n < 15; i++)
-        argv[n++] = args[i];
-    argv[n] = NULL;
-    fflush(NULL);
-    pid_t pid = fork();
-    ck_assert_int_ge(pid, 0);
-    if (pid == 0) {
-        setpgid(0, 0);
-        int ofd = open("bg.out", O_WRONLY | O_CREAT | O_TRUNC, 0644);
-        int efd = open("bg.err", O_WRONLY | O_CREAT | O_TRUNC, 0644);
-        if (ofd < 0 || efd < 0 || dup2(ofd, 1) < 0 || dup2(efd, 2) < 0)
-            _exit(121);
-        execv(prog, (char *const *)argv);
-        _exit(122);
-    }
-    setpgid(pid, pid); /* also here, so the group exists before we signal it */
-    return pid;
-}
 
 /* The id of a run past the first point that is training with a complete
  * checkpoint while all the runs before it finished (so killing now
@@ -253,7 +227,7 @@ START_TEST(test_sweep_killed)
     const int epochs = 3;
     /* orphans of the killed sweep (its point's process) come to us */
     ck_assert_int_eq(prctl(PR_SET_CHILD_SUBREAPER, 1), 0);
-    pid_t pid = start_bg(ARGS("sweep", "exp.yaml", "-s", "train.epochs=3", "--jobs", "1"));
+    pid_t pid = run_strata_bg(ARGS("sweep", "exp.yaml", "-s", "train.epochs=3", "--jobs", "1"), 1);
     int waited = 0;
     int64_t cut; /* the run killed half way */
     while (!(cut = point_half_way()) && waited < 60000) {
@@ -362,7 +336,7 @@ START_TEST(test_sweep_concurrent)
 {
     write_experiment("sweep:\n  grid:\n    model.layers.0.out_channels: [4, 8]\n"
                      "    optimizer.lr: [0.01, 0.02, 0.03, 0.04]\ntrain:\n  epochs: 3\n");
-    pid_t sweep = start_bg(ARGS("sweep", "exp.yaml", "--jobs", "4"));
+    pid_t sweep = run_strata_bg(ARGS("sweep", "exp.yaml", "--jobs", "4"), 1);
     /* the database and its schema exist once the first run is recorded */
     sqlite3 *reader = NULL;
     for (int waited = 0; !reader && waited < 60000; waited += 10) {

@@ -173,10 +173,90 @@ static int v3_add_heartbeat(results *r, strata_err *err)
     return 0;
 }
 
+/* Version 4: evaluations (strata eval), per-class counts of each epoch's
+ * validation, the resolved configuration as JSON and as flat key/value rows,
+ * tags and notes, why a run stopped, and the command-line overrides that are
+ * part of a sweep's identity. run_summary is rebuilt with the common
+ * hyper-parameters as columns (max_epochs is train.epochs; epochs stays the
+ * number of epochs recorded). */
+static const char v4_sql[] =
+    "CREATE TABLE IF NOT EXISTS run_params("
+    " run_id INTEGER REFERENCES runs(id), key TEXT, value,"
+    " PRIMARY KEY(run_id, key));"
+    "CREATE INDEX IF NOT EXISTS run_params_by_key ON run_params(key, value);"
+    "CREATE TABLE IF NOT EXISTS run_tags("
+    " run_id INTEGER REFERENCES runs(id), key TEXT, value TEXT,"
+    " created_at TEXT, PRIMARY KEY(run_id, key));"
+    "CREATE TABLE IF NOT EXISTS epoch_classes("
+    " run_id INTEGER REFERENCES runs(id), epoch INTEGER, class TEXT,"
+    " n INTEGER, correct INTEGER, PRIMARY KEY(run_id, epoch, class));"
+    "CREATE TABLE IF NOT EXISTS evals("
+    " id INTEGER PRIMARY KEY, run_id INTEGER REFERENCES runs(id),"
+    " checkpoint TEXT, data TEXT, created_at TEXT, loss REAL, acc REAL,"
+    " n INTEGER);"
+    "CREATE INDEX IF NOT EXISTS evals_by_run ON evals(run_id);"
+    "CREATE TABLE IF NOT EXISTS eval_classes("
+    " eval_id INTEGER REFERENCES evals(id), class TEXT, n INTEGER,"
+    " correct INTEGER, precision REAL, recall REAL,"
+    " PRIMARY KEY(eval_id, class));"
+    "CREATE TABLE IF NOT EXISTS eval_confusion("
+    " eval_id INTEGER REFERENCES evals(id), true_class TEXT,"
+    " pred_class TEXT, n INTEGER, PRIMARY KEY(eval_id, true_class, pred_class));"
+    "CREATE TABLE IF NOT EXISTS eval_predictions("
+    " eval_id INTEGER REFERENCES evals(id), path TEXT, true_class TEXT,"
+    " pred_class TEXT, prob REAL);"
+    "CREATE INDEX IF NOT EXISTS eval_predictions_by_eval ON eval_predictions(eval_id);"
+    "DROP VIEW IF EXISTS sweep_summary;"
+    "DROP VIEW IF EXISTS run_summary;"
+    "CREATE VIEW run_summary AS SELECT"
+    " r.id AS run_id, r.name, r.model, r.status, r.sweep_id, r.sweep_point, r.params,"
+    " (SELECT count(*) FROM epochs e WHERE e.run_id = r.id) AS epochs,"
+    " (SELECT max(e.val_acc) FROM epochs e WHERE e.run_id = r.id) AS best_val_acc,"
+    " (SELECT e.epoch FROM epochs e WHERE e.run_id = r.id ORDER BY e.val_acc DESC, e.epoch LIMIT 1) AS best_epoch,"
+    " (SELECT max(e.epoch) FROM epochs e WHERE e.run_id = r.id) AS last_epoch,"
+    " (SELECT e.val_acc FROM epochs e WHERE e.run_id = r.id ORDER BY e.epoch DESC LIMIT 1) AS last_val_acc,"
+    " (SELECT sum(e.seconds) FROM epochs e WHERE e.run_id = r.id) AS total_seconds,"
+    " (SELECT avg(e.images_per_sec) FROM epochs e WHERE e.run_id = r.id) AS images_per_sec,"
+    " r.created_at, r.finished_at,"
+    " (SELECT p.value FROM run_params p WHERE p.run_id = r.id AND p.key = 'model.input_size') AS input_size,"
+    " (SELECT p.value FROM run_params p WHERE p.run_id = r.id AND p.key = 'train.batch_size') AS batch_size,"
+    " (SELECT p.value FROM run_params p WHERE p.run_id = r.id AND p.key = 'optimizer.lr') AS lr,"
+    " (SELECT p.value FROM run_params p WHERE p.run_id = r.id AND p.key = 'optimizer.name') AS optimizer,"
+    " (SELECT p.value FROM run_params p WHERE p.run_id = r.id AND p.key = 'train.epochs') AS max_epochs,"
+    " r.stop_reason FROM runs r;"
+    "CREATE VIEW sweep_summary AS SELECT"
+    " s.id AS sweep_id, s.file, rs.sweep_point AS point, rs.run_id, rs.name, rs.model, rs.status,"
+    " rs.epochs, rs.best_val_acc, rs.best_epoch, rs.last_val_acc, rs.total_seconds"
+    " FROM sweeps s JOIN run_summary rs ON rs.sweep_id = s.id;";
+
+/* Version 4's new columns, each added only when missing. */
+static int v4_add_columns(results *r, strata_err *err)
+{
+    static const column_spec cols[] = {
+        {"runs", "config_json", "TEXT", 0},
+        {"runs", "stop_reason", "TEXT", 0},
+        {"sweeps", "overrides", "TEXT NOT NULL DEFAULT ''", 0},
+    };
+    for (int i = 0; i < (int)(sizeof cols / sizeof cols[0]); i++) {
+        int exists, has = has_column(r, cols[i].table, cols[i].name, &exists, err);
+        if (has < 0)
+            return -1;
+        if (has || !exists)
+            continue;
+        char sql[256];
+        snprintf(sql, sizeof sql, "ALTER TABLE %s ADD COLUMN %s %s", cols[i].table, cols[i].name,
+                 cols[i].decl);
+        if (sqlite3_exec(r->db, sql, NULL, NULL, NULL) != SQLITE_OK)
+            return results_fail(r, err, "adding a version 4 column");
+    }
+    return 0;
+}
+
 static const migration migrations[] = {
     {v1_add_missing_columns, v1_sql}, /* 0 -> 1 */
     {NULL, v2_sql},                   /* 1 -> 2 */
     {v3_add_heartbeat, ""},           /* 2 -> 3 */
+    {v4_add_columns, v4_sql},         /* 3 -> 4 */
 };
 #define N_MIGRATIONS ((int)(sizeof migrations / sizeof migrations[0]))
 _Static_assert(sizeof migrations / sizeof migrations[0] ==

@@ -14,3 +14,8 @@ EXTRA_DIST += t/fixtures/tiny.yaml
 # scripts/crash-test 3: SIGKILL a quickstart run at random moments, resume it
 TESTS += t/crash-test-short
 EXTRA_DIST += t/crash-test-short scripts/crash-test
+# strata eval and training's per-class validation counts (epoch_classes)
+check_PROGRAMS += t/test_eval
+TESTS += t/test_eval
+t_test_eval_SOURCES = t/test_eval.c $(RUN_STRATA) $(TESTLIB_DB)
+t_test_eval_CFLAGS = $(TEST_CFLAGS)

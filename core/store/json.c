@@ -1,6 +1,7 @@
 /* json.c — the safetensors header's JSON: see json.h. */
 #define _POSIX_C_SOURCE 200809L
 #include <inttypes.h>
+#include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -34,6 +35,20 @@ void sb_printf_u64(sbuf *b, uint64_t v)
     char tmp[32];
     snprintf(tmp, sizeof tmp, "%" PRIu64, v);
     sb_puts(b, tmp);
+}
+
+char *json_number(double v, char *buf, size_t size)
+{
+    if (!isfinite(v)) {
+        snprintf(buf, size, "null");
+        return buf;
+    }
+    for (int digits = 1; digits <= 17; digits++) {
+        snprintf(buf, size, "%.*g", digits, v);
+        if (strtod(buf, NULL) == v)
+            break;
+    }
+    return buf;
 }
 
 /* A JSON string literal: quotes, backslashes and control characters are

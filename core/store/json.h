@@ -23,6 +23,11 @@ void sb_printf_u64(sbuf *b, uint64_t v);
  * escaped; other bytes (UTF-8) pass through. */
 void sb_json_string(sbuf *b, const char *s);
 
+/* v in the shortest "%.Ng" (N = 1..17) that reads back as the same double
+ * (JSON numbers of --json output); "null" when v is NaN or infinite. buf
+ * holds at least 32 bytes. Returns buf. */
+char *json_number(double v, char *buf, size_t size);
+
 /* A reader over [start, end) of the file `path`; errors go to err. */
 typedef struct jreader {
     const char *start, *p, *end;

@@ -8,4 +8,5 @@ core_libstrata_la_SOURCES += \
 	core/store/queries.c \
 	core/store/json.c core/store/json.h \
 	core/store/safetensors.c core/store/safetensors.h \
-	core/store/checkpoint.c core/store/checkpoint.h
+	core/store/checkpoint.c core/store/checkpoint.h \
+	core/store/evals.c core/store/evals.h

@@ -264,11 +264,12 @@ static int eval_epoch(session *s, epoch_row *row, strata_err *err)
     double loss_sum = 0;
     long seen = 0, correct = 0;
     int n;
-    if (loader_start_epoch(s->val_loader, 0, err))
+    if (loader_start_epoch(s->val_loader, 0, err) || class_counts_reset(&s->val_counts, s->train.num_classes, err))
         return -1;
     while ((n = loader_next(s->val_loader, trainer_input(&s->m.tr), s->labels, err)) > 0) {
         int ok;
         loss_sum += trainer_eval_step(&s->m.tr, s->labels, n, &ok) * n;
+        class_counts_add(&s->val_counts, &s->m.tr, s->labels, n);
         seen += n;
         correct += ok;
         heartbeat(s);
@@ -322,7 +323,8 @@ static int commit_epoch(session *s, const epoch_row *row, strata_err *err)
     if (save_checkpoints(s, row, dir, sizeof dir, err))
         return -1;
     strata_err dbe = {0};
-    if (results_epoch(s->db, s->run_id, row, &dbe))
+    class_tally per_class = class_counts_tally(&s->val_counts, s->train.classes);
+    if (results_epoch_with_classes(s->db, s->run_id, row, &per_class, &dbe))
         return err_set(err, dbe.status, "%s; epoch %d's checkpoint is saved in %s and `strata resume %lld "
                        "--epochs N` records the epoch from it", dbe.msg, row->epoch, dir, (long long)s->run_id);
     checkpoint_crash_point("row");
@@ -422,5 +424,6 @@ void session_free(session *s)
     free(s->config);
     free(s->train_failed);
     free(s->val_failed);
+    class_counts_free(&s->val_counts);
     memset(s, 0, sizeof *s);
 }

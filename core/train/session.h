@@ -14,6 +14,7 @@
 #include "store/results.h"
 #include "train/assemble.h"
 #include "store/checkpoint.h"
+#include "train/class_counts.h"
 
 typedef struct session {
     experiment x;
@@ -34,6 +35,7 @@ typedef struct session {
     char *train_failed, *val_failed;  /* per photo: recorded in run_skipped */
     double last_beat;                 /* when the run's heartbeat was last recorded */
     int beat_warned;
+    class_counts val_counts;          /* the epoch's validation per class (epoch_classes) */
 } session;
 
 /* Load and check everything (no database row yet). Returns 0, or -1 with

@@ -11,4 +11,6 @@ core_libstrata_la_SOURCES += \
 	core/train/memplan.c core/train/memplan.h \
 	core/train/trainer.c core/train/trainer.h \
 	core/train/assemble.c core/train/assemble.h \
-	core/train/session.c core/train/session.h
+	core/train/session.c core/train/session.h \
+	core/train/class_counts.c core/train/class_counts.h \
+	core/train/evaluate.c core/train/evaluate.h

@@ -1,5 +1,6 @@
 /* trainer.c — see trainer.h */
 #define _POSIX_C_SOURCE 200809L
+#include <math.h>
 #include <stdlib.h>
 #include <time.h>
 #include <string.h>
@@ -256,4 +257,20 @@ double trainer_eval_step(trainer *t, const int *labels, int n, int *correct)
     trainer_forward(t, n, 0, 0);
     *correct = 0;
     return softmax_xent(trainer_logits(t), labels, n, k, 0.0, NULL, correct);
+}
+
+int trainer_predicted(const trainer *t, int i, double *prob)
+{
+    int k = (int)shape_size(t->net->layers[t->net->n_layers - 1].out), best = 0;
+    const float *x = trainer_logits(t) + (size_t)i * k;
+    for (int j = 1; j < k; j++)
+        if (x[j] > x[best])
+            best = j;
+    if (prob) {
+        double sum = 0;
+        for (int j = 0; j < k; j++)
+            sum += exp((double)x[j] - x[best]);
+        *prob = 1.0 / sum;
+    }
+    return best;
 }

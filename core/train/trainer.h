@@ -67,4 +67,9 @@ double trainer_train_step_timed(trainer *t, optimizer *opt, const int *labels, i
 /* Forward in eval mode; mean loss and correct count. */
 double trainer_eval_step(trainer *t, const int *labels, int n, int *correct);
 
+/* Row i of the last forward's logits: the predicted class (the first
+ * maximum, as the loss counts correct rows) and, when prob is not NULL, its
+ * softmax probability. */
+int trainer_predicted(const trainer *t, int i, double *prob);
+
 #endif

@@ -73,39 +73,41 @@ static int64_t q_intf(sqlite3 *db, const char *fmt, int64_t id)
     return q_int(db, sql);
 }
 
-/* json_extract(json, path) as text through SQLite (NULL: absent or null). */
-static char *json_get(const char *json, const char *path)
+/* json_extract(json, path) through SQLite (asserting json is valid): its
+ * json_type ("" when absent), its text (malloc'd, NULL for null) and value. */
+static void json_lookup(const char *json, const char *path, char type[16], char **text, double *num)
 {
     sqlite3 *db;
     ck_assert_int_eq(sqlite3_open(":memory:", &db), SQLITE_OK);
-    sqlite3_stmt *st = db_prep(db, "SELECT json_valid(?1), json_extract(?1, ?2)");
+    sqlite3_stmt *st = db_prep(db, "SELECT json_valid(?1), json_type(?1, ?2), json_extract(?1, ?2)");
     sqlite3_bind_text(st, 1, json, -1, SQLITE_STATIC);
     sqlite3_bind_text(st, 2, path, -1, SQLITE_STATIC);
     ck_assert_int_eq(sqlite3_step(st), SQLITE_ROW);
     ck_assert_msg(sqlite3_column_int(st, 0) == 1, "not valid JSON:\n%s", json);
-    const unsigned char *v = sqlite3_column_text(st, 1);
-    char *out = v ? strdup((const char *)v) : NULL;
+    const unsigned char *t = sqlite3_column_text(st, 1), *v = sqlite3_column_text(st, 2);
+    snprintf(type, 16, "%s", t ? (const char *)t : "");
+    *text = v ? strdup((const char *)v) : NULL;
+    *num = sqlite3_column_double(st, 2);
     sqlite3_finalize(st);
     sqlite3_close(db);
-    return out;
 }
 
-/* json_extract(json, path) as a number (asserts it is one). */
+static char *json_get(const char *json, const char *path)
+{
+    char type[16], *text;
+    double num;
+    json_lookup(json, path, type, &text, &num);
+    return text;
+}
+
 static double json_num(const char *json, const char *path)
 {
-    sqlite3 *db;
-    ck_assert_int_eq(sqlite3_open(":memory:", &db), SQLITE_OK);
-    sqlite3_stmt *st = db_prep(db, "SELECT json_type(?1, ?2), json_extract(?1, ?2)");
-    sqlite3_bind_text(st, 1, json, -1, SQLITE_STATIC);
-    sqlite3_bind_text(st, 2, path, -1, SQLITE_STATIC);
-    ck_assert_int_eq(sqlite3_step(st), SQLITE_ROW);
-    const char *type = (const char *)sqlite3_column_text(st, 0);
-    ck_assert_msg(type && (!strcmp(type, "integer") || !strcmp(type, "real")), "%s is not a number in:\n%s", path,
-                  json);
-    double d = sqlite3_column_double(st, 1);
-    sqlite3_finalize(st);
-    sqlite3_close(db);
-    return d;
+    char type[16], *text;
+    double num;
+    json_lookup(json, path, type, &text, &num);
+    free(text);
+    ck_assert_msg(!strcmp(type, "integer") || !strcmp(type, "real"), "%s is not a number in:\n%s", path, json);
+    return num;
 }
 
 /* Every identity of one evaluation's rows: the classes sum to n, the
@@ -333,6 +335,33 @@ START_TEST(test_refusals)
 }
 END_TEST
 
+/* Resume falling back to an older checkpoint trains an epoch again: its
+ * per-class counts replace the stale ones (still one row per class). */
+START_TEST(test_epoch_classes_after_fallback)
+{
+    strata_ok("run fallback", ARGS("run", "exp.yaml", "--name", "fallback"));
+    sqlite3 *db = db_open_readonly(DB);
+    int64_t id = q_int(db, "SELECT max(id) FROM runs WHERE name = 'fallback'");
+    sqlite3_close(db);
+    char path[256], run[32];
+    snprintf(path, sizeof path, "results/checkpoints/%lld/last.state.safetensors", (long long)id);
+    snprintf(run, sizeof run, "%lld", (long long)id);
+    ck_assert_int_eq(unlink(path), 0);
+    strata_ok("resume after losing last.state", ARGS("resume", run, "--epochs", "1"));
+    db = db_open_readonly(DB);
+    ck_assert_int_eq(q_intf(db, "SELECT count(*) FROM epoch_classes WHERE run_id = %lld", id), 3 * NUM_CLASSES);
+    ck_assert_int_eq(q_intf(db, "SELECT count(*) FROM epoch_classes c WHERE c.run_id = %lld AND c.n = 0", id), 0);
+    for (int e = 1; e <= 3; e++) {
+        char sql[512];
+        snprintf(sql, sizeof sql, "SELECT abs(1.0 * sum(correct) / sum(n) - (SELECT val_acc FROM epochs WHERE"
+                                  " run_id = %lld AND epoch = %d)) FROM epoch_classes WHERE run_id = %lld AND"
+                                  " epoch = %d", (long long)id, e, (long long)id, e);
+        ck_assert_msg(q_double(db, sql) < 1e-12, "epoch %d: sum(correct)/sum(n) != val_acc", e);
+    }
+    sqlite3_close(db);
+}
+END_TEST
+
 START_TEST(test_help)
 {
     strata_run r = strata(ARGS("eval", "--help"));
@@ -358,6 +387,7 @@ static Suite *eval_suite(void)
     tcase_add_test(tc, test_split_file_gone);
     tcase_add_test(tc, test_refusals);
     tcase_add_test(tc, test_help);
+    tcase_add_test(tc, test_epoch_classes_after_fallback);
     suite_add_tcase(s, tc);
     return s;
 }

@@ -33,6 +33,9 @@ static void add_dir(plugin_registry *r, const char *d, size_t len)
 {
     if (len == 0 || r->n_dirs == PLUGINS_MAX_DIRS)
         return;
+    for (int i = 0; i < r->n_dirs; i++) /* the same folder twice: searched once */
+        if (strlen(r->dirs[i]) == len && strncmp(r->dirs[i], d, len) == 0)
+            return;
     r->dirs[r->n_dirs++] = strndup(d, len);
 }
 

@@ -18,6 +18,7 @@ static const char experiment[] =
     "  num_classes: 5\n"
     "  layers:\n"
     "    - {type: scale, name: scale}\n"
+    "    - {type: leaky_prelu, name: act, negative_slope: 0.05}\n"
     "    - {type: flatten, name: flatten}\n"
     "    - {type: linear, name: fc, out_features: 5}\n"
     "data:\n"
@@ -29,8 +30,8 @@ static const char experiment[] =
     "    - resize: {size: [8, 8]}\n"
     "  val:\n"
     "    - resize: {size: [8, 8]}\n"
-    "optimizer: {name: sgd_minimal, lr: 0.01}\n"
-    "train: {epochs: 1, batch_size: 16, threads: 1, seed: 1}\n"
+    "optimizer: {name: %s, lr: 0.01}\n"
+    "train: {epochs: 1, batch_size: 16, threads: %d, seed: 1}\n"
     "results: {dir: %s/results}\n";
 
 START_TEST(test_example_plugins)
@@ -38,7 +39,7 @@ START_TEST(test_example_plugins)
     char dir[64], plugins[4096], text[8192];
     make_temp_dir(dir, sizeof dir, "strata-examples");
     snprintf(plugins, sizeof plugins, "%s/examples/plugins/.libs", builddir());
-    snprintf(text, sizeof text, experiment, srcdir(), dir);
+    snprintf(text, sizeof text, experiment, srcdir(), "sgd_minimal", 1, dir);
     char *yaml = fx_path(dir, "exp.yaml");
     write_text(yaml, text);
 
@@ -46,16 +47,35 @@ START_TEST(test_example_plugins)
     ck_assert_msg(r.status == 0, "exit %d: %s", r.status, r.err);
     assert_has(r.out, "scale ");
     assert_has(r.out, "sgd_minimal ");
+    assert_has(r.out, "leaky_prelu ");
+    assert_has(r.out, "sgd_momentum ");
     run_strata_free(&r);
 
     r = strata(ARGS("--plugin-dir", plugins, "summary", yaml));
     ck_assert_msg(r.status == 0, "exit %d: %s", r.status, r.err);
-    assert_has(r.out, "parameters: 966\n"); /* a, then fc: 192*5 + 5 */
+    assert_has(r.out, "parameters: 969\n"); /* a, 3 slopes, then fc: 192*5 + 5 */
     run_strata_free(&r);
 
     r = strata(ARGS("--plugin-dir", plugins, "run", yaml));
     ck_assert_msg(r.status == 0, "exit %d: %s", r.status, r.err);
     assert_has(r.out, "epoch   1/1");
+    run_strata_free(&r);
+
+    /* the complete examples: sgd_momentum with its state, on 2 threads */
+    snprintf(text, sizeof text, experiment, srcdir(), "sgd_momentum", 2, dir);
+    write_text(yaml, text);
+    r = strata(ARGS("--plugin-dir", plugins, "run", yaml, "-s", "optimizer.momentum=0.8"));
+    ck_assert_msg(r.status == 0, "exit %d: %s", r.status, r.err);
+    assert_has(r.out, "epoch   1/1");
+    run_strata_free(&r);
+    /* their options are checked through the host: one line, exit 2 */
+    r = strata(ARGS("--plugin-dir", plugins, "run", yaml, "-s", "optimizer.momentum=1.5"));
+    assert_one_line_error(&r, "momentum 1.5", "optimizer.momentum");
+    ck_assert_int_eq(r.status, 2);
+    run_strata_free(&r);
+    r = strata(ARGS("--plugin-dir", plugins, "run", yaml, "-s", "model.layers.1.negative_slope=2"));
+    assert_one_line_error(&r, "negative_slope 2", "negative_slope");
+    ck_assert_int_eq(r.status, 2);
     run_strata_free(&r);
     free(yaml);
     fx_rm_rf(dir);

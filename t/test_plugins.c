@@ -585,7 +585,11 @@ START_TEST(test_plugins_command)
         closedir(d);
     }
     ck_assert_int_ge(listed, 10); /* 10 layers and 3 optimizers today */
-    ck_assert_int_eq(count_lines(run.out), listed + 1);
+    ck_assert_int_eq(count_lines(run.out), listed + 2); /* + the header and "searched: ..." */
+    char searched[8192] = "searched:";
+    for (int i = 0; i < r.n_dirs; i++)
+        snprintf(searched + strlen(searched), sizeof searched - strlen(searched), "%s%s", i ? ":" : " ", r.dirs[i]);
+    assert_has(run.out, searched);
     plugins_free(&r);
     run_strata_free(&run);
 }

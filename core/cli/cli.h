@@ -17,6 +17,7 @@ extern const cli_command cmd_summary, cmd_plugins, cmd_run, cmd_resume, cmd_pred
     cmd_runs, cmd_show, cmd_compare;
 extern const cli_command cmd_plot;
 extern const cli_command cmd_eval;
+extern const cli_command cmd_gradcheck;
 
 /* Print "strata: MESSAGE" on stderr and return err->status (2 if unset). */
 int cli_fail(const strata_err *err);

@@ -10,6 +10,9 @@ static const char usage[] =
     "file. Search order: --plugin-dir DIR, then the directories of\n"
     "STRATA_PLUGIN_PATH (colon-separated), then the build tree's plugins when\n"
     "strata runs from its build tree, then the installed plugin directory.\n"
+    "An installed strata looks beside itself first (PREFIX/lib/strata for\n"
+    "PREFIX/bin/strata, wherever PREFIX is now), then in the configured directory.\n"
+    "The last line names the directories searched, in order.\n"
     "Files that are not valid plugins are reported on stderr.\n";
 
 typedef struct list_state {
@@ -57,8 +60,14 @@ static int run(int argc, char **argv)
     else
         printf("%-22s %-10s %-8s %s\n", "name", "kind", "version", "file");
     plugins_scan(&reg, show, refused, &s);
-    if (s.json)
+    if (s.json) {
         printf("]\n");
+    } else {
+        printf("searched:");
+        for (int i = 0; i < reg.n_dirs; i++)
+            printf("%s%s", i ? ":" : " ", reg.dirs[i]);
+        printf("\n");
+    }
     if (s.count == 0) {
         fprintf(stderr, "strata: no plugins found in:");
         for (int i = 0; i < reg.n_dirs; i++)

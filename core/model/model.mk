@@ -7,4 +7,5 @@ core_libstrata_la_SOURCES += \
 	core/model/build_vgg.c core/model/build_alexnet.c core/model/build_layers.c \
 	core/model/network.c core/model/network.h \
 	core/model/init.c core/model/init.h \
-	core/model/summary.c core/model/summary.h
+	core/model/summary.c core/model/summary.h \
+	core/model/gradcheck.c core/model/gradcheck.h

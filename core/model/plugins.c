@@ -20,6 +20,9 @@
 #ifndef STRATA_BUILD_DIR
 #define STRATA_BUILD_DIR ""
 #endif
+#ifndef STRATA_BIN_INSTALL_DIR
+#define STRATA_BIN_INSTALL_DIR "/usr/local/bin"
+#endif
 
 const char *plugins_kind_name(strata_plugin_kind k)
 {
@@ -30,6 +33,9 @@ static void add_dir(plugin_registry *r, const char *d, size_t len)
 {
     if (len == 0 || r->n_dirs == PLUGINS_MAX_DIRS)
         return;
+    for (int i = 0; i < r->n_dirs; i++) /* the same folder twice: searched once */
+        if (strlen(r->dirs[i]) == len && strncmp(r->dirs[i], d, len) == 0)
+            return;
     r->dirs[r->n_dirs++] = strndup(d, len);
 }
 
@@ -44,6 +50,50 @@ static int running_from_build_tree(void)
     exe[len] = '\0';
     size_t blen = strlen(build);
     return strncmp(exe, build, blen) == 0 && exe[blen] == '/';
+}
+
+/* The installed plugin directory relative to the installed program's
+ * directory, from the configured ones: "../lib/strata" for PREFIX/bin and
+ * PREFIX/lib/strata. */
+static void plugin_dir_from_bin(char *rel, size_t size)
+{
+    const char *bin = STRATA_BIN_INSTALL_DIR, *lib = STRATA_PLUGIN_INSTALL_DIR;
+    size_t k = 0; /* the longest common prefix of whole folders */
+    for (size_t i = 0;; i++) {
+        if ((bin[i] == '/' || !bin[i]) && (lib[i] == '/' || !lib[i]))
+            k = i;
+        if (!bin[i] || bin[i] != lib[i])
+            break;
+    }
+    rel[0] = '\0';
+    for (const char *c = bin + k; *c; c++)
+        if (*c == '/' && c[1])
+            snprintf(rel + strlen(rel), size - strlen(rel), "../");
+    snprintf(rel + strlen(rel), size - strlen(rel), "%s", lib[k] ? lib + k + 1 : ".");
+}
+
+/* The installed layout beside the running program: its folder, then the
+ * configured path from bin/ to the plugins (an installation moved, or made
+ * with `make install prefix=DIR`, finds its own plugins). */
+static int plugin_dir_beside_exe(char *out, size_t size)
+{
+    char exe[PATH_MAX], rel[PATH_MAX], dir[2 * PATH_MAX];
+    ssize_t len = readlink("/proc/self/exe", exe, sizeof exe - 1);
+    plugin_dir_from_bin(rel, sizeof rel);
+    if (len <= 0)
+        return 0;
+    exe[len] = '\0';
+    char *slash = strrchr(exe, '/');
+    if (!slash)
+        return 0;
+    *slash = '\0';
+    snprintf(dir, sizeof dir, "%s/%s", exe, rel);
+    char *real = realpath(dir, NULL); /* absent: nothing to search there */
+    int ok = real && strlen(real) < size;
+    if (ok)
+        strcpy(out, real);
+    free(real);
+    return ok;
 }
 
 static void host_log(const char *fmt, ...)
@@ -81,13 +131,15 @@ void plugins_init(plugin_registry *r, const char *plugin_dir)
         add_dir(r, env, len);
         env = colon ? colon + 1 : NULL;
     }
+    char d[PATH_MAX];
     if (running_from_build_tree()) {
         static const char *const sub[] = {"/plugins/layers/.libs", "/plugins/optimizers/.libs"};
         for (int i = 0; i < 2; i++) {
-            char d[PATH_MAX];
             snprintf(d, sizeof d, "%s%s", STRATA_BUILD_DIR, sub[i]);
             add_dir(r, d, strlen(d));
         }
+    } else if (plugin_dir_beside_exe(d, sizeof d)) {
+        add_dir(r, d, strlen(d));
     }
     add_dir(r, STRATA_PLUGIN_INSTALL_DIR, strlen(STRATA_PLUGIN_INSTALL_DIR));
 }

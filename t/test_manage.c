@@ -254,6 +254,13 @@ START_TEST(test_run_tag)
     free(v);
     ck_assert_int_eq(q_int(db, "SELECT json_extract(config_json, '$.model.layers[9].out_features') FROM runs"), 5);
     sqlite3_close(db);
+    /* resume with an override: the parameters follow the new configuration */
+    strata_ok("resume", ARGS("resume", "1", "--epochs", "1", "-s", "optimizer.lr=0.0002", "--db", "tagged/strata.db"));
+    db = db_open_readonly("tagged/strata.db");
+    ck_assert(q_double(db, "SELECT lr FROM run_summary WHERE run_id = 1") == 0.0002);
+    ck_assert_int_eq(q_int(db, "SELECT max_epochs FROM run_summary WHERE run_id = 1"), 2);
+    ck_assert(q_double(db, "SELECT json_extract(config_json, '$.optimizer.lr') FROM runs WHERE id = 1") == 0.0002);
+    sqlite3_close(db);
 }
 END_TEST
 

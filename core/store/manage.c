@@ -43,15 +43,8 @@ int results_tag_set(results *r, int64_t run_id, const char *key, const char *val
 
 int results_tags_table(results *r, int64_t run_id, results_table *out, strata_err *err)
 {
-    sqlite3_stmt *st;
-    memset(out, 0, sizeof *out);
-    if (results_prepare(r, "SELECT key, value, created_at FROM run_tags WHERE run_id = ?1 ORDER BY key", &st, err))
-        return -1;
-    if (sqlite3_bind_int64(st, 1, run_id) != SQLITE_OK) {
-        sqlite3_finalize(st);
-        return results_fail(r, err, "reading the run's tags");
-    }
-    return results_read_table(r, st, out, "reading the run's tags", err);
+    return results_run_rows(r, "SELECT key, value, created_at FROM run_tags WHERE run_id = ?1 ORDER BY key", run_id,
+                            out, "reading the run's tags", err);
 }
 
 /* Every row that belongs to a run, children before parents. */

@@ -269,15 +269,8 @@ int results_params_backfill(results *r, strata_err *err)
 
 int results_params_table(results *r, int64_t run_id, results_table *out, strata_err *err)
 {
-    sqlite3_stmt *st;
-    memset(out, 0, sizeof *out);
-    if (results_prepare(r, "SELECT key, value FROM run_params WHERE run_id = ?1 ORDER BY key", &st, err))
-        return -1;
-    if (sqlite3_bind_int64(st, 1, run_id) != SQLITE_OK) {
-        sqlite3_finalize(st);
-        return results_fail(r, err, "reading the run's parameters");
-    }
-    return results_read_table(r, st, out, "reading the run's parameters", err);
+    return results_run_rows(r, "SELECT key, value FROM run_params WHERE run_id = ?1 ORDER BY key", run_id, out,
+                            "reading the run's parameters", err);
 }
 
 int results_config_json(results *r, int64_t run_id, char **out, strata_err *err)

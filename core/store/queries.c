@@ -116,20 +116,26 @@ int results_runs_table(results *r, const char *where, const char *sweep, const c
     return results_read_table(r, st, out, "listing the runs", err);
 }
 
-int results_epochs_table(results *r, int64_t run_id, results_table *out, strata_err *err)
+int results_run_rows(results *r, const char *sql, int64_t run_id, results_table *out, const char *what,
+                     strata_err *err)
 {
     memset(out, 0, sizeof *out);
     sqlite3_stmt *st;
-    if (results_prepare(r,
-                        "SELECT epoch, train_loss, train_acc, val_loss, val_acc, lr, round(seconds, 2) AS seconds,"
-                        " round(images_per_sec, 1) AS images_per_sec FROM epochs WHERE run_id = ?1 ORDER BY epoch",
-                        &st, err))
+    if (results_prepare(r, sql, &st, err))
         return -1;
     if (sqlite3_bind_int64(st, 1, run_id) != SQLITE_OK) {
         sqlite3_finalize(st);
         return results_fail(r, err, "binding the run id");
     }
-    return results_read_table(r, st, out, "reading the epochs", err);
+    return results_read_table(r, st, out, what, err);
+}
+
+int results_epochs_table(results *r, int64_t run_id, results_table *out, strata_err *err)
+{
+    return results_run_rows(r,
+                            "SELECT epoch, train_loss, train_acc, val_loss, val_acc, lr, round(seconds, 2) AS seconds,"
+                            " round(images_per_sec, 1) AS images_per_sec FROM epochs WHERE run_id = ?1 ORDER BY epoch",
+                            run_id, out, "reading the epochs", err);
 }
 
 /* Prepare the SQL text built in s (consumed); -1 with err when it fails. */

@@ -6,13 +6,15 @@
  * inserted through the results API (core/store/results.h, params.h) with
  * configurations of our own; run 1 also has a real checkpoint folder of
  * files made here. Expected values come from what was inserted. */
-#define _POSIX_C_SOURCE 200809L
+#define _XOPEN_SOURCE 700
 #include <check.h>
+#include <fcntl.h>
 #include <sqlite3.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <sys/wait.h>
 #include <unistd.h>
 #include "fixtures/imgwrite.h"
 #include "store/params.h"
@@ -226,6 +228,56 @@ START_TEST(test_rm)
 }
 END_TEST
 
+/* `strata rm RUN` on a terminal (a pseudo-terminal here), answering
+ * `answer`; returns the exit status. */
+static int rm_on_terminal(const char *run, const char *answer)
+{
+    int master = posix_openpt(O_RDWR | O_NOCTTY);
+    ck_assert_int_ge(master, 0);
+    ck_assert(grantpt(master) == 0 && unlockpt(master) == 0);
+    char prog[4096];
+    snprintf(prog, sizeof prog, "%s/core/strata", getenv("STRATA_BUILDDIR"));
+    const char *slave = ptsname(master);
+    ck_assert_ptr_nonnull(slave);
+    fflush(NULL);
+    pid_t pid = fork();
+    ck_assert_int_ge(pid, 0);
+    if (pid == 0) {
+        int fd = open(slave, O_RDWR);
+        int out = open("rm.out", O_WRONLY | O_CREAT | O_TRUNC, 0644);
+        if (setsid() < 0 || fd < 0 || out < 0 || dup2(fd, 0) < 0 || dup2(out, 1) < 0 || dup2(out, 2) < 0)
+            _exit(127);
+        execl(prog, prog, "rm", run, (char *)NULL);
+        _exit(127);
+    }
+    ck_assert_int_eq(write(master, answer, strlen(answer)), (ssize_t)strlen(answer));
+    int status;
+    ck_assert_int_eq(waitpid(pid, &status, 0), pid);
+    close(master);
+    return WIFEXITED(status) ? WEXITSTATUS(status) : 128;
+}
+
+START_TEST(test_rm_asks)
+{
+    ck_assert_int_eq(rm_on_terminal("third", "n\n"), 1); /* not confirmed: nothing deleted */
+    sqlite3 *db = db_open_readonly("results/strata.db");
+    ck_assert_int_eq(q_int(db, "SELECT count(*) FROM runs WHERE name = 'third'"), 1);
+    sqlite3_close(db);
+    uint8_t *text;
+    size_t n;
+    ck_assert_int_eq(fx_read("rm.out", &text, &n), 0);
+    text = realloc(text, n + 1);
+    text[n] = 0;
+    ck_assert_msg(strstr((char *)text, "delete this run? [y/N]") && strstr((char *)text, "nothing deleted"),
+                  "rm on a terminal:\n%s", (char *)text);
+    free(text);
+    ck_assert_int_eq(rm_on_terminal("third", "y\n"), 0);
+    db = db_open_readonly("results/strata.db");
+    ck_assert_int_eq(q_int(db, "SELECT count(*) FROM runs WHERE name = 'third'"), 0);
+    sqlite3_close(db);
+}
+END_TEST
+
 /* ---- run --tag ------------------------------------------------------------------------- */
 
 START_TEST(test_run_tag)
@@ -274,6 +326,7 @@ static Suite *manage_suite(void)
     tcase_add_test(tc, test_tags);
     tcase_add_test(tc, test_strata_db);
     tcase_add_test(tc, test_rm);
+    tcase_add_test(tc, test_rm_asks);
     tcase_add_test(tc, test_run_tag);
     suite_add_tcase(s, tc);
     return s;

@@ -23,6 +23,7 @@
 #include <string.h>
 #include <unistd.h>
 #include "fixtures/imgwrite.h"
+#include "store/params.h"
 #include "store/results_sqlite.h" /* results_db: the schema checked with plain SQL */
 #include "run_strata.h"
 #include "testlib.h"
@@ -51,6 +52,52 @@ static fake_run fakes[] = {
     {"columns[A]", "vgg A", 2, {0.58, 0.52}, {41, 44}, "model.column=A", 0},
 };
 enum { NFAKES = sizeof fakes / sizeof fakes[0] };
+/* Their optimizer.lr and train.batch_size (run_params). */
+static const char *const fake_lr[NFAKES] = {"0.001", "3.0e-4", "1.0e-4", "0.000125", "0.0003", "0.01", "0.01"};
+static const int fake_batch[NFAKES] = {64, 64, 32, 16, 32, 32, 32};
+
+/* epoch_classes and evals: what `strata run` and `strata eval` record once
+ * helper A's work is merged; inserted here until then (the lead switches
+ * these to real runs). Per-class counts of the best VGG-16 (vgg16) and the
+ * best AlexNet (alexnet-b), and a decoy (alexnet-a); two evals of vgg16,
+ * the latest with confusion counts confusion_n(t, p). */
+static const char *const flower_classes[5] = {"daisy", "dandelion", "roses", "sunflowers", "tulips"};
+static int vgg_correct(int epoch, int c) { return 3 + epoch + c; }
+static int alexnet_correct(int epoch, int c) { return 2 + 2 * epoch + c; }
+static int confusion_n(int t, int p) { return t == p ? 5 : t + p; }
+
+static void insert_class_rows(results *db)
+{
+    sqlite3 *s = results_db(db);
+    char sql[256];
+    for (int c = 0; c < 2; c++) {
+        for (int e = 1; e <= fakes[2].n; e++) {
+            snprintf(sql, sizeof sql, "INSERT INTO epoch_classes VALUES (%lld, %d, '%s', 10, %d)",
+                     (long long)fakes[2].id, e, flower_classes[c], vgg_correct(e, c));
+            ck_assert_int_eq(sqlite3_exec(s, sql, NULL, NULL, NULL), SQLITE_OK);
+        }
+        for (int e = 1; e <= fakes[1].n; e++) {
+            snprintf(sql, sizeof sql, "INSERT INTO epoch_classes VALUES (%lld, %d, '%s', 10, %d)",
+                     (long long)fakes[1].id, e, flower_classes[c], alexnet_correct(e, c));
+            ck_assert_int_eq(sqlite3_exec(s, sql, NULL, NULL, NULL), SQLITE_OK);
+            snprintf(sql, sizeof sql, "INSERT INTO epoch_classes VALUES (%lld, %d, '%s', 10, 1)",
+                     (long long)fakes[0].id, e, flower_classes[c]);
+            ck_assert_int_eq(sqlite3_exec(s, sql, NULL, NULL, NULL), SQLITE_OK);
+        }
+    }
+    for (int k = 0; k < 2; k++) {
+        snprintf(sql, sizeof sql, "INSERT INTO evals(run_id, checkpoint, data, loss, acc, n) VALUES (%lld, 'best', 'val',"
+                 " 1, 0.5, 100)", (long long)fakes[2].id);
+        ck_assert_int_eq(sqlite3_exec(s, sql, NULL, NULL, NULL), SQLITE_OK);
+        int64_t eval_id = sqlite3_last_insert_rowid(s);
+        for (int t = 0; t < 5; t++)
+            for (int p = 0; p < 5; p++) {
+                snprintf(sql, sizeof sql, "INSERT INTO eval_confusion VALUES (%lld, '%s', '%s', %d)",
+                         (long long)eval_id, flower_classes[t], flower_classes[p], k ? confusion_n(t, p) : 1);
+                ck_assert_int_eq(sqlite3_exec(s, sql, NULL, NULL, NULL), SQLITE_OK);
+            }
+    }
+}
 
 /* The resumed run: val_acc and images/s of epoch e. */
 static double long_val_acc(int e) { return 0.3 + 0.01 * e; }
@@ -102,6 +149,10 @@ static void insert_runs(void)
     for (int i = 0; i < NFAKES; i++) {
         fake_run *f = &fakes[i];
         f->id = add_run(db, f->name, f->model, f->sweep_point ? column_sweep_id : 0, f->sweep_point);
+        char yaml[128];
+        snprintf(yaml, sizeof yaml, "optimizer: {name: adam, lr: %s}\ntrain: {batch_size: %d}\n", fake_lr[i],
+                 fake_batch[i]);
+        ck_assert_msg(results_run_params_yaml(db, f->id, yaml, &err) == 0, "params: %s", err.msg);
         add_epochs(db, f->id, 1, f->n, f->val_acc, f->ips);
         set_status(db, f->id, "finished");
     }
@@ -111,6 +162,7 @@ static void insert_runs(void)
         acc[e - 1] = long_val_acc(e);
         ips[e - 1] = long_ips(e);
     }
+    insert_class_rows(db);
     long_id = add_run(db, "long", "vgg D", 0, NULL);
     add_epochs(db, long_id, 1, 30, acc, ips);
     set_status(db, long_id, "interrupted");
@@ -173,7 +225,7 @@ static double col_double(sqlite3_stmt *st, const char *name)
 
 /* ---- the README's queries ---------------------------------------------------------------- */
 
-enum { NQUERIES = 4 };
+enum { NQUERIES = 7 };
 
 /* The SQL of each `sqlite3 [-options] DB "SQL"` line of the fenced block in
  * the README's "Results in SQLite" section (malloc'd); returns the count. */
@@ -337,13 +389,64 @@ static void check_throughput(sqlite3 *db, const char *sql)
         ck_assert_msg(seen[i] == 1, "query 4: model %s %d times", models[i], seen[i]);
 }
 
+/* 5. per-class accuracy of vgg16 against alexnet-b, epochs 1..2, classes
+ * daisy and dandelion. */
+static void check_per_class(sqlite3 *db, const char *sql)
+{
+    sqlite3_stmt *st = db_prep(db, sql);
+    for (int e = 1; e <= 2; e++)
+        for (int c = 0; c < 2; c++) {
+            ck_assert_msg(sqlite3_step(st) == SQLITE_ROW, "query 5: too few rows");
+            ck_assert_int_eq(sqlite3_column_int(st, col(st, "epoch")), e);
+            ck_assert_str_eq(col_text(st, "class"), flower_classes[c]);
+            ck_assert_msg(fabs(col_double(st, "vgg16_acc") - vgg_correct(e, c) / 10.0) < 1e-12, "query 5: vgg16_acc");
+            ck_assert_msg(fabs(col_double(st, "alexnet_acc") - alexnet_correct(e, c) / 10.0) < 1e-12,
+                          "query 5: alexnet_acc");
+        }
+    ck_assert_msg(sqlite3_step(st) == SQLITE_DONE, "query 5: more than 4 rows");
+    sqlite3_finalize(st);
+}
+
+/* 6. runs with lr < 3e-4 among the VGGs: vgg16 (1e-4), vgg16bn (1.25e-4),
+ * best first. */
+static void check_by_lr(sqlite3 *db, const char *sql)
+{
+    const fake_run *want[2] = {&fakes[2], &fakes[3]};
+    sqlite3_stmt *st = db_prep(db, sql);
+    for (int i = 0; i < 2; i++) {
+        ck_assert_msg(sqlite3_step(st) == SQLITE_ROW, "query 6: %d rows, expected 2", i);
+        ck_assert_int_eq(sqlite3_column_int64(st, col(st, "run_id")), want[i]->id);
+        ck_assert(col_double(st, "lr") == strtod(fake_lr[want[i] - fakes], NULL));
+        ck_assert_int_eq(sqlite3_column_int(st, col(st, "batch_size")), fake_batch[want[i] - fakes]);
+    }
+    ck_assert_msg(sqlite3_step(st) == SQLITE_DONE, "query 6: more than 2 rows");
+    sqlite3_finalize(st);
+}
+
+/* 7. the confusion matrix of vgg16's latest eval: one row per true class,
+ * one column per predicted class. */
+static void check_confusion(sqlite3 *db, const char *sql)
+{
+    sqlite3_stmt *st = db_prep(db, sql);
+    for (int t = 0; t < 5; t++) {
+        ck_assert_msg(sqlite3_step(st) == SQLITE_ROW, "query 7: %d rows, expected 5", t);
+        ck_assert_str_eq(col_text(st, "true_class"), flower_classes[t]);
+        for (int p = 0; p < 5; p++)
+            ck_assert_int_eq(sqlite3_column_int(st, col(st, flower_classes[p])), confusion_n(t, p));
+    }
+    ck_assert_msg(sqlite3_step(st) == SQLITE_DONE, "query 7: more than 5 rows");
+    sqlite3_finalize(st);
+}
+
 START_TEST(test_readme_queries)
 {
     char *sql[8];
     int n = readme_queries(sql, 8);
     ck_assert_msg(n == NQUERIES, "README.md 'Results in SQLite' has %d sqlite3 queries, expected %d", n, NQUERIES);
     void (*const check[NQUERIES])(sqlite3 *, const char *) = {check_best_per_model, check_newest_sweep,
-                                                              check_resumed, check_throughput};
+                                                              check_resumed,        check_throughput,
+                                                              check_per_class,      check_by_lr,
+                                                              check_confusion};
     sqlite3 *db = db_open_readonly("results/strata.db");
     for (int i = 0; i < n; i++) {
         check[i](db, sql[i]);
@@ -442,6 +545,21 @@ START_TEST(test_runs)
     ck_assert(table_has_id(r.out, fakes[5].id) && table_has_id(r.out, fakes[6].id));
     run_strata_free(&r);
 
+    /* hyper-parameters: numbers compared as numbers */
+    r = strata(ARGS("runs", "--where", "lr < 3e-4 and model like 'vgg%'"));
+    ck_assert_msg(r.status == 0 && count_lines(r.out) == 3 && table_has_id(r.out, fakes[2].id) &&
+                      table_has_id(r.out, fakes[3].id),
+                  "--where lr:\n%s%s", r.out, r.err);
+    run_strata_free(&r);
+    r = strata(ARGS("runs", "--where", "batch_size = 64 and optimizer = 'adam'"));
+    ck_assert_msg(r.status == 0 && count_lines(r.out) == 3 && table_has_id(r.out, fakes[0].id) &&
+                      table_has_id(r.out, fakes[1].id),
+                  "--where batch_size:\n%s%s", r.out, r.err);
+    run_strata_free(&r);
+    r = strata(ARGS("runs", "--where", "lr < 3e-4 and"));
+    assert_refused(&r, "--where syntax error", "--where");
+    run_strata_free(&r);
+
     r = strata(ARGS("runs", "--where", "no_such_column > 1"));
     assert_refused(&r, "bad --where", "no_such_column");
     run_strata_free(&r);
@@ -521,10 +639,39 @@ START_TEST(test_compare)
 
     r = strata(ARGS("compare", ia, ib, "--json"));
     ck_assert_int_eq(r.status, 0);
-    ck_assert_msg(r.out[0] == '{' && strstr(r.out, "\"best\"") && strstr(r.out, "\"difference\""), "%s", r.out);
-    ck_assert(json_has_id(r.out, "run", a->id) && json_has_id(r.out, "run", b->id));
-    ck_assert_int_eq(count_substr(r.out, "\"epoch\": "), 3); /* epochs 1..3 side by side */
+    ck_assert_msg(r.out[0] == '{' && strstr(r.out, "\"metric\": \"val_acc\"") && strstr(r.out, "\"best\": 0.72,") &&
+                      strstr(r.out, "\"best\": 0.83,") && strstr(r.out, "\"difference\": 0,"),
+                  "%s", r.out);
+    ck_assert(json_has_id(r.out, "id", a->id) && json_has_id(r.out, "id", b->id));
+    ck_assert_msg(!strstr(r.out, "run ") && strstr(r.out, "{\"epoch\": 2, \"val_acc\": 0.72}"), "%s", r.out);
+    ck_assert_int_eq(count_substr(r.out, "\"epoch\": "), a->n + b->n); /* each run's epochs */
     ck_assert_msg(json_has_id(r.out, "best_epoch", 2), "compare --json: no best_epoch 2:\n%s", r.out);
+    ck_assert_msg(strstr(r.out, "\"differing_params\": {\n  \"optimizer.lr\": [0.0003, 0.0001],\n"
+                                "  \"train.batch_size\": [64, 32]}"),
+                  "compare --json: the differing parameters (lr 3.0e-4 against 1.0e-4, batch 64 against 32):\n%s",
+                  r.out);
+    run_strata_free(&r);
+
+    /* --metric: the lowest val_loss (2/e: at the last epoch) */
+    r = strata(ARGS("compare", ia, ib, "--metric", "val_loss"));
+    ck_assert_msg(r.status == 0 && strstr(r.out, "run ") && strstr(r.out, " val_loss") && strstr(r.out, "best_val_loss"),
+                  "compare --metric val_loss:\n%s%s", r.out, r.err);
+    ck_assert_msg(strstr(r.out, "0.6667") && strstr(r.out, "1.0000"), "best val_loss 2/3 and 2/2 not shown:\n%s", r.out);
+    run_strata_free(&r);
+    r = strata(ARGS("compare", ia, ib, "--metric", "accuracy"));
+    assert_refused(&r, "compare --metric accuracy", "--metric");
+    run_strata_free(&r);
+
+    /* the two real runs of the sweep differ in one parameter */
+    r = strata(ARGS("compare", "1", "2"));
+    ck_assert_msg(r.status == 0 && strstr(r.out, "model.layers.0.out_channels 4") && strstr(r.out, " 8"),
+                  "compare 1 2: the differing parameter:\n%s", r.out);
+    ck_assert_msg(!strstr(r.out, "optimizer.lr"), "compare 1 2: an equal parameter listed:\n%s", r.out);
+    run_strata_free(&r);
+    r = strata(ARGS("compare", "1", "2", "--json"));
+    ck_assert_msg(strstr(r.out, "\"differing_params\": {\n  \"model.layers\": [") &&
+                      strstr(r.out, "\"model.layers.0.out_channels\": [4, 8]}"),
+                  "compare 1 2 --json:\n%s", r.out);
     run_strata_free(&r);
 
     r = strata(ARGS("compare", ia, "999"));
@@ -571,9 +718,9 @@ START_TEST(test_compare_many)
     args[n] = NULL;
     r = strata(args);
     ck_assert_msg(r.status == 0, "compare --json of %d runs: exit %d:\n%s", MANY, r.status, r.err);
-    ck_assert_int_eq(count_substr(r.out, "\"run\": "), MANY);
-    ck_assert_int_eq(count_substr(r.out, "\"epoch\": "), 2);
-    ck_assert_int_eq(count_substr(r.out, " val_acc\": "), 2 * MANY);
+    ck_assert_int_eq(count_substr(r.out, "\"id\": "), MANY);
+    ck_assert_int_eq(count_substr(r.out, "\"epoch\": "), 2 * MANY);
+    ck_assert_int_eq(count_substr(r.out, "\"val_acc\": "), 2 * MANY);
     run_strata_free(&r);
 }
 END_TEST

@@ -9,6 +9,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 #include "store/results_sqlite.h" /* results_db: the schema checked with plain SQL */
+#include "run_strata.h"
 #include "testlib_db.h"
 #include "testlib.h"
 
@@ -666,6 +667,89 @@ START_TEST(test_dead_runs_interrupted)
 }
 END_TEST
 
+/* ---- databases written by strata at schema version 3 ------------------------------ */
+
+/* t/fixtures/schema-v3.db (see t/fixtures/schema-v3.txt) copied to tmpdir. */
+static const char *copy_v3_fixture(void)
+{
+    char src[4096];
+    snprintf(src, sizeof src, "%s/t/fixtures/schema-v3.db", getenv("STRATA_SRCDIR"));
+    uint8_t *data;
+    size_t n;
+    ck_assert_msg(fx_read(src, &data, &n) == 0, "cannot read %s", src);
+    const char *path = tmp_path("v3.db");
+    ck_assert_int_eq(fx_write(path, data, n), 0);
+    free(data);
+    return path;
+}
+
+/* What every migrated copy of the fixture holds: runs 1 (lr 0.000125),
+ * 2 and 3 (a sweep over lr 1e-4, 3e-4), their params back-filled. */
+static void check_migrated_v3(const char *path, int with_run3_params)
+{
+    sqlite3 *db = raw_open(path);
+    ck_assert_int_eq(q_int(db, "PRAGMA user_version"), RESULTS_SCHEMA_VERSION);
+    ck_assert_int_eq(q_int(db, "SELECT count(*) FROM runs WHERE status = 'finished'"), 3);
+    ck_assert_int_eq(q_int(db, "SELECT count(*) FROM epochs"), 3);
+    ck_assert_int_eq(q_int(db, "SELECT count(*) FROM sweep_summary"), 2);
+    ck_assert_int_eq(q_int(db, "SELECT count(*) FROM sweeps WHERE overrides = ''"), 1);
+    ck_assert(q_double(db, "SELECT json_extract(config_json, '$.optimizer.lr') FROM runs WHERE id = 1") == 0.000125);
+    ck_assert(q_double(db, "SELECT lr FROM run_summary WHERE run_id = 1") == 0.000125);
+    ck_assert(q_double(db, "SELECT lr FROM run_summary WHERE run_id = 2") == 1e-4);
+    ck_assert_int_eq(q_int(db, "SELECT batch_size FROM run_summary WHERE run_id = 2"), 16);
+    ck_assert_int_eq(q_int(db, "SELECT max_epochs FROM run_summary WHERE run_id = 2"), 1);
+    ck_assert_int_eq(q_int(db, "SELECT input_size FROM run_summary WHERE run_id = 1"), 16);
+    ck_assert_int_eq(q_int(db, "SELECT count(*) FROM run_params WHERE run_id = 3") > 20, with_run3_params);
+    ck_assert_int_eq(q_int(db, "SELECT typeof(value) = 'text' FROM run_params WHERE run_id = 1 AND key = 'model.arch'"),
+                     1);
+    sqlite3_close(db);
+}
+
+START_TEST(test_migrate_v3_fixture)
+{
+    const char *path = copy_v3_fixture();
+    sqlite3 *raw = raw_open(path);
+    ck_assert_int_eq(q_int(raw, "PRAGMA user_version"), 3);
+    ck_assert_int_eq(has_col(raw, "runs", "config_json"), 0);
+    sqlite3_close(raw);
+
+    strata_run r = strata(ARGS("runs", "--db", path));
+    ck_assert_msg(r.status == 0 && count_lines(r.out) == 4 && strstr(r.out, "tiny-v3"), "runs:\n%s%s", r.out, r.err);
+    run_strata_free(&r);
+    check_migrated_v3(path, 1);
+    r = strata(ARGS("runs", "--db", path, "--where", "lr < 2e-4"));
+    ck_assert_msg(r.status == 0 && count_lines(r.out) == 3 && !strstr(r.out, "3.0e-4"), "--where lr:\n%s%s", r.out,
+                  r.err);
+    run_strata_free(&r);
+    r = strata(ARGS("show", "1", "--db", path, "--json"));
+    ck_assert_msg(r.status == 0 && strstr(r.out, "\"lr\": 0.000125,") && strstr(r.out, "\"config_json\": {"),
+                  "show:\n%s%s", r.out, r.err);
+    run_strata_free(&r);
+    r = strata(ARGS("compare", "2", "3", "--db", path));
+    ck_assert_msg(r.status == 0 && strstr(r.out, "optimizer.lr") && strstr(r.out, "0.0001 ") && strstr(r.out, "0.0003"),
+                  "compare:\n%s%s", r.out, r.err);
+    run_strata_free(&r);
+}
+END_TEST
+
+/* Version 2: the same file without runs.heartbeat_at; run 3's config made
+ * unreadable (it keeps no run_params, with a warning; the rest migrates). */
+START_TEST(test_migrate_v2_fixture)
+{
+    const char *path = copy_v3_fixture();
+    sqlite3 *raw = raw_open(path);
+    raw_exec(raw, "ALTER TABLE runs DROP COLUMN heartbeat_at; UPDATE runs SET config = 'a: [' WHERE id = 3;"
+                  "PRAGMA user_version = 2;");
+    sqlite3_close(raw);
+    results_close(open_ok(path));
+    raw = raw_open(path);
+    ck_assert_int_eq(has_col(raw, "runs", "heartbeat_at"), 1);
+    ck_assert_int_eq(q_int(raw, "SELECT count(*) FROM runs WHERE config_json IS NULL"), 1);
+    sqlite3_close(raw);
+    check_migrated_v3(path, 0);
+}
+END_TEST
+
 int main(void)
 {
     Suite *s = suite_create("results");
@@ -687,6 +771,8 @@ int main(void)
     tcase_add_test(tc, test_not_a_database);
     tcase_add_test(tc, test_views_and_v1_migration);
     tcase_add_test(tc, test_dead_runs_interrupted);
+    tcase_add_test(tc, test_migrate_v3_fixture);
+    tcase_add_test(tc, test_migrate_v2_fixture);
     suite_add_tcase(s, tc);
     return run_suite(s);
 }

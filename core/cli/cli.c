@@ -1,7 +1,14 @@
 /* cli.c — helpers shared by the commands. */
+#define _POSIX_C_SOURCE 200809L
+#include <errno.h>
 #include <stdarg.h>
+#include <stdlib.h>
 #include <string.h>
+#include <math.h>
+#include <sys/stat.h>
 #include "cli/cli.h"
+#include "store/json.h"
+#include "store/results.h"
 
 const char *cli_plugin_dir;
 
@@ -51,4 +58,35 @@ void json_string(FILE *f, const char *s)
             fputc(*p, f);
     }
     fputc('"', f);
+}
+
+void json_double(FILE *f, double v)
+{
+    char text[JSON_DOUBLE_MAX];
+    fputs(isfinite(v) ? json_double_text(v, text) : "null", f);
+}
+
+const char *cli_db_path(const char *db_opt, const char **from)
+{
+    const char *env = getenv("STRATA_DB");
+    if (db_opt)
+        return *from = "--db", db_opt;
+    if (env && *env)
+        return *from = "STRATA_DB", env;
+    return *from = "the default database", RESULTS_DEFAULT_DB;
+}
+
+int cli_db_open(const char *db_opt, results **out, strata_err *err)
+{
+    const char *from, *path = cli_db_path(db_opt, &from);
+    *out = NULL;
+    struct stat sb;
+    if (stat(path, &sb) != 0)
+        return err_set(err, errno == ENOENT ? STRATA_ERR_CONFIG : STRATA_ERR_RUNTIME,
+                       "%s: %s: %s (expected a results database; give --db PATH or set STRATA_DB)", path, from,
+                       strerror(errno));
+    if (!S_ISREG(sb.st_mode))
+        return err_set(err, STRATA_ERR_CONFIG, "%s: %s: not a regular file (expected a results database)", path,
+                       from);
+    return results_open(path, out, err);
 }

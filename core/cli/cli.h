@@ -5,6 +5,7 @@
 
 #include <stdio.h>
 #include "config/error.h"
+#include "store/results.h"
 
 typedef struct cli_command {
     const char *name;
@@ -18,6 +19,7 @@ extern const cli_command cmd_summary, cmd_plugins, cmd_run, cmd_resume, cmd_pred
 extern const cli_command cmd_plot;
 extern const cli_command cmd_eval;
 extern const cli_command cmd_gradcheck;
+extern const cli_command cmd_plot, cmd_tag, cmd_note, cmd_rm;
 
 /* Print "strata: MESSAGE" on stderr and return err->status (2 if unset). */
 int cli_fail(const strata_err *err);
@@ -34,5 +36,29 @@ extern const char *cli_plugin_dir;
 
 /* JSON helpers for --json output. */
 void json_string(FILE *f, const char *s);
+/* A number in its shortest round-trip form (0.2, 0.000125); null when v is
+ * not finite. */
+void json_double(FILE *f, double v);
+
+/* The results database of a command that reads or manages recorded runs:
+ * db_opt (its --db), else env STRATA_DB (when set and not empty), else
+ * RESULTS_DEFAULT_DB. The path must be an existing database file: a
+ * missing one or a directory is a configuration error naming where the path
+ * came from (--db, STRATA_DB or the default). Opens it (results_open). */
+int cli_db_open(const char *db_opt, results **out, strata_err *err);
+/* The database path cli_db_open uses: --db, else env STRATA_DB, else the
+ * default; *from names which ("--db", "STRATA_DB", "the default database"). */
+const char *cli_db_path(const char *db_opt, const char **from);
+
+/* ---- tables of the store (cli_table.c) ---- */
+/* A value as JSON (NaN and infinity: null, with one warning per column). */
+void cli_json_value(const results_value *v, const char *column);
+/* A value as text into buf (a text value is returned as it is): numbers of
+ * measurements `rounded` to 4 decimals, others in their shortest round-trip
+ * form; NULL is "-". */
+const char *cli_value_text(const results_value *v, int rounded, char *buf, size_t size);
+/* A table as aligned columns (column c widths[c] wide, or `rest` when
+ * c >= n_widths) or as a JSON array of objects. */
+void cli_print_table(const results_table *t, int json, const int *widths, int n_widths, int rest);
 
 #endif

@@ -35,7 +35,7 @@ static const char usage[] =
     "  --data DIR              a folder of class folders instead, named as the\n"
     "                          run's classes (a class may be missing)\n"
     "  --threads N             threads (default the run's train.threads)\n"
-    "  --db PATH               the results database (default " RESULTS_DEFAULT_DB ")\n"
+    "  --db PATH               the results database (default $STRATA_DB, else " RESULTS_DEFAULT_DB ")\n"
     "  --json                  one JSON object, full class names\n"
     "  -h, --help              this text\n";
 
@@ -65,7 +65,6 @@ static int parse_args(int argc, char **argv, eval_args *a)
     int c;
     memset(a, 0, sizeof *a);
     a->q.checkpoint = "best";
-    a->q.db = RESULTS_DEFAULT_DB;
     a->q.plugin_dir = cli_plugin_dir;
     optind = 1;
     opterr = 0;
@@ -93,6 +92,8 @@ static int parse_args(int argc, char **argv, eval_args *a)
         return cli_usage(&cmd_eval, "expected one RUN");
     a->q.split = split ? split : "val";
     a->q.run = argv[optind];
+    const char *from;
+    a->q.db = cli_db_path(a->q.db, &from);
     return 0;
 }
 
@@ -175,8 +176,8 @@ static void print_text(const evaluation *ev)
 
 static void json_field(const char *key, double v, int first)
 {
-    char buf[32];
-    printf("%s\"%s\": %s", first ? "" : ", ", key, json_number(v, buf, sizeof buf));
+    char buf[JSON_DOUBLE_MAX];
+    printf("%s\"%s\": %s", first ? "" : ", ", key, isfinite(v) ? json_double_text(v, buf) : "null");
 }
 
 static void print_json_classes(const eval_record *e)

@@ -24,7 +24,7 @@ static const char usage[] =
     "  --size WxH          image size in pixels (default 800x500; from 200x150\n"
     "                      to 8000x8000)\n"
     "  --title TEXT        the title (default the metric's name)\n"
-    "  --db PATH           the results database (default " RESULTS_DEFAULT_DB ")\n"
+    "  --db PATH           the results database (default: env STRATA_DB, else " RESULTS_DEFAULT_DB ")\n"
     "  -h, --help          this text\n";
 
 
@@ -59,7 +59,6 @@ static int parse_args(int argc, char **argv, plot_args *a)
     int c;
     memset(a, 0, sizeof *a);
     a->metric = "val_acc";
-    a->db = RESULTS_DEFAULT_DB;
     a->w = 800, a->h = 500;
     optind = 1;
     opterr = 0;
@@ -138,7 +137,7 @@ out:
 static int plot(const plot_args *a, strata_err *err)
 {
     results *db;
-    if (results_open_existing(a->db, &db, err))
+    if (cli_db_open(a->db, &db, err))
         return -1;
     curve *c = calloc(a->n_runs, sizeof *c);
     if (!c) {

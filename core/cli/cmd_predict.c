@@ -27,7 +27,7 @@ static const char usage[] =
     "\n"
     "  --run RUN               a run id, or the newest run of that name\n"
     "  --checkpoint best|last  which checkpoint of the run (default best)\n"
-    "  --db PATH               the results database (default " RESULTS_DEFAULT_DB ")\n"
+    "  --db PATH               the results database (default: env STRATA_DB, else " RESULTS_DEFAULT_DB ")\n"
     "  --weights FILE          a strata safetensors checkpoint (with --experiment)\n"
     "  --experiment FILE       the experiment that describes the model\n"
     "  -s, --set KEY=VALUE     override a key of the experiment\n"
@@ -52,7 +52,6 @@ static int parse_args(int argc, char **argv, predict_args *a)
     int c;
     memset(a, 0, sizeof *a);
     a->checkpoint = "best";
-    a->db = RESULTS_DEFAULT_DB;
     a->top = 1;
     a->sets = calloc(argc, sizeof *a->sets);
     optind = 1;
@@ -93,7 +92,7 @@ static int from_run(const predict_args *a, experiment *x, char *weights, size_t 
     results *db;
     int64_t id;
     run_record rec = {0};
-    if (results_open_existing(a->db, &db, err))
+    if (cli_db_open(a->db, &db, err))
         return -1;
     int rc = results_find_run(db, a->run, &id, err) || results_get_run(db, id, &rec, err);
     results_close(db);

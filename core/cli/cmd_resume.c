@@ -7,6 +7,7 @@
 #include <string.h>
 #include <unistd.h>
 #include "cli/cli.h"
+#include "store/params.h"
 #include "train/session.h"
 
 static const char usage[] =
@@ -30,7 +31,7 @@ static const char usage[] =
     "\n"
     "  -e, --epochs N            how many more epochs (required)\n"
     "  -s, --set KEY.PATH=VALUE  override a key of the stored configuration\n"
-    "      --db PATH             the results database (default " RESULTS_DEFAULT_DB ")\n"
+    "      --db PATH             the results database (default: env STRATA_DB, else " RESULTS_DEFAULT_DB ")\n"
     "  -h, --help                this text\n";
 
 typedef struct resume_args {
@@ -48,7 +49,6 @@ static int parse_args(int argc, char **argv, resume_args *a)
     int c;
     char *end;
     memset(a, 0, sizeof *a);
-    a->db = RESULTS_DEFAULT_DB;
     a->sets = calloc(argc, sizeof *a->sets);
     optind = 1;
     opterr = 0;
@@ -152,7 +152,8 @@ static int reopen_run(session *s, const start_point *sp, strata_err *err)
     int64_t id = s->run_id;
     if (sp->from_scratch)
         return results_run_data_clear(db, id, err) || session_record_data(s, err) ||
-                       results_run_config(db, id, session_config(s), err) || results_run_status(db, id, "running", err)
+                       results_run_config(db, id, session_config(s), err) ||
+                       results_run_params(db, id, s->x.root, err) || results_run_status(db, id, "running", err)
                    ? -1
                    : 0;
     if (checkpoint_adopt_pair(sp->dir, sp->weights, sp->state, err))
@@ -164,7 +165,7 @@ static int reopen_run(session *s, const start_point *sp, strata_err *err)
             return -1;
     }
     return results_epochs_truncate(db, id, s->state.epoch, err) || results_run_config(db, id, session_config(s), err) ||
-                   results_run_status(db, id, "running", err)
+                   results_run_params(db, id, s->x.root, err) || results_run_status(db, id, "running", err)
                ? -1
                : 0;
 }
@@ -176,7 +177,7 @@ static int resume(const resume_args *a, strata_err *err)
     run_record rec = {0};
     start_point sp = {0};
     int last, rc;
-    if (results_open_existing(a->db, &db, err))
+    if (cli_db_open(a->db, &db, err))
         return -1;
     if (results_find_run(db, a->run, &id, err) || results_get_run(db, id, &rec, err) ||
         results_last_epoch(db, id, &last, err)) {

@@ -4,10 +4,11 @@
 #include <string.h>
 #include "train/blas_select.h"
 #include "cli/cli.h"
+#include "store/manage.h"
 #include "train/session.h"
 
 static const char usage[] =
-    "usage: strata run EXPERIMENT.yaml [-s KEY.PATH=VALUE]... [--name NAME]\n"
+    "usage: strata run EXPERIMENT.yaml [-s KEY.PATH=VALUE]... [--name NAME] [--tag KEY=VALUE]...\n"
     "\n"
     "Train the experiment's model on its data for train.epochs epochs and record\n"
     "the run and every epoch in the results database (results.dir/results.db,\n"
@@ -25,17 +26,31 @@ static const char usage[] =
     "\n"
     "  -s, --set KEY.PATH=VALUE  override a key of the experiment (repeatable)\n"
     "      --name NAME           the run's name (default: the experiment's name)\n"
+    "      --tag KEY=VALUE       tag the run (run_tags; repeatable; see strata tag)\n"
     "  -h, --help                this text\n"
     "\n"
     "Exit status: 0 finished, 1 runtime failure or interrupted, 2 configuration error.\n";
 
+/* The --tag KEY=VALUE of the new run (checked for '=' when parsed). */
+static int set_tags(session *s, char **tags, int n, strata_err *err)
+{
+    for (int i = 0; i < n; i++) {
+        char *eq = strchr(tags[i], '=');
+        *eq = 0;
+        if (results_tag_set(s->db, s->run_id, tags[i], eq + 1, err))
+            return -1;
+    }
+    return 0;
+}
+
 static int run(int argc, char **argv)
 {
     static const struct option longopts[] = {
-        {"set", required_argument, 0, 's'}, {"name", required_argument, 0, 'n'}, {0, 0, 0, 0}};
-    char **sets = calloc(argc, sizeof *sets);
+        {"set", required_argument, 0, 's'}, {"name", required_argument, 0, 'n'}, {"tag", required_argument, 0, 't'},
+        {0, 0, 0, 0}};
+    char **sets = calloc(argc, sizeof *sets), **tags = calloc(argc, sizeof *tags);
     const char *name = NULL;
-    int n_sets = 0, c;
+    int n_sets = 0, n_tags = 0, c;
     optind = 1;
     opterr = 0;
     while ((c = getopt_long(argc, argv, "s:", longopts, NULL)) != -1) {
@@ -43,23 +58,29 @@ static int run(int argc, char **argv)
             sets[n_sets++] = optarg;
         else if (c == 'n')
             name = optarg;
-        else {
-            free(sets);
+        else if (c == 't' && optarg[0] != '=' && strchr(optarg, '='))
+            tags[n_tags++] = optarg;
+        else if (c == 't') {
+            free(sets), free(tags);
+            return cli_usage(&cmd_run, "--tag: expected KEY=VALUE, got '%s'", optarg);
+        } else {
+            free(sets), free(tags);
             return cli_usage(&cmd_run, "unknown option or missing value '%s'", argv[optind - 1]);
         }
     }
     if (optind != argc - 1) {
-        free(sets);
+        free(sets), free(tags);
         return cli_usage(&cmd_run, "expected one EXPERIMENT.yaml");
     }
     strata_err err = {0};
     session s;
     int rc = 0;
     session_catch_signals();
-    if (session_prepare(&s, argv[optind], sets, n_sets, cli_plugin_dir, &err) || session_begin_run(&s, name, &err)) {
+    if (session_prepare(&s, argv[optind], sets, n_sets, cli_plugin_dir, &err) || session_begin_run(&s, name, &err) ||
+        set_tags(&s, tags, n_tags, &err)) {
         rc = cli_fail(&err);
         session_free(&s);
-        free(sets);
+        free(sets), free(tags);
         return rc;
     }
     printf("run %lld: %s (%s, %lld parameters), %d train / %d val images, %d classes, db %s\n"
@@ -70,7 +91,7 @@ static int run(int argc, char **argv)
     if (session_run_epochs(&s, 1, s.x.train.epochs, &err))
         rc = cli_fail(&err);
     session_free(&s);
-    free(sets);
+    free(sets), free(tags);
     return rc;
 }
 

@@ -1,6 +1,6 @@
-/* cmd_runs.c — looking at recorded runs: `strata runs`, `strata show RUN`,
- * `strata compare RUN...`. Plain queries over the run_summary view and the
- * epochs table; --json on each. */
+/* cmd_runs.c — looking at recorded runs: `strata runs` and `strata show
+ * RUN` (`strata compare` is cmd_compare.c). Plain queries over the
+ * run_summary view, the epochs table and the run's tags; --json on each. */
 #define _POSIX_C_SOURCE 200809L
 #include <getopt.h>
 #include <math.h>
@@ -8,10 +8,14 @@
 #include <string.h>
 #include <unistd.h>
 #include "cli/cli.h"
+#include "store/manage.h"
+#include "store/params.h"
 #include "store/results.h"
 
 typedef struct view_args {
     const char *db, *sweep, *where;
+    char *tag_key;         /* --tag KEY[=VALUE] (split in place) */
+    const char *tag_value;
     int json;
     int n_runs;
     char **runs;
@@ -21,10 +25,9 @@ static int parse_args(const cli_command *c, int argc, char **argv, view_args *a,
 {
     static const struct option longopts[] = {{"db", required_argument, 0, 'd'},   {"sweep", required_argument, 0, 'S'},
                                               {"where", required_argument, 0, 'w'}, {"json", no_argument, 0, 'j'},
-                                              {0, 0, 0, 0}};
+                                              {"tag", required_argument, 0, 't'},   {0, 0, 0, 0}};
     int ch;
     memset(a, 0, sizeof *a);
-    a->db = RESULTS_DEFAULT_DB;
     optind = 1;
     opterr = 0;
     while ((ch = getopt_long(argc, argv, "", longopts, NULL)) != -1) {
@@ -34,7 +37,14 @@ static int parse_args(const cli_command *c, int argc, char **argv, view_args *a,
             a->sweep = optarg;
         else if (ch == 'w' && !want_runs)
             a->where = optarg;
-        else if (ch == 'j')
+        else if (ch == 't' && !want_runs) {
+            a->tag_key = optarg;
+            char *eq = strchr(optarg, '=');
+            if (eq)
+                *eq = 0, a->tag_value = eq + 1;
+            if (!*a->tag_key)
+                return cli_usage(c, "--tag: expected KEY or KEY=VALUE, got '%s'", argv[optind - 1]);
+        } else if (ch == 'j')
             a->json = 1;
         else
             return cli_usage(c, "unknown option or missing value '%s'", argv[optind - 1]);
@@ -50,73 +60,31 @@ static int parse_args(const cli_command *c, int argc, char **argv, view_args *a,
     return 0;
 }
 
-/* Print one value as JSON. JSON has no NaN or infinity: those print as null
- * with one warning on stderr per column. */
-static void json_value(const results_value *v, const char *column)
-{
-    static const char *warned;
-    switch (v->type) {
-    case RESULTS_INT: printf("%lld", (long long)v->i); break;
-    case RESULTS_REAL:
-        if (isfinite(v->d)) {
-            printf("%.17g", v->d);
-            break;
-        }
-        if (warned != column)
-            fprintf(stderr, "strata: warning: %s is %g; written as null in the JSON\n", column, v->d);
-        warned = column;
-        printf("null");
-        break;
-    case RESULTS_NULL: printf("null"); break;
-    default: json_string(stdout, v->s);
-    }
-}
-
-/* Print a table, as aligned columns or a JSON array of objects. Column c
- * is widths[c] wide, or `rest` wide when c >= n_widths. */
-static void print_table(const results_table *t, int json, const int *widths, int n_widths, int rest)
-{
-    if (json)
-        printf("[");
-    else {
-        for (int c = 0; c < t->n_cols; c++)
-            printf("%-*s ", c < n_widths ? widths[c] : rest, t->names[c]);
-        printf("\n");
-    }
-    for (int row = 0; row < t->n_rows; row++) {
-        if (json)
-            printf("%s\n  {", row ? "," : "");
-        for (int c = 0; c < t->n_cols; c++) {
-            const results_value *v = results_cell(t, row, c);
-            int w = c < n_widths ? widths[c] : rest;
-            if (json) {
-                printf("%s\"%s\": ", c ? ", " : "", t->names[c]);
-                json_value(v, t->names[c]);
-            } else if (v->type == RESULTS_REAL)
-                printf("%-*.4f ", w, v->d);
-            else if (v->type == RESULTS_INT)
-                printf("%-*lld ", w, (long long)v->i);
-            else
-                printf("%-*s ", w, v->type == RESULTS_TEXT ? v->s : "-");
-        }
-        printf(json ? "}" : "\n");
-    }
-    if (json)
-        printf("]\n");
-}
-
 #define N_WIDTHS(w) ((int)(sizeof w / sizeof w[0]))
 
 /* ---- strata runs ------------------------------------------------------------- */
 
 static const char runs_usage[] =
-    "usage: strata runs [--sweep ID] [--where SQL] [--db PATH] [--json]\n"
+    "usage: strata runs [--sweep ID] [--where SQL] [--tag KEY[=VALUE]] [--db PATH] [--json]\n"
     "\n"
     "One line per run: id, name, model, status, epochs done, best val accuracy\n"
-    "and its epoch, wall time in seconds (sum of the epochs). --where adds an SQL\n"
-    "condition over the run_summary view's columns (run_id, name, model, status,\n"
-    "sweep_id, epochs, best_val_acc, best_epoch, last_epoch, total_seconds ...),\n"
-    "e.g. --where \"model like 'vgg%' and best_val_acc > 0.7\".\n";
+    "and its epoch, wall time in seconds (sum of the epochs).\n"
+    "\n"
+    "  --sweep ID          the runs of that sweep\n"
+    "  --where SQL         an SQL condition over the columns of the run_summary view:\n"
+    "                      run_id, name, model, status, sweep_id, sweep_point, params,\n"
+    "                      epochs (recorded), best_val_acc, best_epoch, last_epoch,\n"
+    "                      last_val_acc, total_seconds, images_per_sec, created_at,\n"
+    "                      finished_at, input_size, batch_size, lr, optimizer,\n"
+    "                      max_epochs (train.epochs), stop_reason; any other\n"
+    "                      parameter through run_params, e.g.\n"
+    "                      --where \"lr < 3e-4 and model like 'vgg%'\"\n"
+    "                      --where \"run_id in (select run_id from run_params\n"
+    "                               where key = 'train.seed' and value = 1)\"\n"
+    "  --tag KEY[=VALUE]   the runs with that tag (strata tag), of that value\n"
+    "  --db PATH           the results database (default: env STRATA_DB, else\n"
+    "                      " RESULTS_DEFAULT_DB ")\n"
+    "  --json              a JSON array of objects\n";
 
 static int runs_run(int argc, char **argv)
 {
@@ -128,11 +96,12 @@ static int runs_run(int argc, char **argv)
     int rc = parse_args(&cmd_runs, argc, argv, &a, 0);
     if (rc)
         return rc;
-    if (results_open_existing(a.db, &db, &err) || results_runs_table(db, a.where, a.sweep, &t, &err)) {
+    if (cli_db_open(a.db, &db, &err) ||
+        results_runs_table(db, a.where, a.sweep, a.tag_key, a.tag_value, &t, &err)) {
         results_close(db);
         return cli_fail(&err);
     }
-    print_table(&t, a.json, widths, N_WIDTHS(widths), 10);
+    cli_print_table(&t, a.json, widths, N_WIDTHS(widths), 10);
     results_table_free(&t);
     results_close(db);
     return 0;
@@ -143,8 +112,40 @@ static int runs_run(int argc, char **argv)
 static const char show_usage[] =
     "usage: strata show RUN [--db PATH] [--json]\n"
     "\n"
-    "The run's record (status, model, seed, parameters, times), its resolved\n"
-    "configuration, and its epochs table.\n";
+    "The run's record (status, model, seed, parameters, times), its tags and\n"
+    "note (strata tag, strata note), its resolved configuration, and its epochs\n"
+    "table. RUN is a run id or name (the newest run of that name). --db: the\n"
+    "results database (default: env STRATA_DB, else " RESULTS_DEFAULT_DB ").\n"
+    "With --json, config_json is the configuration as a JSON object (numbers in\n"
+    "their shortest round-trip form).\n";
+
+/* The tags (key, value, created_at) as {"key": "value", ...}. */
+static void print_tags_json(const results_table *tags)
+{
+    printf("{");
+    for (int row = 0; row < tags->n_rows; row++) {
+        printf("%s", row ? ", " : "");
+        cli_json_value(results_cell(tags, row, 0), "tag");
+        printf(": ");
+        cli_json_value(results_cell(tags, row, 1), "tag");
+    }
+    printf("}");
+}
+
+static void print_tags_text(const results_table *tags)
+{
+    for (int row = 0; row < tags->n_rows; row++) {
+        const results_value *k = results_cell(tags, row, 0), *v = results_cell(tags, row, 1),
+                            *at = results_cell(tags, row, 2);
+        const char *value = v->type == RESULTS_TEXT ? v->s : "", *when = at->type == RESULTS_TEXT ? at->s : "-";
+        if (!strcmp(k->s, RESULTS_NOTE_KEY))
+            printf("note (%s): %s\n", when, value);
+        else
+            printf("tag %s=%s (%s)\n", k->s, value, when);
+    }
+    if (tags->n_rows)
+        printf("\n");
+}
 
 static int show_run(int argc, char **argv)
 {
@@ -157,9 +158,13 @@ static int show_run(int argc, char **argv)
     int rc = parse_args(&cmd_show, argc, argv, &a, 1);
     if (rc)
         return rc;
-    results_table t;
-    if (results_open_existing(a.db, &db, &err) || results_find_run(db, a.runs[0], &id, &err) ||
-        results_get_run(db, id, &rec, &err) || results_epochs_table(db, id, &t, &err)) {
+    results_table t = {0}, tags = {0};
+    char *config_json = NULL;
+    if (cli_db_open(a.db, &db, &err) || results_find_run(db, a.runs[0], &id, &err) ||
+        results_get_run(db, id, &rec, &err) || results_epochs_table(db, id, &t, &err) ||
+        results_tags_table(db, id, &tags, &err) || results_config_json(db, id, &config_json, &err)) {
+        results_table_free(&t);
+        results_table_free(&tags);
         run_record_free(&rec);
         results_close(db);
         return cli_fail(&err);
@@ -175,6 +180,8 @@ static int show_run(int argc, char **argv)
         json_string(stdout, rec.created_at ? rec.created_at : "");
         printf(", \"config\": ");
         json_string(stdout, rec.config ? rec.config : "");
+        printf(", \"config_json\": %s, \"tags\": ", config_json ? config_json : "null");
+        print_tags_json(&tags);
         printf(", \"epochs\": ");
     } else {
         printf("run %lld: %s\nmodel %s, status %s, seed %lld, %lld parameters\ncreated %s, finished %s, host %s, "
@@ -183,61 +190,18 @@ static int show_run(int argc, char **argv)
                (long long)rec.seed, (long long)rec.params, rec.created_at ? rec.created_at : "-",
                rec.finished_at ? rec.finished_at : "-", rec.host ? rec.host : "-", (long long)rec.pid,
                rec.experiment ? rec.experiment : "-", rec.config ? rec.config : "");
+        print_tags_text(&tags);
     }
-    print_table(&t, a.json, widths, N_WIDTHS(widths), 8);
+    cli_print_table(&t, a.json, widths, N_WIDTHS(widths), 8);
     if (a.json)
         printf("}\n");
     results_table_free(&t);
+    results_table_free(&tags);
+    free(config_json);
     run_record_free(&rec);
-    results_close(db);
-    return 0;
-}
-
-/* ---- strata compare ---------------------------------------------------------- */
-
-static const char compare_usage[] =
-    "usage: strata compare RUN... [--db PATH] [--json]\n"
-    "\n"
-    "The runs' val accuracy epoch by epoch side by side, then each run's best\n"
-    "val accuracy and its epoch, and the difference of each best to the first\n"
-    "run's.\n";
-
-static int compare_run(int argc, char **argv)
-{
-    static const int epoch_widths[] = {5}, best_widths[] = {5, 40, 18, 12, 10, 10};
-    view_args a;
-    results *db = NULL;
-    results_table epochs, best;
-    strata_err err = {0};
-    int rc = parse_args(&cmd_compare, argc, argv, &a, 2);
-    if (rc)
-        return rc;
-    int64_t *ids = calloc(a.n_runs, sizeof *ids);
-    if (!ids)
-        return cli_fail(&(strata_err){STRATA_ERR_RUNTIME, "out of memory"});
-    rc = results_open_existing(a.db, &db, &err);
-    for (int i = 0; i < a.n_runs && !rc; i++)
-        rc = results_find_run(db, a.runs[i], &ids[i], &err);
-    if (rc || results_compare_tables(db, ids, a.n_runs, &epochs, &best, &err)) {
-        free(ids);
-        results_close(db);
-        return cli_fail(&err);
-    }
-    if (a.json)
-        printf("{\"epochs\": ");
-    print_table(&epochs, a.json, epoch_widths, N_WIDTHS(epoch_widths), 16);
-    printf(a.json ? ", \"best\": " : "\n");
-    print_table(&best, a.json, best_widths, N_WIDTHS(best_widths), 10);
-    if (a.json)
-        printf("}\n");
-    results_table_free(&epochs);
-    results_table_free(&best);
-    free(ids);
     results_close(db);
     return 0;
 }
 
 const cli_command cmd_runs = {"runs", "list recorded runs with their best val accuracy", runs_run, runs_usage};
 const cli_command cmd_show = {"show", "one run's record, configuration and epochs", show_run, show_usage};
-const cli_command cmd_compare = {"compare", "runs' epochs side by side, their best and the difference", compare_run,
-                                 compare_usage};

@@ -1,4 +1,5 @@
-/* json.c — the safetensors header's JSON: see json.h. */
+/* json.c — strata's JSON writer and the safetensors header's reader: see
+ * json.h. */
 #define _POSIX_C_SOURCE 200809L
 #include <inttypes.h>
 #include <math.h>
@@ -37,20 +38,6 @@ void sb_printf_u64(sbuf *b, uint64_t v)
     sb_puts(b, tmp);
 }
 
-char *json_number(double v, char *buf, size_t size)
-{
-    if (!isfinite(v)) {
-        snprintf(buf, size, "null");
-        return buf;
-    }
-    for (int digits = 1; digits <= 17; digits++) {
-        snprintf(buf, size, "%.*g", digits, v);
-        if (strtod(buf, NULL) == v)
-            break;
-    }
-    return buf;
-}
-
 /* A JSON string literal: quotes, backslashes and control characters are
  * escaped; other bytes (UTF-8) pass through. */
 void sb_json_string(sbuf *b, const char *s)
@@ -78,6 +65,25 @@ void sb_json_string(sbuf *b, const char *s)
     sb_put(b, "\"", 1);
 }
 
+char *json_double_text(double v, char buf[JSON_DOUBLE_MAX])
+{
+    if (!isfinite(v)) {
+        snprintf(buf, JSON_DOUBLE_MAX, "%s", isnan(v) ? "nan" : v > 0 ? "inf" : "-inf");
+        return buf;
+    }
+    for (int digits = 1; digits <= 17; digits++) {
+        snprintf(buf, JSON_DOUBLE_MAX, "%.*g", digits, v);
+        if (strtod(buf, NULL) == v)
+            break;
+    }
+    return buf;
+}
+
+void sb_json_double(sbuf *b, double v)
+{
+    char text[JSON_DOUBLE_MAX];
+    sb_puts(b, isfinite(v) ? json_double_text(v, text) : "null");
+}
 
 int jfail(jreader *j, const char *what)
 {

@@ -1,7 +1,8 @@
-/* json.h — the JSON the safetensors header is made of: a growing byte
- * buffer with a JSON string writer, and a strict reader for exactly the
- * header's grammar (objects, strings, non-negative integers and arrays of
- * them). Errors name the file and the byte offset. Used by safetensors.c. */
+/* json.h — strata's JSON: a growing byte buffer with JSON string and
+ * number writers (the safetensors header, runs.config_json, the commands'
+ * --json), and a strict reader for exactly the safetensors header's grammar
+ * (objects, strings, non-negative integers and arrays of them). Errors name
+ * the file and the byte offset. */
 #ifndef STRATA_JSON_H
 #define STRATA_JSON_H
 
@@ -23,10 +24,14 @@ void sb_printf_u64(sbuf *b, uint64_t v);
  * escaped; other bytes (UTF-8) pass through. */
 void sb_json_string(sbuf *b, const char *s);
 
-/* v in the shortest "%.Ng" (N = 1..17) that reads back as the same double
- * (JSON numbers of --json output); "null" when v is NaN or infinite. buf
- * holds at least 32 bytes. Returns buf. */
-char *json_number(double v, char *buf, size_t size);
+/* The shortest text of v that reads back (strtod) as exactly v: %.Ng with
+ * the smallest N in 1..17, so 0.2 is "0.2" and 0.000125 is "0.000125";
+ * "nan", "inf" or "-inf" when v is not finite. Returns buf. */
+#define JSON_DOUBLE_MAX 32
+char *json_double_text(double v, char buf[JSON_DOUBLE_MAX]);
+/* A JSON number: json_double_text, or null when v is not finite (JSON has
+ * no NaN or infinity). */
+void sb_json_double(sbuf *b, double v);
 
 /* A reader over [start, end) of the file `path`; errors go to err. */
 typedef struct jreader {

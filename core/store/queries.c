@@ -46,8 +46,7 @@ static int read_value(sqlite3_stmt *st, int c, results_value *v)
     }
 }
 
-/* Step st to its end, every row into out; finalizes st. */
-static int read_table(results *r, sqlite3_stmt *st, results_table *out, const char *what, strata_err *err)
+int results_read_table(results *r, sqlite3_stmt *st, results_table *out, const char *what, strata_err *err)
 {
     memset(out, 0, sizeof *out);
     int n = sqlite3_column_count(st), rc, cap = 0;
@@ -88,12 +87,16 @@ oom:
     return out_of_memory(r, err);
 }
 
-int results_runs_table(results *r, const char *where, const char *sweep, results_table *out, strata_err *err)
+int results_runs_table(results *r, const char *where, const char *sweep, const char *tag_key, const char *tag_value,
+                       results_table *out, strata_err *err)
 {
     memset(out, 0, sizeof *out);
     char *sql = sqlite3_mprintf("SELECT run_id AS id, name, model, status, epochs, best_val_acc, best_epoch,"
-                                " round(total_seconds, 1) AS seconds FROM run_summary WHERE (%s)%s ORDER BY run_id",
-                                where ? where : "1", sweep ? " AND sweep_id = ?1" : "");
+                                " round(total_seconds, 1) AS seconds FROM run_summary WHERE (%s)%s%s ORDER BY run_id",
+                                where ? where : "1", sweep ? " AND sweep_id = ?1" : "",
+                                !tag_key ? ""
+                                : tag_value ? " AND run_id IN (SELECT run_id FROM run_tags WHERE key = ?2 AND value = ?3)"
+                                            : " AND run_id IN (SELECT run_id FROM run_tags WHERE key = ?2)");
     if (!sql)
         return out_of_memory(r, err);
     sqlite3_stmt *st;
@@ -101,27 +104,38 @@ int results_runs_table(results *r, const char *where, const char *sweep, results
     sqlite3_free(sql);
     if (rc != SQLITE_OK) /* the user's condition does not parse or names no column */
         return err_set(err, STRATA_ERR_CONFIG, "%s: --where: %s", r->path, sqlite3_errmsg(r->db));
-    if (sweep && sqlite3_bind_text(st, 1, sweep, -1, SQLITE_STATIC) != SQLITE_OK) {
+    rc = sweep ? sqlite3_bind_text(st, 1, sweep, -1, SQLITE_STATIC) : SQLITE_OK;
+    if (tag_key)
+        rc |= sqlite3_bind_text(st, 2, tag_key, -1, SQLITE_STATIC);
+    if (tag_value)
+        rc |= sqlite3_bind_text(st, 3, tag_value, -1, SQLITE_STATIC);
+    if (rc != SQLITE_OK) {
         sqlite3_finalize(st);
-        return results_fail(r, err, "binding --sweep");
+        return results_fail(r, err, "binding --sweep and --tag");
     }
-    return read_table(r, st, out, "listing the runs", err);
+    return results_read_table(r, st, out, "listing the runs", err);
 }
 
-int results_epochs_table(results *r, int64_t run_id, results_table *out, strata_err *err)
+int results_run_rows(results *r, const char *sql, int64_t run_id, results_table *out, const char *what,
+                     strata_err *err)
 {
     memset(out, 0, sizeof *out);
     sqlite3_stmt *st;
-    if (results_prepare(r,
-                        "SELECT epoch, train_loss, train_acc, val_loss, val_acc, lr, round(seconds, 2) AS seconds,"
-                        " round(images_per_sec, 1) AS images_per_sec FROM epochs WHERE run_id = ?1 ORDER BY epoch",
-                        &st, err))
+    if (results_prepare(r, sql, &st, err))
         return -1;
     if (sqlite3_bind_int64(st, 1, run_id) != SQLITE_OK) {
         sqlite3_finalize(st);
         return results_fail(r, err, "binding the run id");
     }
-    return read_table(r, st, out, "reading the epochs", err);
+    return results_read_table(r, st, out, what, err);
+}
+
+int results_epochs_table(results *r, int64_t run_id, results_table *out, strata_err *err)
+{
+    return results_run_rows(r,
+                            "SELECT epoch, train_loss, train_acc, val_loss, val_acc, lr, round(seconds, 2) AS seconds,"
+                            " round(images_per_sec, 1) AS images_per_sec FROM epochs WHERE run_id = ?1 ORDER BY epoch",
+                            run_id, out, "reading the epochs", err);
 }
 
 /* Prepare the SQL text built in s (consumed); -1 with err when it fails. */
@@ -145,33 +159,47 @@ static void append_id_list(sqlite3_str *s, const int64_t *ids, int n)
         sqlite3_str_appendf(s, "%s%lld", i ? ", " : "", (long long)ids[i]);
 }
 
-int results_compare_tables(results *r, const int64_t *ids, int n, results_table *epochs, results_table *best,
-                           strata_err *err)
+/* Does a higher value of metric mean better (accuracies, throughput)? */
+static int higher_is_better(const char *metric)
+{
+    return !strcmp(metric, "val_acc") || !strcmp(metric, "train_acc") || !strcmp(metric, "images_per_sec");
+}
+
+int results_compare_tables(results *r, const int64_t *ids, int n, const char *metric, results_table *epochs,
+                           results_table *best, strata_err *err)
 {
     memset(epochs, 0, sizeof *epochs);
     memset(best, 0, sizeof *best);
     if (n < 1)
         return err_set(err, STRATA_ERR_CONFIG, "%s: compare: expected at least one run", r->path);
+    if (!results_metric_known(metric)) /* it becomes part of the SQL: only the known columns */
+        return err_set(err, STRATA_ERR_CONFIG, "%s: unknown metric '%s'", r->path, metric ? metric : "(null)");
     /* epochs side by side: one column per run */
     sqlite3_str *s = sqlite3_str_new(r->db);
     sqlite3_str_appendall(s, "SELECT e.epoch");
     for (int i = 0; i < n; i++)
-        sqlite3_str_appendf(s, ", (SELECT val_acc FROM epochs x WHERE x.run_id = %lld AND x.epoch = e.epoch)"
-                               " AS \"run %lld val_acc\"", (long long)ids[i], (long long)ids[i]);
+        sqlite3_str_appendf(s, ", (SELECT %s FROM epochs x WHERE x.run_id = %lld AND x.epoch = e.epoch)"
+                               " AS \"run %lld %s\"", metric, (long long)ids[i], (long long)ids[i], metric);
     sqlite3_str_appendall(s, " FROM (SELECT DISTINCT epoch FROM epochs WHERE run_id IN (");
     append_id_list(s, ids, n);
     sqlite3_str_appendall(s, ")) e ORDER BY e.epoch");
     sqlite3_stmt *st;
-    if (prepare_built(r, s, &st, err) || read_table(r, st, epochs, "comparing the epochs", err))
+    if (prepare_built(r, s, &st, err) || results_read_table(r, st, epochs, "comparing the epochs", err))
         return -1;
     /* each run's best and its difference to the first run's */
+    const char *agg = higher_is_better(metric) ? "max" : "min", *order = higher_is_better(metric) ? "DESC" : "ASC";
     s = sqlite3_str_new(r->db);
-    sqlite3_str_appendf(s, "SELECT run_id AS run, name, model, best_val_acc, best_epoch, best_val_acc -"
-                           " (SELECT best_val_acc FROM run_summary WHERE run_id = %lld) AS difference"
-                           " FROM run_summary WHERE run_id IN (", (long long)ids[0]);
+    sqlite3_str_appendf(s,
+                        "WITH b AS (SELECT r.id AS run, r.name, r.model,"
+                        " (SELECT %s(e.%s) FROM epochs e WHERE e.run_id = r.id) AS best,"
+                        " (SELECT e.epoch FROM epochs e WHERE e.run_id = r.id AND e.%s IS NOT NULL"
+                        " ORDER BY e.%s %s, e.epoch LIMIT 1) AS best_epoch FROM runs r WHERE r.id IN (",
+                        agg, metric, metric, metric, order);
     append_id_list(s, ids, n);
-    sqlite3_str_appendall(s, ") ORDER BY run_id");
-    if (prepare_built(r, s, &st, err) || read_table(r, st, best, "comparing the best epochs", err)) {
+    sqlite3_str_appendf(s, ")) SELECT run, name, model, best AS \"best_%s\", best_epoch,"
+                           " best - (SELECT best FROM b WHERE run = %lld) AS difference FROM b ORDER BY run",
+                        metric, (long long)ids[0]);
+    if (prepare_built(r, s, &st, err) || results_read_table(r, st, best, "comparing the best epochs", err)) {
         results_table_free(epochs);
         return -1;
     }

@@ -8,6 +8,7 @@
 #include <sys/stat.h>
 #include <sys/types.h>
 #include <unistd.h>
+#include "store/params.h"
 #include "store/results_sqlite.h"
 
 #define NOW_SQL "strftime('%Y-%m-%dT%H:%M:%SZ','now')"
@@ -23,6 +24,7 @@
 typedef struct migration {
     int (*prepare)(results *r, strata_err *err);
     const char *sql;
+    int (*finish)(results *r, strata_err *err); /* after sql (may be NULL) */
 } migration;
 
 /* A column that an older (version 0) table may lack. `required` columns
@@ -253,10 +255,10 @@ static int v4_add_columns(results *r, strata_err *err)
 }
 
 static const migration migrations[] = {
-    {v1_add_missing_columns, v1_sql}, /* 0 -> 1 */
-    {NULL, v2_sql},                   /* 1 -> 2 */
-    {v3_add_heartbeat, ""},           /* 2 -> 3 */
-    {v4_add_columns, v4_sql},         /* 3 -> 4 */
+    {v1_add_missing_columns, v1_sql, NULL}, /* 0 -> 1 */
+    {NULL, v2_sql, NULL},                   /* 1 -> 2 */
+    {v3_add_heartbeat, "", NULL},           /* 2 -> 3 */
+    {v4_add_columns, v4_sql, results_params_backfill}, /* 3 -> 4 (params.c) */
 };
 #define N_MIGRATIONS ((int)(sizeof migrations / sizeof migrations[0]))
 _Static_assert(sizeof migrations / sizeof migrations[0] ==
@@ -405,6 +407,8 @@ static int migrate_one(results *r, int v, strata_err *err)
     if (migrations[v].prepare && migrations[v].prepare(r, err))
         goto fail;
     if (exec(r, migrations[v].sql, err))
+        goto fail;
+    if (migrations[v].finish && migrations[v].finish(r, err))
         goto fail;
     char sql[64];
     snprintf(sql, sizeof sql, "PRAGMA user_version = %d", v + 1);

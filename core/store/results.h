@@ -164,17 +164,21 @@ static inline const results_value *results_cell(const results_table *t, int row,
  * best_val_acc, best_epoch, seconds; ordered by id. where (may be NULL) is
  * an SQL condition over the view's columns from the user (a bad one is a
  * configuration error naming --where); sweep (may be NULL) keeps the runs of
- * that sweep id. */
-int results_runs_table(results *r, const char *where, const char *sweep, results_table *out, strata_err *err);
+ * that sweep id; tag_key (may be NULL) the runs with that tag, of value
+ * tag_value (NULL: any value). */
+int results_runs_table(results *r, const char *where, const char *sweep, const char *tag_key, const char *tag_value,
+                       results_table *out, strata_err *err);
 /* A run's epochs: epoch, train_loss, train_acc, val_loss, val_acc, lr,
  * seconds, images_per_sec; ordered by epoch. */
 int results_epochs_table(results *r, int64_t run_id, results_table *out, strata_err *err);
-/* The runs ids[0..n) side by side: `epochs` has the column epoch and one
- * column "run ID val_acc" per run (NULL where a run lacks that epoch);
- * `best` has run, name, model, best_val_acc, best_epoch and difference (to
- * the first run's best), one row per run. */
-int results_compare_tables(results *r, const int64_t *ids, int n, results_table *epochs, results_table *best,
-                           strata_err *err);
+/* The runs ids[0..n) side by side on one metric (results_metrics):
+ * `epochs` has the column epoch and one column "run ID METRIC" per run
+ * (NULL where a run lacks that epoch); `best` has run, name, model,
+ * best_METRIC (the highest accuracy or images/s, the lowest loss, lr or
+ * seconds), best_epoch and difference (to the first run's best), one row
+ * per run, ordered by id. */
+int results_compare_tables(results *r, const int64_t *ids, int n, const char *metric, results_table *epochs,
+                           results_table *best, strata_err *err);
 
 /* ---- curves (strata plot) ----------------------------------------------- */
 

@@ -11,6 +11,7 @@
 #include "store/checkpoint.h"
 #include "train/blas_select.h"
 #include "train/session.h"
+#include "store/params.h"
 
 static volatile sig_atomic_t stop_requested;
 
@@ -198,7 +199,7 @@ int session_begin_run(session *s, const char *name, strata_err *err)
                      .seed = (int64_t)s->x.train.seed,
                      .params = network_trainable(&s->m.net)};
     int rc = results_run_begin(s->db, &info, &s->run_id, err);
-    if (rc || session_record_data(s, err))
+    if (rc || results_run_params(s->db, s->run_id, s->x.root, err) || session_record_data(s, err))
         return -1;
     return 0;
 }

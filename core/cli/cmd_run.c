@@ -36,10 +36,14 @@ static int run(int argc, char **argv)
     char **sets = calloc(argc, sizeof *sets);
     const char *name = NULL;
     int n_sets = 0, c;
+    strata_err err = {0};
     optind = 1;
     opterr = 0;
     while ((c = getopt_long(argc, argv, "s:", longopts, NULL)) != -1) {
-        if (c == 's')
+        if (c == 's' && experiment_override_syntax(optarg, &err)) {
+            free(sets);
+            return cli_usage(&cmd_run, "%s", err.msg);
+        } else if (c == 's')
             sets[n_sets++] = optarg;
         else if (c == 'n')
             name = optarg;
@@ -52,7 +56,6 @@ static int run(int argc, char **argv)
         free(sets);
         return cli_usage(&cmd_run, "expected one EXPERIMENT.yaml");
     }
-    strata_err err = {0};
     session s;
     int rc = 0;
     session_catch_signals();

@@ -65,7 +65,7 @@ static int parse_args(int argc, char **argv, resume_args *a)
                 return cli_usage(&cmd_resume, "--epochs: expected an integer >= 1, got '%s'", optarg);
             a->epochs = (int)v;
         } else if (c == 's' && experiment_override_syntax(optarg, &err))
-            return cli_usage(&cmd_resume, "%s", err.msg);
+            return cli_fail(&err);
         else if (c == 's')
             a->sets[a->n_sets++] = optarg;
         else if (c == 'd')

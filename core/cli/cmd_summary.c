@@ -79,7 +79,7 @@ static int run(int argc, char **argv)
     while ((c = getopt_long(argc, argv, "s:h", longopts, NULL)) != -1) {
         if (c == 's' && experiment_override_syntax(optarg, &err)) {
             free(sets);
-            return cli_usage(&cmd_summary, "%s", err.msg);
+            return cli_fail(&err);
         } else if (c == 's')
             sets[n_sets++] = optarg;
         else if (c == 'j')

@@ -69,7 +69,7 @@ static int parse_args(int argc, char **argv, sweep_args *a)
     opterr = 0;
     while ((c = getopt_long(argc, argv, "s:j:", longopts, NULL)) != -1) {
         if (c == 's' && experiment_override_syntax(optarg, &err))
-            return cli_usage(&cmd_sweep, "%s", err.msg);
+            return cli_fail(&err);
         else if (c == 's')
             a->sets[a->n_sets++] = optarg;
         else if (c == 'j') {

@@ -246,8 +246,11 @@ int results_sweep_find(results *r, const char *file, const char *grid, const cha
              sqlite3_bind_text(st, 3, overrides, -1, SQLITE_STATIC);
     if (rc == SQLITE_OK)
         rc = sqlite3_step(st);
-    if (rc == SQLITE_ROW)
-        *(sqlite3_column_int(st, 1) && create != RESULTS_SWEEP_NEW ? id : other) = sqlite3_column_int64(st, 0);
+    if (rc == SQLITE_ROW) {
+        *other = sqlite3_column_int64(st, 0);
+        if (sqlite3_column_int(st, 1) && create != RESULTS_SWEEP_NEW)
+            *id = *other;
+    }
     sqlite3_finalize(st);
     if (rc != SQLITE_ROW && rc != SQLITE_DONE)
         return results_fail(r, err, "looking up the sweep");

@@ -191,9 +191,9 @@ int results_series(results *r, int64_t run_id, const char *metric, int *n, doubl
 
 /* The newest sweep of (file, grid, overrides) into *id. When there is
  * none: create RESULTS_SWEEP_FIND leaves *id 0, RESULTS_SWEEP_CREATE
- * records a new one; RESULTS_SWEEP_NEW always records a new one. *other is
- * then the newest sweep of (file, grid) with other overrides (or, with
- * RESULTS_SWEEP_NEW, the one that would have been continued), 0 if none.
+ * records a new one; RESULTS_SWEEP_NEW always records a new one. *other:
+ * the sweep found (== *id when continued; with other overrides, or the one
+ * RESULTS_SWEEP_NEW did not continue, when *id is new), 0 if none.
  * overrides: the canonical text of the command line's -s options. */
 enum { RESULTS_SWEEP_FIND, RESULTS_SWEEP_CREATE, RESULTS_SWEEP_NEW };
 int results_sweep_find(results *r, const char *file, const char *grid, const char *overrides, int create,

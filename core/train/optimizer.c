@@ -15,7 +15,7 @@ static int read_plateau(strata_opts *o, lr_schedule *s)
     long v;
     opts_choice(o, "monitor", monitor_names, MONITOR_VAL_LOSS, &monitor);
     s->maximize = monitor == MONITOR_VAL_ACC;
-    opts_float(o, "factor", 0.1, 1e-12, 1.0 - 1e-12, &s->factor);
+    opts_float(o, "factor", 0.1, 1e-12, 0.999999, &s->factor);
     opts_int(o, "patience", 10, 0, 1000000, &v);
     s->patience = (int)v;
     opts_float(o, "threshold", 1e-4, 0.0, 1e6, &s->threshold);

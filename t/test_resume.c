@@ -338,6 +338,10 @@ START_TEST(test_resume_plateau_early_stop)
     long highest = (long)q_int(db, "SELECT epoch FROM epochs WHERE run_id = 1 ORDER BY val_acc DESC, epoch LIMIT 1");
     ck_assert_int_ne(lowest, highest); /* so the test tells the monitors apart */
     sqlite3_close(db);
+    r = strata(ARGS("show", "1"));
+    ck_assert_msg(r.status == 0 && strstr(r.out, "\nstopped: early stopping: val_acc did not improve by 0 for 1 "
+                                                 "epochs (best "), "show 1: exit %d:\n%s", r.status, r.out);
+    run_strata_free(&r);
     assert_same_checkpoint(1, 2, "last.safetensors");
     assert_same_checkpoint(1, 2, "best.safetensors");
     for (int run = 1; run <= 2; run++) {

@@ -184,6 +184,10 @@ static int show_run(int argc, char **argv)
                rec.finished_at ? rec.finished_at : "-", rec.host ? rec.host : "-", (long long)rec.pid,
                rec.experiment ? rec.experiment : "-", rec.config ? rec.config : "");
     }
+    char *why = NULL; /* runs.stop_reason (helper C) */
+    if (!a.json && results_run_stop_reason_get(db, id, &why, &err) == 0 && why)
+        printf("stopped: %s\n\n", why);
+    free(why);
     print_table(&t, a.json, widths, N_WIDTHS(widths), 8);
     if (a.json)
         printf("}\n");

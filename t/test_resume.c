@@ -361,6 +361,18 @@ START_TEST(test_resume_plateau_early_stop)
 }
 END_TEST
 
+/* A plateau run resumed with -s optimizer.lr=X goes on at X (its lowered
+ * lr is not restored over the user's new one). */
+START_TEST(test_resume_plateau_new_lr)
+{
+    strata_ok("run (2 epochs, plateau)", ARGS("run", "exp.yaml", "-s", "optimizer.schedule={name: plateau, patience: 0}"));
+    strata_ok("resume", ARGS("resume", "1", "--epochs", "1", "-s", "optimizer.lr=0.003"));
+    sqlite3 *db = db_open_readonly("results/strata.db");
+    ck_assert_int_eq(q_int(db, "SELECT count(*) FROM epochs WHERE run_id = 1 AND epoch = 3 AND lr = 0.003"), 1);
+    sqlite3_close(db);
+}
+END_TEST
+
 /* Resuming a finished run whose cosine schedule has no t_max keeps t_max at
  * the run's train.epochs and says so; the extra epochs run at eta_min. */
 START_TEST(test_resume_cosine_t_max)
@@ -911,6 +923,7 @@ static Suite *resume_suite(void)
     tcase_add_test(tc, test_resume_override);
     tcase_add_test(tc, test_resume_plateau_early_stop);
     tcase_add_test(tc, test_resume_cosine_t_max);
+    tcase_add_test(tc, test_resume_plateau_new_lr);
     tcase_add_loop_test(tc, test_resume_refused, 0, NUM_REFUSALS);
     tcase_add_loop_test(tc, test_resume_fallback, 0, 2);
     tcase_add_loop_test(tc, test_resume_after_kill, 0, (int)(sizeof crash_points / sizeof crash_points[0]));

@@ -236,6 +236,7 @@ static void add_progress_meta(st_file *f, const train_state *st, const lr_schedu
     add_meta_num(f, "early_stop.bad_epochs", st->es.bad_epochs);
     if (sched->kind != SCHED_PLATEAU)
         return;
+    add_meta_num(f, "plateau.base_lr", sched->base_lr);
     add_meta_num(f, "plateau.best", sched->plateau.best);
     add_meta_num(f, "plateau.lr", sched->plateau.lr);
     add_meta_num(f, "plateau.num_bad_epochs", sched->plateau.num_bad_epochs);
@@ -248,23 +249,27 @@ static int meta_optional(const st_file *f, const char *path, const char *key, do
 
 /* Read them back. A state file without them (an older strata, or a
  * schedule switched to plateau with -s on resume) leaves the counters at
- * their start. */
+ * their start; a plateau run resumed with another optimizer.lr (-s) goes
+ * on from that lr, its counters kept. */
 static int read_progress_meta(const st_file *f, const char *path, train_state *st, lr_schedule *sched,
                               strata_err *err)
 {
-    double v[7] = {0};
-    static const char *const keys[7] = {"early_stop.best", "early_stop.best_epoch", "early_stop.bad_epochs",
+    enum { N = 8 };
+    double v[N] = {0};
+    static const char *const keys[N] = {"early_stop.best", "early_stop.best_epoch", "early_stop.bad_epochs",
                                         "plateau.best", "plateau.lr", "plateau.num_bad_epochs",
-                                        "plateau.cooldown_counter"};
-    int have[7];
-    for (int i = 0; i < 7; i++)
+                                        "plateau.cooldown_counter", "plateau.base_lr"};
+    int have[N];
+    for (int i = 0; i < N; i++)
         if ((have[i] = meta_optional(f, path, keys[i], &v[i], err)) < 0)
             return -1;
     if (have[0] && have[1] && have[2])
         st->es = (early_stop_state){.best = v[0], .best_epoch = (int)v[1], .bad_epochs = (int)v[2]};
-    if (sched->kind == SCHED_PLATEAU && have[3] && have[4] && have[5] && have[6])
-        sched->plateau = (plateau_state){.best = v[3], .lr = v[4], .num_bad_epochs = (int)v[5],
-                                         .cooldown_counter = (int)v[6]};
+    if (sched->kind != SCHED_PLATEAU || !(have[3] && have[4] && have[5] && have[6]))
+        return 0;
+    int same_lr = have[7] && v[7] == sched->base_lr;
+    sched->plateau = (plateau_state){.best = v[3], .lr = same_lr ? v[4] : sched->base_lr,
+                                     .num_bad_epochs = (int)v[5], .cooldown_counter = (int)v[6]};
     return 0;
 }
 

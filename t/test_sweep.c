@@ -269,6 +269,39 @@ START_TEST(test_sweep_overrides)
 }
 END_TEST
 
+/* A point that early stopping ended, killed after its last row but before
+ * its status: the next sweep marks it finished with the reason and trains
+ * nothing more (as the uninterrupted point would have). On this fixture
+ * early stopping ends the run after epoch 3 (t/test_resume). */
+START_TEST(test_sweep_early_stopped_point)
+{
+    write_experiment("train:\n  epochs: 4\n  early_stopping: {monitor: val_acc, patience: 1}\n"
+                     "optimizer:\n  schedule: {name: plateau, patience: 0, factor: 0.5}\n"
+                     "sweep:\n  points:\n    - {train.seed: 1}\n");
+    setenv("STRATA_CRASH_AT", "row:3", 1);
+    strata_run r = strata(ARGS("sweep", "exp.yaml"));
+    unsetenv("STRATA_CRASH_AT");
+    ck_assert_msg(r.status == 1, "sweep: exit %d, stderr:\n%s", r.status, r.err);
+    run_strata_free(&r);
+    sqlite3 *db = db_open_readonly("results/strata.db");
+    ck_assert_int_eq(q_int(db, "SELECT count(*) FROM epochs WHERE run_id = 1"), 3);
+    ck_assert_int_eq(q_int(db, "SELECT count(*) FROM runs WHERE status = 'finished'"), 0);
+    sqlite3_close(db);
+
+    r = strata(ARGS("sweep", "exp.yaml"));
+    ck_assert_msg(r.status == 0, "sweep again: exit %d, stderr:\n%s", r.status, r.err);
+    ck_assert_msg(strstr(r.out, "run 1: ended by early stopping after epoch 3 (killed before its status was "
+                                "recorded); marked finished\n"), "%s", r.out);
+    ck_assert_msg(!strstr(r.out, "epoch   4/"), "an epoch ran:\n%s", r.out);
+    run_strata_free(&r);
+    db = db_open_readonly("results/strata.db");
+    ck_assert_int_eq(q_int(db, "SELECT count(*) FROM epochs WHERE run_id = 1"), 3);
+    ck_assert_int_eq(q_int(db, "SELECT count(*) FROM runs WHERE id = 1 AND status = 'finished' AND stop_reason LIKE "
+                               "'early stopping: val_acc did not improve by 0 for 1 epochs (best %'"), 1);
+    sqlite3_close(db);
+}
+END_TEST
+
 /* ---- 2. killed half way ------------------------------------------------------------ */
 
 
@@ -598,6 +631,7 @@ static Suite *sweep_suite(void)
     tcase_set_timeout(tc, 120);
     tcase_add_test(tc, test_sweep_grid);
     tcase_add_test(tc, test_sweep_overrides);
+    tcase_add_test(tc, test_sweep_early_stopped_point);
     tcase_add_loop_test(tc, test_sweep_killed, 0, 2);
     tcase_add_test(tc, test_sweep_jobs);
     tcase_add_test(tc, test_sweep_concurrent);

@@ -7,6 +7,7 @@
 #include <string.h>
 #include <unistd.h>
 #include "cli/cli.h"
+#include "train/early_stop.h"
 #include "train/session.h"
 
 static const char usage[] =
@@ -41,6 +42,7 @@ static const char usage[] =
 typedef struct resume_args {
     const char *run, *db;
     int epochs, n_sets;
+    int finish_stopped; /* a sweep's point: one that early stopping had ended is only marked finished */
     char **sets;
 } resume_args;
 
@@ -206,6 +208,13 @@ static int reopen_run(session *s, const start_point *sp, strata_err *err)
                : 0;
 }
 
+/* Had early stopping ended the run at its checkpoint's epoch? */
+static int stopped_early(const session *s)
+{
+    const early_stop_cfg *c = &s->x.train.early_stopping;
+    return c->enabled && s->state.es.best_epoch > 0 && s->state.es.bad_epochs >= c->patience;
+}
+
 static int resume(const resume_args *a, strata_err *err)
 {
     results *db;
@@ -243,7 +252,13 @@ static int resume(const resume_args *a, strata_err *err)
     s.db = db;
     s.run_id = id;
     rc = reopen_run(&s, &sp, err);
-    if (!rc) {
+    if (!rc && a->finish_stopped && stopped_early(&s)) {
+        early_stop_reason(&s.x.train.early_stopping, &s.state.es, s.stop_reason, sizeof s.stop_reason);
+        printf("run %lld: ended by early stopping after epoch %d (killed before its status was recorded); "
+               "marked finished\n", (long long)id, s.state.epoch);
+        fflush(stdout);
+        rc = results_run_status(db, id, "finished", err) || results_run_stop_reason(db, id, s.stop_reason, err) ? -1 : 0;
+    } else if (!rc) {
         int first = s.state.epoch + 1, end = last + a->epochs;
         printf("run %lld: resuming at epoch %d of %d (%s)\n", (long long)id, first, end, s.x.model.desc);
         fflush(stdout);
@@ -271,6 +286,6 @@ const cli_command cmd_resume = {"resume", "continue a run for more epochs from i
 
 int strata_resume(const char *db, const char *run, int epochs, strata_err *err)
 {
-    resume_args a = {.run = run, .db = db, .epochs = epochs};
+    resume_args a = {.run = run, .db = db, .epochs = epochs, .finish_stopped = 1};
     return resume(&a, err);
 }

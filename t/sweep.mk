@@ -1,8 +1,8 @@
 # t/sweep.mk — end to end through the built strata: checkpoints, resume and
 # predict (t/test_resume), sweeps (t/test_sweep), the runs/show/compare
 # commands and the README's SQL queries (t/test_queries).
-check_PROGRAMS += t/test_resume t/test_sweep t/test_queries t/test_manage
-TESTS += t/test_resume t/test_sweep t/test_queries t/test_manage
+check_PROGRAMS += t/test_resume t/test_sweep t/test_queries t/test_manage t/test_messages
+TESTS += t/test_resume t/test_sweep t/test_queries t/test_manage t/test_messages
 t_test_resume_SOURCES = t/test_resume.c $(RUN_STRATA) $(IMGWRITE) $(TESTLIB_DB)
 t_test_resume_CFLAGS = $(TEST_CFLAGS)
 t_test_sweep_SOURCES = t/test_sweep.c $(RUN_STRATA) $(IMGWRITE) $(TESTLIB_DB)
@@ -12,6 +12,9 @@ t_test_queries_CFLAGS = $(TEST_CFLAGS)
 # t/test_manage: strata tag, note, rm, run --tag, STRATA_DB, numbers in full.
 t_test_manage_SOURCES = t/test_manage.c $(RUN_STRATA) $(IMGWRITE) $(TESTLIB_DB)
 t_test_manage_CFLAGS = $(TEST_CFLAGS)
+# issue 13's messages and the early-stopping / plateau configuration errors
+t_test_messages_SOURCES = t/test_messages.c $(RUN_STRATA)
+t_test_messages_CFLAGS = $(TEST_CFLAGS)
 # the tiny experiment the three suites include (tiny_experiment in t/run_strata.c)
 EXTRA_DIST += t/fixtures/tiny.yaml
 # scripts/crash-test 3: SIGKILL a quickstart run at random moments, resume it

@@ -302,6 +302,100 @@ END_TEST
 
 /* ---- 2. resume with -s ----------------------------------------------------------- */
 
+/* The plateau schedule, early stopping and checkpoint_monitor carry their
+ * state through a checkpoint: 2 epochs + `resume --epochs 2` equal one
+ * 4-epoch run, bit for bit, including where early stopping ends both (on
+ * this fixture: plateau patience 0 lowers the lr after epoch 2, val_acc
+ * peaks at epoch 2 and early stopping with patience 1 ends the run after
+ * epoch 3). best.safetensors holds the epoch of the lowest val_loss. */
+START_TEST(test_resume_plateau_early_stop)
+{
+    static const char *const keys[] = {
+        "-s", "train.early_stopping={monitor: val_acc, patience: 1}", "-s", "train.checkpoint_monitor=val_loss",
+        "-s", "optimizer.schedule={name: plateau, patience: 0, factor: 0.5}"};
+    strata_ok("run A (4 epochs)", ARGS("run", "exp.yaml", keys[0], keys[1], keys[2], keys[3], keys[4], keys[5], "-s",
+                                       "train.epochs=4"));
+    strata_ok("run B (2 epochs)", ARGS("run", "exp.yaml", keys[0], keys[1], keys[2], keys[3], keys[4], keys[5], "-s",
+                                       "train.epochs=2"));
+    strata_run r = strata(ARGS("resume", "2", "--epochs", "2"));
+    ck_assert_msg(r.status == 0, "resume: exit %d, stderr:\n%s", r.status, r.err);
+    ck_assert_msg(strstr(r.out, "stopped after epoch 3 of 4: early stopping: val_acc did not improve by 0 for 1 "
+                                "epochs (best "), "resume did not stop early:\n%s", r.out);
+    run_strata_free(&r);
+
+    sqlite3 *db = db_open_readonly("results/strata.db");
+    ck_assert_int_eq(q_int(db, "SELECT count(*) FROM epochs WHERE run_id = 1"), 3);
+    ck_assert_int_eq(q_int(db, "SELECT count(DISTINCT lr) FROM epochs WHERE run_id = 1"), 2);
+    assert_same_epochs(db, 1, 2, 3);
+    ck_assert_int_eq(q_int(db, "SELECT count(*) FROM runs WHERE status = 'finished' AND stop_reason LIKE "
+                               "'early stopping: val_acc did not improve by 0 for 1 epochs (best 0.%'"), 2);
+    char *a = q_text(db, "SELECT stop_reason FROM runs WHERE id = 1"), *b = q_text(db, "SELECT stop_reason FROM runs "
+                                                                                     "WHERE id = 2");
+    ck_assert_str_eq(a, b);
+    free(a);
+    free(b);
+    long lowest = (long)q_int(db, "SELECT epoch FROM epochs WHERE run_id = 1 ORDER BY val_loss, epoch LIMIT 1");
+    long highest = (long)q_int(db, "SELECT epoch FROM epochs WHERE run_id = 1 ORDER BY val_acc DESC, epoch LIMIT 1");
+    ck_assert_int_ne(lowest, highest); /* so the test tells the monitors apart */
+    sqlite3_close(db);
+    r = strata(ARGS("show", "1"));
+    ck_assert_msg(r.status == 0 && strstr(r.out, "\nstopped: early stopping: val_acc did not improve by 0 for 1 "
+                                                 "epochs (best "), "show 1: exit %d:\n%s", r.status, r.out);
+    run_strata_free(&r);
+    assert_same_checkpoint(1, 2, "last.safetensors");
+    assert_same_checkpoint(1, 2, "best.safetensors");
+    for (int run = 1; run <= 2; run++) {
+        char path[256];
+        st_file f;
+        ckpt_path(path, sizeof path, run, "best.safetensors");
+        read_st(path, &f);
+        ck_assert_int_eq(meta_long(&f, "epoch", path), lowest);
+        st_free(&f);
+        ckpt_path(path, sizeof path, run, "last.state.safetensors");
+        read_st(path, &f);
+        ck_assert_str_eq(st_meta(&f, "best_monitor"), "val_loss");
+        ck_assert_int_eq(meta_long(&f, "early_stop.bad_epochs", path), 1);
+        ck_assert_ptr_nonnull(st_meta(&f, "plateau.lr"));
+        st_free(&f);
+    }
+}
+END_TEST
+
+/* A plateau run resumed with -s optimizer.lr=X goes on at X (its lowered
+ * lr is not restored over the user's new one). */
+START_TEST(test_resume_plateau_new_lr)
+{
+    strata_ok("run (2 epochs, plateau)", ARGS("run", "exp.yaml", "-s", "optimizer.schedule={name: plateau, patience: 0}"));
+    strata_ok("resume", ARGS("resume", "1", "--epochs", "1", "-s", "optimizer.lr=0.003"));
+    sqlite3 *db = db_open_readonly("results/strata.db");
+    ck_assert_int_eq(q_int(db, "SELECT count(*) FROM epochs WHERE run_id = 1 AND epoch = 3 AND lr = 0.003"), 1);
+    sqlite3_close(db);
+}
+END_TEST
+
+/* Resuming a finished run whose cosine schedule has no t_max keeps t_max at
+ * the run's train.epochs and says so; the extra epochs run at eta_min. */
+START_TEST(test_resume_cosine_t_max)
+{
+    strata_ok("run (2 epochs, cosine)", ARGS("run", "exp.yaml", "-s", "optimizer.schedule={name: cosine, eta_min: 0.001}"));
+    strata_run r = strata(ARGS("resume", "1", "--epochs", "2"));
+    ck_assert_msg(r.status == 0, "resume: exit %d, stderr:\n%s", r.status, r.err);
+    ck_assert_msg(strstr(r.out, "run 1: cosine schedule: t_max stays 2 (the run's train.epochs); set another with -s "
+                                "optimizer.schedule.t_max=N\n"), "no t_max line:\n%s", r.out);
+    run_strata_free(&r);
+    sqlite3 *db = db_open_readonly("results/strata.db");
+    ck_assert_int_eq(q_int(db, "SELECT count(*) FROM epochs WHERE run_id = 1"), 4);
+    ck_assert_int_eq(q_int(db, "SELECT count(*) FROM epochs WHERE run_id = 1 AND epoch > 2 AND lr = 0.001"), 2);
+    ck_assert_int_eq(q_int(db, "SELECT count(*) FROM epochs WHERE run_id = 1 AND epoch = 1 AND abs(lr - 0.01) < 1e-12"), 1);
+    ck_assert_int_eq(q_int(db, "SELECT config LIKE '%t_max: 2%' FROM runs WHERE id = 1"), 1);
+    sqlite3_close(db);
+    /* an explicit t_max is kept, silently */
+    r = strata(ARGS("resume", "1", "--epochs", "1", "-s", "optimizer.schedule.t_max=10"));
+    ck_assert_msg(r.status == 0 && !strstr(r.out, "t_max stays"), "resume: exit %d:\n%s%s", r.status, r.out, r.err);
+    run_strata_free(&r);
+}
+END_TEST
+
 START_TEST(test_resume_override)
 {
     strata_ok("run", ARGS("run", "exp.yaml"));
@@ -827,6 +921,9 @@ static Suite *resume_suite(void)
     tcase_set_timeout(tc, 120);
     tcase_add_loop_test(tc, test_resume_exact, 0, 2);
     tcase_add_test(tc, test_resume_override);
+    tcase_add_test(tc, test_resume_plateau_early_stop);
+    tcase_add_test(tc, test_resume_cosine_t_max);
+    tcase_add_test(tc, test_resume_plateau_new_lr);
     tcase_add_loop_test(tc, test_resume_refused, 0, NUM_REFUSALS);
     tcase_add_loop_test(tc, test_resume_fallback, 0, 2);
     tcase_add_loop_test(tc, test_resume_after_kill, 0, (int)(sizeof crash_points / sizeof crash_points[0]));

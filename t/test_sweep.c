@@ -190,12 +190,114 @@ START_TEST(test_sweep_grid)
     r = strata(ARGS("sweep", "exp.yaml"));
     ck_assert_msg(r.status == 0, "sweep again: exit %d, stderr:\n%s", r.status, r.err);
     ck_assert_msg(count_substr(r.out, "skipped") == NPOINTS, "expected %d points skipped:\n%s", NPOINTS, r.out);
-    ck_assert_msg(!strstr(r.out, "epoch "), "an epoch ran:\n%s", r.out);
+    ck_assert_msg(!strstr(r.out, "epoch   1/"), "an epoch ran:\n%s", r.out);
     run_strata_free(&r);
     db = db_open_readonly("results/strata.db");
     ck_assert_int_eq(q_int(db, "SELECT count(*) FROM runs"), NPOINTS);
     ck_assert_int_eq(q_int(db, "SELECT count(*) FROM epochs"), NPOINTS);
     ck_assert_int_eq(q_int(db, "SELECT count(*) FROM sweeps"), 1);
+    sqlite3_close(db);
+}
+END_TEST
+
+/* ---- 1b. a sweep's identity includes its -s overrides ----------------------------- */
+
+/* Every point of sweep `id` has its row in r's closing table (run, status,
+ * best val_acc, best epoch, point, as sweep_summary has them). */
+static void assert_sweep_table(sqlite3 *db, const char *out, int id)
+{
+    char sql[600];
+    snprintf(sql, sizeof sql, "SELECT count(*) FROM sweep_summary WHERE sweep_id = %d", id);
+    int n = (int)q_int(db, sql);
+    ck_assert_int_eq(n, NPOINTS);
+    for (int i = 0; i < n; i++) {
+        snprintf(sql, sizeof sql, "SELECT printf('%%7d  %%-11s %%12.4f %%10d  %%s', run_id, status, best_val_acc, "
+                 "best_epoch, point) FROM sweep_summary WHERE sweep_id = %d ORDER BY run_id LIMIT 1 OFFSET %d", id, i);
+        char *line = q_text(db, sql);
+        ck_assert_msg(strstr(out, line), "the table lacks '%s':\n%s", line, out);
+        free(line);
+    }
+    snprintf(sql, sizeof sql, "\nsweep %d:\n    run  status      best_val_acc best_epoch  point\n", id);
+    ck_assert_msg(strstr(out, sql), "no table header for sweep %d:\n%s", id, out);
+}
+
+START_TEST(test_sweep_overrides)
+{
+    strata_run r = strata(ARGS("sweep", "exp.yaml"));
+    ck_assert_msg(r.status == 0, "sweep: exit %d, stderr:\n%s", r.status, r.err);
+    ck_assert_msg(!strncmp(r.out, "new sweep 1\n", 12), "%s", r.out);
+    sqlite3 *db = db_open_readonly("results/strata.db");
+    assert_sweep_table(db, r.out, 1);
+    sqlite3_close(db);
+    run_strata_free(&r);
+
+    /* the reported bug: other -s values used to find sweep 1 and skip every point */
+    r = strata(ARGS("sweep", "exp.yaml", "-s", "train.epochs=2"));
+    ck_assert_msg(r.status == 0, "sweep -s: exit %d, stderr:\n%s", r.status, r.err);
+    ck_assert_msg(!strncmp(r.out, "new sweep 2 (overrides differ from sweep 1)\n", 44), "%s", r.out);
+    ck_assert_msg(!strstr(r.out, "skipped"), "%s", r.out);
+    run_strata_free(&r);
+    db = db_open_readonly("results/strata.db");
+    ck_assert_int_eq(q_int(db, "SELECT count(*) FROM runs WHERE sweep_id = 2"), NPOINTS);
+    ck_assert_int_eq(q_int(db, "SELECT count(*) FROM epochs e JOIN runs r ON r.id = e.run_id WHERE r.sweep_id = 2"),
+                     2 * NPOINTS);
+    char *ov = q_text(db, "SELECT overrides FROM sweeps WHERE id = 2");
+    ck_assert_str_eq(ov, "-s train.epochs=2");
+    free(ov);
+    sqlite3_close(db);
+
+    /* the same overrides again: continued, nothing trains */
+    r = strata(ARGS("sweep", "exp.yaml", "-s", "train.epochs=2"));
+    ck_assert_msg(r.status == 0, "sweep -s again: exit %d, stderr:\n%s", r.status, r.err);
+    ck_assert_msg(!strncmp(r.out, "continuing sweep 2 (same file, grid and overrides)\n", 51), "%s", r.out);
+    ck_assert_int_eq(count_substr(r.out, "skipped"), NPOINTS);
+    ck_assert_msg(!strstr(r.out, "epoch   1/"), "an epoch ran:\n%s", r.out);
+    db = db_open_readonly("results/strata.db");
+    assert_sweep_table(db, r.out, 2);
+    sqlite3_close(db);
+    run_strata_free(&r);
+
+    /* --new: a new sweep with the same file, grid and overrides */
+    r = strata(ARGS("sweep", "exp.yaml", "--new"));
+    ck_assert_msg(r.status == 0, "sweep --new: exit %d, stderr:\n%s", r.status, r.err);
+    ck_assert_msg(!strncmp(r.out, "new sweep 3 (--new; sweep 1 has the same file and grid)\n", 56), "%s", r.out);
+    run_strata_free(&r);
+    db = db_open_readonly("results/strata.db");
+    ck_assert_int_eq(q_int(db, "SELECT count(*) FROM runs WHERE sweep_id = 3"), NPOINTS);
+    ck_assert_int_eq(q_int(db, "SELECT count(*) FROM sweeps"), 3);
+    sqlite3_close(db);
+}
+END_TEST
+
+/* A point that early stopping ended, killed after its last row but before
+ * its status: the next sweep marks it finished with the reason and trains
+ * nothing more (as the uninterrupted point would have). On this fixture
+ * early stopping ends the run after epoch 3 (t/test_resume). */
+START_TEST(test_sweep_early_stopped_point)
+{
+    write_experiment("train:\n  epochs: 4\n  early_stopping: {monitor: val_acc, patience: 1}\n"
+                     "optimizer:\n  schedule: {name: plateau, patience: 0, factor: 0.5}\n"
+                     "sweep:\n  points:\n    - {train.seed: 1}\n");
+    setenv("STRATA_CRASH_AT", "row:3", 1);
+    strata_run r = strata(ARGS("sweep", "exp.yaml"));
+    unsetenv("STRATA_CRASH_AT");
+    ck_assert_msg(r.status == 1, "sweep: exit %d, stderr:\n%s", r.status, r.err);
+    run_strata_free(&r);
+    sqlite3 *db = db_open_readonly("results/strata.db");
+    ck_assert_int_eq(q_int(db, "SELECT count(*) FROM epochs WHERE run_id = 1"), 3);
+    ck_assert_int_eq(q_int(db, "SELECT count(*) FROM runs WHERE status = 'finished'"), 0);
+    sqlite3_close(db);
+
+    r = strata(ARGS("sweep", "exp.yaml"));
+    ck_assert_msg(r.status == 0, "sweep again: exit %d, stderr:\n%s", r.status, r.err);
+    ck_assert_msg(strstr(r.out, "run 1: ended by early stopping after epoch 3 (killed before its status was "
+                                "recorded); marked finished\n"), "%s", r.out);
+    ck_assert_msg(!strstr(r.out, "epoch   4/"), "an epoch ran:\n%s", r.out);
+    run_strata_free(&r);
+    db = db_open_readonly("results/strata.db");
+    ck_assert_int_eq(q_int(db, "SELECT count(*) FROM epochs WHERE run_id = 1"), 3);
+    ck_assert_int_eq(q_int(db, "SELECT count(*) FROM runs WHERE id = 1 AND status = 'finished' AND stop_reason LIKE "
+                               "'early stopping: val_acc did not improve by 0 for 1 epochs (best %'"), 1);
     sqlite3_close(db);
 }
 END_TEST
@@ -528,6 +630,8 @@ static Suite *sweep_suite(void)
     tcase_add_checked_fixture(tc, setup, teardown);
     tcase_set_timeout(tc, 120);
     tcase_add_test(tc, test_sweep_grid);
+    tcase_add_test(tc, test_sweep_overrides);
+    tcase_add_test(tc, test_sweep_early_stopped_point);
     tcase_add_loop_test(tc, test_sweep_killed, 0, 2);
     tcase_add_test(tc, test_sweep_jobs);
     tcase_add_test(tc, test_sweep_concurrent);

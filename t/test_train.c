@@ -754,6 +754,15 @@ START_TEST(test_ctrl_c)
     for (const char *s = r->out; (s = strstr(s, "\nepoch ")); s++)
         lines++;
     ck_assert_msg(lines == n, "%d epoch lines on stdout, %d rows", lines, n);
+    /* the message gives the command that continues the run, and why it stopped is recorded */
+    char want[200];
+    snprintf(want, sizeof want, "strata: run 1 interrupted at epoch %d; continue with: strata resume 1 --epochs %d\n",
+             n + 1, 100000 - n);
+    ck_assert_msg(strstr(r->err, want), "stderr lacks '%s':\n%s", want, r->err);
+    char *reason = q_text(db, "SELECT stop_reason FROM runs WHERE id = 1");
+    snprintf(want, sizeof want, "interrupted by SIGINT at epoch %d", n + 1);
+    ck_assert_str_eq(reason, want);
+    free(reason);
     sqlite3_close(db);
     free(r);
 }

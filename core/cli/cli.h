@@ -28,7 +28,9 @@ int cli_usage(const cli_command *c, const char *fmt, ...) __attribute__((format(
 /* Is argv[i] --help / -h? Prints the usage and returns 1. */
 int cli_wants_help(const cli_command *c, int argc, char **argv);
 
-/* Resume run (id or name) in db for `epochs` more epochs (strata resume). */
+/* Resume run (id or name) in db for `epochs` more epochs (strata resume),
+ * for a sweep's point: a run that early stopping had ended (killed before
+ * its status) is marked finished instead. */
 int strata_resume(const char *db, const char *run, int epochs, strata_err *err);
 
 /* Global --plugin-dir (set by main before the command runs). */

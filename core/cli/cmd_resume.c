@@ -8,6 +8,7 @@
 #include <unistd.h>
 #include "cli/cli.h"
 #include "store/params.h"
+#include "train/early_stop.h"
 #include "train/session.h"
 
 static const char usage[] =
@@ -20,9 +21,14 @@ static const char usage[] =
     "recorded in the run's config. Training restarts from the run's last\n"
     "checkpoint (results.dir/checkpoints/RUN/last.safetensors and its\n"
     "last.state.safetensors, which carry one checkpoint id); with the same seed\n"
-    "and threads, K+N epochs this way equal K+N epochs in one run, bit for bit\n"
-    "(for schedules that do not depend on train.epochs; cosine's t_max does\n"
-    "unless set). After a crash: weights and optimizer state of different\n"
+    "and threads, K+N epochs this way equal K+N epochs in one run, bit for bit,\n"
+    "the plateau schedule's and train.early_stopping's counters included. A\n"
+    "cosine schedule without t_max keeps t_max = the run's train.epochs (one\n"
+    "line says so; -s optimizer.schedule.t_max=N to change it). A run that\n"
+    "stopped early continues with its early-stopping counters as they were: it\n"
+    "stops again after the next epoch without improvement unless -s\n"
+    "train.early_stopping.patience=P raises the patience (or\n"
+    "-s train.early_stopping=null turns it off). After a crash: weights and optimizer state of different\n"
     "checkpoints are never mixed (the newest complete pair is used; when it is\n"
     "older than the recorded epochs, a warning, and those are trained again);\n"
     "an epoch checkpointed but not recorded is recorded from its checkpoint (it\n"
@@ -37,6 +43,7 @@ static const char usage[] =
 typedef struct resume_args {
     const char *run, *db;
     int epochs, n_sets;
+    int finish_stopped; /* a sweep's point: one that early stopping had ended is only marked finished */
     char **sets;
 } resume_args;
 
@@ -47,6 +54,7 @@ static int parse_args(int argc, char **argv, resume_args *a)
                                               {"db", required_argument, 0, 'd'},
                                               {0, 0, 0, 0}};
     int c;
+    strata_err err = {0};
     char *end;
     memset(a, 0, sizeof *a);
     a->sets = calloc(argc, sizeof *a->sets);
@@ -58,7 +66,9 @@ static int parse_args(int argc, char **argv, resume_args *a)
             if (*end || end == optarg || v < 1 || v > 1000000)
                 return cli_usage(&cmd_resume, "--epochs: expected an integer >= 1, got '%s'", optarg);
             a->epochs = (int)v;
-        } else if (c == 's')
+        } else if (c == 's' && experiment_override_syntax(optarg, &err))
+            return cli_fail(&err);
+        else if (c == 's')
             a->sets[a->n_sets++] = optarg;
         else if (c == 'd')
             a->db = optarg;
@@ -71,6 +81,27 @@ static int parse_args(int argc, char **argv, resume_args *a)
         return cli_usage(&cmd_resume, "--epochs N is required");
     a->run = argv[optind];
     return 0;
+}
+
+/* A cosine schedule without t_max anneals over train.epochs, which resume
+ * raises: t_max is pinned to the run's own train.epochs (said in one
+ * line), so the extra epochs continue at eta_min instead of re-shaping the
+ * epochs already trained. -s optimizer.schedule.t_max=N sets another. */
+static int pin_cosine_t_max(ynode *root, int64_t id, int new_epochs, strata_err *err)
+{
+    const ynode *name = ynode_at(root, "optimizer.schedule.name");
+    if (!name || name->kind != YNODE_SCALAR || strcmp(name->str, "cosine") || ynode_at(root, "optimizer.schedule.t_max"))
+        return 0;
+    const ynode *ep = ynode_at(root, "train.epochs");
+    long epochs = 10; /* read_train's default */
+    if (ep && ynode_long(ep, &epochs))
+        return 0; /* a bad value: the experiment's check names it */
+    char buf[32];
+    snprintf(buf, sizeof buf, "%ld", epochs);
+    if (new_epochs != epochs)
+        printf("run %lld: cosine schedule: t_max stays %ld (the run's train.epochs); set another with -s "
+           "optimizer.schedule.t_max=N\n", (long long)id, epochs);
+    return ynode_assign(root, "optimizer.schedule.t_max", ynode_scalar(buf, "resume", 1, 1), err);
 }
 
 /* The run's stored config with the overrides and the new epoch count. */
@@ -86,6 +117,10 @@ static ynode *resume_config(const run_record *rec, const resume_args *a, int epo
             ynode_free(root);
             return NULL;
         }
+    if (pin_cosine_t_max(root, rec->id, epochs, err)) {
+        ynode_free(root);
+        return NULL;
+    }
     char buf[32];
     snprintf(buf, sizeof buf, "%d", epochs);
     if (ynode_assign(root, "train.epochs", ynode_scalar(buf, "resume", 1, 1), err)) {
@@ -138,6 +173,10 @@ static int restore(session *s, int64_t run_id, int last, start_point *sp, strata
         fprintf(stderr, "strata: warning: run %lld: the newest complete checkpoint is epoch %d's (%s and %s; %d newer "
                         "files do not form a pair); epochs %d..%d are trained again\n",
                 (long long)run_id, meta.epoch, weights, state, newer, meta.epoch + 1, last);
+    if (s->state.best_monitor != s->x.train.checkpoint_monitor) { /* changed with -s: the next epoch is best */
+        s->state.best_monitor = s->x.train.checkpoint_monitor;
+        s->state.best_epoch = 0;
+    }
     sp->record_row = meta.epoch == last + 1;
     snprintf(sp->dir, sizeof sp->dir, "%s", dir);
     snprintf(sp->weights, sizeof sp->weights, "%s", weights);
@@ -165,9 +204,17 @@ static int reopen_run(session *s, const start_point *sp, strata_err *err)
             return -1;
     }
     return results_epochs_truncate(db, id, s->state.epoch, err) || results_run_config(db, id, session_config(s), err) ||
-                   results_run_params(db, id, s->x.root, err) || results_run_status(db, id, "running", err)
+                   results_run_params(db, id, s->x.root, err) || results_run_status(db, id, "running", err) ||
+                   results_run_stop_reason(db, id, NULL, err)
                ? -1
                : 0;
+}
+
+/* Had early stopping ended the run at its checkpoint's epoch? */
+static int stopped_early(const session *s)
+{
+    const early_stop_cfg *c = &s->x.train.early_stopping;
+    return c->enabled && s->state.es.best_epoch > 0 && s->state.es.bad_epochs >= c->patience;
 }
 
 static int resume(const resume_args *a, strata_err *err)
@@ -207,7 +254,13 @@ static int resume(const resume_args *a, strata_err *err)
     s.db = db;
     s.run_id = id;
     rc = reopen_run(&s, &sp, err);
-    if (!rc) {
+    if (!rc && a->finish_stopped && stopped_early(&s)) {
+        early_stop_reason(&s.x.train.early_stopping, &s.state.es, s.stop_reason, sizeof s.stop_reason);
+        printf("run %lld: ended by early stopping after epoch %d (killed before its status was recorded); "
+               "marked finished\n", (long long)id, s.state.epoch);
+        fflush(stdout);
+        rc = results_run_status(db, id, "finished", err) || results_run_stop_reason(db, id, s.stop_reason, err) ? -1 : 0;
+    } else if (!rc) {
         int first = s.state.epoch + 1, end = last + a->epochs;
         printf("run %lld: resuming at epoch %d of %d (%s)\n", (long long)id, first, end, s.x.model.desc);
         fflush(stdout);
@@ -235,6 +288,6 @@ const cli_command cmd_resume = {"resume", "continue a run for more epochs from i
 
 int strata_resume(const char *db, const char *run, int epochs, strata_err *err)
 {
-    resume_args a = {.run = run, .db = db, .epochs = epochs};
+    resume_args a = {.run = run, .db = db, .epochs = epochs, .finish_stopped = 1};
     return resume(&a, err);
 }

@@ -17,11 +17,14 @@ static const char usage[] =
     "committed when the epoch ends; query it while the run goes on with\n"
     "  sqlite3 " RESULTS_DEFAULT_DB " 'select * from epochs where run_id = ...'\n"
     "On a terminal a live bar shows the batch, running loss, images/s and ETA;\n"
-    "otherwise one line per epoch. Ctrl-C stops after the batch in hand and\n"
-    "marks the run 'interrupted'; finished epochs stay. Each epoch's checkpoint\n"
-    "is saved before its row: a run killed at any moment (SIGKILL) shows as\n"
-    "'interrupted' and `strata resume` continues it from its newest complete\n"
-    "checkpoint. A database locked by another program is waited for (300 s,\n"
+    "otherwise one line per epoch. train.early_stopping may end the run before\n"
+    "train.epochs (status finished, runs.stop_reason says why); best.safetensors\n"
+    "is the best epoch by train.checkpoint_monitor (val_acc or val_loss).\n"
+    "Ctrl-C stops after the batch in hand, marks the run 'interrupted' and prints\n"
+    "the `strata resume` command that continues it; finished epochs stay. Each\n"
+    "epoch's checkpoint is saved before its row: a run killed at any moment\n"
+    "(SIGKILL) shows as 'interrupted' and `strata resume` continues it from its\n"
+    "newest complete checkpoint. A database locked by another program is waited for (300 s,\n"
     "env STRATA_DB_TIMEOUT=SECONDS).\n"
     "\n"
     "  -s, --set KEY.PATH=VALUE  override a key of the experiment (repeatable)\n"
@@ -51,10 +54,14 @@ static int run(int argc, char **argv)
     char **sets = calloc(argc, sizeof *sets), **tags = calloc(argc, sizeof *tags);
     const char *name = NULL;
     int n_sets = 0, n_tags = 0, c;
+    strata_err err = {0};
     optind = 1;
     opterr = 0;
     while ((c = getopt_long(argc, argv, "s:", longopts, NULL)) != -1) {
-        if (c == 's')
+        if (c == 's' && experiment_override_syntax(optarg, &err)) {
+            free(sets), free(tags);
+            return cli_fail(&err);
+        } else if (c == 's')
             sets[n_sets++] = optarg;
         else if (c == 'n')
             name = optarg;
@@ -72,7 +79,6 @@ static int run(int argc, char **argv)
         free(sets), free(tags);
         return cli_usage(&cmd_run, "expected one EXPERIMENT.yaml");
     }
-    strata_err err = {0};
     session s;
     int rc = 0;
     session_catch_signals();

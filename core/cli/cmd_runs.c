@@ -192,6 +192,10 @@ static int show_run(int argc, char **argv)
                rec.experiment ? rec.experiment : "-", rec.config ? rec.config : "");
         print_tags_text(&tags);
     }
+    char *why = NULL;
+    if (!a.json && results_run_stop_reason_get(db, id, &why, &err) == 0 && why)
+        printf("stopped: %s\n\n", why);
+    free(why);
     cli_print_table(&t, a.json, widths, N_WIDTHS(widths), 8);
     if (a.json)
         printf("}\n");

@@ -4,6 +4,7 @@
 #include <string.h>
 #include "cli/cli.h"
 #include "config/experiment.h"
+#include "data/augment_config.h"
 #include "model/summary.h"
 
 static const char usage[] =
@@ -54,16 +55,32 @@ static void print_json(const network *net, const layer_stats *st, const net_stat
            (long long)t->macs, t->act_mib);
 }
 
+/* The augmentation lists, checked as `strata run` checks them (a summary
+ * of an experiment that cannot run would mislead). */
+static int check_augment(const experiment *x, strata_err *err)
+{
+    aug_pipeline p;
+    const model_spec *m = &x->model;
+    return augment_config(x->augment_train, "augment.train", m->in_h, m->in_w, &p, err) ||
+                   augment_config(x->augment_val, "augment.val", m->in_h, m->in_w, &p, err)
+               ? -1
+               : 0;
+}
+
 static int run(int argc, char **argv)
 {
     static const struct option longopts[] = {
         {"set", required_argument, 0, 's'}, {"json", no_argument, 0, 'j'}, {"help", no_argument, 0, 'h'}, {0, 0, 0, 0}};
     char **sets = calloc(argc, sizeof *sets);
     int n_sets = 0, json = 0, c;
+    strata_err err = {0};
     optind = 1;
     opterr = 0;
     while ((c = getopt_long(argc, argv, "s:h", longopts, NULL)) != -1) {
-        if (c == 's')
+        if (c == 's' && experiment_override_syntax(optarg, &err)) {
+            free(sets);
+            return cli_fail(&err);
+        } else if (c == 's')
             sets[n_sets++] = optarg;
         else if (c == 'j')
             json = 1;
@@ -76,13 +93,13 @@ static int run(int argc, char **argv)
         free(sets);
         return cli_usage(&cmd_summary, "expected one EXPERIMENT.yaml");
     }
-    strata_err err = {0};
     experiment x;
     plugin_registry reg;
     network net = {0};
     int rc = 0;
     plugins_init(&reg, cli_plugin_dir);
-    if (experiment_load(argv[optind], sets, n_sets, &x, &err) || network_create(&net, &x.model, &reg, &err)) {
+    if (experiment_load(argv[optind], sets, n_sets, &x, &err) || check_augment(&x, &err) ||
+        network_create(&net, &x.model, &reg, &err)) {
         rc = cli_fail(&err);
     } else {
         layer_stats *st = calloc(net.n_layers, sizeof *st);

@@ -16,7 +16,7 @@
 #define SWEEP_MAX_UNASKED 1000
 
 static const char usage[] =
-    "usage: strata sweep EXPERIMENT.yaml [-s KEY=VALUE]... [--jobs N] [--dry-run] [--yes]\n"
+    "usage: strata sweep EXPERIMENT.yaml [-s KEY=VALUE]... [--jobs N] [--new] [--dry-run] [--yes]\n"
     "\n"
     "Run every point of the experiment's `sweep:` section as its own run, all\n"
     "linked by one sweep id (table sweeps; runs.sweep_id, runs.sweep_point):\n"
@@ -28,20 +28,26 @@ static const char usage[] =
     "      - {model.arch: vgg, model.column: D}\n"
     "\n"
     "A grid is the product of its lists (the last key varies fastest); with both,\n"
-    "each point is combined with each grid cell. Running the same sweep again\n"
-    "skips finished points and resumes interrupted ones from their last\n"
-    "checkpoint (or starts them over when they have none).\n"
+    "each point is combined with each grid cell. A sweep is the file, its grid\n"
+    "and the -s options as given (in order, a -s that changes nothing counts;\n"
+    "sweeps.overrides keeps them): running the same sweep again continues it,\n"
+    "skipping finished points and resuming interrupted ones from their last\n"
+    "checkpoint (or starting them over when they have none); other -s options\n"
+    "start a new sweep, and the first line says which. At the end, a table of\n"
+    "the sweep's points: run, status, best val_acc and its epoch.\n"
     "\n"
     "  -s, --set KEY=VALUE   override a key of the experiment (all points)\n"
     "  -j, --jobs N          run N points at once in separate processes sharing\n"
     "                        the database; each gets train.threads / N threads\n"
+    "      --new             start a new sweep even when one with the same file,\n"
+    "                        grid and overrides exists\n"
     "      --dry-run         list the points and their state, run nothing\n"
     "      --yes             allow a sweep of more than 1000 points\n"
     "  -h, --help            this text\n";
 
 typedef struct sweep_args {
     const char *file;
-    int jobs, dry_run, yes, n_sets;
+    int jobs, dry_run, yes, fresh, n_sets;
     char **sets;
 } sweep_args;
 
@@ -51,8 +57,10 @@ static int parse_args(int argc, char **argv, sweep_args *a)
                                               {"jobs", required_argument, 0, 'j'},
                                               {"dry-run", no_argument, 0, 'n'},
                                               {"yes", no_argument, 0, 'y'},
+                                              {"new", no_argument, 0, 'N'},
                                               {0, 0, 0, 0}};
     int c;
+    strata_err err = {0};
     char *end;
     memset(a, 0, sizeof *a);
     a->jobs = 1;
@@ -60,7 +68,9 @@ static int parse_args(int argc, char **argv, sweep_args *a)
     optind = 1;
     opterr = 0;
     while ((c = getopt_long(argc, argv, "s:j:", longopts, NULL)) != -1) {
-        if (c == 's')
+        if (c == 's' && experiment_override_syntax(optarg, &err))
+            return cli_fail(&err);
+        else if (c == 's')
             a->sets[a->n_sets++] = optarg;
         else if (c == 'j') {
             a->jobs = (int)strtol(optarg, &end, 10);
@@ -70,6 +80,8 @@ static int parse_args(int argc, char **argv, sweep_args *a)
             a->dry_run = 1;
         else if (c == 'y')
             a->yes = 1;
+        else if (c == 'N')
+            a->fresh = 1;
         else
             return cli_usage(&cmd_sweep, "unknown option or missing value '%s'", argv[optind - 1]);
     }
@@ -234,6 +246,72 @@ static int run_points(const experiment *x, const sweep_plan *plan, int64_t sweep
     return failures;
 }
 
+/* The sweep's overrides as recorded in sweeps.overrides: "-s A -s B" in
+ * the order given (later ones win, so the order is part of it). */
+static char *overrides_text(const sweep_args *a)
+{
+    size_t n = 1;
+    for (int i = 0; i < a->n_sets; i++)
+        n += strlen(a->sets[i]) + 4;
+    char *t = calloc(1, n);
+    for (int i = 0; t && i < a->n_sets; i++) {
+        if (i)
+            strcat(t, " ");
+        strcat(t, "-s ");
+        strcat(t, a->sets[i]);
+    }
+    return t;
+}
+
+/* Find or create the sweep and say which: continued, new, or new with
+ * --new or other overrides than an earlier one. */
+static int open_sweep(const sweep_args *a, const char *file, const char *grid, results *db, int64_t *id,
+                      strata_err *err)
+{
+    int64_t other;
+    char *ov = overrides_text(a);
+    if (!ov)
+        return err_set(err, STRATA_ERR_RUNTIME, "out of memory");
+    int rc = results_sweep_find(db, file, grid, ov, a->fresh ? RESULTS_SWEEP_NEW : RESULTS_SWEEP_CREATE, id, &other,
+                                err);
+    free(ov);
+    if (rc)
+        return -1;
+    if (!other)
+        printf("new sweep %lld\n", (long long)*id);
+    else if (other == *id)
+        printf("continuing sweep %lld (same file, grid and overrides)\n", (long long)*id);
+    else if (a->fresh)
+        printf("new sweep %lld (--new; sweep %lld has the same file and grid)\n", (long long)*id, (long long)other);
+    else
+        printf("new sweep %lld (overrides differ from sweep %lld)\n", (long long)*id, (long long)other);
+    return 0;
+}
+
+/* The sweep's points at the end: point, run, status, best val_acc, epoch. */
+static int print_results(results *db, int64_t sweep_id, strata_err *err)
+{
+    results_table t;
+    if (results_sweep_table(db, sweep_id, &t, err))
+        return -1;
+    printf("\nsweep %lld:\n%7s  %-11s %12s %10s  %s\n", (long long)sweep_id, "run", "status", "best_val_acc",
+           "best_epoch", "point");
+    for (int i = 0; i < t.n_rows; i++) {
+        const results_value *v = results_cell(&t, i, 0);
+        char acc[32] = "-", ep[32] = "-";
+        if (results_cell(&t, i, 3)->type == RESULTS_REAL)
+            snprintf(acc, sizeof acc, "%.4f", results_cell(&t, i, 3)->d);
+        if (results_cell(&t, i, 4)->type == RESULTS_INT)
+            snprintf(ep, sizeof ep, "%lld", (long long)results_cell(&t, i, 4)->i);
+        printf("%7lld  %-11s %12s %10s  %s\n", (long long)results_cell(&t, i, 1)->i,
+               results_cell(&t, i, 2)->type == RESULTS_TEXT ? results_cell(&t, i, 2)->s : "-", acc, ep,
+               v->type == RESULTS_TEXT ? v->s : "-");
+    }
+    results_table_free(&t);
+    fflush(stdout);
+    return 0;
+}
+
 static int sweep(const sweep_args *a, strata_err *err)
 {
     experiment x;
@@ -256,25 +334,28 @@ static int sweep(const sweep_args *a, strata_err *err)
         goto out;
     char abs[PATH_MAX];
     const char *file = realpath(a->file, abs) ? abs : a->file;
-    char *grid = ynode_emit(x.sweep);
-    int64_t sweep_id = 0;
+    char *grid = ynode_emit(x.sweep), *ov = overrides_text(a);
+    int64_t sweep_id = 0, other;
     if (a->dry_run) { /* looks, records nothing */
-        if (access(x.results.db_path, F_OK) == 0 &&
-            (results_open(x.results.db_path, &db, err) || results_sweep_find(db, file, grid, 0, &sweep_id, err))) {
-            free(grid);
-            goto out;
-        }
+        int bad = access(x.results.db_path, F_OK) == 0 && !a->fresh &&
+                  (results_open(x.results.db_path, &db, err) ||
+                   results_sweep_find(db, file, grid, ov ? ov : "", RESULTS_SWEEP_FIND, &sweep_id, &other, err));
         free(grid);
-        rc = list_points(&plan, db, sweep_id, err);
+        free(ov);
+        if (!bad)
+            rc = list_points(&plan, db, sweep_id, err);
         goto out;
     }
-    if (results_open(x.results.db_path, &db, err) || results_sweep_find(db, file, grid, 1, &sweep_id, err)) {
+    free(ov);
+    if (results_open(x.results.db_path, &db, err) || open_sweep(a, file, grid, db, &sweep_id, err)) {
         free(grid);
         goto out;
     }
     free(grid);
     printf("sweep %lld: %d points, %d at a time, db %s\n", (long long)sweep_id, plan.n, a->jobs, x.results.db_path);
     int failures = run_points(&x, &plan, sweep_id, a->jobs, x.results.db_path, db, err);
+    if (failures >= 0 && print_results(db, sweep_id, err))
+        failures = -1;
     if (failures > 0)
         err_set(err, STRATA_ERR_RUNTIME, "sweep %lld: %d points did not finish (run the sweep again to resume them)",
                 (long long)sweep_id, failures);

@@ -144,11 +144,22 @@ static int utf8_valid(const unsigned char *s, size_t n)
     return 1;
 }
 
+int experiment_override_syntax(const char *assignment, strata_err *err)
+{
+    const char *eq = strchr(assignment, '=');
+    if (!eq)
+        return err_set(err, STRATA_ERR_CONFIG, "-s %.200s: expected KEY.PATH=VALUE, one argument with '=' "
+                       "(e.g. -s %.200s=VALUE)", assignment, assignment[0] ? assignment : "train.epochs");
+    if (eq == assignment)
+        return err_set(err, STRATA_ERR_CONFIG, "-s %.200s: expected KEY.PATH=VALUE (no key before '=')", assignment);
+    return 0;
+}
+
 int experiment_override(ynode *root, const char *assignment, strata_err *err)
 {
     const char *eq = strchr(assignment, '=');
-    if (!eq || eq == assignment)
-        return err_set(err, STRATA_ERR_CONFIG, "-s %s: expected KEY.PATH=VALUE", assignment);
+    if (experiment_override_syntax(assignment, err))
+        return -1;
     char key[512];
     if ((size_t)(eq - assignment) >= sizeof key)
         return err_set(err, STRATA_ERR_CONFIG, "-s: the key path is %d bytes long, expected at most %d",
@@ -170,6 +181,26 @@ int experiment_override(ynode *root, const char *assignment, strata_err *err)
 
 /* ---- sections ------------------------------------------------------------- */
 
+const char *const monitor_names[] = {"val_acc", "val_loss", NULL};
+
+/* train.early_stopping: {monitor, patience, min_delta}; absent or null: off. */
+static int read_early_stopping(strata_opts *train, early_stop_cfg *es)
+{
+    strata_opts o;
+    long v;
+    int m;
+    memset(es, 0, sizeof *es);
+    if (opts_child(train, "early_stopping", &o) < 0)
+        return -1;
+    es->enabled = o.map != NULL;
+    opts_choice(&o, "monitor", monitor_names, MONITOR_VAL_LOSS, &m);
+    es->monitor = (monitor_kind)m;
+    opts_int(&o, "patience", 5, 1, 1000000, &v);
+    es->patience = (int)v;
+    opts_float(&o, "min_delta", 0.0, 0.0, 1e6, &es->min_delta);
+    return o.failed ? -1 : opts_check_unused(&o, "train.early_stopping");
+}
+
 static int read_train(strata_opts *root, train_cfg *t)
 {
     strata_opts o;
@@ -185,7 +216,12 @@ static int read_train(strata_opts *root, train_cfg *t)
     opts_int(&o, "seed", 0, 0, (1L << 62), &v);
     t->seed = (uint64_t)v;
     opts_float(&o, "label_smoothing", 0.0, 0.0, 0.999, &t->label_smoothing);
-    return o.failed ? -1 : opts_check_unused(&o, "train");
+    int m;
+    opts_choice(&o, "checkpoint_monitor", monitor_names, MONITOR_VAL_ACC, &m);
+    t->checkpoint_monitor = (monitor_kind)m;
+    if (o.failed || read_early_stopping(&o, &t->early_stopping))
+        return -1;
+    return opts_check_unused(&o, "train");
 }
 
 static int read_data(strata_opts *root, data_cfg *d)

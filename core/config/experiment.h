@@ -8,10 +8,27 @@
 #include "model/model_spec.h"
 #include "config/yaml_tree.h"
 
+/* What an epoch is judged by: its val_acc (higher is better) or its
+ * val_loss (lower is better). */
+typedef enum { MONITOR_VAL_ACC, MONITOR_VAL_LOSS } monitor_kind;
+/* "val_acc", "val_loss", NULL (a choices list for opts_choice). */
+extern const char *const monitor_names[];
+
+/* train.early_stopping: stop when `monitor` has not improved by more than
+ * min_delta for `patience` epochs in a row (core/train/early_stop.h). */
+typedef struct early_stop_cfg {
+    int enabled;            /* the key is present */
+    monitor_kind monitor;   /* default val_loss */
+    int patience;           /* default 5 */
+    double min_delta;       /* default 0 */
+} early_stop_cfg;
+
 typedef struct train_cfg {
     int epochs, batch_size, threads;
     uint64_t seed;
     double label_smoothing;
+    early_stop_cfg early_stopping;
+    monitor_kind checkpoint_monitor; /* what best.safetensors is best at (default val_acc) */
 } train_cfg;
 
 typedef struct data_cfg {
@@ -59,5 +76,8 @@ void experiment_free(experiment *x);
 /* Resolve includes of a freshly loaded file tree (exposed for tests). */
 ynode *experiment_resolve_file(const char *path, strata_err *err);
 int experiment_override(ynode *root, const char *assignment, strata_err *err);
+/* Is `assignment` of the form KEY.PATH=VALUE? The commands check each -s as
+ * they read it, so `-s train.epochs 2` is reported as such. */
+int experiment_override_syntax(const char *assignment, strata_err *err);
 
 #endif

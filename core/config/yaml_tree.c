@@ -542,15 +542,25 @@ int ynode_assign(ynode *root, const char *path, ynode *val, strata_err *err)
     }
 }
 
+/* A value given on the command line ("-s KEY", experiment_override) is
+ * named by its option alone: its line and column say nothing. */
+static int from_command_line(const ynode *n)
+{
+    return n->file && !strncmp(n->file, "-s ", 3);
+}
+
 const char *ynode_where(const ynode *n, char *buf, size_t size)
 {
-    snprintf(buf, size, "%s:%d:%d", n->file, n->line, n->col);
+    if (from_command_line(n))
+        snprintf(buf, size, "%s", n->file);
+    else
+        snprintf(buf, size, "%s:%d:%d", n->file, n->line, n->col);
     return buf;
 }
 
 const char *ynode_key_where(const ynode *n, char *buf, size_t size)
 {
-    if (!n->key_line)
+    if (!n->key_line || from_command_line(n))
         return ynode_where(n, buf, size);
     snprintf(buf, size, "%s:%d:%d", n->file, n->key_line, n->key_col);
     return buf;

@@ -71,11 +71,12 @@ static int same_shape(const st_tensor *t, const strata_param_desc *d)
     return 1;
 }
 
-static void shape_text(const st_tensor *t, char *buf, size_t size)
+/* "[5, 128]" */
+static void shape_text(int ndim, const int64_t *dims, char *buf, size_t size)
 {
     size_t len = (size_t)snprintf(buf, size, "[");
-    for (int i = 0; i < t->ndim && len < size; i++)
-        len += (size_t)snprintf(buf + len, size - len, "%s%" PRId64, i ? ", " : "", t->shape[i]);
+    for (int i = 0; i < ndim && len < size; i++)
+        len += (size_t)snprintf(buf + len, size - len, "%s%" PRId64, i ? ", " : "", dims[i]);
     if (len < size)
         snprintf(buf + len, size - len, "]");
 }
@@ -155,10 +156,11 @@ int checkpoint_load_weights(const char *path, network *net, int strict, int *ski
             rc = err_set(err, STRATA_ERR_CONFIG, "%s: no tensor %s (a checkpoint of another model? model is %s)",
                          path, p->name, net->spec->desc);
         else {
-            shape_text(t, shape, sizeof shape);
-            rc = err_set(err, STRATA_ERR_CONFIG, "%s: tensor %s has shape %s, the model's has %d dims "
-                         "starting %" PRId64 " (another model or num_classes?)", path, p->name, shape,
-                         p->desc.ndim, p->desc.ndim ? p->desc.dims[0] : 0);
+            char want[128];
+            shape_text(t->ndim, t->shape, shape, sizeof shape);
+            shape_text(p->desc.ndim, p->desc.dims, want, sizeof want);
+            rc = err_set(err, STRATA_ERR_CONFIG, "%s: tensor %s has shape %s, the model's is %s (another model "
+                         "or num_classes?)", path, p->name, shape, want);
         }
     }
     if (!rc && strict && used != f.n)
@@ -225,6 +227,52 @@ static void read_id_meta(const st_file *f, train_state *st)
     snprintf(st->id, sizeof st->id, "%s", id ? id : "");
 }
 
+/* The counters of early stopping and of the plateau schedule (%.17g: exact;
+ * +-inf as "inf"). */
+static void add_progress_meta(st_file *f, const train_state *st, const lr_schedule *sched)
+{
+    add_meta_num(f, "early_stop.best", st->es.best);
+    add_meta_num(f, "early_stop.best_epoch", st->es.best_epoch);
+    add_meta_num(f, "early_stop.bad_epochs", st->es.bad_epochs);
+    if (sched->kind != SCHED_PLATEAU)
+        return;
+    add_meta_num(f, "plateau.base_lr", sched->base_lr);
+    add_meta_num(f, "plateau.best", sched->plateau.best);
+    add_meta_num(f, "plateau.lr", sched->plateau.lr);
+    add_meta_num(f, "plateau.num_bad_epochs", sched->plateau.num_bad_epochs);
+    add_meta_num(f, "plateau.cooldown_counter", sched->plateau.cooldown_counter);
+}
+
+/* A number that may be missing (*out unchanged, 0) or present (1); -1 when
+ * not a number. */
+static int meta_optional(const st_file *f, const char *path, const char *key, double *out, strata_err *err);
+
+/* Read them back. A state file without them (an older strata, or a
+ * schedule switched to plateau with -s on resume) leaves the counters at
+ * their start; a plateau run resumed with another optimizer.lr (-s) goes
+ * on from that lr, its counters kept. */
+static int read_progress_meta(const st_file *f, const char *path, train_state *st, lr_schedule *sched,
+                              strata_err *err)
+{
+    enum { N = 8 };
+    double v[N] = {0};
+    static const char *const keys[N] = {"early_stop.best", "early_stop.best_epoch", "early_stop.bad_epochs",
+                                        "plateau.best", "plateau.lr", "plateau.num_bad_epochs",
+                                        "plateau.cooldown_counter", "plateau.base_lr"};
+    int have[N];
+    for (int i = 0; i < N; i++)
+        if ((have[i] = meta_optional(f, path, keys[i], &v[i], err)) < 0)
+            return -1;
+    if (have[0] && have[1] && have[2])
+        st->es = (early_stop_state){.best = v[0], .best_epoch = (int)v[1], .bad_epochs = (int)v[2]};
+    if (sched->kind != SCHED_PLATEAU || !(have[3] && have[4] && have[5] && have[6]))
+        return 0;
+    int same_lr = have[7] && v[7] == sched->base_lr;
+    sched->plateau = (plateau_state){.best = v[3], .lr = same_lr ? v[4] : sched->base_lr,
+                                     .num_bad_epochs = (int)v[5], .cooldown_counter = (int)v[6]};
+    return 0;
+}
+
 int checkpoint_save_state(const char *path, const network *net, const optimizer *opt, const train_state *st,
                           strata_err *err)
 {
@@ -243,8 +291,10 @@ int checkpoint_save_state(const char *path, const network *net, const optimizer 
     add_meta(&f, "optimizer", opt->plugin->name);
     add_meta_num(&f, "epoch", st->epoch);
     add_meta_num(&f, "step", (double)st->step);
-    add_meta_num(&f, "best_val_acc", st->best_val_acc);
+    add_meta(&f, "best_monitor", monitor_names[st->best_monitor]);
+    add_meta_num(&f, "best_value", st->best_value);
     add_meta_num(&f, "best_epoch", st->best_epoch);
+    add_progress_meta(&f, st, &opt->sched);
     char seed[32];
     snprintf(seed, sizeof seed, "%" PRIu64, st->seed);
     add_meta(&f, "seed", seed);
@@ -269,12 +319,28 @@ static int meta_number(const st_file *f, const char *path, const char *key, doub
     return 0;
 }
 
+static int meta_optional(const st_file *f, const char *path, const char *key, double *out, strata_err *err)
+{
+    if (!st_meta(f, key))
+        return 0;
+    return meta_number(f, path, key, out, err) ? -1 : 1;
+}
+
+/* The best value: best_value (with best_monitor), or best_val_acc from a
+ * strata before train.checkpoint_monitor. */
+static int read_best_meta(const st_file *f, const char *path, train_state *st, strata_err *err)
+{
+    const char *m = st_meta(f, "best_monitor");
+    st->best_monitor = m && !strcmp(m, monitor_names[MONITOR_VAL_LOSS]) ? MONITOR_VAL_LOSS : MONITOR_VAL_ACC;
+    return meta_number(f, path, st_meta(f, "best_value") ? "best_value" : "best_val_acc", &st->best_value, err);
+}
+
 int checkpoint_load_state(const char *path, const network *net, optimizer *opt, train_state *st, strata_err *err)
 {
     st_file f;
     if (st_read(path, &f, err))
         return -1;
-    double epoch = 0, step = 0, best = 0, best_epoch = 0;
+    double epoch = 0, step = 0, best_epoch = 0;
     const char *fmt = st_meta(&f, "format"), *oname = st_meta(&f, "optimizer"), *seed = st_meta(&f, "seed");
     int rc = 0;
     if (!fmt || strcmp(fmt, STATE_FORMAT))
@@ -283,7 +349,8 @@ int checkpoint_load_state(const char *path, const network *net, optimizer *opt, 
         rc = err_set(err, STRATA_ERR_CONFIG, "%s: state of optimizer %s, the run uses %s", path,
                      oname ? oname : "?", opt->plugin->name);
     else if (meta_number(&f, path, "epoch", &epoch, err) || meta_number(&f, path, "step", &step, err) ||
-             meta_number(&f, path, "best_val_acc", &best, err) || meta_number(&f, path, "best_epoch", &best_epoch, err))
+             read_best_meta(&f, path, st, err) || meta_number(&f, path, "best_epoch", &best_epoch, err) ||
+             read_progress_meta(&f, path, st, &opt->sched, err))
         rc = -1;
     char name[256];
     for (int i = 0; i < net->n_params && !rc; i++) {
@@ -302,7 +369,6 @@ int checkpoint_load_state(const char *path, const network *net, optimizer *opt, 
     if (!rc) {
         st->epoch = (int)epoch;
         st->step = (int64_t)step;
-        st->best_val_acc = best;
         st->best_epoch = (int)best_epoch;
         st->seed = seed ? strtoull(seed, NULL, 10) : 0;
         read_id_meta(&f, st);
@@ -444,7 +510,7 @@ static int read_ckpt_meta(const char *dir, ckpt_file *c, strata_err *err)
     read_id_meta(&f, &c->st);
     if (c->is_state) {
         read_row_meta(&f, &c->st);
-        if (!rc && meta_number(&f, path, "best_val_acc", &c->st.best_val_acc, err))
+        if (!rc && read_best_meta(&f, path, &c->st, err))
             rc = -1;
     }
     st_free(&f);

@@ -9,7 +9,10 @@
  *
  * State (`last.state.safetensors`): the optimizer's slots, one tensor per
  * parameter and slot ("features.0.weight.exp_avg"); __metadata__: format,
- * epoch, optimizer step, best val acc and epoch, the run's seed. The data
+ * epoch, optimizer step, the checkpoint monitor's best value and epoch
+ * (best_monitor, best_value, best_epoch), the run's seed, the early-stopping
+ * state (early_stop.best, .best_epoch, .bad_epochs) and the plateau
+ * schedule's (plateau.best, .lr, .num_bad_epochs, .cooldown_counter). The data
  * order, augmentation and dropout masks are derived from (seed, epoch,
  * step), so these numbers are the whole random state. */
 #ifndef STRATA_CHECKPOINT_H
@@ -18,14 +21,17 @@
 #include <stdint.h>
 #include "model/network.h"
 #include "store/results.h"
+#include "train/early_stop.h"
 #include "train/optimizer.h"
 
 typedef struct train_state {
     int epoch;            /* epochs finished */
     int64_t step;         /* optimizer steps taken */
     double val_acc;       /* of this epoch */
-    double best_val_acc;
+    double best_value;    /* best value of train.checkpoint_monitor: best.safetensors' epoch */
     int best_epoch;
+    monitor_kind best_monitor;
+    early_stop_state es;  /* train.early_stopping's counters */
     uint64_t seed;
     char id[64];          /* the checkpoint's id, shared by its weights and state */
     int has_row;          /* row holds the epoch's results row (state files) */

@@ -262,26 +262,33 @@ int results_series(results *r, int64_t run_id, const char *metric, int *n, doubl
 
 /* ---- sweeps ------------------------------------------------------------- */
 
-int results_sweep_find(results *r, const char *file, const char *grid, int create, int64_t *id, strata_err *err)
+int results_sweep_find(results *r, const char *file, const char *grid, const char *overrides, int create,
+                       int64_t *id, int64_t *other, strata_err *err)
 {
     sqlite3_stmt *st;
-    *id = 0;
-    if (results_prepare(r, "SELECT id FROM sweeps WHERE file = ?1 AND grid = ?2 ORDER BY id DESC LIMIT 1", &st, err))
+    *id = *other = 0;
+    if (results_prepare(r, "SELECT id, overrides = ?3 FROM sweeps WHERE file = ?1 AND grid = ?2"
+                           " ORDER BY overrides = ?3 DESC, id DESC LIMIT 1", &st, err))
         return -1;
-    int rc = sqlite3_bind_text(st, 1, file, -1, SQLITE_STATIC) | sqlite3_bind_text(st, 2, grid, -1, SQLITE_STATIC);
+    int rc = sqlite3_bind_text(st, 1, file, -1, SQLITE_STATIC) | sqlite3_bind_text(st, 2, grid, -1, SQLITE_STATIC) |
+             sqlite3_bind_text(st, 3, overrides, -1, SQLITE_STATIC);
     if (rc == SQLITE_OK)
         rc = sqlite3_step(st);
-    if (rc == SQLITE_ROW)
-        *id = sqlite3_column_int64(st, 0);
+    if (rc == SQLITE_ROW) {
+        *other = sqlite3_column_int64(st, 0);
+        if (sqlite3_column_int(st, 1) && create != RESULTS_SWEEP_NEW)
+            *id = *other;
+    }
     sqlite3_finalize(st);
     if (rc != SQLITE_ROW && rc != SQLITE_DONE)
         return results_fail(r, err, "looking up the sweep");
     if (*id || !create)
         return 0;
-    if (results_prepare(r, "INSERT INTO sweeps(file, grid, created_at) VALUES (?1, ?2,"
+    if (results_prepare(r, "INSERT INTO sweeps(file, grid, overrides, created_at) VALUES (?1, ?2, ?3,"
                            " strftime('%Y-%m-%dT%H:%M:%SZ','now'))", &st, err))
         return -1;
-    rc = sqlite3_bind_text(st, 1, file, -1, SQLITE_STATIC) | sqlite3_bind_text(st, 2, grid, -1, SQLITE_STATIC);
+    rc = sqlite3_bind_text(st, 1, file, -1, SQLITE_STATIC) | sqlite3_bind_text(st, 2, grid, -1, SQLITE_STATIC) |
+         sqlite3_bind_text(st, 3, overrides, -1, SQLITE_STATIC);
     if (rc == SQLITE_OK)
         rc = sqlite3_step(st);
     sqlite3_finalize(st);
@@ -289,6 +296,54 @@ int results_sweep_find(results *r, const char *file, const char *grid, int creat
         return results_fail(r, err, "cannot record the sweep");
     *id = sqlite3_last_insert_rowid(r->db);
     return 0;
+}
+
+/* ---- why a run stopped, a sweep's table (strata sweep) ------------------- */
+
+int results_run_stop_reason(results *r, int64_t run_id, const char *reason, strata_err *err)
+{
+    sqlite3_stmt *st;
+    if (results_prepare(r, "UPDATE runs SET stop_reason = ?2 WHERE id = ?1", &st, err))
+        return -1;
+    int rc = sqlite3_bind_int64(st, 1, run_id) |
+             (reason ? sqlite3_bind_text(st, 2, reason, -1, SQLITE_TRANSIENT) : sqlite3_bind_null(st, 2));
+    if (rc == SQLITE_OK)
+        rc = sqlite3_step(st);
+    sqlite3_finalize(st);
+    if (rc != SQLITE_DONE)
+        return results_fail(r, err, "recording why the run stopped");
+    return 0;
+}
+
+int results_run_stop_reason_get(results *r, int64_t run_id, char **reason, strata_err *err)
+{
+    sqlite3_stmt *st;
+    *reason = NULL;
+    if (results_prepare(r, "SELECT stop_reason FROM runs WHERE id = ?1", &st, err))
+        return -1;
+    int rc = sqlite3_bind_int64(st, 1, run_id);
+    if (rc == SQLITE_OK)
+        rc = sqlite3_step(st);
+    if (rc == SQLITE_ROW && sqlite3_column_type(st, 0) != SQLITE_NULL &&
+        !(*reason = strdup((const char *)sqlite3_column_text(st, 0))))
+        rc = SQLITE_NOMEM;
+    sqlite3_finalize(st);
+    if (rc != SQLITE_ROW && rc != SQLITE_DONE)
+        return results_fail(r, err, "reading why the run stopped");
+    return 0;
+}
+
+int results_sweep_table(results *r, int64_t sweep_id, results_table *out, strata_err *err)
+{
+    sqlite3_stmt *st;
+    if (results_prepare(r, "SELECT point, run_id, status, best_val_acc, best_epoch FROM sweep_summary"
+                           " WHERE sweep_id = ?1 ORDER BY run_id", &st, err))
+        return -1;
+    if (sqlite3_bind_int64(st, 1, sweep_id) != SQLITE_OK) {
+        sqlite3_finalize(st);
+        return results_fail(r, err, "binding the sweep id");
+    }
+    return results_read_table(r, st, out, "reading the sweep's points", err);
 }
 
 int results_sweep_point(results *r, int64_t sweep_id, const char *label, results_point *out, strata_err *err)

@@ -193,9 +193,23 @@ int results_series(results *r, int64_t run_id, const char *metric, int *n, doubl
 
 /* ---- sweeps (strata sweep) ---------------------------------------------- */
 
-/* The newest sweep of (file, grid); with create, a new one when there is
- * none; else *id = 0 then. */
-int results_sweep_find(results *r, const char *file, const char *grid, int create, int64_t *id, strata_err *err);
+/* The newest sweep of (file, grid, overrides) into *id. When there is
+ * none: create RESULTS_SWEEP_FIND leaves *id 0, RESULTS_SWEEP_CREATE
+ * records a new one; RESULTS_SWEEP_NEW always records a new one. *other:
+ * the sweep found (== *id when continued; with other overrides, or the one
+ * RESULTS_SWEEP_NEW did not continue, when *id is new), 0 if none.
+ * overrides: the canonical text of the command line's -s options. */
+enum { RESULTS_SWEEP_FIND, RESULTS_SWEEP_CREATE, RESULTS_SWEEP_NEW };
+int results_sweep_find(results *r, const char *file, const char *grid, const char *overrides, int create,
+                       int64_t *id, int64_t *other, strata_err *err);
+/* A sweep's points from the sweep_summary view, one row per run: point,
+ * run_id, status, best_val_acc, best_epoch. */
+int results_sweep_table(results *r, int64_t sweep_id, results_table *out, strata_err *err);
+
+/* runs.stop_reason (NULL clears it): why the run ended, one line. */
+int results_run_stop_reason(results *r, int64_t run_id, const char *reason, strata_err *err);
+/* It back (*reason malloc'd, NULL when none). */
+int results_run_stop_reason_get(results *r, int64_t run_id, char **reason, strata_err *err);
 
 /* Where one point of a sweep stands: its newest run (0 = none), that run's
  * status and the epochs it recorded. */

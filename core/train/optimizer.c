@@ -7,9 +7,30 @@
 #include "config/opts.h"
 #include "train/optimizer.h"
 
+/* The plateau schedule's keys (torch ReduceLROnPlateau's defaults). */
+static int read_plateau(strata_opts *o, lr_schedule *s)
+{
+    static const char *const modes[] = {"rel", "abs", NULL};
+    int monitor;
+    long v;
+    opts_choice(o, "monitor", monitor_names, MONITOR_VAL_LOSS, &monitor);
+    s->maximize = monitor == MONITOR_VAL_ACC;
+    opts_float(o, "factor", 0.1, 1e-12, 0.999999, &s->factor);
+    opts_int(o, "patience", 10, 0, 1000000, &v);
+    s->patience = (int)v;
+    opts_float(o, "threshold", 1e-4, 0.0, 1e6, &s->threshold);
+    opts_choice(o, "threshold_mode", modes, 0, &s->threshold_abs);
+    opts_int(o, "cooldown", 0, 0, 1000000, &v);
+    s->cooldown = (int)v;
+    opts_float(o, "min_lr", 0.0, 0.0, 1e6, &s->min_lr);
+    opts_float(o, "eps", 1e-8, 0.0, 1.0, &s->eps);
+    schedule_plateau_reset(s);
+    return o->failed ? -1 : 0;
+}
+
 static int read_schedule(const optimizer_cfg *cfg, double base_lr, int epochs, lr_schedule *s, strata_err *err)
 {
-    static const char *const kinds[] = {"constant", "step", "cosine", NULL};
+    static const char *const kinds[] = {"constant", "step", "cosine", "plateau", NULL};
     strata_opts o;
     long v;
     int kind;
@@ -27,6 +48,8 @@ static int read_schedule(const optimizer_cfg *cfg, double base_lr, int epochs, l
     opts_int(&o, "warmup_epochs", 0, 0, 1000000, &v);
     s->warmup_epochs = (int)v;
     opts_float(&o, "warmup_start_factor", 1.0 / 3.0, 1e-12, 1.0, &s->warmup_start_factor);
+    if (read_plateau(&o, s))
+        return -1;
     if (o.failed || opts_check_unused(&o, "optimizer.schedule"))
         return -1;
     return schedule_check(s, err);

@@ -10,15 +10,21 @@
 #include "data/augment_config.h"
 #include "store/checkpoint.h"
 #include "train/blas_select.h"
+#include "train/early_stop.h"
 #include "train/session.h"
 #include "store/params.h"
 
-static volatile sig_atomic_t stop_requested;
+static volatile sig_atomic_t stop_requested, stop_signal;
 
 static void on_signal(int sig)
 {
-    (void)sig;
     stop_requested = 1;
+    stop_signal = sig;
+}
+
+const char *session_stop_signal(void)
+{
+    return stop_signal == SIGINT ? "SIGINT" : stop_signal == SIGTERM ? "SIGTERM" : NULL;
 }
 
 void session_catch_signals(void)
@@ -143,6 +149,7 @@ static int session_setup(session *s, strata_err *err)
         return -1;
     s->progress_bar = isatty(STDERR_FILENO);
     s->state.seed = t->seed;
+    s->state.best_monitor = t->checkpoint_monitor;
     return 0;
 }
 
@@ -284,8 +291,8 @@ static int eval_epoch(session *s, epoch_row *row, strata_err *err)
     return 0;
 }
 
-/* Epoch e's checkpoint, before its row: best.safetensors when val acc
- * improved, then the weights + optimizer state pair (checkpoint_save_pair,
+/* Epoch e's checkpoint, before its row: best.safetensors when
+ * train.checkpoint_monitor improved (or on the run's first epoch), then the weights + optimizer state pair (checkpoint_save_pair,
  * carrying the row). A crash before the pair is complete leaves the previous
  * pair (the epoch is trained again, to the same bits); a crash after it
  * leaves a pair one epoch ahead of the database, whose row resume records. */
@@ -298,9 +305,11 @@ static int save_checkpoints(session *s, const epoch_row *row, char *dir, size_t 
     s->state.val_acc = row->val_acc;
     s->state.row = *row;
     s->state.has_row = 1;
-    int improved = e == 1 || row->val_acc > s->state.best_val_acc;
+    monitor_kind m = s->state.best_monitor;
+    double v = monitor_value(m, row);
+    int improved = s->state.best_epoch == 0 || monitor_improves(m, v, s->state.best_value, 0.0);
     if (improved) {
-        s->state.best_val_acc = row->val_acc;
+        s->state.best_value = v;
         s->state.best_epoch = e;
     }
     if (checkpoint_dir(s->x.results.dir, s->run_id, dir, size, err))
@@ -367,9 +376,24 @@ static int record_failed_photos(session *s, strata_err *err)
                : 0;
 }
 
+/* After epoch e's evaluation: the plateau schedule's step and early
+ * stopping's count (both saved with the epoch's checkpoint). 1: stop. */
+static int judge_epoch(session *s, const epoch_row *row)
+{
+    const early_stop_cfg *es = &s->x.train.early_stopping;
+    lr_schedule *sched = &s->m.opt.sched;
+    schedule_plateau_step(sched, monitor_value(sched->maximize ? MONITOR_VAL_ACC : MONITOR_VAL_LOSS, row));
+    if (!early_stop_update(es, &s->state.es, row->epoch, monitor_value(es->monitor, row)))
+        return 0;
+    early_stop_reason(es, &s->state.es, s->stop_reason, sizeof s->stop_reason);
+    return 1;
+}
+
 int session_train(session *s, int first, int last, strata_err *err)
 {
+    snprintf(s->stop_reason, sizeof s->stop_reason, "reached train.epochs (%d)", last);
     for (int e = first; e <= last; e++) {
+        s->stop_epoch = e;
         if (stop_requested)
             return 1;
         epoch_row row = {.epoch = e};
@@ -383,14 +407,35 @@ int session_train(session *s, int first, int last, strata_err *err)
         if (rc)
             return rc;
         row.seconds = now() - t0;
+        int stop = judge_epoch(s, &row);
         if (commit_epoch(s, &row, err) || record_failed_photos(s, err))
             return -1;
         printf("epoch %3d/%d  train_loss %.4f  train_acc %.4f  val_loss %.4f  val_acc %.4f  lr %.3g  %.1fs  "
                "%.1f img/s\n", e, last, row.train_loss, row.train_acc, row.val_loss, row.val_acc, row.lr,
                row.seconds, row.images_per_sec);
+        if (stop) {
+            printf("stopped after epoch %d of %d: %s\n", e, last, s->stop_reason);
+            fflush(stdout);
+            return 0;
+        }
         fflush(stdout);
     }
     return 0;
+}
+
+/* The command that continues an interrupted run, pasteable: the db given
+ * when it is not the default one (single-quoted when it needs it). */
+static void resume_command(const session *s, int more, char *buf, size_t size)
+{
+    const char *db = s->x.results.db_path;
+    int n = snprintf(buf, size, "strata resume %lld --epochs %d", (long long)s->run_id, more);
+    if (n < 0 || (size_t)n >= size || !strcmp(db, RESULTS_DEFAULT_DB))
+        return;
+    int plain = strspn(db, "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789_./-+,=") == strlen(db);
+    if (plain || strchr(db, '\''))
+        snprintf(buf + n, size - n, " --db %s", db);
+    else
+        snprintf(buf + n, size - n, " --db '%s'", db);
 }
 
 int session_run_epochs(session *s, int first, int last, strata_err *err)
@@ -398,12 +443,23 @@ int session_run_epochs(session *s, int first, int last, strata_err *err)
     int rc = session_train(s, first, last, err);
     strata_err e2 = {0};
     const char *status = rc == 0 ? "finished" : rc == 1 ? "interrupted" : "failed";
-    if (results_run_status(s->db, s->run_id, status, &e2) && rc == 0) {
+    const char *sig = session_stop_signal();
+    if (rc == 1)
+        snprintf(s->stop_reason, sizeof s->stop_reason, "interrupted by %s at epoch %d", sig ? sig : "a signal",
+                 s->stop_epoch);
+    else if (rc < 0)
+        snprintf(s->stop_reason, sizeof s->stop_reason, "failed at epoch %d: %.200s", s->stop_epoch, err->msg);
+    if ((results_run_status(s->db, s->run_id, status, &e2) ||
+         results_run_stop_reason(s->db, s->run_id, s->stop_reason, &e2)) && rc == 0) {
         *err = e2;
         rc = -1;
     }
-    if (rc == 1)
-        err_set(err, STRATA_ERR_RUNTIME, "run %lld interrupted; finished epochs are recorded", (long long)s->run_id);
+    if (rc == 1) {
+        char cmd[4400];
+        resume_command(s, last - s->stop_epoch + 1, cmd, sizeof cmd);
+        err_set(err, STRATA_ERR_RUNTIME, "run %lld interrupted at epoch %d; continue with: %s",
+                (long long)s->run_id, s->stop_epoch, cmd);
+    }
     return rc;
 }
 

@@ -36,6 +36,8 @@ typedef struct session {
     double last_beat;                 /* when the run's heartbeat was last recorded */
     int beat_warned;
     class_counts val_counts;          /* the epoch's validation per class (epoch_classes) */
+    int stop_epoch;                   /* the epoch in hand when interrupted */
+    char stop_reason[256];            /* why session_train ended (runs.stop_reason) */
 } session;
 
 /* Load and check everything (no database row yet). Returns 0, or -1 with
@@ -55,12 +57,13 @@ int session_begin_run(session *s, const char *name, strata_err *err);
 /* Record the run's classes, split and skipped files (session_begin_run
  * does; resume too when it restarts a run killed before its first epoch). */
 int session_record_data(session *s, strata_err *err);
-/* Train epochs first..last (1-based, inclusive), one `epochs` row each.
+/* Train epochs first..last (1-based, inclusive), one `epochs` row each;
+ * fewer when train.early_stopping ends the run (stop_reason says so).
  * Returns 0, 1 when interrupted (the run is marked so), -1 on error. */
 int session_train(session *s, int first, int last, strata_err *err);
 /* session_train, then the run's final status (finished, interrupted or
- * failed). Returns 0, 1 when interrupted (err says so),
- * -1 on error. */
+ * failed) and stop_reason. Returns 0, 1 when interrupted (err says so and
+ * gives the resume command), -1 on error. */
 int session_run_epochs(session *s, int first, int last, strata_err *err);
 void session_free(session *s);
 
@@ -69,5 +72,7 @@ void session_free(session *s);
 void session_catch_signals(void);
 /* Has a stop been requested? */
 int session_stopping(void);
+/* The signal that requested it ("SIGINT", "SIGTERM"; NULL when none). */
+const char *session_stop_signal(void);
 
 #endif

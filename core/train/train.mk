@@ -8,6 +8,7 @@ core_libstrata_la_SOURCES += \
 	core/train/loss.c core/train/loss.h \
 	core/train/optimizer.c core/train/optimizer.h \
 	core/train/schedule.c core/train/schedule.h \
+	core/train/early_stop.c core/train/early_stop.h \
 	core/train/memplan.c core/train/memplan.h \
 	core/train/trainer.c core/train/trainer.h \
 	core/train/assemble.c core/train/assemble.h \

@@ -14,3 +14,8 @@ EXTRA_DIST += t/fixtures/tiny.yaml
 # scripts/crash-test 3: SIGKILL a quickstart run at random moments, resume it
 TESTS += t/crash-test-short
 EXTRA_DIST += t/crash-test-short scripts/crash-test
+# predict as a tool, model.freeze, model.weights/strict (t/test_predict)
+check_PROGRAMS += t/test_predict
+TESTS += t/test_predict
+t_test_predict_SOURCES = t/test_predict.c $(RUN_STRATA) $(IMGWRITE) $(TESTLIB_DB)
+t_test_predict_CFLAGS = $(TEST_CFLAGS)

@@ -19,3 +19,4 @@ check_PROGRAMS += t/test_predict
 TESTS += t/test_predict
 t_test_predict_SOURCES = t/test_predict.c $(RUN_STRATA) $(IMGWRITE) $(TESTLIB_DB)
 t_test_predict_CFLAGS = $(TEST_CFLAGS)
+EXTRA_DIST += scripts/torch-to-safetensors.py scripts/strata_safetensors.py scripts/check-torch-interop.py

@@ -16,36 +16,12 @@ python3-torch and python3-torchvision, which strata does not).
 4. writes torchvision's weights as safetensors from Python, starts a strata
    model from them (model.weights) and checks strata predicts the same.
 """
-import json, os, struct, subprocess, sys
+import json, os, subprocess, sys
 import torch, torchvision
 import torchvision.transforms as T
 from PIL import Image
-
-def read_safetensors(path):
-    with open(path, "rb") as f:
-        n = struct.unpack("<Q", f.read(8))[0]
-        header = json.loads(f.read(n))
-        data = f.read()
-    meta = header.pop("__metadata__", {})
-    dt = {"F32": torch.float32, "I64": torch.int64}
-    out = {}
-    for name, t in header.items():
-        b, e = t["data_offsets"]
-        out[name] = torch.frombuffer(bytearray(data[b:e]), dtype=dt[t["dtype"]]).reshape(t["shape"]).clone()
-    return out, meta
-
-def write_safetensors(path, tensors, meta):
-    header, blobs, off = {"__metadata__": meta}, [], 0
-    for name in sorted(tensors):
-        t = tensors[name].contiguous()
-        raw = t.numpy().tobytes()
-        header[name] = {"dtype": {torch.float32: "F32", torch.int64: "I64"}[t.dtype], "shape": list(t.shape),
-                        "data_offsets": [off, off + len(raw)]}
-        blobs.append(raw); off += len(raw)
-    h = json.dumps(header).encode()
-    h += b" " * (-len(h) % 8)
-    with open(path, "wb") as f:
-        f.write(struct.pack("<Q", len(h))); f.write(h); f.writelines(blobs)
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from strata_safetensors import read_safetensors, write_safetensors
 
 def strata(build, *args):
     return subprocess.run([os.path.join(build, "core", "strata"), *args], check=True, capture_output=True,

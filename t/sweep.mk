@@ -25,3 +25,9 @@ check_PROGRAMS += t/test_eval
 TESTS += t/test_eval
 t_test_eval_SOURCES = t/test_eval.c $(RUN_STRATA) $(TESTLIB_DB)
 t_test_eval_CFLAGS = $(TEST_CFLAGS)
+# predict as a tool, model.freeze, model.weights/strict (t/test_predict)
+check_PROGRAMS += t/test_predict
+TESTS += t/test_predict
+t_test_predict_SOURCES = t/test_predict.c $(RUN_STRATA) $(IMGWRITE) $(TESTLIB_DB)
+t_test_predict_CFLAGS = $(TEST_CFLAGS)
+EXTRA_DIST += scripts/torch-to-safetensors.py scripts/strata_safetensors.py scripts/check-torch-interop.py

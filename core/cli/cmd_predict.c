@@ -1,6 +1,7 @@
 /* cmd_predict.c — `strata predict`: classify images with a trained model. */
 #define _POSIX_C_SOURCE 200809L
 #include <getopt.h>
+#include <sys/stat.h>
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
@@ -8,35 +9,46 @@
 #include "data/augment_config.h"
 #include "store/checkpoint.h"
 #include "cli/cli.h"
+#include "cli/predict_classes.h"
 #include "config/experiment.h"
+#include "data/dataset.h"
 #include "data/image.h"
 #include "store/results.h"
 #include "train/assemble.h"
 
 static const char usage[] =
-    "usage: strata predict --run RUN [--checkpoint best|last] [--db PATH] [--top K] [--json] IMAGE...\n"
-    "       strata predict --weights FILE.safetensors --experiment FILE.yaml [-s KEY=VALUE]... IMAGE...\n"
+    "usage: strata predict --run RUN [--checkpoint best|last] [--db PATH] [--top K] [--json] PATH...\n"
+    "       strata predict --weights FILE.safetensors --experiment FILE.yaml [-s KEY=VALUE]...\n"
+    "                      [--classes FILE] [--top K] [--json] PATH...\n"
     "\n"
-    "Classify each IMAGE (JPEG or PNG) with a trained model and print the\n"
+    "Classify images (JPEG or PNG) with a trained model and print, per image, the\n"
     "predicted class and its probability (softmax), or the K most probable with\n"
-    "--top K. Images get the experiment's validation preprocessing\n"
-    "(augment.val), the model runs in eval mode (dropout off, batchnorm's running\n"
-    "statistics). With --run, the run's stored configuration and its checkpoint\n"
-    "(results.dir/checkpoints/RUN/best.safetensors by default) are used; the\n"
-    "class names come from the checkpoint.\n"
+    "--top K. A PATH that is a folder is walked recursively: its .jpg, .jpeg and\n"
+    ".png files (any case) in sorted order, other files skipped. An image that\n"
+    "cannot be read is one warning line and the rest are still predicted; the\n"
+    "exit status is then 1. Images get the experiment's validation\n"
+    "preprocessing (augment.val), the model runs in eval mode (dropout off,\n"
+    "batchnorm's running statistics). With --run, the run's stored configuration\n"
+    "and its checkpoint (results.dir/checkpoints/RUN/best.safetensors by default)\n"
+    "are used.\n"
+    "\n"
+    "Class names come from --classes FILE, else the weights' `classes` metadata\n"
+    "(every strata checkpoint has it), else the class folders of the\n"
+    "experiment's data.root (or data.train), sorted as training sorts them.\n"
     "\n"
     "  --run RUN               a run id, or the newest run of that name\n"
     "  --checkpoint best|last  which checkpoint of the run (default best)\n"
     "  --db PATH               the results database (default: env STRATA_DB, else " RESULTS_DEFAULT_DB ")\n"
-    "  --weights FILE          a strata safetensors checkpoint (with --experiment)\n"
+    "  --weights FILE          a safetensors file of the model's weights (with --experiment)\n"
     "  --experiment FILE       the experiment that describes the model\n"
     "  -s, --set KEY=VALUE     override a key of the experiment\n"
+    "  --classes FILE          class names, one per line, as many as the model's outputs\n"
     "  --top K                 the K most probable classes (default 1)\n"
     "  --json                  one JSON document\n"
     "  -h, --help              this text\n";
 
 typedef struct predict_args {
-    const char *run, *checkpoint, *db, *weights, *experiment;
+    const char *run, *checkpoint, *db, *weights, *experiment, *classes;
     int top, json, n_sets;
     char **sets;
 } predict_args;
@@ -48,6 +60,7 @@ static int parse_args(int argc, char **argv, predict_args *a)
         {"db", required_argument, 0, 'd'},      {"weights", required_argument, 0, 'w'},
         {"experiment", required_argument, 0, 'x'}, {"set", required_argument, 0, 's'},
         {"top", required_argument, 0, 'k'},     {"json", no_argument, 0, 'j'},
+        {"classes", required_argument, 0, 'C'},
         {0, 0, 0, 0}};
     int c;
     memset(a, 0, sizeof *a);
@@ -66,6 +79,7 @@ static int parse_args(int argc, char **argv, predict_args *a)
         case 'x': a->experiment = optarg; break;
         case 's': a->sets[a->n_sets++] = optarg; break;
         case 'j': a->json = 1; break;
+        case 'C': a->classes = optarg; break;
         case 'k':
             a->top = (int)strtol(optarg, &end, 10);
             if (*end || a->top < 1)
@@ -82,7 +96,7 @@ static int parse_args(int argc, char **argv, predict_args *a)
     if (a->weights && !a->experiment)
         return cli_usage(&cmd_predict, "--weights needs --experiment FILE (the model's description)");
     if (optind == argc)
-        return cli_usage(&cmd_predict, "expected at least one IMAGE");
+        return cli_usage(&cmd_predict, "expected at least one image or folder");
     return 0;
 }
 
@@ -107,18 +121,55 @@ static int from_run(const predict_args *a, experiment *x, char *weights, size_t 
     return 0;
 }
 
-/* Split "a\nb\nc" in place into names. */
-static int split_lines(char *s, char **names, int max)
+/* ---- the images: files as given, folders walked --------------------------- */
+
+typedef struct image_list {
+    char **paths;
+    int n, cap;
+    int failed; /* folders without images (each warned about) */
+} image_list;
+
+static void list_push(image_list *l, const char *path)
 {
-    int n = 0;
-    for (char *p = s; p && n < max; n++) {
-        names[n] = p;
-        p = strchr(p, '\n');
-        if (p)
-            *p++ = '\0';
-    }
-    return n;
+    if (l->n == l->cap)
+        l->paths = realloc(l->paths, (l->cap = l->cap ? 2 * l->cap : 64) * sizeof *l->paths);
+    l->paths[l->n++] = strdup(path);
 }
+
+/* A folder contributes its image files (dataset_list_images' walk and
+ * order); anything else is kept as given (a missing or unreadable one
+ * fails, with its warning, when it is loaded). */
+static int expand_args(char **args, int n_args, image_list *l, strata_err *err)
+{
+    for (int i = 0; i < n_args; i++) {
+        struct stat st;
+        if (stat(args[i], &st) != 0 || !S_ISDIR(st.st_mode)) {
+            list_push(l, args[i]);
+            continue;
+        }
+        char **found;
+        int n;
+        if (dataset_list_images(args[i], &found, &n, err))
+            return -1;
+        if (n == 0) {
+            fprintf(stderr, "strata: warning: %s: no .jpg, .jpeg or .png files in this folder\n", args[i]);
+            l->failed++;
+        }
+        for (int j = 0; j < n; j++)
+            list_push(l, found[j]);
+        dataset_free_list(found, n);
+    }
+    return 0;
+}
+
+static void list_free(image_list *l)
+{
+    for (int i = 0; i < l->n; i++)
+        free(l->paths[i]);
+    free(l->paths);
+}
+
+/* ---- one image ---------------------------------------------------------------- */
 
 static void softmax(const float *z, int k, double *p)
 {
@@ -169,14 +220,54 @@ static void print_one(const predict_args *a, const char *path, const double *p, 
     free(order);
 }
 
-static int predict(const predict_args *a, char **images, int n_images, strata_err *err)
+/* Decode, preprocess and classify one image into p (k probabilities). */
+static int classify(assembly *m, const experiment *x, const aug_pipeline *aug, const char *path, double *p, int k,
+                    strata_err *err)
+{
+    image im = {0};
+    if (image_load_max(path, x->data.max_pixels, &im, err))
+        return -1;
+    int rc = augment_apply(aug, &im, 0, trainer_input(&m->tr), x->model.in_h, x->model.in_w, err);
+    image_free(&im);
+    if (rc)
+        return -1;
+    trainer_forward(&m->tr, 1, 0, 0);
+    softmax(trainer_logits(&m->tr), k, p);
+    return 0;
+}
+
+/* Every image in turn: an image that fails is a warning and counts in
+ * *failed; the others are printed. */
+static void classify_all(const predict_args *a, assembly *m, const experiment *x, const aug_pipeline *aug,
+                         const image_list *images, char **names, int k, int *failed)
+{
+    double *p = malloc(k * sizeof *p);
+    int printed = 0;
+    if (a->json)
+        printf("[");
+    for (int i = 0; i < images->n; i++) {
+        strata_err e = {0};
+        if (classify(m, x, aug, images->paths[i], p, k, &e)) {
+            fprintf(stderr, "strata: warning: %s\n", e.msg);
+            ++*failed;
+            continue;
+        }
+        print_one(a, images->paths[i], p, k, names, printed++ == 0);
+    }
+    if (a->json)
+        printf("]\n");
+    free(p);
+}
+
+static int predict(const predict_args *a, char **args, int n_args, strata_err *err)
 {
     experiment x = {0};
     plugin_registry reg;
     assembly m = {0};
     aug_pipeline aug;
-    char weights[4200], *classes = NULL, *names[4096];
-    int rc = -1, skipped;
+    image_list images = {0};
+    char weights[4200], **names = NULL;
+    int rc = -1, skipped, k = 0;
     plugins_init(&reg, cli_plugin_dir);
     if (a->run ? from_run(a, &x, weights, sizeof weights, err)
                : experiment_load(a->experiment, a->sets, a->n_sets, &x, err))
@@ -186,39 +277,22 @@ static int predict(const predict_args *a, char **images, int n_images, strata_er
     /* one image at a time on one thread; the checkpoint's weights replace the initial ones */
     assembly_cfg cfg = {.batch = 1, .threads = 1, .init_params = 0};
     if (assembly_create(&m, &x, &reg, 0, err) || assembly_alloc(&m, &x, &cfg, err) ||
-        checkpoint_load_weights(weights, &m.net, 1, &skipped, err) || !(classes = checkpoint_classes(weights, err)) ||
-        augment_config(x.augment_val, "augment.val", x.model.in_h, x.model.in_w, &aug, err))
+        checkpoint_load_weights(weights, &m.net, 1, &skipped, err))
         goto out;
-    int k = (int)shape_size(m.net.layers[m.net.n_layers - 1].out);
-    int n_names = split_lines(classes, names, 4096); /* splits in place: call once */
-    if (n_names != k) {
-        err_set(err, STRATA_ERR_CONFIG, "%s: the checkpoint names %d classes, the model has %d outputs", weights,
-                n_names, k);
+    k = (int)shape_size(m.net.layers[m.net.n_layers - 1].out);
+    if (predict_class_names(a->classes, weights, &x, k, &names, err) ||
+        augment_config(x.augment_val, "augment.val", x.model.in_h, x.model.in_w, &aug, err) ||
+        expand_args(args, n_args, &images, err))
         goto out;
-    }
-    double *p = malloc(k * sizeof *p);
-    if (a->json)
-        printf("[");
-    for (int i = 0; i < n_images; i++) {
-        image im = {0};
-        if (image_load(images[i], &im, err) ||
-            augment_apply(&aug, &im, 0, trainer_input(&m.tr), x.model.in_h, x.model.in_w, err)) {
-            if (im.rgb)
-                image_free(&im);
-            free(p);
-            goto out;
-        }
-        image_free(&im);
-        trainer_forward(&m.tr, 1, 0, 0);
-        softmax(trainer_logits(&m.tr), k, p);
-        print_one(a, images[i], p, k, names, i == 0);
-    }
-    if (a->json)
-        printf("]\n");
-    free(p);
+    int failed = images.failed;
+    classify_all(a, &m, &x, &aug, &images, names, k, &failed);
     rc = 0;
+    if (failed)
+        rc = err_set(err, STRATA_ERR_RUNTIME, "%d of %d images could not be predicted (see the warnings above)",
+                     failed, images.n + images.failed);
 out:
-    free(classes);
+    list_free(&images);
+    predict_classes_free(names, k);
     assembly_free(&m);
     experiment_free(&x);
     plugins_free(&reg);

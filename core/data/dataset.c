@@ -277,6 +277,51 @@ int dataset_scan_max(const char *root, long max_pixels, dataset *out, strata_err
     return 0;
 }
 
+/* ---- listings (strata predict) ---------------------------------------------- */
+
+int dataset_list_images(const char *dir, char ***paths, int *n, strata_err *err)
+{
+    visited vis = {0};
+    strlist dirs = {0}, out = {0};
+    int rc = walk_dirs(dir, 0, &vis, &dirs);
+    sort_strings(&dirs);
+    for (int i = 0; rc == 0 && i < dirs.n; i++) {
+        strlist files = {0};
+        rc = list_dir(dirs.v[i], 0, &files);
+        for (int j = 0; rc == 0 && j < files.n; j++)
+            if (has_image_ext(files.v[j]))
+                rc = sl_push(&out, join(dirs.v[i], files.v[j]));
+        sl_free(&files);
+    }
+    sl_free(&dirs);
+    free(vis.v);
+    if (rc) {
+        sl_free(&out);
+        return err_set(err, STRATA_ERR_RUNTIME, "%s: out of memory while listing the images", dir);
+    }
+    *paths = out.v;
+    *n = out.n;
+    return 0;
+}
+
+int dataset_list_classes(const char *root, char ***names, int *n, strata_err *err)
+{
+    strlist l = {0};
+    if (list_dir(root, 1, &l)) {
+        sl_free(&l);
+        return err_set(err, STRATA_ERR_RUNTIME, "%s: out of memory while listing the class folders", root);
+    }
+    *names = l.v;
+    *n = l.n;
+    return 0;
+}
+
+void dataset_free_list(char **list, int n)
+{
+    strlist l = {list, n, n};
+    sl_free(&l);
+}
+
 /* ---- split ---------------------------------------------------------------- */
 
 /* Uniform integer in [0, n) from a 53-bit uniform double. */

@@ -47,6 +47,16 @@ int dataset_scan_max(const char *root, long max_pixels, dataset *out, strata_err
 int dataset_split(const dataset *all, double val_fraction, uint64_t split_seed,
                   dataset *train, dataset *val, strata_err *err);
 
+/* The image files (by extension, not probed) under dir, walked as a class
+ * folder is: recursively, each real folder once, sorted by (folder path,
+ * file name). *paths (n of them) and its strings are malloc'd: free with
+ * dataset_free_list. Errors: out of memory only. */
+int dataset_list_images(const char *dir, char ***paths, int *n, strata_err *err);
+/* The class names a scan of root gives: its sub-folders, sorted (an
+ * unreadable root gives none). Free with dataset_free_list. */
+int dataset_list_classes(const char *root, char ***names, int *n, strata_err *err);
+void dataset_free_list(char **list, int n);
+
 /* Free everything *d owns and zero it. Safe on a zeroed dataset. */
 void dataset_free(dataset *d);
 

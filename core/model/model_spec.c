@@ -162,6 +162,32 @@ static int apply_edits(strata_opts *o, model_spec *m)
     return 0;
 }
 
+/* model.freeze: [LAYER, ...], LAYER a name or index: those layers' parameters
+ * get no gradient step and no optimizer state (network_create checks that
+ * each has parameters). */
+static int apply_freeze(strata_opts *o, model_spec *m)
+{
+    ynode *list;
+    char w[300], d[100];
+    int rc = opts_node(o, "freeze", YNODE_SEQ, &list);
+    if (rc)
+        return rc < 0 ? -1 : 0;
+    for (int i = 0; i < list->n; i++) {
+        const ynode *item = list->items[i];
+        ynode_where(item, w, sizeof w);
+        if (item->kind != YNODE_SCALAR)
+            return err_set(o->err, STRATA_ERR_CONFIG, "%s: model.freeze: expected layer names, got %s", w,
+                           ynode_describe(item, d, sizeof d));
+        layer_spec *l = find_layer(m, item->str);
+        if (!l)
+            return err_set(o->err, STRATA_ERR_CONFIG, "%s: model.freeze: no layer '%s' in this %s model "
+                           "('strata summary' lists the layers)", w, item->str, m->desc);
+        l->frozen = 1;
+        snprintf(l->frozen_where, sizeof l->frozen_where, "%s", w);
+    }
+    return 0;
+}
+
 /* ---- the section ---------------------------------------------------------- */
 
 static int parse_common(strata_opts *o, model_spec *m, int *arch)
@@ -208,7 +234,7 @@ int model_spec_parse(ynode *model, model_spec *m, strata_err *err)
     if (parse_common(&o, m, &arch))
         return -1;
     int (*const builders[])(strata_opts *, model_spec *) = {build_vgg, build_alexnet, build_layers};
-    if (builders[arch](&o, m) || o.failed || apply_edits(&o, m) || o.failed)
+    if (builders[arch](&o, m) || o.failed || apply_edits(&o, m) || o.failed || apply_freeze(&o, m))
         return -1;
     char what[64];
     snprintf(what, sizeof what, "model (arch: %s)", m->arch);

@@ -16,6 +16,8 @@ typedef struct layer_spec {
     char key[64];  /* state_dict prefix ("features.0"); "" for none */
     char prefix[96]; /* where its options live, for messages */
     ynode *opts;   /* options mapping (owned) */
+    int frozen;    /* named in model.freeze: its parameters are not trained */
+    char frozen_where[300]; /* FILE:LINE:COL of its model.freeze item */
 } layer_spec;
 
 typedef struct model_spec {

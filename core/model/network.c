@@ -64,6 +64,35 @@ static void add_params(network *net, int li)
     }
 }
 
+/* model.freeze: the layer's trainable parameters become buffers to the host. */
+static int freeze_layer(network *net, int li, strata_err *err)
+{
+    net_layer *nl = &net->layers[li];
+    int trained = 0;
+    for (int i = nl->first_param; i < nl->first_param + nl->n_params; i++)
+        if (!(net->params[i].desc.flags & STRATA_PARAM_BUFFER)) {
+            net->params[i].desc.flags |= STRATA_PARAM_BUFFER;
+            trained++;
+        }
+    if (!trained)
+        return err_set(err, STRATA_ERR_CONFIG, "%s: model.freeze: layer %s (%s) has no trainable parameters to freeze",
+                       nl->spec->frozen_where, nl->spec->name, nl->spec->type);
+    nl->frozen = 1;
+    return 0;
+}
+
+/* A model.freeze that leaves nothing to train is a mistake. */
+static int check_something_trained(const network *net, strata_err *err)
+{
+    if (network_first_trained_layer(net) < net->n_layers)
+        return 0;
+    for (int i = 0; i < net->n_layers; i++)
+        if (net->layers[i].frozen)
+            return err_set(err, STRATA_ERR_CONFIG, "%s: model.freeze: every layer with parameters is frozen, "
+                           "nothing is left to train", net->layers[i].spec->frozen_where);
+    return 0;
+}
+
 int network_create(network *net, const model_spec *spec, plugin_registry *reg, strata_err *err)
 {
     memset(net, 0, sizeof *net);
@@ -77,8 +106,12 @@ int network_create(network *net, const model_spec *spec, plugin_registry *reg, s
         if (rc)
             return -1;
         add_params(net, i);
+        if (spec->layers[i].frozen && freeze_layer(net, i, err))
+            return -1;
         s = net->layers[i].out;
     }
+    if (check_something_trained(net, err))
+        return -1;
     if (spec->num_classes && shape_size(s) != (size_t)spec->num_classes)
         return err_set(err, STRATA_ERR_CONFIG, "%s: model.num_classes: the last layer gives %dx%dx%d outputs, "
                        "num_classes is %d", spec->classes_where, s.c, s.h, s.w, spec->num_classes);
@@ -118,6 +151,14 @@ void network_free(network *net)
     free(net->param_mem);
     free(net->grad_mem);
     memset(net, 0, sizeof *net);
+}
+
+int network_first_trained_layer(const network *net)
+{
+    for (int i = 0; i < net->n_params; i++)
+        if (!(net->params[i].desc.flags & STRATA_PARAM_BUFFER))
+            return net->params[i].layer;
+    return net->n_layers;
 }
 
 int64_t network_trainable(const network *net)

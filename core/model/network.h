@@ -22,6 +22,7 @@ typedef struct net_layer {
     void *self;                /* the plugin's layer object */
     strata_shape in, out;
     int first_param, n_params; /* range in network.params */
+    int frozen;                /* model.freeze: its parameters are flagged STRATA_PARAM_BUFFER */
     float **params, **grads;   /* per-layer views (after network_alloc) */
 } net_layer;
 
@@ -36,7 +37,11 @@ typedef struct network {
     float *param_mem, *grad_mem;
 } network;
 
-/* Create every layer's plugin object and check the shapes fit. */
+/* Create every layer's plugin object and check the shapes fit. A layer
+ * named in model.freeze gets its parameters flagged STRATA_PARAM_BUFFER in
+ * the host's descriptors (no gradient step, no optimizer state; still saved
+ * with the weights); naming a layer without trainable parameters, or
+ * freezing every one, is a configuration error. */
 int network_create(network *net, const model_spec *spec, plugin_registry *reg, strata_err *err);
 /* Allocate parameters and gradients (zeroed). */
 int network_alloc(network *net, strata_err *err);
@@ -49,7 +54,10 @@ size_t shape_size(strata_shape s);
  * (the count the host keeps between layers). ops is the host's copy (from
  * the registry: blas_threads never NULL). */
 void layer_set_blas(const strata_layer_ops *ops, const void *self, int backward, int n, int threads);
-/* Parameters that are trained (buffers excluded). */
+/* The lowest layer with a trained parameter (n_layers when none): backward
+ * need not run below it. */
+int network_first_trained_layer(const network *net);
+/* Parameters that are trained (buffers and frozen layers excluded). */
 int64_t network_trainable(const network *net);
 /* The parameter called name (NULL when none). */
 net_param *network_param(network *net, const char *name);

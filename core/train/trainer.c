@@ -207,12 +207,16 @@ void trainer_forward(trainer *t, int n, int training, int64_t step)
     forward(t, n, training, step, NULL);
 }
 
-/* Backward from dlogits (in grads[L-1]) to the first layer; parameter
- * gradients accumulate into the network's grad_mem (zeroed by the caller). */
+/* Backward from dlogits (in grads[L-1]) down to the lowest layer with a
+ * trained parameter (the layers below it, frozen or without parameters,
+ * have nothing to learn: model.freeze of the bottom layers skips their
+ * backward); parameter gradients accumulate into the network's grad_mem
+ * (zeroed by the caller). */
 static void backward(trainer *t, int n, int64_t step, step_times *times)
 {
-    for (int i = t->net->n_layers - 1; i >= 0; i--) {
-        float *dout = t->grads[i], *din = i ? t->grads[i - 1] : NULL;
+    int lowest = network_first_trained_layer(t->net);
+    for (int i = t->net->n_layers - 1; i >= lowest; i--) {
+        float *dout = t->grads[i], *din = i > lowest ? t->grads[i - 1] : NULL;
         net_layer *nl = &t->net->layers[i];
         strata_ctx c = layer_ctx(t, 1, step, i);
         layer_set_blas(nl->plugin->layer, nl->self, 1, n, t->threads);

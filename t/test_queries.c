@@ -56,9 +56,10 @@ enum { NFAKES = sizeof fakes / sizeof fakes[0] };
 static const char *const fake_lr[NFAKES] = {"0.001", "3.0e-4", "1.0e-4", "0.000125", "0.0003", "0.01", "0.01"};
 static const int fake_batch[NFAKES] = {64, 64, 32, 16, 32, 32, 32};
 
-/* epoch_classes and evals: what `strata run` and `strata eval` record once
- * helper A's work is merged; inserted here until then (the lead switches
- * these to real runs). Per-class counts of the best VGG-16 (vgg16) and the
+/* epoch_classes and evals as `strata run` and `strata eval` record them,
+ * inserted with chosen counts so that the queries' answers can be worked out
+ * here (t/test_eval checks that real runs and evals write these rows, and the
+ * real sweep runs 1, 2 above carry their own). Per-class counts of the best VGG-16 (vgg16) and the
  * best AlexNet (alexnet-b), and a decoy (alexnet-a); two evals of vgg16,
  * the latest with confusion counts confusion_n(t, p). */
 static const char *const flower_classes[5] = {"daisy", "dandelion", "roses", "sunflowers", "tulips"};

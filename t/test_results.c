@@ -507,7 +507,7 @@ START_TEST(test_refuses_newer_db)
     const char *path = tmp_path("new.db");
     sqlite3 *raw = raw_open(path);
     raw_exec(raw, "CREATE TABLE runs(id INTEGER PRIMARY KEY, future TEXT);"
-                  "PRAGMA user_version = 5;");
+                  "PRAGMA user_version = 99;");
     sqlite3_close(raw);
     results *r = NULL;
     strata_err e = {0};
@@ -516,10 +516,10 @@ START_TEST(test_refuses_newer_db)
     ck_assert_int_eq(e.status, STRATA_ERR_RUNTIME);
     ck_assert_ptr_nonnull(strstr(e.msg, path));
     ck_assert_ptr_nonnull(strstr(e.msg, "newer strata"));
-    ck_assert_ptr_nonnull(strstr(e.msg, "5"));
+    ck_assert_ptr_nonnull(strstr(e.msg, "99"));
     /* Untouched. */
     raw = raw_open(path);
-    ck_assert_int_eq(q_int(raw, "PRAGMA user_version"), 5);
+    ck_assert_int_eq(q_int(raw, "PRAGMA user_version"), 99);
     ck_assert_int_eq(has_col(raw, "runs", "name"), 0);
     sqlite3_close(raw);
 }
@@ -693,6 +693,7 @@ static void check_migrated_v3(const char *path, int with_run3_params)
     ck_assert_int_eq(q_int(db, "SELECT count(*) FROM epochs"), 3);
     ck_assert_int_eq(q_int(db, "SELECT count(*) FROM sweep_summary"), 2);
     ck_assert_int_eq(q_int(db, "SELECT count(*) FROM sweeps WHERE overrides = ''"), 1);
+    ck_assert_int_eq(q_int(db, "SELECT count(*) FROM runs WHERE ranks = 1 AND hosts IS NULL"), 3); /* v5 */
     ck_assert(q_double(db, "SELECT json_extract(config_json, '$.optimizer.lr') FROM runs WHERE id = 1") == 0.000125);
     ck_assert(q_double(db, "SELECT lr FROM run_summary WHERE run_id = 1") == 0.000125);
     ck_assert(q_double(db, "SELECT lr FROM run_summary WHERE run_id = 2") == 1e-4);

@@ -163,16 +163,11 @@ static const char v2_sql[] =
 /* Version 3: runs.heartbeat_at, refreshed by the process training the run
  * (results_heartbeat), so that a run of another host whose process is gone
  * can be told from one that is training. Added only when missing. */
+static int add_missing_columns(results *r, const column_spec *cols, int n, strata_err *err);
 static int v3_add_heartbeat(results *r, strata_err *err)
 {
-    int exists, has = has_column(r, "runs", "heartbeat_at", &exists, err);
-    if (has < 0)
-        return -1;
-    if (has || !exists)
-        return 0;
-    if (sqlite3_exec(r->db, "ALTER TABLE runs ADD COLUMN heartbeat_at TEXT", NULL, NULL, NULL) != SQLITE_OK)
-        return results_fail(r, err, "adding runs.heartbeat_at");
-    return 0;
+    static const column_spec col = {"runs", "heartbeat_at", "TEXT", 0};
+    return add_missing_columns(r, &col, 1, err);
 }
 
 /* Version 4: evaluations (strata eval), per-class counts of each epoch's
@@ -231,15 +226,11 @@ static const char v4_sql[] =
     " rs.epochs, rs.best_val_acc, rs.best_epoch, rs.last_val_acc, rs.total_seconds"
     " FROM sweeps s JOIN run_summary rs ON rs.sweep_id = s.id;";
 
-/* Version 4's new columns, each added only when missing. */
-static int v4_add_columns(results *r, strata_err *err)
+/* Add the columns of cols[0..n) that an existing table lacks (a table that
+ * does not exist yet gets them from its CREATE TABLE). */
+static int add_missing_columns(results *r, const column_spec *cols, int n, strata_err *err)
 {
-    static const column_spec cols[] = {
-        {"runs", "config_json", "TEXT", 0},
-        {"runs", "stop_reason", "TEXT", 0},
-        {"sweeps", "overrides", "TEXT NOT NULL DEFAULT ''", 0},
-    };
-    for (int i = 0; i < (int)(sizeof cols / sizeof cols[0]); i++) {
+    for (int i = 0; i < n; i++) {
         int exists, has = has_column(r, cols[i].table, cols[i].name, &exists, err);
         if (has < 0)
             return -1;
@@ -249,9 +240,32 @@ static int v4_add_columns(results *r, strata_err *err)
         snprintf(sql, sizeof sql, "ALTER TABLE %s ADD COLUMN %s %s", cols[i].table, cols[i].name,
                  cols[i].decl);
         if (sqlite3_exec(r->db, sql, NULL, NULL, NULL) != SQLITE_OK)
-            return results_fail(r, err, "adding a version 4 column");
+            return err_set(err, STRATA_ERR_RUNTIME, "%s: adding %s.%s: %s", r->path, cols[i].table,
+                           cols[i].name, sqlite3_errmsg(r->db));
     }
     return 0;
+}
+
+/* Version 4's new columns. */
+static int v4_add_columns(results *r, strata_err *err)
+{
+    static const column_spec cols[] = {
+        {"runs", "config_json", "TEXT", 0},
+        {"runs", "stop_reason", "TEXT", 0},
+        {"sweeps", "overrides", "TEXT NOT NULL DEFAULT ''", 0},
+    };
+    return add_missing_columns(r, cols, (int)(sizeof cols / sizeof cols[0]), err);
+}
+
+/* Version 5: how many MPI processes trained a run (ranks), and their host
+ * names, comma-separated (hosts). */
+static int v5_add_columns(results *r, strata_err *err)
+{
+    static const column_spec cols[] = {
+        {"runs", "ranks", "INTEGER NOT NULL DEFAULT 1", 0},
+        {"runs", "hosts", "TEXT", 0},
+    };
+    return add_missing_columns(r, cols, (int)(sizeof cols / sizeof cols[0]), err);
 }
 
 static const migration migrations[] = {
@@ -259,6 +273,7 @@ static const migration migrations[] = {
     {NULL, v2_sql, NULL},                   /* 1 -> 2 */
     {v3_add_heartbeat, "", NULL},           /* 2 -> 3 */
     {v4_add_columns, v4_sql, results_params_backfill}, /* 3 -> 4 (params.c) */
+    {v5_add_columns, "", NULL},                          /* 4 -> 5 */
 };
 #define N_MIGRATIONS ((int)(sizeof migrations / sizeof migrations[0]))
 _Static_assert(sizeof migrations / sizeof migrations[0] ==

@@ -124,7 +124,7 @@ static int draw(const plot_args *a, const curve *c, strata_err *err)
         goto out;
     }
     for (int i = 0; i < a->n_runs; i++)
-        s[i] = (plot_series){c[i].label, c[i].n, c[i].x, c[i].y};
+        s[i] = (plot_series){.label = c[i].label, c[i].n, c[i].x, c[i].y};
     rc = plot_render(img, a->w, a->h, a->title ? a->title : a->metric, "epoch", a->metric, s, a->n_runs, NULL,
                      err) ||
          plot_write_png(a->out, img, a->w, a->h, err);

@@ -15,7 +15,7 @@ typedef struct cli_command {
 
 extern const cli_command cmd_summary, cmd_plugins, cmd_run, cmd_resume, cmd_predict, cmd_bench, cmd_sweep,
     cmd_runs, cmd_show, cmd_compare;
-extern const cli_command cmd_plot;
+extern const cli_command cmd_plot, cmd_report;
 
 /* Print "strata: MESSAGE" on stderr and return err->status (2 if unset). */
 int cli_fail(const strata_err *err);

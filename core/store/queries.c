@@ -88,6 +88,11 @@ oom:
     return out_of_memory(r, err);
 }
 
+int results_read_table(results *r, sqlite3_stmt *st, results_table *out, const char *what, strata_err *err)
+{
+    return read_table(r, st, out, what, err);
+}
+
 int results_runs_table(results *r, const char *where, const char *sweep, results_table *out, strata_err *err)
 {
     memset(out, 0, sizeof *out);

@@ -21,4 +21,8 @@ int results_fail(results *r, strata_err *err, const char *what);
 /* Prepare sql; -1 with err set when it does not. */
 int results_prepare(results *r, const char *sql, sqlite3_stmt **st, strata_err *err);
 
+/* Step st to its end, every row into out (see results_table); finalizes
+ * st. what names the query in an error. */
+int results_read_table(results *r, sqlite3_stmt *st, results_table *out, const char *what, strata_err *err);
+
 #endif

@@ -5,7 +5,7 @@
 # Only this folder includes <sqlite3.h>.
 core_libstrata_la_SOURCES += \
 	core/store/results.c core/store/results.h core/store/results_sqlite.h \
-	core/store/queries.c \
+	core/store/queries.c core/store/report_queries.c core/store/report_queries.h \
 	core/store/json.c core/store/json.h \
 	core/store/safetensors.c core/store/safetensors.h \
 	core/store/checkpoint.c core/store/checkpoint.h

@@ -121,7 +121,7 @@ static void draw_legend(FILE *f, const plot_series *s, int n, double x, double y
         double on, off, yy = y + 18 * k;
         chart_dash(s[k].dash, &on, &off);
         svg_line(f, x, yy, x + 28, yy, chart_series_colour(&s[k], k), 2.5, on * 2.5, off * 2.5, s[k].label);
-        cut_label(s[k].label ? s[k].label : "", 30, buf, sizeof buf);
+        cut_label(s[k].label ? s[k].label : "", 34, buf, sizeof buf);
         svg_text(f, x + 34, yy + 4, 12, "start", 0, 0, TEXT, buf);
     }
 }

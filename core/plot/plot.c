@@ -167,7 +167,8 @@ static void draw_y_axis(unsigned char *img, int W, int H, plot_rect A, const axi
 /* ---- series ----------------------------------------------------------- */
 
 /* The dashed polyline piece (x0, y0)-(x1, y1) into cov: on/off lengths in
- * pixels, *phase the distance walked into the current on+off period. */
+ * pixels, *phase the distance walked into the current on+off period
+ * (kept in [0, on + off)). */
 static void cov_dashed(unsigned char *cov, plot_rect A, double x0, double y0, double x1, double y1,
                        double w, double on, double off, double *phase)
 {
@@ -176,16 +177,18 @@ static void cov_dashed(unsigned char *cov, plot_rect A, double x0, double y0, do
         cov_segment(cov, A, x0, y0, x1, y1, w);
         return;
     }
-    while (t < len) {
-        double p = fmod(*phase, on + off), step;
-        if (p < on) {
-            step = fmin(on - p, len - t);
+    while (t < len - 1e-9) {
+        double step;
+        if (*phase < on) {
+            step = fmin(on - *phase, len - t);
             cov_segment(cov, A, x0 + (x1 - x0) * t / len, y0 + (y1 - y0) * t / len,
                         x0 + (x1 - x0) * (t + step) / len, y0 + (y1 - y0) * (t + step) / len, w);
         } else {
-            step = fmin(on + off - p, len - t);
+            step = fmin(on + off - *phase, len - t);
         }
         t += step, *phase += step;
+        if (*phase >= on + off - 1e-9)
+            *phase = 0;
     }
 }
 

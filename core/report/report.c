@@ -135,8 +135,8 @@ static void curve_chart(FILE *f, const run_data *const *g, int n, int a, int b, 
     for (int k = 0; k < n; k++)
         for (int j = 0; j < per; j++) {
             int m = j == 0 ? (b >= 0 ? b : a) : a, i = k * per + j;
-            snprintf(labels[i], sizeof labels[i], "%lld %s %s", (long long)g[k]->id,
-                     g[k]->rec.name ? g[k]->rec.name : "", run_metric_names[m]);
+            snprintf(labels[i], sizeof labels[i], "%s %lld %s", run_metric_names[m], (long long)g[k]->id,
+                     g[k]->rec.name ? g[k]->rec.name : "");
             s[i] = (plot_series){.label = labels[i], .n = g[k]->n_epochs, .x = g[k]->epoch, .y = g[k]->metric[m],
                                  .colour = k + 1, .dash = j, .n_resumes = g[k]->n_resumes,
                                  .resumes = g[k]->resumes};

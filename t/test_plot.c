@@ -494,6 +494,10 @@ static void expected_chart(const char *metric, int which, int W, int H, unsigned
             x[k][e - 1] = e, y[k][e - 1] = metric_of(k, e, which);
         snprintf(labels[k], sizeof labels[k], "%d %s (%s)", k + 1, run_names[k], run_models[k]);
         s[k] = (plot_series){.label = labels[k], RUN_EPOCHS, x[k], y[k]};
+        int best = 0; /* val_acc: a ring on the best epoch (the first of equals) */
+        for (int e = 1; e < RUN_EPOCHS; e++)
+            best = y[k][e] > y[k][best] ? e : best;
+        s[k].mark_x = which == 0 ? x[k][best] : 0;
     }
     ck_assert_int_eq(plot_render(img, W, H, metric, "epoch", metric, s, 3, L, NULL), 0);
 }
@@ -543,7 +547,7 @@ START_TEST(test_cli_metric_size_title_names)
     double x[10], y[10];
     for (int e = 1; e <= 10; e++)
         x[e - 1] = e, y[e - 1] = metric_of(4, e, 1);
-    plot_series s[2] = {{"5 alpha (vgg11)", 10, x, y}, {"4 idle (vgg11)", 0, NULL, NULL}};
+    plot_series s[2] = {{.label = "5 alpha (vgg11)", 10, x, y}, {.label = "4 idle (vgg11)", 0, NULL, NULL}};
     plot_layout L;
     ck_assert_int_eq(plot_render(want, 640, 400, "Validation loss", "epoch", "val_loss", s, 2, &L, NULL), 0);
     ck_assert_msg(!memcmp(img, want, 640 * 400 * 3), "strata plot drew something else than the API");

@@ -8,7 +8,7 @@
 #define TEXT 0x1a1a1au
 #define GRID 0xe8e8ecu
 #define FRAME 0x505050u
-#define LEGEND_W 250.0
+#define LEGEND_W 300.0
 #define LINE_W 2.0
 
 typedef struct area {

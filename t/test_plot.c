@@ -266,7 +266,7 @@ START_TEST(test_render_three_series)
     const char *labels[3] = {"1 alpha (vgg11)", "2 beta (vgg16)", "3 gamma (alexnet)"};
     for (int k = 0; k < 3; k++) {
         make_series(k, N, x[k], y[k]);
-        s[k] = (plot_series){labels[k], N, x[k], y[k]};
+        s[k] = (plot_series){.label = labels[k], N, x[k], y[k]};
     }
     unsigned char *img = malloc(W * H * 3);
     plot_layout L;
@@ -303,7 +303,7 @@ START_TEST(test_render_falling_legend_top)
         make_series(k, N, x[k], y[k]);
         for (int i = 0; i < N; i++)
             y[k][i] = 1 - y[k][i]; /* a loss: falls to the bottom */
-        s[k] = (plot_series){k ? "b" : "a", N, x[k], y[k]};
+        s[k] = (plot_series){.label = k ? "b" : "a", N, x[k], y[k]};
     }
     unsigned char *img = malloc(W * H * 3);
     plot_layout L;
@@ -319,7 +319,7 @@ START_TEST(test_render_gaps_and_odd_series)
     enum { W = 400, H = 300 };
     double x1[7] = {1, 2, 3, 4, 5, 6, 7}, y1[7] = {5, 4, NAN, 3.5, NAN, 2, 1};
     double x2[4] = {1, 2, 3, 4}, y2[4] = {-2, -2, -2, -2};
-    plot_series s[3] = {{"gappy", 7, x1, y1}, {"empty", 0, NULL, NULL}, {"flat", 4, x2, y2}};
+    plot_series s[3] = {{.label = "gappy", 7, x1, y1}, {.label = "empty", 0, NULL, NULL}, {.label = "flat", 4, x2, y2}};
     unsigned char *img = malloc(W * H * 3);
     plot_layout L;
     ck_assert_int_eq(plot_render(img, W, H, "t", "epoch", "y", s, 3, &L, NULL), 0);
@@ -353,7 +353,7 @@ START_TEST(test_render_many_series_and_large)
     for (int k = 0; k < K; k++) {
         make_series(k % 7, N, x[k], y[k]);
         snprintf(labels[k], sizeof labels[k], "%d run-with-a-long-name-%d (vgg16)", k + 1, k);
-        s[k] = (plot_series){labels[k], N, x[k], y[k]};
+        s[k] = (plot_series){.label = labels[k], N, x[k], y[k]};
     }
     ck_assert_int_ne(plot_palette(0), plot_palette(PLOT_PALETTE_SIZE - 1));
     ck_assert_int_eq(plot_palette(PLOT_PALETTE_SIZE), plot_palette(0));
@@ -379,7 +379,7 @@ START_TEST(test_render_errors)
 {
     unsigned char *img = malloc(PLOT_MAX_W * 3 * 2);
     double x[1] = {1}, y[1] = {1};
-    plot_series ok = {"a", 1, x, y}, bad = {"b", 2, x, NULL}, neg = {"c", -1, x, y};
+    plot_series ok = {.label = "a", 1, x, y}, bad = {.label = "b", 2, x, NULL}, neg = {.label = "c", -1, x, y};
     strata_err err = {0};
     ck_assert_int_eq(plot_render(img, PLOT_MIN_W - 1, 300, "t", "x", "y", &ok, 1, NULL, &err), -1);
     ck_assert_int_eq(err.status, STRATA_ERR_CONFIG);
@@ -493,7 +493,11 @@ static void expected_chart(const char *metric, int which, int W, int H, unsigned
         for (int e = 1; e <= RUN_EPOCHS; e++)
             x[k][e - 1] = e, y[k][e - 1] = metric_of(k, e, which);
         snprintf(labels[k], sizeof labels[k], "%d %s (%s)", k + 1, run_names[k], run_models[k]);
-        s[k] = (plot_series){labels[k], RUN_EPOCHS, x[k], y[k]};
+        s[k] = (plot_series){.label = labels[k], RUN_EPOCHS, x[k], y[k]};
+        int best = 0; /* val_acc: a ring on the best epoch (the first of equals) */
+        for (int e = 1; e < RUN_EPOCHS; e++)
+            best = y[k][e] > y[k][best] ? e : best;
+        s[k].mark_x = which == 0 ? x[k][best] : 0;
     }
     ck_assert_int_eq(plot_render(img, W, H, metric, "epoch", metric, s, 3, L, NULL), 0);
 }
@@ -543,7 +547,7 @@ START_TEST(test_cli_metric_size_title_names)
     double x[10], y[10];
     for (int e = 1; e <= 10; e++)
         x[e - 1] = e, y[e - 1] = metric_of(4, e, 1);
-    plot_series s[2] = {{"5 alpha (vgg11)", 10, x, y}, {"4 idle (vgg11)", 0, NULL, NULL}};
+    plot_series s[2] = {{.label = "5 alpha (vgg11)", 10, x, y}, {.label = "4 idle (vgg11)", 0, NULL, NULL}};
     plot_layout L;
     ck_assert_int_eq(plot_render(want, 640, 400, "Validation loss", "epoch", "val_loss", s, 2, &L, NULL), 0);
     ck_assert_msg(!memcmp(img, want, 640 * 400 * 3), "strata plot drew something else than the API");

@@ -290,6 +290,8 @@ START_TEST(test_resume_exact)
     ck_assert_str_eq(status, "finished");
     free(status);
     ck_assert_int_eq(q_int(db, "SELECT finished_at IS NOT NULL FROM runs WHERE id = 2"), 1);
+    ck_assert_int_eq(q_int(db, "SELECT count(*) FROM run_resumes WHERE run_id = 2 AND epoch = 3"), 1);
+    ck_assert_int_eq(q_int(db, "SELECT count(*) FROM run_resumes"), 1);
     assert_same_epochs(db, 1, 2, 5);
     sqlite3_close(db);
 
@@ -526,6 +528,8 @@ START_TEST(test_resume_fallback)
     run_strata_free(&r);
     sqlite3 *db = db_open_readonly("results/strata.db");
     assert_same_epochs(db, 1, 2, 3);
+    /* resumed after epoch 0 or 1, whichever checkpoint survived */
+    ck_assert_int_eq(q_int(db, "SELECT count(*) FROM run_resumes WHERE run_id = 1"), 1);
     sqlite3_close(db);
 }
 END_TEST

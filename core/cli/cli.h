@@ -20,6 +20,7 @@ extern const cli_command cmd_plot;
 extern const cli_command cmd_eval;
 extern const cli_command cmd_gradcheck;
 extern const cli_command cmd_plot, cmd_tag, cmd_note, cmd_rm;
+extern const cli_command cmd_report;
 
 /* Print "strata: MESSAGE" on stderr and return err->status (2 if unset). */
 int cli_fail(const strata_err *err);

@@ -6,4 +6,5 @@ core_strata_SOURCES += core/cli/main.c core/cli/cli.c core/cli/cli.h \
 	core/cli/cmd_runs.c core/cli/cmd_plot.c core/cli/cmd_bench.c \
 	core/cli/cmd_eval.c \
 	core/cli/cmd_gradcheck.c \
-	core/cli/cli_table.c core/cli/cmd_compare.c core/cli/cmd_tag.c core/cli/cmd_rm.c
+	core/cli/cli_table.c core/cli/cmd_compare.c core/cli/cmd_tag.c core/cli/cmd_rm.c \
+	core/cli/cmd_report.c

@@ -203,7 +203,8 @@ static int reopen_run(session *s, const start_point *sp, strata_err *err)
         if (results_epoch(db, id, &s->state.row, err))
             return -1;
     }
-    return results_epochs_truncate(db, id, s->state.epoch, err) || results_run_config(db, id, session_config(s), err) ||
+    return results_epochs_truncate(db, id, s->state.epoch, err) || results_run_resumed(db, id, s->state.epoch, err) ||
+                   results_run_config(db, id, session_config(s), err) ||
                    results_run_params(db, id, s->x.root, err) || results_run_status(db, id, "running", err) ||
                    results_run_stop_reason(db, id, NULL, err)
                ? -1

@@ -9,7 +9,7 @@
 
 static const cli_command *const commands[] = {&cmd_run, &cmd_resume, &cmd_summary, &cmd_predict,
                                               &cmd_sweep, &cmd_runs, &cmd_show, &cmd_compare,
-                                              &cmd_plugins, &cmd_bench, &cmd_plot, &cmd_eval, &cmd_gradcheck,
+                                              &cmd_plugins, &cmd_bench, &cmd_plot, &cmd_report, &cmd_eval, &cmd_gradcheck,
                                               &cmd_tag, &cmd_note, &cmd_rm, NULL};
 
 static void print_help(FILE *f)

@@ -16,51 +16,13 @@
 #include <string.h>
 #include <sys/stat.h>
 #include <unistd.h>
+#include "plot/atomic_file.h"
 #include "plot/font.h"
 #include "plot/plot.h"
 
-/* Ten clearly different colours, most distinct first. */
-static const uint32_t palette[PLOT_PALETTE_SIZE] = {
-    0x2166ac, /* blue */   0xe8710a, /* orange */ 0x1a9850, /* green */ 0xd7301f, /* red */
-    0x7b3fb5, /* purple */ 0x8c5a2b, /* brown */  0xe0529c, /* pink */  0x0fa3b1, /* teal */
-    0xa8a81c, /* olive */  0x6b6b6b, /* grey */
-};
 #define GRID 0xe8e8ecu
 #define FRAME 0x505050u
 #define LEGEND_BORDER 0xc4c4c8u
-
-uint32_t plot_palette(int i)
-{
-    return palette[((i % PLOT_PALETTE_SIZE) + PLOT_PALETTE_SIZE) % PLOT_PALETTE_SIZE];
-}
-
-/* ---- ticks ---------------------------------------------------------- */
-
-void plot_nice_ticks(double lo, double hi, int max_ticks, double min_step, double *first,
-                     double *step, int *n)
-{
-    static const double mult[3] = {1, 2, 5};
-    double raw = (hi - lo) / (max_ticks > 1 ? max_ticks : 1);
-    double mag = pow(10, floor(log10(raw > 0 ? raw : 1))) / 10;
-    for (int k = 0;; k++) {
-        *step = mult[k % 3] * mag * pow(10, k / 3);
-        *first = ceil(lo / *step - 1e-9) * *step;
-        *n = (int)floor((hi - *first) / *step + 1e-9) + 1;
-        if (*n <= max_ticks && *step >= min_step)
-            return;
-    }
-}
-
-void plot_tick_label(double v, double step, char *buf, int size)
-{
-    int decimals = step >= 1 ? 0 : (int)ceil(-log10(step) - 1e-9);
-    if (fabs(v) < step * 1e-6)
-        v = 0; /* no "-0.0" */
-    if (decimals > 6 || fabs(v) >= 1e7)
-        snprintf(buf, size, "%.3g", v);
-    else
-        snprintf(buf, size, "%.*f", decimals, v);
-}
 
 /* ---- pixels --------------------------------------------------------- */
 
@@ -147,11 +109,7 @@ static void cov_paint(unsigned char *img, int W, unsigned char *cov, plot_rect A
 
 /* ---- axes ------------------------------------------------------------- */
 
-typedef struct axis {
-    double lo, hi;           /* the range shown */
-    double first, step;      /* ticks: first + k*step, k < n */
-    int n;
-} axis;
+typedef chart_axis axis;
 
 static double x_px(const axis *ax, plot_rect A, double v)
 {
@@ -163,27 +121,7 @@ static double y_px(const axis *ax, plot_rect A, double v)
     return A.y + (A.h - 1) - (v - ax->lo) / (ax->hi - ax->lo) * (A.h - 1);
 }
 
-static int point_ok(const plot_series *s, int i)
-{
-    return isfinite(s->x[i]) && isfinite(s->y[i]);
-}
-
-/* The range of x (which = 0) or y (which = 1) over all points, padded;
- * [0, 1] when there is no point. */
-static void data_range(const plot_series *s, int n_series, int which, double *lo, double *hi)
-{
-    *lo = INFINITY, *hi = -INFINITY;
-    for (int k = 0; k < n_series; k++)
-        for (int i = 0; i < s[k].n; i++)
-            if (point_ok(&s[k], i)) {
-                double v = which ? s[k].y[i] : s[k].x[i];
-                *lo = v < *lo ? v : *lo, *hi = v > *hi ? v : *hi;
-            }
-    if (*lo > *hi)
-        *lo = 0, *hi = 1;
-    double pad = *hi > *lo ? (*hi - *lo) * 0.04 : fabs(*lo) > 0 ? fabs(*lo) * 0.1 : 1;
-    *lo -= pad, *hi += pad;
-}
+#define point_ok chart_point_ok
 
 /* Widest tick label of ax. */
 static int ticks_width(const axis *ax, int scale)
@@ -228,24 +166,74 @@ static void draw_y_axis(unsigned char *img, int W, int H, plot_rect A, const axi
 
 /* ---- series ----------------------------------------------------------- */
 
-/* Draw series s in colour rgb: its polyline (broken at NaN points), and
- * dots at its points when they are few and far apart (always at a point
- * with no neighbour). */
+/* The dashed polyline piece (x0, y0)-(x1, y1) into cov: on/off lengths in
+ * pixels, *phase the distance walked into the current on+off period
+ * (kept in [0, on + off)). */
+static void cov_dashed(unsigned char *cov, plot_rect A, double x0, double y0, double x1, double y1,
+                       double w, double on, double off, double *phase)
+{
+    double len = hypot(x1 - x0, y1 - y0), t = 0;
+    if (on <= 0 || len <= 0) {
+        cov_segment(cov, A, x0, y0, x1, y1, w);
+        return;
+    }
+    while (t < len - 1e-9) {
+        double step;
+        if (*phase < on) {
+            step = fmin(on - *phase, len - t);
+            cov_segment(cov, A, x0 + (x1 - x0) * t / len, y0 + (y1 - y0) * t / len,
+                        x0 + (x1 - x0) * (t + step) / len, y0 + (y1 - y0) * (t + step) / len, w);
+        } else {
+            step = fmin(on + off - *phase, len - t);
+        }
+        t += step, *phase += step;
+        if (*phase >= on + off - 1e-9)
+            *phase = 0;
+    }
+}
+
+/* Draw series s in colour rgb: its polyline (broken at NaN points) in its
+ * dash pattern, and dots at its points when they are few and far apart
+ * (always at a point with no neighbour); a vertical tick at each resume. */
 static void draw_series(unsigned char *img, int W, unsigned char *cov, plot_rect A,
                         const axis *ax, const axis *ay, const plot_series *s, uint32_t rgb, int sc)
 {
     int dots = s->n <= 60 && A.w >= s->n * 8 * sc;
+    double on, off, phase = 0, w = 2.2 * sc;
+    chart_dash(s->dash, &on, &off);
     for (int i = 0; i < s->n; i++) {
         if (!point_ok(s, i))
             continue;
         double px = x_px(ax, A, s->x[i]), py = y_px(ay, A, s->y[i]);
         int prev = i > 0 && point_ok(s, i - 1), next = i + 1 < s->n && point_ok(s, i + 1);
         if (next)
-            cov_segment(cov, A, px, py, x_px(ax, A, s->x[i + 1]), y_px(ay, A, s->y[i + 1]), 2.2 * sc);
+            cov_dashed(cov, A, px, py, x_px(ax, A, s->x[i + 1]), y_px(ay, A, s->y[i + 1]), w, on * w, off * w,
+                       &phase);
         if (dots || (!prev && !next))
             cov_segment(cov, A, px, py, px, py, 6.5 * sc);
     }
+    for (int r = 0; r < s->n_resumes; r++) {
+        double y = chart_y_at(s, s->resumes[r]);
+        if (isfinite(y)) {
+            double px = x_px(ax, A, s->resumes[r]), py = y_px(ay, A, y);
+            cov_segment(cov, A, px, py - 9 * sc, px, py + 9 * sc, 2 * sc);
+        }
+    }
     cov_paint(img, W, cov, A, rgb);
+}
+
+/* The best-epoch marker of s: a ring of colour rgb around its point. */
+static void draw_mark(unsigned char *img, int W, unsigned char *cov, plot_rect A, const axis *ax,
+                      const axis *ay, const plot_series *s, uint32_t rgb, int sc)
+{
+    double y = chart_y_at(s, s->mark_x);
+    if (!(s->mark_x > 0) || !isfinite(y))
+        return;
+    double px = x_px(ax, A, s->mark_x), py = y_px(ay, A, y);
+    cov_segment(cov, A, px, py, px, py, 13 * sc);
+    cov_paint(img, W, cov, A, rgb);
+    cov_segment(cov, A, px, py, px, py, 7 * sc);
+    cov_paint(img, W, cov, A, PLOT_BACKGROUND);
 }
 
 /* ---- legend ----------------------------------------------------------- */
@@ -330,6 +318,20 @@ static legend_geom legend_place(const plot_series *s, int n_series, plot_rect A,
     return g;
 }
 
+/* A legend swatch in the series' colour and dash pattern. */
+static void draw_swatch(unsigned char *img, int W, int H, plot_rect r, const plot_series *s, uint32_t rgb)
+{
+    double on, off;
+    chart_dash(s->dash, &on, &off);
+    if (on <= 0) {
+        fill_rect(img, W, H, r, rgb);
+        return;
+    }
+    int period = (int)lround((on + off) * r.h), len = (int)lround(on * r.h);
+    for (int x = 0; x < r.w; x += period)
+        fill_rect(img, W, H, (plot_rect){r.x + x, r.y, x + len <= r.w ? len : r.w - x, r.h}, rgb);
+}
+
 static void draw_legend(unsigned char *img, int W, int H, const plot_series *s, int n_series,
                         const legend_geom *g, int sc)
 {
@@ -339,7 +341,8 @@ static void draw_legend(unsigned char *img, int W, int H, const plot_series *s, 
     for (int k = 0; k < g->rows; k++) {
         int x = g->box.x + LEG_PAD(sc), y = g->box.y + LEG_PAD(sc) + k * LEG_LINE(sc);
         if (k < g->shown) {
-            fill_rect(img, W, H, (plot_rect){x, y + 2 * sc, LEG_SWATCH(sc), 3 * sc}, plot_palette(k));
+            draw_swatch(img, W, H, (plot_rect){x, y + LEG_LINE(sc) / 2 - 2 * sc, LEG_SWATCH(sc), 3 * sc}, &s[k],
+                        chart_series_colour(&s[k], k));
             cut_text(s[k].label ? s[k].label : "", g->max_chars, buf, sizeof buf);
         } else {
             snprintf(buf, sizeof buf, "+%d more", n_series - g->shown);
@@ -372,12 +375,10 @@ static void layout_axes(int W, int H, int s, const char *title, const plot_serie
     int top = title && *title ? 10 * s + 2 * FONT_H * s + 10 * s : 14 * s;
     int bottom = 9 * s + FONT_H * s + 9 * s + FONT_H * s + 8 * s;
     A->y = top, A->h = H - top - bottom;
-    data_range(ser, n_series, 1, &ay->lo, &ay->hi);
-    plot_nice_ticks(ay->lo, ay->hi, A->h / (34 * s) > 2 ? A->h / (34 * s) : 2, 0, &ay->first, &ay->step, &ay->n);
+    *ay = chart_axis_of(ser, n_series, 1, A->h / (34 * s));
     A->x = 8 * s + FONT_H * s + 8 * s + ticks_width(ay, s) + 9 * s;
     A->w = W - A->x - 24 * s;
-    data_range(ser, n_series, 0, &ax->lo, &ax->hi);
-    plot_nice_ticks(ax->lo, ax->hi, A->w / (60 * s) > 2 ? A->w / (60 * s) : 2, 1, &ax->first, &ax->step, &ax->n);
+    *ax = chart_axis_of(ser, n_series, 0, A->w / (60 * s));
 }
 
 /* The most characters of one line that fit in max_w pixels at scale. */
@@ -437,7 +438,9 @@ int plot_render(unsigned char *img, int W, int H, const char *title, const char 
     draw_y_axis(img, W, H, A, &ay, sc);
     frame_rect(img, W, H, A, sc, FRAME);
     for (int k = 0; k < n_series; k++)
-        draw_series(img, W, cov, A, &ax, &ay, &s[k], plot_palette(k), sc);
+        draw_series(img, W, cov, A, &ax, &ay, &s[k], chart_series_colour(&s[k], k), sc);
+    for (int k = 0; k < n_series; k++)
+        draw_mark(img, W, cov, A, &ax, &ay, &s[k], chart_series_colour(&s[k], k), sc);
     free(cov);
     legend_geom g = legend_place(s, n_series, A, &ax, &ay, sc);
     if (n_series)
@@ -450,60 +453,22 @@ int plot_render(unsigned char *img, int W, int H, const char *title, const char 
 
 /* ---- PNG -------------------------------------------------------------- */
 
-/* Write the PNG to the open temporary file fd (closed here). */
-static int write_fd(int fd, const char *path, const unsigned char *img, int W, int H, strata_err *err)
+int plot_write_png(const char *path, const unsigned char *img, int W, int H, strata_err *err)
 {
-    FILE *f = fdopen(fd, "wb");
-    if (!f) {
-        close(fd);
-        return err_set(err, STRATA_ERR_RUNTIME, "%s: cannot write: %s", path, strerror(errno));
-    }
+    atomic_file af;
+    if (atomic_open(&af, path, err))
+        return -1;
     png_image im;
     memset(&im, 0, sizeof im);
     im.version = PNG_IMAGE_VERSION;
     im.width = (png_uint_32)W;
     im.height = (png_uint_32)H;
     im.format = PNG_FORMAT_RGB;
-    if (!png_image_write_to_stdio(&im, f, 0, img, W * 3, NULL)) {
+    if (!png_image_write_to_stdio(&im, af.f, 0, img, W * 3, NULL)) {
         err_set(err, STRATA_ERR_RUNTIME, "%s: cannot write the PNG: %s", path,
                 im.message[0] ? im.message : strerror(errno));
-        fclose(f);
+        atomic_abort(&af);
         return -1;
     }
-    if (fflush(f) || fsync(fileno(f))) {
-        err_set(err, STRATA_ERR_RUNTIME, "%s: cannot write the PNG: %s", path, strerror(errno));
-        fclose(f);
-        return -1;
-    }
-    if (fclose(f))
-        return err_set(err, STRATA_ERR_RUNTIME, "%s: cannot write the PNG: %s", path, strerror(errno));
-    return 0;
-}
-
-int plot_write_png(const char *path, const unsigned char *img, int W, int H, strata_err *err)
-{
-    char tmp[4096];
-    if (snprintf(tmp, sizeof tmp, "%s.tmp-XXXXXX", path) >= (int)sizeof tmp)
-        return err_set(err, STRATA_ERR_CONFIG, "%.200s...: path too long", path);
-    int fd = mkstemp(tmp);
-    if (fd < 0)
-        return err_set(err, STRATA_ERR_RUNTIME, "%s: cannot create a file there: %s", path, strerror(errno));
-    mode_t mask = umask(0);
-    umask(mask);
-    if (fchmod(fd, 0666 & ~mask)) { /* mkstemp made it 0600 */
-        err_set(err, STRATA_ERR_RUNTIME, "%s: cannot set permissions: %s", tmp, strerror(errno));
-        close(fd);
-        unlink(tmp);
-        return -1;
-    }
-    if (write_fd(fd, path, img, W, H, err)) {
-        unlink(tmp);
-        return -1;
-    }
-    if (rename(tmp, path)) {
-        err_set(err, STRATA_ERR_RUNTIME, "%s: cannot rename %s over it: %s", path, tmp, strerror(errno));
-        unlink(tmp);
-        return -1;
-    }
-    return 0;
+    return atomic_commit(&af, err);
 }

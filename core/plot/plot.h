@@ -19,6 +19,7 @@
 
 #include <stdint.h>
 #include "config/error.h"
+#include "plot/chart.h"
 
 #define PLOT_MIN_W 200
 #define PLOT_MIN_H 150
@@ -26,18 +27,6 @@
 #define PLOT_MAX_H 8000
 #define PLOT_BACKGROUND 0xffffffu
 #define PLOT_TEXT 0x1a1a1au
-#define PLOT_PALETTE_SIZE 10
-
-/* Colour of series i (the palette repeats after PLOT_PALETTE_SIZE). */
-uint32_t plot_palette(int i);
-
-/* One line: n points (x[i], y[i]); a NaN y leaves a gap. label is the
- * legend text. */
-typedef struct plot_series {
-    const char *label;
-    int n;
-    const double *x, *y;
-} plot_series;
 
 typedef struct plot_rect {
     int x, y, w, h; /* top-left corner and size in pixels */
@@ -49,15 +38,6 @@ typedef struct plot_layout {
     plot_rect legend; /* the legend box (w = h = 0 when there are no series) */
     int text_scale;   /* font scale of labels (the title is twice that) */
 } plot_layout;
-
-/* Ticks for the range [lo, hi] (lo < hi): step is 1, 2 or 5 times a power
- * of ten, the smallest such that at most max_ticks multiples of it lie in
- * [lo, hi], and at least min_step; first is the smallest multiple >= lo and
- * *n the count of multiples in the range. min_step = 0 for no floor. */
-void plot_nice_ticks(double lo, double hi, int max_ticks, double min_step, double *first,
-                     double *step, int *n);
-/* Tick label for v with the decimals that step needs ("0.25", "1000"). */
-void plot_tick_label(double v, double step, char *buf, int size);
 
 /* Draw the chart into img (H, W, 3). layout may be NULL. Errors: a size
  * outside PLOT_MIN_W x PLOT_MIN_H .. PLOT_MAX_W x PLOT_MAX_H, n < 0 or

@@ -60,6 +60,7 @@ static const char *const delete_sql[] = {
     "DELETE FROM run_skipped WHERE run_id = ?1",
     "DELETE FROM run_params WHERE run_id = ?1",
     "DELETE FROM run_tags WHERE run_id = ?1",
+    "DELETE FROM run_resumes WHERE run_id = ?1",
     "UPDATE runs SET parent_id = NULL WHERE parent_id = ?1",
     "DELETE FROM runs WHERE id = ?1",
 };

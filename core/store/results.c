@@ -268,12 +268,19 @@ static int v5_add_columns(results *r, strata_err *err)
     return add_missing_columns(r, cols, (int)(sizeof cols / sizeof cols[0]), err);
 }
 
+/* Version 5's table: where `strata resume` continued a run (epoch = the
+ * last epoch kept; the resume trains epoch + 1 on). */
+static const char v5_sql[] =
+    "CREATE TABLE IF NOT EXISTS run_resumes("
+    " run_id INTEGER REFERENCES runs(id), epoch INTEGER, created_at TEXT,"
+    " PRIMARY KEY(run_id, epoch));";
+
 static const migration migrations[] = {
     {v1_add_missing_columns, v1_sql, NULL}, /* 0 -> 1 */
     {NULL, v2_sql, NULL},                   /* 1 -> 2 */
     {v3_add_heartbeat, "", NULL},           /* 2 -> 3 */
     {v4_add_columns, v4_sql, results_params_backfill}, /* 3 -> 4 (params.c) */
-    {v5_add_columns, "", NULL},                          /* 4 -> 5 */
+    {v5_add_columns, v5_sql, NULL},                      /* 4 -> 5 */
 };
 #define N_MIGRATIONS ((int)(sizeof migrations / sizeof migrations[0]))
 _Static_assert(sizeof migrations / sizeof migrations[0] ==
@@ -796,6 +803,21 @@ int results_epochs_truncate(results *r, int64_t run_id, int epoch,
     sqlite3_finalize(st);
     if (rc != SQLITE_DONE)
         return results_fail(r, err, "forgetting epochs");
+    return 0;
+}
+
+int results_run_resumed(results *r, int64_t run_id, int epoch, strata_err *err)
+{
+    sqlite3_stmt *st;
+    if (results_prepare(r, "INSERT OR REPLACE INTO run_resumes(run_id, epoch, created_at) VALUES (?1, ?2, " NOW_SQL ")",
+                        &st, err))
+        return -1;
+    int rc = sqlite3_bind_int64(st, 1, run_id) | sqlite3_bind_int(st, 2, epoch);
+    if (rc == SQLITE_OK)
+        rc = sqlite3_step(st);
+    sqlite3_finalize(st);
+    if (rc != SQLITE_DONE)
+        return results_fail(r, err, "recording a resume");
     return 0;
 }
 

@@ -96,6 +96,8 @@ typedef struct epoch_row {
 int results_epoch(results *r, int64_t run_id, const epoch_row *row,
                   strata_err *err);
 /* Forget the epochs after `epoch` (resuming from an older checkpoint). */
+/* Record that `strata resume` continues run_id after epoch (run_resumes). */
+int results_run_resumed(results *r, int64_t run_id, int epoch, strata_err *err);
 int results_epochs_truncate(results *r, int64_t run_id, int epoch,
                             strata_err *err);
 /* 'running', 'finished', 'failed' or 'interrupted'; the last three also set

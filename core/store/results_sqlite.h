@@ -26,4 +26,5 @@ int results_read_table(results *r, sqlite3_stmt *st, results_table *out, const c
 int results_run_rows(results *r, const char *sql, int64_t run_id, results_table *out, const char *what,
                      strata_err *err);
 
+
 #endif

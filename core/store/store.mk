@@ -8,6 +8,7 @@ core_libstrata_la_SOURCES += \
 	core/store/queries.c \
 	core/store/params.c core/store/params.h \
 	core/store/manage.c core/store/manage.h \
+	core/store/report_queries.c core/store/report_queries.h \
 	core/store/json.c core/store/json.h \
 	core/store/safetensors.c core/store/safetensors.h \
 	core/store/checkpoint.c core/store/checkpoint.h \

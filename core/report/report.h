@@ -1,0 +1,27 @@
+/*
+ * report.h — one self-contained HTML page about some runs (`strata
+ * report`): no network, no script, no external font or image. The page is
+ * XHTML-compatible (every element closed, every attribute quoted, every
+ * string from the database escaped), with
+ *   - a table of the runs: id, name, model, parameters, the
+ *     hyper-parameters that differ between them, best val_acc and its
+ *     epoch, last val_acc, total time, images/s, status;
+ *   - per group of runs (a sweep, or the runs outside sweeps) inline SVG
+ *     charts: accuracy (train dashed, val solid), loss, learning rate, a
+ *     ring on each run's best epoch, a tick where a run was resumed;
+ *   - per run with an evaluation its confusion matrix and per-class
+ *     precision and recall, else its per-class accuracy of the last epoch
+ *     with per-class counts; nothing when it has neither;
+ *   - the machine making the report (CPU model, ISA path, BLAS kernel,
+ *     threads), the strata version, and each run's host and experiment
+ *     file, in collapsible <details>.
+ */
+#ifndef STRATA_REPORT_H
+#define STRATA_REPORT_H
+
+#include "store/results.h"
+
+/* Write the page for runs ids[0..n) of db to path (atomically). */
+int report_write(results *db, const int64_t *ids, int n, const char *path, strata_err *err);
+
+#endif

@@ -1,0 +1,263 @@
+/* test_report.c — `strata report` and `strata plot -o F.svg / --confusion`
+ * as a person sees them: the HTML and SVG are well-formed XML (checked by
+ * a small checker here: balanced tags, quoted attributes, escaped text),
+ * name every run and chart, load nothing from outside, and the numbers in
+ * their <title>s equal the database's. The runs are a real tiny sweep.
+ * Run 1 has an evaluation (`strata eval`), run 2 a resume. */
+#define _POSIX_C_SOURCE 200809L
+#include <check.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+#include "run_strata.h"
+#include "testlib.h"
+#include "testlib_db.h"
+
+static char dir[4096], db[4200];
+
+static char *read_all(const char *path)
+{
+    FILE *f = fopen(path, "rb");
+    ck_assert_msg(f != NULL, "cannot open %s", path);
+    fseek(f, 0, SEEK_END);
+    long n = ftell(f);
+    rewind(f);
+    char *s = malloc(n + 1);
+    ck_assert_int_eq(fread(s, 1, n, f), (size_t)n);
+    s[n] = 0;
+    fclose(f);
+    return s;
+}
+
+/* ---- a small XML well-formedness checker ------------------------------ */
+
+static int entity_ok(const char *p)
+{
+    static const char *ok[] = {"&amp;", "&lt;", "&gt;", "&quot;", "&#39;"};
+    for (int i = 0; i < 5; i++)
+        if (!strncmp(p, ok[i], strlen(ok[i])))
+            return 1;
+    return 0;
+}
+
+/* NULL when s is well-formed, else a message naming the offset. */
+static const char *xml_problem(const char *s, char *msg, int size)
+{
+    char stack[64][32];
+    int depth = 0, roots = 0;
+    const char *p = s;
+    if (!strncmp(p, "<!DOCTYPE html>", 15))
+        p += 15;
+    for (; *p; p++) {
+        if (*p == '&' && !entity_ok(p))
+            return snprintf(msg, size, "unescaped & at %ld", (long)(p - s)), msg;
+        if (*p == '>')
+            return snprintf(msg, size, "stray > at %ld", (long)(p - s)), msg;
+        if (*p != '<')
+            continue;
+        int closing = p[1] == '/';
+        const char *name = p + 1 + closing;
+        size_t len = strspn(name, "abcdefghijklmnopqrstuvwxyz0123456789");
+        if (len == 0 || len >= 32)
+            return snprintf(msg, size, "bad tag at %ld", (long)(p - s)), msg;
+        const char *q = name + len;
+        while (*q && *q != '>' && !(q[0] == '/' && q[1] == '>')) { /* attributes: name="value" */
+            q += strspn(q, " \n");
+            if (*q == '>' || (q[0] == '/' && q[1] == '>'))
+                break;
+            size_t an = strspn(q, "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789-:");
+            if (an == 0 || q[an] != '=' || q[an + 1] != '"')
+                return snprintf(msg, size, "unquoted attribute at %ld", (long)(q - s)), msg;
+            for (q += an + 2; *q && *q != '"'; q++)
+                if (*q == '<' || (*q == '&' && !entity_ok(q)))
+                    return snprintf(msg, size, "bad attribute text at %ld", (long)(q - s)), msg;
+            if (*q)
+                q++;
+        }
+        if (!*q)
+            return "unterminated tag";
+        if (closing) {
+            if (depth == 0 || strncmp(stack[depth - 1], name, len) || stack[depth - 1][len])
+                return snprintf(msg, size, "</%.*s> closes nothing open at %ld", (int)len, name, (long)(p - s)), msg;
+            depth--;
+        } else if (*q == '>') {
+            if (depth == 64)
+                return "too deep";
+            if (depth == 0)
+                roots++;
+            snprintf(stack[depth++], 32, "%.*s", (int)len, name);
+        }
+        p = *q == '>' ? q : q + 1;
+    }
+    if (depth)
+        return snprintf(msg, size, "<%s> left open", stack[depth - 1]), msg;
+    return roots == 1 ? NULL : "not exactly one root element";
+}
+
+static void assert_well_formed(const char *s, const char *what)
+{
+    char msg[256];
+    const char *problem = xml_problem(s, msg, sizeof msg);
+    ck_assert_msg(problem == NULL, "%s is not well-formed: %s", what, problem);
+}
+
+/* No resource from outside: no src= or href=, http only in xmlns. */
+static void assert_self_contained(const char *s)
+{
+    ck_assert_ptr_null(strstr(s, "src="));
+    ck_assert_ptr_null(strstr(s, "href="));
+    ck_assert_ptr_null(strstr(s, "https:"));
+    ck_assert_int_eq(count_substr(s, "http:"), count_substr(s, "xmlns=\"http:"));
+}
+
+/* Every "<title>METRIC ID NAME: epoch E, METRIC = V</title>" against the
+ * database; returns how many were checked. */
+static int check_point_titles(const char *s, sqlite3 *d)
+{
+    int checked = 0;
+    for (const char *p = strstr(s, "<title>"); p; p = strstr(p + 1, "<title>")) {
+        const char *c = strstr(p, ": epoch "), *end = strstr(p, "</title>");
+        long long id;
+        char metric[32];
+        int epoch;
+        double v;
+        if (!c || c > end || sscanf(p + 7, "%31s %lld", metric, &id) != 2 || !strcmp(metric, "strata"))
+            continue;
+        ck_assert_int_eq(sscanf(c, ": epoch %d, %31[a-z_] = %lf", &epoch, metric, &v), 3);
+        char sql[200];
+        snprintf(sql, sizeof sql, "SELECT %s FROM epochs WHERE run_id = %lld AND epoch = %d", metric, id, epoch);
+        ck_assert_msg(q_double(d, sql) == v, "%s: %.17g in the page", sql, v);
+        checked++;
+    }
+    return checked;
+}
+
+/* ---- the tiny sweep, once --------------------------------------------- */
+
+static void make_sweep(void)
+{
+    static int done;
+    if (done)
+        return;
+    done = 1;
+    make_temp_dir(dir, sizeof dir, "test_report");
+    char exp[4200];
+    snprintf(exp, sizeof exp, "%s/exp.yaml", dir);
+    snprintf(db, sizeof db, "%s/res/strata.db", dir);
+    char extra[4600];
+    snprintf(extra, sizeof extra, "name: \"tiny <&>\"\ntrain: {epochs: 3}\nresults: {dir: %s/res}\n"
+                                  "sweep: {grid: {optimizer.lr: [0.01, 0.003]}}\n", dir);
+    char *text = tiny_experiment(extra);
+    FILE *f = fopen(exp, "w");
+    fputs(text, f);
+    fclose(f);
+    free(text);
+    strata_ok("the tiny sweep", ARGS("sweep", exp));
+    /* An evaluation of run 1, and run 2 resumed for a 4th epoch (the
+     * report marks the resume after epoch 3). */
+    strata_ok("eval", ARGS("eval", "1", "--db", db));
+    strata_ok("resume", ARGS("resume", "2", "--epochs", "1", "--db", db));
+}
+
+START_TEST(test_report_sweep)
+{
+    make_sweep();
+    char out[4300];
+    snprintf(out, sizeof out, "%s/r.html", dir);
+    strata_ok("report", ARGS("report", "--sweep", "1", "-o", out, "--db", db));
+    char *s = read_all(out);
+    assert_well_formed(s, out);
+    assert_self_contained(s);
+    assert_has(s, "tiny &lt;&amp;&gt;[optimizer.lr=0.01]"); /* the names, escaped */
+    assert_has(s, "tiny &lt;&amp;&gt;[optimizer.lr=0.003]");
+    ck_assert_ptr_null(strstr(s, "tiny <&>"));
+    assert_has(s, ">accuracy (train dashed, val solid)<");
+    assert_has(s, ">loss (train dashed, val solid)<");
+    assert_has(s, ">learning rate<");
+    ck_assert_int_eq(count_substr(s, "<svg "), 4); /* three charts, one confusion matrix */
+    assert_has(s, "<details>");
+    sqlite3 *d = db_open_readonly(db);
+    char cell[128];
+    snprintf(cell, sizeof cell, "true daisy, predicted tulips: %lld",
+             (long long)q_int(d, "SELECT n FROM eval_confusion WHERE true_class = 'daisy' AND pred_class = 'tulips'"));
+    assert_has(s, cell);
+    assert_has(s, "resumed after epoch 3");
+    /* (3 + 4) epochs x (train_acc, val_acc, train_loss, val_loss, lr) */
+    ck_assert_int_eq(check_point_titles(s, d), (3 + 4) * 5);
+    char want[128];
+    snprintf(want, sizeof want, "best epoch %lld, val_acc = ", (long long)q_int(d, "SELECT best_epoch FROM run_summary WHERE run_id = 1"));
+    assert_has(s, want);
+    sqlite3_close(d);
+    free(s);
+}
+END_TEST
+
+START_TEST(test_plot_svg_and_confusion)
+{
+    make_sweep();
+    char out[4300];
+    snprintf(out, sizeof out, "%s/p.svg", dir);
+    strata_ok("plot svg", ARGS("plot", "1", "2", "--metric", "train_acc,val_acc", "-o", out, "--db", db));
+    char *s = read_all(out);
+    assert_well_formed(s, out);
+    assert_self_contained(s);
+    sqlite3 *d = db_open_readonly(db);
+    int n = 0;
+    for (const char *p = strstr(s, ": epoch "); p; p = strstr(p + 1, ": epoch ")) {
+        int epoch;
+        char metric[32];
+        double v;
+        ck_assert_int_eq(sscanf(p, ": epoch %d, %31[a-z_] = %lf", &epoch, metric, &v), 3);
+        const char *start = p;
+        while (start > s && start[-1] != '>')
+            start--;
+        long long id = atoll(start);
+        char sql[200];
+        snprintf(sql, sizeof sql, "SELECT %s FROM epochs WHERE run_id = %lld AND epoch = %d", metric, id, epoch);
+        ck_assert_msg(q_double(d, sql) == v, "%s: %.17g in the SVG", sql, v);
+        n++;
+    }
+    ck_assert_int_eq(n, 2 * (3 + 4));
+    free(s);
+    snprintf(out, sizeof out, "%s/c.svg", dir);
+    strata_ok("confusion svg", ARGS("plot", "1", "--confusion", "-o", out, "--db", db));
+    s = read_all(out);
+    assert_well_formed(s, out);
+    char cell[128];
+    snprintf(cell, sizeof cell, "true roses, predicted daisy: %lld",
+             (long long)q_int(d, "SELECT n FROM eval_confusion WHERE true_class = 'roses' AND pred_class = 'daisy'"));
+    assert_has(s, cell);
+    free(s);
+    snprintf(out, sizeof out, "%s/c.png", dir);
+    strata_ok("confusion png", ARGS("plot", "1", "--confusion", "--eval", "1", "-o", out, "--db", db));
+    ck_assert_int_eq(access(out, F_OK), 0);
+    sqlite3_close(d);
+}
+END_TEST
+
+START_TEST(test_errors)
+{
+    make_sweep();
+    char out[4300];
+    snprintf(out, sizeof out, "%s/e.out", dir);
+    strata_refuses(ARGS("report", "1", "--db", db), 2, "-o");
+    strata_refuses(ARGS("report", "-o", out, "--db", db), 2, "RUN");
+    strata_refuses(ARGS("report", "--sweep", "x", "-o", out, "--db", db), 2, "--sweep");
+    strata_refuses(ARGS("report", "--sweep", "7", "-o", out, "--db", db), 2, "no runs");
+    strata_refuses(ARGS("report", "999", "-o", out, "--db", db), 2, "999");
+    strata_refuses(ARGS("plot", "2", "--confusion", "-o", out, "--db", db), 2, "no evaluation");
+    strata_refuses(ARGS("plot", "2", "--confusion", "--eval", "1", "-o", out, "--db", db), 2, "--eval 1");
+    strata_refuses(ARGS("plot", "1", "--eval", "1", "-o", out, "--db", db), 2, "--confusion");
+    strata_refuses(ARGS("plot", "1", "--metric", "val_acc,nope", "-o", out, "--db", db), 2, "nope");
+    strata_refuses(ARGS("plot", "999", "-o", out, "--db", db), 2, "999");
+    ck_assert_int_ne(access(out, F_OK), 0);
+}
+END_TEST
+
+int main(void)
+{
+    int rc = RUN_TEST_CASES("report", {.name = "report", .timeout = 300,
+                                       .tests = TESTS(test_report_sweep, test_plot_svg_and_confusion, test_errors)});
+    return rc;
+}

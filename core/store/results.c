@@ -783,12 +783,11 @@ int results_epoch(results *r, int64_t run_id, const epoch_row *row,
     return 0;
 }
 
-int results_epochs_truncate(results *r, int64_t run_id, int epoch,
-                            strata_err *err)
+/* Delete run_id's rows of `table` after `epoch` (sql: ?1 run, ?2 epoch). */
+static int forget_after(results *r, const char *sql, int64_t run_id, int epoch, strata_err *err)
 {
     sqlite3_stmt *st;
-    if (results_prepare(r, "DELETE FROM epochs WHERE run_id = ? AND epoch > ?", &st,
-                err))
+    if (results_prepare(r, sql, &st, err))
         return -1;
     int rc = sqlite3_bind_int64(st, 1, run_id) | sqlite3_bind_int(st, 2, epoch);
     if (rc == SQLITE_OK)
@@ -796,6 +795,20 @@ int results_epochs_truncate(results *r, int64_t run_id, int epoch,
     sqlite3_finalize(st);
     if (rc != SQLITE_DONE)
         return results_fail(r, err, "forgetting epochs");
+    return 0;
+}
+
+int results_epochs_truncate(results *r, int64_t run_id, int epoch,
+                            strata_err *err)
+{
+    if (exec(r, "BEGIN IMMEDIATE", err))
+        return -1;
+    if (forget_after(r, "DELETE FROM epoch_classes WHERE run_id = ?1 AND epoch > ?2", run_id, epoch, err) ||
+        forget_after(r, "DELETE FROM epochs WHERE run_id = ?1 AND epoch > ?2", run_id, epoch, err) ||
+        exec(r, "COMMIT", err)) {
+        exec(r, "ROLLBACK", NULL);
+        return -1;
+    }
     return 0;
 }
 

@@ -95,7 +95,8 @@ typedef struct epoch_row {
 /* One epoch, committed at once. An epoch already recorded is an error. */
 int results_epoch(results *r, int64_t run_id, const epoch_row *row,
                   strata_err *err);
-/* Forget the epochs after `epoch` (resuming from an older checkpoint). */
+/* Forget the epochs after `epoch`, their epochs and epoch_classes rows in
+ * one transaction (resuming from an older checkpoint). */
 int results_epochs_truncate(results *r, int64_t run_id, int epoch,
                             strata_err *err);
 /* 'running', 'finished', 'failed' or 'interrupted'; the last three also set

@@ -20,7 +20,9 @@
  *   crash       fallback to the previous pair when the newest is damaged;
  *               SIGKILL at each point of an epoch's commit (STRATA_CRASH_AT)
  *               then resume == an uninterrupted run; killed before the first
- *               checkpoint; a database locked past the busy timeout
+ *               checkpoint; a database locked past the busy timeout; the
+ *               per-class counts of a checkpointed epoch recorded on resume
+ *               (epoch_classes == an uninterrupted run's), or their absence
  *   -s on resume, predict (--run, --weights, --top, --json, bad input) */
 #define _POSIX_C_SOURCE 200809L
 #include <check.h>
@@ -132,6 +134,22 @@ static void assert_same_epochs(sqlite3 *db, int a, int b, int n)
     sqlite3_finalize(sa);
     sqlite3_finalize(sb);
     ck_assert_int_eq(rows, n);
+}
+
+/* Runs a and b have the same epoch_classes rows (class, n, correct) for
+ * each of epochs 1..n, NUM_CLASSES a epoch. */
+static void assert_same_epoch_classes(sqlite3 *db, int a, int b, int n)
+{
+    char sql[512];
+    snprintf(sql, sizeof sql, "SELECT count(*) FROM epoch_classes WHERE run_id = %d AND epoch BETWEEN 1 AND %d", b, n);
+    ck_assert_msg(q_int(db, sql) == (int64_t)n * NUM_CLASSES, "run %d has %lld epoch_classes rows, expected %d", b,
+                  (long long)q_int(db, sql), n * NUM_CLASSES);
+    snprintf(sql, sizeof sql, "SELECT count(*) FROM epoch_classes x JOIN epoch_classes y ON y.epoch = x.epoch AND "
+             "y.class = x.class AND y.n = x.n AND y.correct = x.correct WHERE x.run_id = %d AND y.run_id = %d", a, b);
+    ck_assert_msg(q_int(db, sql) == (int64_t)n * NUM_CLASSES, "runs %d and %d: %lld of %d epoch_classes rows equal", a,
+                  b, (long long)q_int(db, sql), n * NUM_CLASSES);
+    snprintf(sql, sizeof sql, "SELECT count(*) FROM epoch_classes WHERE run_id = %d", b);
+    ck_assert_int_eq(q_int(db, sql), (int64_t)n * NUM_CLASSES);
 }
 
 /* ---- the checkpoints ------------------------------------------------------------ */
@@ -532,8 +550,9 @@ END_TEST
 
 /* Killed (STRATA_CRASH_AT: SIGKILL at a named point of epoch 2's commit):
  * the run shows as interrupted, resume finishes it, and the rows equal an
- * uninterrupted run's. "next-state" .. "checkpoint" leave epoch 2's pair
- * complete but its row unrecorded: resume records it from the state file. */
+ * uninterrupted run's, epoch_classes included. "next-state" .. "checkpoint"
+ * leave epoch 2's pair complete but its rows unrecorded: resume records them
+ * from the state file (the row and the per-class counts). */
 static const char *const crash_points[] = {"best:2", "next-weights:2", "next-state:2", "rotated:2",
                                            "last-weights:2", "checkpoint:2", "row:2"};
 
@@ -559,6 +578,7 @@ START_TEST(test_resume_after_kill)
     run_strata_free(&r);
     db = db_open_readonly("results/strata.db");
     assert_same_epochs(db, 1, 2, 3);
+    assert_same_epoch_classes(db, 1, 2, 3);
     char *status = q_text(db, "SELECT status FROM runs WHERE id = 2");
     ck_assert_str_eq(status, "finished");
     free(status);
@@ -590,6 +610,7 @@ START_TEST(test_resume_killed_twice)
     run_strata_free(&r);
     sqlite3 *db = db_open_readonly("results/strata.db");
     assert_same_epochs(db, 1, 2, 4);
+    assert_same_epoch_classes(db, 1, 2, 4);
     sqlite3_close(db);
 }
 END_TEST
@@ -643,6 +664,45 @@ START_TEST(test_locked_database)
     strata_ok("resume", ARGS("resume", "2", "--epochs", "2"));
     sqlite3 *db = db_open_readonly("results/strata.db");
     assert_same_epochs(db, 1, 2, 2);
+    assert_same_epoch_classes(db, 1, 2, 2);
+    sqlite3_close(db);
+}
+END_TEST
+
+/* A state file without per-class counts (written by a strata before them):
+ * resume records the checkpointed epoch's row without epoch_classes rows,
+ * and says so; the epochs after it have theirs. */
+START_TEST(test_resume_state_without_counts)
+{
+    strata_ok("uninterrupted", ARGS("run", "exp.yaml", "-s", "train.epochs=3"));
+    setenv("STRATA_CRASH_AT", "checkpoint:2", 1);
+    strata_run r = strata(ARGS("run", "exp.yaml", "-s", "train.epochs=3"));
+    unsetenv("STRATA_CRASH_AT");
+    ck_assert_int_ne(r.status, 0);
+    run_strata_free(&r);
+    char path[256];
+    st_file f;
+    strata_err err = {0};
+    ckpt_path(path, sizeof path, 2, "last.state.safetensors");
+    read_st(path, &f);
+    int renamed = 0;
+    for (int i = 0; i < f.n_meta; i++)
+        if (!strncmp(f.meta_keys[i], "row.class_", 10)) {
+            memcpy(f.meta_keys[i], "old", 3); /* "old.class_n": not read */
+            renamed++;
+        }
+    ck_assert_int_eq(renamed, 2);
+    ck_assert_msg(st_write(path, &f, &err) == 0, "st_write: %s", err.msg);
+    st_free(&f);
+    r = strata(ARGS("resume", "2", "--epochs", "2"));
+    ck_assert_msg(r.status == 0, "resume: exit %d:\n%s", r.status, r.err);
+    ck_assert_msg(strstr(r.err, "epoch 2's checkpoint has no per-class counts"), "no warning:\n%s", r.err);
+    run_strata_free(&r);
+    sqlite3 *db = db_open_readonly("results/strata.db");
+    assert_same_epochs(db, 1, 2, 3);
+    ck_assert_int_eq(q_int(db, "SELECT count(*) FROM epoch_classes WHERE run_id = 2 AND epoch = 2"), 0);
+    ck_assert_int_eq(q_int(db, "SELECT count(*) FROM epoch_classes WHERE run_id = 2 AND epoch IN (1, 3)"),
+                     2 * NUM_CLASSES);
     sqlite3_close(db);
 }
 END_TEST
@@ -933,6 +993,7 @@ static Suite *resume_suite(void)
     tcase_add_test(tc, test_resume_before_first_checkpoint);
     tcase_add_test(tc, test_resume_killed_twice);
     tcase_add_test(tc, test_locked_database);
+    tcase_add_test(tc, test_resume_state_without_counts);
     tcase_add_test(tc, test_checkpoint_round_trip);
     tcase_add_test(tc, test_predict);
     tcase_add_test(tc, test_predict_errors);

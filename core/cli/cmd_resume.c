@@ -184,6 +184,20 @@ static int restore(session *s, int64_t run_id, int last, start_point *sp, strata
     return 0;
 }
 
+/* The epoch row the checkpoint carries, with its epoch_classes when it has
+ * counts for the run's classes (a checkpoint of an older strata has none). */
+static int record_checkpointed_epoch(session *s, strata_err *err)
+{
+    if (s->val_counts.k != s->train.num_classes) {
+        fprintf(stderr, "strata: warning: run %lld: epoch %d's checkpoint has no per-class counts for its %d classes "
+                        "(an older strata); epoch_classes gets no rows for it\n",
+                (long long)s->run_id, s->state.epoch, s->train.num_classes);
+        return results_epoch(s->db, s->run_id, &s->state.row, err);
+    }
+    class_tally per_class = class_counts_tally(&s->val_counts, s->train.classes);
+    return results_epoch_with_classes(s->db, s->run_id, &s->state.row, &per_class, err);
+}
+
 /* The database side of resuming, once everything is checked. */
 static int reopen_run(session *s, const start_point *sp, strata_err *err)
 {
@@ -200,7 +214,7 @@ static int reopen_run(session *s, const start_point *sp, strata_err *err)
     if (sp->record_row) {
         fprintf(stderr, "strata: run %lld: epoch %d was checkpointed but not recorded; recording it from the "
                         "checkpoint\n", (long long)id, s->state.epoch);
-        if (results_epoch(db, id, &s->state.row, err))
+        if (record_checkpointed_epoch(s, err))
             return -1;
     }
     return results_epochs_truncate(db, id, s->state.epoch, err) || results_run_config(db, id, session_config(s), err) ||

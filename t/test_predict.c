@@ -13,7 +13,9 @@
  *               the three ways, exit 2
  *   freeze      conv1 frozen with initial weights from a file: conv1
  *               bit-identical afterwards, the others changed, no optimizer
- *               state for conv1, resume works; a frozen middle layer;
+ *               state for conv1, resume works, resume with model.freeze=[]
+ *               trains conv1 from zeroed optimizer state (one slot of a
+ *               parameter missing is refused); a frozen middle layer;
  *               errors (unknown name, no parameters, nothing left)
  *   strict      model.weights with another classifier: refused when strict,
  *               loaded but the classifier when strict: false */
@@ -288,6 +290,27 @@ START_TEST(test_freeze)
     ck_assert_msg(same_tensor(&init, &w, "conv1.weight"), "conv1 changed on resume");
     ck_assert_str_eq(st_meta(&w, "epoch"), "2");
     st_free(&w);
+    /* resume unfreezing conv1: its optimizer state starts at zero (said in one line), conv1 trains */
+    strata_run r = strata(ARGS("resume", "2", "--epochs", "1", "-s", "model.freeze=[]"));
+    ck_assert_msg(r.status == 0, "resume -s model.freeze=[]: exit %d:\n%s", r.status, r.err);
+    ck_assert_msg(count_substr(r.err, "2 parameters (conv1.weight, ...) have no optimizer state in ") == 1 &&
+                      strstr(r.err, "(frozen then): theirs starts at zero\n"),
+                  "no line about conv1's optimizer state:\n%s", r.err);
+    run_strata_free(&r);
+    read_st("results/checkpoints/2/last.safetensors", &w);
+    ck_assert_msg(!same_tensor(&init, &w, "conv1.weight"), "conv1 did not train after unfreezing");
+    ck_assert_str_eq(st_meta(&w, "epoch"), "3");
+    st_free(&w);
+    read_st("results/checkpoints/2/last.state.safetensors", &state);
+    ck_assert_int_eq(state.n, 2 * 8);
+    ck_assert_ptr_nonnull(st_find(&state, "conv1.weight.exp_avg_sq"));
+    /* one slot of a parameter missing (not a frozen layer): refused, naming it */
+    for (int i = 0; i < state.n; i++)
+        if (!strcmp(state.t[i].name, "conv2.bias.exp_avg_sq"))
+            state.t[i].name[0] = 'X'; /* "Xonv2.bias.exp_avg_sq": an unknown tensor */
+    write_st("results/checkpoints/2/last.state.safetensors", &state);
+    st_free(&state);
+    strata_refuses(ARGS("resume", "2", "--epochs", "1"), 2, "optimizer state conv2.bias.exp_avg_sq missing");
 
     /* control: the same run without freeze changes conv1 */
     strata_ok("control", ARGS("run", "exp.yaml", "-s", "model.weights=init.safetensors"));

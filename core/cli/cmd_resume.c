@@ -169,6 +169,10 @@ static int restore(session *s, int64_t run_id, int last, start_point *sp, strata
     if (checkpoint_load_weights(weights, &s->m.net, 1, &skipped, err) ||
         checkpoint_load_state(state, &s->m.net, &s->m.opt, &s->state, err))
         return -1;
+    if (s->state.n_unsaved)
+        fprintf(stderr, "strata: run %lld: %d parameters (%s%s) have no optimizer state in %s (frozen then): "
+                        "theirs starts at zero\n", (long long)run_id, s->state.n_unsaved, s->state.first_unsaved,
+                s->state.n_unsaved > 1 ? ", ..." : "", state);
     if (meta.epoch < last) /* files lost or damaged: a crash leaves a pair at least as new as the database */
         fprintf(stderr, "strata: warning: run %lld: the newest complete checkpoint is epoch %d's (%s and %s; %d newer "
                         "files do not form a pair); epochs %d..%d are trained again\n",

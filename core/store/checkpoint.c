@@ -346,7 +346,7 @@ int checkpoint_save_state(const char *path, const network *net, const optimizer 
             continue;
         for (int s = 0; s < opt->n_slots; s++) {
             snprintf(name, sizeof name, "%s.%s", p->name, opt->plugin->optimizer->slot_name(opt->self, s));
-            add_tensor(&f, name, &p->desc, opt->slot_mem + (size_t)s * opt->total + p->offset, p->count);
+            add_tensor(&f, name, &p->desc, optimizer_slot(opt, s, i), p->count);
         }
     }
     add_meta(&f, "format", STATE_FORMAT);
@@ -367,6 +367,42 @@ int checkpoint_save_state(const char *path, const network *net, const optimizer 
     int rc = st_write(path, &f, err);
     st_free(&f);
     return rc;
+}
+
+/* Has f no optimizer slot at all for parameter p (frozen when f was saved)? */
+static int slots_absent(const st_file *f, const net_param *p, const optimizer *opt)
+{
+    char name[256];
+    for (int s = 0; s < opt->n_slots; s++) {
+        snprintf(name, sizeof name, "%s.%s", p->name, opt->plugin->optimizer->slot_name(opt->self, s));
+        if (st_find(f, name))
+            return 0;
+    }
+    return 1;
+}
+
+/* Parameter i's slots from f. A parameter with none of them (its layer was
+ * in model.freeze when f was saved) keeps zeroed slots and is counted in
+ * st->n_unsaved; one slot missing or of another shape is an error. */
+static int load_slots(const st_file *f, const char *path, const network *net, optimizer *opt, int i, train_state *st,
+                      strata_err *err)
+{
+    const net_param *p = &net->params[i];
+    char name[256];
+    if (opt->n_slots > 0 && slots_absent(f, p, opt)) {
+        if (!st->n_unsaved++)
+            snprintf(st->first_unsaved, sizeof st->first_unsaved, "%s", p->name);
+        return 0;
+    }
+    for (int s = 0; s < opt->n_slots; s++) {
+        snprintf(name, sizeof name, "%s.%s", p->name, opt->plugin->optimizer->slot_name(opt->self, s));
+        const st_tensor *t = st_find(f, name);
+        if (!t || !same_shape(t, &p->desc))
+            return err_set(err, STRATA_ERR_CONFIG, "%s: optimizer state %s missing or of another shape", path, name);
+        if (copy_tensor(path, t, &p->desc, optimizer_slot(opt, s, i), p->count, err))
+            return -1;
+    }
+    return 0;
 }
 
 static int meta_number(const st_file *f, const char *path, const char *key, double *out, strata_err *err)
@@ -414,20 +450,13 @@ int checkpoint_load_state(const char *path, const network *net, optimizer *opt, 
              read_best_meta(&f, path, st, err) || meta_number(&f, path, "best_epoch", &best_epoch, err) ||
              read_progress_meta(&f, path, st, &opt->sched, err))
         rc = -1;
-    char name[256];
-    for (int i = 0; i < net->n_params && !rc; i++) {
-        const net_param *p = &net->params[i];
-        if (p->desc.flags & STRATA_PARAM_BUFFER)
-            continue;
-        for (int s = 0; s < opt->n_slots && !rc; s++) {
-            snprintf(name, sizeof name, "%s.%s", p->name, opt->plugin->optimizer->slot_name(opt->self, s));
-            const st_tensor *t = st_find(&f, name);
-            if (!t || !same_shape(t, &p->desc))
-                rc = err_set(err, STRATA_ERR_CONFIG, "%s: optimizer state %s missing or of another shape", path, name);
-            else
-                rc = copy_tensor(path, t, &p->desc, opt->slot_mem + (size_t)s * opt->total + p->offset, p->count, err);
-        }
-    }
+    st->n_unsaved = 0;
+    if (!rc && opt->n_slots > 0 && f.n == 0)
+        rc = err_set(err, STRATA_ERR_CONFIG, "%s: no optimizer state tensors (expected the %s optimizer's)", path,
+                     opt->plugin->name);
+    for (int i = 0; i < net->n_params && !rc; i++)
+        if (!(net->params[i].desc.flags & STRATA_PARAM_BUFFER))
+            rc = load_slots(&f, path, net, opt, i, st, err);
     if (!rc) {
         st->epoch = (int)epoch;
         st->step = (int64_t)step;

@@ -38,6 +38,9 @@ typedef struct train_state {
     char id[64];          /* the checkpoint's id, shared by its weights and state */
     int has_row;          /* row holds the epoch's results row (state files) */
     epoch_row row;
+    int n_unsaved;        /* on load: trained parameters without optimizer state in the file (frozen when
+                             saved; their slots start at zero) */
+    char first_unsaved[160]; /* the first of them */
     struct class_counts *counts; /* the row's validation counts per class (the caller's): saved with the
                                     row when set; filled on load when set (k = 0: the file has none) */
 } train_state;
@@ -63,6 +66,11 @@ char *checkpoint_classes(const char *path, strata_err *err);
 
 int checkpoint_save_state(const char *path, const network *net, const optimizer *opt, const train_state *st,
                           strata_err *err);
+/* Load the optimizer's slots and st's metadata. A trained parameter with no
+ * slot in the file (its layer was in model.freeze then, and is not now)
+ * keeps zeroed slots: st->n_unsaved counts them, st->first_unsaved names the
+ * first. A slot missing while the parameter's others are there, or of
+ * another shape, is an error. */
 int checkpoint_load_state(const char *path, const network *net, optimizer *opt, train_state *st, strata_err *err);
 
 /* A checkpoint as one unit. checkpoint_save_pair writes epoch st->epoch's

@@ -48,39 +48,13 @@ static const char *const flower_classes[NUM_CLASSES] = {"daisy", "dandelion", "r
 
 /* ---- the temp dirs ------------------------------------------------------------ */
 
-static char base[4096];
-static char *tdir;
-static char data_root[4096];
+static const char *data_root;
 
-static void make_base(void)
-{
-    make_temp_dir(base, sizeof base, "strata-resume");
-}
-
-static void remove_base(void)
-{
-    fx_rm_rf(base);
-}
-
-/* A fresh dir under base as the current directory, with exp.yaml. */
+/* A fresh dir under the suite's base as the current directory, with exp.yaml. */
 static void setup(void)
 {
-    const char *src = getenv("STRATA_SRCDIR");
-    ck_assert_msg(src && getenv("STRATA_BUILDDIR"), "STRATA_SRCDIR/STRATA_BUILDDIR not set (run through make check)");
-    snprintf(data_root, sizeof data_root, "%s/data/flowers-mini", src);
-    tdir = fx_path(base, "test-XXXXXX");
-    ck_assert_ptr_nonnull(mkdtemp(tdir));
-    ck_assert_int_eq(chdir(tdir), 0);
-    char *text = tiny_experiment("train:\n  epochs: 2\n");
-    write_text("exp.yaml", text);
-    free(text);
-}
-
-static void teardown(void)
-{
-    ck_assert_int_eq(chdir(base), 0);
-    fx_rm_rf(tdir);
-    free(tdir);
+    e2e_enter("train:\n  epochs: 2\n");
+    data_root = e2e_data_root();
 }
 
 /* ---- running strata ------------------------------------------------------------ */
@@ -157,12 +131,6 @@ static void assert_same_epoch_classes(sqlite3 *db, int a, int b, int n)
 static void ckpt_path(char *buf, size_t size, int run, const char *file)
 {
     snprintf(buf, size, "results/checkpoints/%d/%s", run, file);
-}
-
-static void read_st(const char *path, st_file *f)
-{
-    strata_err err = {0};
-    ck_assert_msg(st_read(path, f, &err) == 0, "st_read %s: %s", path, err.msg);
 }
 
 /* Every tensor of a is in b with the same dtype, shape and bytes, and b has
@@ -458,15 +426,6 @@ static void corrupt_header(const char *path)
     free(data);
 }
 
-static void copy_file(const char *from, const char *to)
-{
-    uint8_t *data;
-    size_t n;
-    ck_assert_int_eq(fx_read(from, &data, &n), 0);
-    ck_assert_int_eq(fx_write(to, data, n), 0);
-    free(data);
-}
-
 typedef struct refusal {
     const char *what;
     int damage; /* what to do to run 1's checkpoint */
@@ -502,7 +461,7 @@ START_TEST(test_resume_refused)
         break;
     case TRUNCATE: truncate_half(path); break;
     case CORRUPT: corrupt_header(path); break;
-    case FOREIGN: copy_file("results/checkpoints/2/last.safetensors", path); break;
+    case FOREIGN: file_copy("results/checkpoints/2/last.safetensors", path); break;
     }
     char *before = db_snapshot();
     strata_run r = strata(ARGS("resume", c->run, "--epochs", c->epochs));
@@ -536,7 +495,7 @@ START_TEST(test_resume_fallback)
         ck_assert_int_eq(unlink(path), 0);
     } else {
         ckpt_path(path, sizeof path, 1, "last.safetensors");
-        copy_file("results/checkpoints/2/last.safetensors", path);
+        file_copy("results/checkpoints/2/last.safetensors", path);
     }
     strata_run r = strata(ARGS("resume", "1", "--epochs", "1"));
     ck_assert_msg(r.status == 0, "resume: exit %d, stderr:\n%s", r.status, r.err);
@@ -682,7 +641,6 @@ START_TEST(test_resume_state_without_counts)
     run_strata_free(&r);
     char path[256];
     st_file f;
-    strata_err err = {0};
     ckpt_path(path, sizeof path, 2, "last.state.safetensors");
     read_st(path, &f);
     int renamed = 0;
@@ -692,7 +650,7 @@ START_TEST(test_resume_state_without_counts)
             renamed++;
         }
     ck_assert_int_eq(renamed, 2);
-    ck_assert_msg(st_write(path, &f, &err) == 0, "st_write: %s", err.msg);
+    write_st(path, &f);
     st_free(&f);
     r = strata(ARGS("resume", "2", "--epochs", "2"));
     ck_assert_msg(r.status == 0, "resume: exit %d:\n%s", r.status, r.err);
@@ -979,8 +937,8 @@ static Suite *resume_suite(void)
 {
     Suite *s = suite_create("resume");
     TCase *tc = tcase_create("resume");
-    tcase_add_unchecked_fixture(tc, make_base, remove_base);
-    tcase_add_checked_fixture(tc, setup, teardown);
+    tcase_add_unchecked_fixture(tc, e2e_make_base, e2e_remove_base);
+    tcase_add_checked_fixture(tc, setup, e2e_leave);
     tcase_set_timeout(tc, 120);
     tcase_add_loop_test(tc, test_resume_exact, 0, 2);
     tcase_add_test(tc, test_resume_override);

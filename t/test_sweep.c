@@ -60,20 +60,6 @@ static long params_for_width(long c)
 
 /* ---- the temp dirs ------------------------------------------------------------ */
 
-static char base[4096];
-static char *tdir;
-static char data_root[4096];
-
-static void make_base(void)
-{
-    make_temp_dir(base, sizeof base, "strata-sweep");
-}
-
-static void remove_base(void)
-{
-    fx_rm_rf(base);
-}
-
 /* exp.yaml with the given sweep section (appended as is). */
 static void write_experiment(const char *sweep)
 {
@@ -84,20 +70,7 @@ static void write_experiment(const char *sweep)
 
 static void setup(void)
 {
-    const char *src = getenv("STRATA_SRCDIR");
-    ck_assert_msg(src && getenv("STRATA_BUILDDIR"), "STRATA_SRCDIR/STRATA_BUILDDIR not set (run through make check)");
-    snprintf(data_root, sizeof data_root, "%s/data/flowers-mini", src);
-    tdir = fx_path(base, "test-XXXXXX");
-    ck_assert_ptr_nonnull(mkdtemp(tdir));
-    ck_assert_int_eq(chdir(tdir), 0);
-    write_experiment(grid_2x2);
-}
-
-static void teardown(void)
-{
-    ck_assert_int_eq(chdir(base), 0);
-    fx_rm_rf(tdir);
-    free(tdir);
+    e2e_enter(grid_2x2);
 }
 
 /* ---- running strata ------------------------------------------------------------ */
@@ -642,8 +615,8 @@ static Suite *sweep_suite(void)
 {
     Suite *s = suite_create("sweep");
     TCase *tc = tcase_create("sweep");
-    tcase_add_unchecked_fixture(tc, make_base, remove_base);
-    tcase_add_checked_fixture(tc, setup, teardown);
+    tcase_add_unchecked_fixture(tc, e2e_make_base, e2e_remove_base);
+    tcase_add_checked_fixture(tc, setup, e2e_leave);
     tcase_set_timeout(tc, 120);
     tcase_add_test(tc, test_sweep_grid);
     tcase_add_test(tc, test_sweep_overrides);

@@ -11,6 +11,8 @@
 #include <sys/wait.h>
 #include <unistd.h>
 #include "run_strata.h"
+#include "store/safetensors.h"
+#include "testlib.h"
 
 extern char **environ;
 
@@ -184,4 +186,71 @@ pid_t run_strata_bg(const char *const *args, int own_group)
     if (own_group)
         setpgid(pid, pid); /* also here, so the group exists before it is signalled */
     return pid;
+}
+
+/* ---- the temp dirs of an end-to-end suite ---------------------------------------- */
+
+static char e2e_base[4096];
+static char *e2e_dir;
+
+void e2e_make_base(void)
+{
+    make_temp_dir(e2e_base, sizeof e2e_base, "strata-e2e");
+}
+
+void e2e_remove_base(void)
+{
+    fx_rm_rf(e2e_base);
+}
+
+void e2e_enter(const char *extra)
+{
+    ck_assert_msg(getenv("STRATA_SRCDIR") && getenv("STRATA_BUILDDIR"),
+                  "STRATA_SRCDIR/STRATA_BUILDDIR not set (run through make check)");
+    e2e_dir = fx_path(e2e_base, "test-XXXXXX");
+    ck_assert_ptr_nonnull(mkdtemp(e2e_dir));
+    ck_assert_int_eq(chdir(e2e_dir), 0);
+    char *text = tiny_experiment(extra);
+    write_text("exp.yaml", text);
+    free(text);
+}
+
+void e2e_leave(void)
+{
+    ck_assert_int_eq(chdir(e2e_base), 0);
+    fx_rm_rf(e2e_dir);
+    free(e2e_dir);
+    e2e_dir = NULL;
+}
+
+const char *e2e_data_root(void)
+{
+    static char root[4096];
+    const char *src = getenv("STRATA_SRCDIR");
+    ck_assert_msg(src != NULL, "STRATA_SRCDIR not set (run through make check)");
+    snprintf(root, sizeof root, "%s/data/flowers-mini", src);
+    return root;
+}
+
+/* ---- the files strata writes ------------------------------------------------------ */
+
+void read_st(const char *path, st_file *f)
+{
+    strata_err err = {0};
+    ck_assert_msg(st_read(path, f, &err) == 0, "st_read %s: %s", path, err.msg);
+}
+
+void write_st(const char *path, const st_file *f)
+{
+    strata_err err = {0};
+    ck_assert_msg(st_write(path, f, &err) == 0, "st_write %s: %s", path, err.msg);
+}
+
+void file_copy(const char *from, const char *to)
+{
+    uint8_t *data;
+    size_t n;
+    ck_assert_msg(fx_read(from, &data, &n) == 0, "cannot read %s", from);
+    ck_assert_msg(fx_write(to, data, n) == 0, "cannot write %s", to);
+    free(data);
 }

@@ -55,4 +55,26 @@ void assert_one_line_error(const strata_run *r, const char *what, const char *ne
  * own keys, "" for none). malloc'd. */
 char *tiny_experiment(const char *extra);
 
+/* ---- the temp dirs of an end-to-end suite ----
+ *   tcase_add_unchecked_fixture(tc, e2e_make_base, e2e_remove_base);
+ *   tcase_add_checked_fixture(tc, setup, e2e_leave);  // setup: e2e_enter("...")
+ * e2e_make_base: one base dir for the suite ($TMPDIR/strata-e2e-XXXXXX);
+ * e2e_enter(extra): a fresh dir under it as the current directory, with
+ * exp.yaml = tiny_experiment(extra); e2e_leave: back to the base, the dir
+ * removed. */
+void e2e_make_base(void);
+void e2e_remove_base(void);
+void e2e_enter(const char *extra);
+void e2e_leave(void);
+/* The shipped photos: $STRATA_SRCDIR/data/flowers-mini. */
+const char *e2e_data_root(void);
+
+/* ---- the files strata writes ---- */
+struct st_file;
+/* st_read / st_write, asserting (message: the path and the error). */
+void read_st(const char *path, struct st_file *f);
+void write_st(const char *path, const struct st_file *f);
+/* Copy the bytes of file from into file to (created or truncated). */
+void file_copy(const char *from, const char *to);
+
 #endif

@@ -1,5 +1,6 @@
 /* test_manage.c — run management and the numbers of the commands that read
  * runs: `strata tag`, `note`, `rm`, `run --tag`, `runs --tag`, STRATA_DB,
+ * `show --json`'s stop_reason,
  * and hyper-parameters printed in full (shortest round-trip form).
  *
  * The database (results/strata.db in a temp dir, made once) holds runs
@@ -61,6 +62,8 @@ static void make_db(void)
             0.000125);
     add_run(db, "second", "results: {dir: out}\noptimizer: {name: sgd, lr: 0.2}\ntrain: {batch_size: 32}\n", 0.4, 0.2);
     add_run(db, "third", "optimizer: {name: sgd, lr: 0.1}\n", 0.3, 0.1);
+    ck_assert_msg(results_run_stop_reason(db, 2, "early stopping: val_loss did not improve (\"by\" 0.001)", &err) == 0,
+                  "stop_reason: %s", err.msg);
     add_run(db, "busy", "optimizer: {name: sgd, lr: 0.1}\n", 0.3, 0.1);
     char sql[512];
     snprintf(sql, sizeof sql, "UPDATE runs SET status = 'running', pid = %lld WHERE id = 4", (long long)getpid());
@@ -112,6 +115,25 @@ START_TEST(test_numbers)
     ck_assert_int_eq(q_int(db, "SELECT typeof(value) = 'real' FROM run_params WHERE run_id = 2 AND key = 'optimizer.lr'"),
                      1);
     sqlite3_close(db);
+}
+END_TEST
+
+/* ---- stop_reason in show --json ----------------------------------------------------------- */
+
+START_TEST(test_show_stop_reason)
+{
+    strata_run r = strata(ARGS("show", "second", "--json"));
+    ck_assert_msg(r.status == 0, "show --json: %s", r.err);
+    ck_assert_msg(strstr(r.out, ", \"stop_reason\": \"early stopping: val_loss did not improve (\\\"by\\\" 0.001)\", "),
+                  "show --json lacks the stop_reason (escaped):\n%s", r.out);
+    run_strata_free(&r);
+    r = strata(ARGS("show", "second"));
+    ck_assert_msg(strstr(r.out, "stopped: early stopping: val_loss did not improve (\"by\" 0.001)\n"), "show:\n%s", r.out);
+    run_strata_free(&r);
+    /* a run without one: null */
+    r = strata(ARGS("show", "first", "--json"));
+    ck_assert_msg(r.status == 0 && strstr(r.out, ", \"stop_reason\": null, "), "show --json:\n%s", r.out);
+    run_strata_free(&r);
 }
 END_TEST
 
@@ -323,6 +345,7 @@ static Suite *manage_suite(void)
     tcase_add_unchecked_fixture(tc, make_db, remove_db);
     tcase_set_timeout(tc, 120);
     tcase_add_test(tc, test_numbers);
+    tcase_add_test(tc, test_show_stop_reason);
     tcase_add_test(tc, test_tags);
     tcase_add_test(tc, test_strata_db);
     tcase_add_test(tc, test_rm);

@@ -43,7 +43,7 @@ static void teardown(void)
 START_TEST(test_set_without_equals)
 {
     static const char *const cmds[][2] = {{"run", "exp.yaml"}, {"summary", "exp.yaml"}, {"sweep", "exp.yaml"},
-                                          {"resume", "1"}};
+                                          {"resume", "1"}, {"bench", "exp.yaml"}};
     const char *cmd = cmds[_i][0], *arg = cmds[_i][1];
     strata_run r = strata(ARGS(cmd, arg, "-s", "train.epochs", "2", "--epochs", "1"));
     ck_assert_int_eq(r.status, 2);
@@ -136,5 +136,5 @@ int main(void)
     return RUN_TEST_CASES("messages",
         {.name = "messages", .setup = setup, .teardown = teardown, .timeout = 120,
          .tests = TESTS(test_set_error_location, test_shape_mismatch, test_summary_checks_augment),
-         .loops = LOOPS({test_set_without_equals, 4}, {test_bad_keys, N_BAD_KEYS})});
+         .loops = LOOPS({test_set_without_equals, 5}, {test_bad_keys, N_BAD_KEYS})});
 }

@@ -13,7 +13,9 @@
  *               the three ways, exit 2
  *   freeze      conv1 frozen with initial weights from a file: conv1
  *               bit-identical afterwards, the others changed, no optimizer
- *               state for conv1, resume works; a frozen middle layer;
+ *               state for conv1, resume works, resume with model.freeze=[]
+ *               trains conv1 from zeroed optimizer state (one slot of a
+ *               parameter missing is refused); a frozen middle layer;
  *               errors (unknown name, no parameters, nothing left)
  *   strict      model.weights with another classifier: refused when strict,
  *               loaded but the classifier when strict: false */
@@ -31,60 +33,14 @@
 #include "testlib.h"
 #include "testlib_db.h"
 
-static char base[4096];
-static char *tdir;
-static char data_root[4096], daisy[4200];
-
-static void make_base(void)
-{
-    make_temp_dir(base, sizeof base, "strata-predict");
-}
-
-static void remove_base(void)
-{
-    fx_rm_rf(base);
-}
+static const char *data_root;
+static char daisy[4200];
 
 static void setup(void)
 {
-    const char *src = getenv("STRATA_SRCDIR");
-    ck_assert_msg(src && getenv("STRATA_BUILDDIR"), "STRATA_SRCDIR/STRATA_BUILDDIR not set (run through make check)");
-    snprintf(data_root, sizeof data_root, "%s/data/flowers-mini", src);
+    e2e_enter("");
+    data_root = e2e_data_root();
     snprintf(daisy, sizeof daisy, "%s/daisy/100080576_f52e8ee070_n.jpg", data_root);
-    tdir = fx_path(base, "test-XXXXXX");
-    ck_assert_ptr_nonnull(mkdtemp(tdir));
-    ck_assert_int_eq(chdir(tdir), 0);
-    char *text = tiny_experiment("");
-    write_text("exp.yaml", text);
-    free(text);
-}
-
-static void teardown(void)
-{
-    ck_assert_int_eq(chdir(base), 0);
-    fx_rm_rf(tdir);
-    free(tdir);
-}
-
-static void read_st(const char *path, st_file *f)
-{
-    strata_err err = {0};
-    ck_assert_msg(st_read(path, f, &err) == 0, "st_read %s: %s", path, err.msg);
-}
-
-static void write_st(const char *path, const st_file *f)
-{
-    strata_err err = {0};
-    ck_assert_msg(st_write(path, f, &err) == 0, "st_write %s: %s", path, err.msg);
-}
-
-static void copy_file(const char *from, const char *to)
-{
-    uint8_t *b;
-    size_t n;
-    ck_assert_int_eq(fx_read(from, &b, &n), 0);
-    ck_assert_int_eq(fx_write(to, b, n), 0);
-    free(b);
 }
 
 /* The weights of run 1's last checkpoint without their `classes` metadata. */
@@ -111,7 +67,7 @@ START_TEST(test_predict_walk)
     ck_assert_int_eq(fx_mkdir("pics/sub"), 0);
     ck_assert_int_eq(fx_mkdir("pics/sub/deeper"), 0);
     ck_assert_int_eq(fx_mkdir("pics/nothing"), 0);
-    copy_file(daisy, "pics/a.jpg");
+    file_copy(daisy, "pics/a.jpg");
     ck_assert_int_eq(fx_write_png_rgb("pics/sub/deeper/b.PNG", 24, 24, rgb), 0);
     ck_assert_int_eq(fx_write("pics/empty.jpg", "", 0), 0);
     uint8_t *jpg;
@@ -168,7 +124,7 @@ START_TEST(test_predict_classes_file)
 {
     strata_ok("run", ARGS("run", "exp.yaml"));
     write_text("names.txt", "Bellis\r\nTaraxacum\r\nRosa\r\nHelianthus\r\nTulipa\r\n");
-    copy_file(daisy, "photo.jpg"); /* its path names no class */
+    file_copy(daisy, "photo.jpg"); /* its path names no class */
     strata_run r = strata(ARGS("predict", "--run", "1", "--top", "5", "--classes", "names.txt", "photo.jpg"));
     ck_assert_msg(r.status == 0, "--classes: exit %d\n%s", r.status, r.err);
     const char *names[] = {"\tBellis\t", "\tTaraxacum\t", "\tRosa\t", "\tHelianthus\t", "\tTulipa\t"};
@@ -257,7 +213,7 @@ static void train_frozen(int run, const char *freeze, st_file *w)
 START_TEST(test_freeze)
 {
     strata_ok("run", ARGS("run", "exp.yaml"));
-    copy_file("results/checkpoints/1/last.safetensors", "init.safetensors");
+    file_copy("results/checkpoints/1/last.safetensors", "init.safetensors");
     st_file init, w, state, control;
     read_st("init.safetensors", &init);
 
@@ -288,6 +244,27 @@ START_TEST(test_freeze)
     ck_assert_msg(same_tensor(&init, &w, "conv1.weight"), "conv1 changed on resume");
     ck_assert_str_eq(st_meta(&w, "epoch"), "2");
     st_free(&w);
+    /* resume unfreezing conv1: its optimizer state starts at zero (said in one line), conv1 trains */
+    strata_run r = strata(ARGS("resume", "2", "--epochs", "1", "-s", "model.freeze=[]"));
+    ck_assert_msg(r.status == 0, "resume -s model.freeze=[]: exit %d:\n%s", r.status, r.err);
+    ck_assert_msg(count_substr(r.err, "2 parameters (conv1.weight, ...) have no optimizer state in ") == 1 &&
+                      strstr(r.err, "(frozen then): theirs starts at zero\n"),
+                  "no line about conv1's optimizer state:\n%s", r.err);
+    run_strata_free(&r);
+    read_st("results/checkpoints/2/last.safetensors", &w);
+    ck_assert_msg(!same_tensor(&init, &w, "conv1.weight"), "conv1 did not train after unfreezing");
+    ck_assert_str_eq(st_meta(&w, "epoch"), "3");
+    st_free(&w);
+    read_st("results/checkpoints/2/last.state.safetensors", &state);
+    ck_assert_int_eq(state.n, 2 * 8);
+    ck_assert_ptr_nonnull(st_find(&state, "conv1.weight.exp_avg_sq"));
+    /* one slot of a parameter missing (not a frozen layer): refused, naming it */
+    for (int i = 0; i < state.n; i++)
+        if (!strcmp(state.t[i].name, "conv2.bias.exp_avg_sq"))
+            state.t[i].name[0] = 'X'; /* "Xonv2.bias.exp_avg_sq": an unknown tensor */
+    write_st("results/checkpoints/2/last.state.safetensors", &state);
+    st_free(&state);
+    strata_refuses(ARGS("resume", "2", "--epochs", "1"), 2, "optimizer state conv2.bias.exp_avg_sq missing");
 
     /* control: the same run without freeze changes conv1 */
     strata_ok("control", ARGS("run", "exp.yaml", "-s", "model.weights=init.safetensors"));
@@ -376,8 +353,8 @@ static Suite *predict_suite(void)
 {
     Suite *s = suite_create("predict");
     TCase *tc = tcase_create("predict");
-    tcase_add_unchecked_fixture(tc, make_base, remove_base);
-    tcase_add_checked_fixture(tc, setup, teardown);
+    tcase_add_unchecked_fixture(tc, e2e_make_base, e2e_remove_base);
+    tcase_add_checked_fixture(tc, setup, e2e_leave);
     tcase_set_timeout(tc, 120);
     tcase_add_test(tc, test_predict_walk);
     tcase_add_test(tc, test_predict_classes_file);

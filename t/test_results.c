@@ -8,6 +8,7 @@
 #include <sys/stat.h>
 #include <sys/wait.h>
 #include <unistd.h>
+#include "store/evals.h"
 #include "store/results_sqlite.h" /* results_db: the schema checked with plain SQL */
 #include "run_strata.h"
 #include "testlib_db.h"
@@ -294,15 +295,26 @@ START_TEST(test_epochs_truncate)
 {
     results *r = open_ok(tmp_path("r.db"));
     strata_err e = {0};
-    int64_t id = begin_ok(r, "x", 0);
+    int64_t id = begin_ok(r, "x", 0), other = begin_ok(r, "y", 0);
+    char *classes[2] = {"a", "b"};
+    long n[2] = {3, 4}, correct[2] = {1, 2};
+    class_tally t = {.k = 2, .classes = classes, .n = n, .correct = correct};
     for (int ep = 1; ep <= 5; ep++) {
         epoch_row row = {.epoch = ep};
-        ck_assert_int_eq(results_epoch(r, id, &row, &e), 0);
+        ck_assert_int_eq(results_epoch_with_classes(r, id, &row, &t, &e), 0);
+        ck_assert_int_eq(results_epoch_with_classes(r, other, &row, &t, &e), 0);
     }
     ck_assert_int_eq(results_epochs_truncate(r, id, 3, &e), 0);
     int last;
     ck_assert_int_eq(results_last_epoch(r, id, &last, &e), 0);
     ck_assert_int_eq(last, 3);
+    /* the per-class rows after epoch 3 went with their epochs; the other run's stayed */
+    sqlite3 *db = results_db(r);
+    char sql[128];
+    snprintf(sql, sizeof sql, "SELECT count(*) * 10 + max(epoch) FROM epoch_classes WHERE run_id = %lld", (long long)id);
+    ck_assert_int_eq(q_int(db, sql), 3 * 2 * 10 + 3);
+    snprintf(sql, sizeof sql, "SELECT count(*) FROM epoch_classes WHERE run_id = %lld", (long long)other);
+    ck_assert_int_eq(q_int(db, sql), 5 * 2);
     epoch_row row = {.epoch = 4, .lr = 0.5};
     ck_assert_int_eq(results_epoch(r, id, &row, &e), 0);
     results_close(r);

@@ -20,7 +20,9 @@
  *   crash       fallback to the previous pair when the newest is damaged;
  *               SIGKILL at each point of an epoch's commit (STRATA_CRASH_AT)
  *               then resume == an uninterrupted run; killed before the first
- *               checkpoint; a database locked past the busy timeout
+ *               checkpoint; a database locked past the busy timeout; the
+ *               per-class counts of a checkpointed epoch recorded on resume
+ *               (epoch_classes == an uninterrupted run's), or their absence
  *   -s on resume, predict (--run, --weights, --top, --json, bad input) */
 #define _POSIX_C_SOURCE 200809L
 #include <check.h>
@@ -46,39 +48,13 @@ static const char *const flower_classes[NUM_CLASSES] = {"daisy", "dandelion", "r
 
 /* ---- the temp dirs ------------------------------------------------------------ */
 
-static char base[4096];
-static char *tdir;
-static char data_root[4096];
+static const char *data_root;
 
-static void make_base(void)
-{
-    make_temp_dir(base, sizeof base, "strata-resume");
-}
-
-static void remove_base(void)
-{
-    fx_rm_rf(base);
-}
-
-/* A fresh dir under base as the current directory, with exp.yaml. */
+/* A fresh dir under the suite's base as the current directory, with exp.yaml. */
 static void setup(void)
 {
-    const char *src = getenv("STRATA_SRCDIR");
-    ck_assert_msg(src && getenv("STRATA_BUILDDIR"), "STRATA_SRCDIR/STRATA_BUILDDIR not set (run through make check)");
-    snprintf(data_root, sizeof data_root, "%s/data/flowers-mini", src);
-    tdir = fx_path(base, "test-XXXXXX");
-    ck_assert_ptr_nonnull(mkdtemp(tdir));
-    ck_assert_int_eq(chdir(tdir), 0);
-    char *text = tiny_experiment("train:\n  epochs: 2\n");
-    write_text("exp.yaml", text);
-    free(text);
-}
-
-static void teardown(void)
-{
-    ck_assert_int_eq(chdir(base), 0);
-    fx_rm_rf(tdir);
-    free(tdir);
+    e2e_enter("train:\n  epochs: 2\n");
+    data_root = e2e_data_root();
 }
 
 /* ---- running strata ------------------------------------------------------------ */
@@ -134,17 +110,27 @@ static void assert_same_epochs(sqlite3 *db, int a, int b, int n)
     ck_assert_int_eq(rows, n);
 }
 
+/* Runs a and b have the same epoch_classes rows (class, n, correct) for
+ * each of epochs 1..n, NUM_CLASSES a epoch. */
+static void assert_same_epoch_classes(sqlite3 *db, int a, int b, int n)
+{
+    char sql[512];
+    snprintf(sql, sizeof sql, "SELECT count(*) FROM epoch_classes WHERE run_id = %d AND epoch BETWEEN 1 AND %d", b, n);
+    ck_assert_msg(q_int(db, sql) == (int64_t)n * NUM_CLASSES, "run %d has %lld epoch_classes rows, expected %d", b,
+                  (long long)q_int(db, sql), n * NUM_CLASSES);
+    snprintf(sql, sizeof sql, "SELECT count(*) FROM epoch_classes x JOIN epoch_classes y ON y.epoch = x.epoch AND "
+             "y.class = x.class AND y.n = x.n AND y.correct = x.correct WHERE x.run_id = %d AND y.run_id = %d", a, b);
+    ck_assert_msg(q_int(db, sql) == (int64_t)n * NUM_CLASSES, "runs %d and %d: %lld of %d epoch_classes rows equal", a,
+                  b, (long long)q_int(db, sql), n * NUM_CLASSES);
+    snprintf(sql, sizeof sql, "SELECT count(*) FROM epoch_classes WHERE run_id = %d", b);
+    ck_assert_int_eq(q_int(db, sql), (int64_t)n * NUM_CLASSES);
+}
+
 /* ---- the checkpoints ------------------------------------------------------------ */
 
 static void ckpt_path(char *buf, size_t size, int run, const char *file)
 {
     snprintf(buf, size, "results/checkpoints/%d/%s", run, file);
-}
-
-static void read_st(const char *path, st_file *f)
-{
-    strata_err err = {0};
-    ck_assert_msg(st_read(path, f, &err) == 0, "st_read %s: %s", path, err.msg);
 }
 
 /* Every tensor of a is in b with the same dtype, shape and bytes, and b has
@@ -442,15 +428,6 @@ static void corrupt_header(const char *path)
     free(data);
 }
 
-static void copy_file(const char *from, const char *to)
-{
-    uint8_t *data;
-    size_t n;
-    ck_assert_int_eq(fx_read(from, &data, &n), 0);
-    ck_assert_int_eq(fx_write(to, data, n), 0);
-    free(data);
-}
-
 typedef struct refusal {
     const char *what;
     int damage; /* what to do to run 1's checkpoint */
@@ -486,7 +463,7 @@ START_TEST(test_resume_refused)
         break;
     case TRUNCATE: truncate_half(path); break;
     case CORRUPT: corrupt_header(path); break;
-    case FOREIGN: copy_file("results/checkpoints/2/last.safetensors", path); break;
+    case FOREIGN: file_copy("results/checkpoints/2/last.safetensors", path); break;
     }
     char *before = db_snapshot();
     strata_run r = strata(ARGS("resume", c->run, "--epochs", c->epochs));
@@ -520,7 +497,7 @@ START_TEST(test_resume_fallback)
         ck_assert_int_eq(unlink(path), 0);
     } else {
         ckpt_path(path, sizeof path, 1, "last.safetensors");
-        copy_file("results/checkpoints/2/last.safetensors", path);
+        file_copy("results/checkpoints/2/last.safetensors", path);
     }
     strata_run r = strata(ARGS("resume", "1", "--epochs", "1"));
     ck_assert_msg(r.status == 0, "resume: exit %d, stderr:\n%s", r.status, r.err);
@@ -536,8 +513,9 @@ END_TEST
 
 /* Killed (STRATA_CRASH_AT: SIGKILL at a named point of epoch 2's commit):
  * the run shows as interrupted, resume finishes it, and the rows equal an
- * uninterrupted run's. "next-state" .. "checkpoint" leave epoch 2's pair
- * complete but its row unrecorded: resume records it from the state file. */
+ * uninterrupted run's, epoch_classes included. "next-state" .. "checkpoint"
+ * leave epoch 2's pair complete but its rows unrecorded: resume records them
+ * from the state file (the row and the per-class counts). */
 static const char *const crash_points[] = {"best:2", "next-weights:2", "next-state:2", "rotated:2",
                                            "last-weights:2", "checkpoint:2", "row:2"};
 
@@ -563,6 +541,7 @@ START_TEST(test_resume_after_kill)
     run_strata_free(&r);
     db = db_open_readonly("results/strata.db");
     assert_same_epochs(db, 1, 2, 3);
+    assert_same_epoch_classes(db, 1, 2, 3);
     char *status = q_text(db, "SELECT status FROM runs WHERE id = 2");
     ck_assert_str_eq(status, "finished");
     free(status);
@@ -594,6 +573,7 @@ START_TEST(test_resume_killed_twice)
     run_strata_free(&r);
     sqlite3 *db = db_open_readonly("results/strata.db");
     assert_same_epochs(db, 1, 2, 4);
+    assert_same_epoch_classes(db, 1, 2, 4);
     sqlite3_close(db);
 }
 END_TEST
@@ -647,6 +627,44 @@ START_TEST(test_locked_database)
     strata_ok("resume", ARGS("resume", "2", "--epochs", "2"));
     sqlite3 *db = db_open_readonly("results/strata.db");
     assert_same_epochs(db, 1, 2, 2);
+    assert_same_epoch_classes(db, 1, 2, 2);
+    sqlite3_close(db);
+}
+END_TEST
+
+/* A state file without per-class counts (written by a strata before them):
+ * resume records the checkpointed epoch's row without epoch_classes rows,
+ * and says so; the epochs after it have theirs. */
+START_TEST(test_resume_state_without_counts)
+{
+    strata_ok("uninterrupted", ARGS("run", "exp.yaml", "-s", "train.epochs=3"));
+    setenv("STRATA_CRASH_AT", "checkpoint:2", 1);
+    strata_run r = strata(ARGS("run", "exp.yaml", "-s", "train.epochs=3"));
+    unsetenv("STRATA_CRASH_AT");
+    ck_assert_int_ne(r.status, 0);
+    run_strata_free(&r);
+    char path[256];
+    st_file f;
+    ckpt_path(path, sizeof path, 2, "last.state.safetensors");
+    read_st(path, &f);
+    int renamed = 0;
+    for (int i = 0; i < f.n_meta; i++)
+        if (!strncmp(f.meta_keys[i], "row.class_", 10)) {
+            memcpy(f.meta_keys[i], "old", 3); /* "old.class_n": not read */
+            renamed++;
+        }
+    ck_assert_int_eq(renamed, 2);
+    write_st(path, &f);
+    st_free(&f);
+    r = strata(ARGS("resume", "2", "--epochs", "2"));
+    ck_assert_msg(r.status == 0, "resume: exit %d:\n%s", r.status, r.err);
+    ck_assert_msg(strstr(r.err, "epoch 2's checkpoint has no per-class counts"), "no warning:\n%s", r.err);
+    run_strata_free(&r);
+    sqlite3 *db = db_open_readonly("results/strata.db");
+    assert_same_epochs(db, 1, 2, 3);
+    ck_assert_int_eq(q_int(db, "SELECT count(*) FROM epoch_classes WHERE run_id = 2 AND epoch = 2"), 0);
+    ck_assert_int_eq(q_int(db, "SELECT count(*) FROM epoch_classes WHERE run_id = 2 AND epoch IN (1, 3)"),
+                     2 * NUM_CLASSES);
     sqlite3_close(db);
 }
 END_TEST
@@ -923,8 +941,8 @@ static Suite *resume_suite(void)
 {
     Suite *s = suite_create("resume");
     TCase *tc = tcase_create("resume");
-    tcase_add_unchecked_fixture(tc, make_base, remove_base);
-    tcase_add_checked_fixture(tc, setup, teardown);
+    tcase_add_unchecked_fixture(tc, e2e_make_base, e2e_remove_base);
+    tcase_add_checked_fixture(tc, setup, e2e_leave);
     tcase_set_timeout(tc, 120);
     tcase_add_loop_test(tc, test_resume_exact, 0, 2);
     tcase_add_test(tc, test_resume_override);
@@ -937,6 +955,7 @@ static Suite *resume_suite(void)
     tcase_add_test(tc, test_resume_before_first_checkpoint);
     tcase_add_test(tc, test_resume_killed_twice);
     tcase_add_test(tc, test_locked_database);
+    tcase_add_test(tc, test_resume_state_without_counts);
     tcase_add_test(tc, test_checkpoint_round_trip);
     tcase_add_test(tc, test_predict);
     tcase_add_test(tc, test_predict_errors);

@@ -60,20 +60,6 @@ static long params_for_width(long c)
 
 /* ---- the temp dirs ------------------------------------------------------------ */
 
-static char base[4096];
-static char *tdir;
-static char data_root[4096];
-
-static void make_base(void)
-{
-    make_temp_dir(base, sizeof base, "strata-sweep");
-}
-
-static void remove_base(void)
-{
-    fx_rm_rf(base);
-}
-
 /* exp.yaml with the given sweep section (appended as is). */
 static void write_experiment(const char *sweep)
 {
@@ -84,20 +70,7 @@ static void write_experiment(const char *sweep)
 
 static void setup(void)
 {
-    const char *src = getenv("STRATA_SRCDIR");
-    ck_assert_msg(src && getenv("STRATA_BUILDDIR"), "STRATA_SRCDIR/STRATA_BUILDDIR not set (run through make check)");
-    snprintf(data_root, sizeof data_root, "%s/data/flowers-mini", src);
-    tdir = fx_path(base, "test-XXXXXX");
-    ck_assert_ptr_nonnull(mkdtemp(tdir));
-    ck_assert_int_eq(chdir(tdir), 0);
-    write_experiment(grid_2x2);
-}
-
-static void teardown(void)
-{
-    ck_assert_int_eq(chdir(base), 0);
-    fx_rm_rf(tdir);
-    free(tdir);
+    e2e_enter(grid_2x2);
 }
 
 /* ---- running strata ------------------------------------------------------------ */
@@ -167,7 +140,7 @@ static void assert_points_finished(sqlite3 *db, int epochs)
 
 START_TEST(test_sweep_grid)
 {
-    strata_run r = strata(ARGS("sweep", "exp.yaml"));
+    strata_run r = strata(ARGS("sweep", "exp.yaml", "--tag", "study=widths", "--tag", "who=a=b"));
     ck_assert_msg(r.status == 0, "sweep: exit %d, stderr:\n%s", r.status, r.err);
     run_strata_free(&r);
     sqlite3 *db = db_open_readonly("results/strata.db");
@@ -178,6 +151,11 @@ START_TEST(test_sweep_grid)
     ck_assert_int_eq(q_int(db, "SELECT count(*) FROM sweeps"), 1);
     ck_assert_int_eq(q_int(db, "SELECT count(*) FROM runs WHERE sweep_id = (SELECT id FROM sweeps)"), NPOINTS);
     assert_points_finished(db, 1);
+    /* --tag: every point's run has both tags (the value split at the first '=') */
+    ck_assert_int_eq(q_int(db, "SELECT count(*) FROM run_tags t JOIN runs r ON r.id = t.run_id WHERE "
+                               "(t.key = 'study' AND t.value = 'widths') OR (t.key = 'who' AND t.value = 'a=b')"),
+                     2 * NPOINTS);
+    ck_assert_int_eq(q_int(db, "SELECT count(*) FROM run_tags"), 2 * NPOINTS);
     ck_assert_int_eq(q_int(db, "SELECT count(*) FROM sweep_summary WHERE sweep_id = (SELECT id FROM sweeps)"),
                      NPOINTS);
     ck_assert_int_eq(q_int(db, "SELECT count(DISTINCT point) FROM sweep_summary"), NPOINTS);
@@ -186,9 +164,11 @@ START_TEST(test_sweep_grid)
                      NPOINTS);
     sqlite3_close(db);
 
-    /* again: every point is finished, nothing runs */
-    r = strata(ARGS("sweep", "exp.yaml"));
+    /* again (tags are not part of the sweep's identity): every point is
+     * finished, nothing runs, the finished runs keep their tags */
+    r = strata(ARGS("sweep", "exp.yaml", "--tag", "other=1"));
     ck_assert_msg(r.status == 0, "sweep again: exit %d, stderr:\n%s", r.status, r.err);
+    ck_assert_msg(!strncmp(r.out, "continuing sweep 1 ", 19), "%s", r.out);
     ck_assert_msg(count_substr(r.out, "skipped") == NPOINTS, "expected %d points skipped:\n%s", NPOINTS, r.out);
     ck_assert_msg(!strstr(r.out, "epoch   1/"), "an epoch ran:\n%s", r.out);
     run_strata_free(&r);
@@ -196,6 +176,7 @@ START_TEST(test_sweep_grid)
     ck_assert_int_eq(q_int(db, "SELECT count(*) FROM runs"), NPOINTS);
     ck_assert_int_eq(q_int(db, "SELECT count(*) FROM epochs"), NPOINTS);
     ck_assert_int_eq(q_int(db, "SELECT count(*) FROM sweeps"), 1);
+    ck_assert_int_eq(q_int(db, "SELECT count(*) FROM run_tags"), 2 * NPOINTS);
     sqlite3_close(db);
 }
 END_TEST
@@ -355,7 +336,7 @@ START_TEST(test_sweep_killed)
     ck_assert_msg(cut_epochs >= 0 && cut_epochs <= epochs, "the interrupted point has %d epochs", cut_epochs);
     sqlite3_close(db);
 
-    strata_run r = strata(ARGS("sweep", "exp.yaml", "-s", "train.epochs=3", "--jobs", "1"));
+    strata_run r = strata(ARGS("sweep", "exp.yaml", "-s", "train.epochs=3", "--jobs", "1", "--tag", "again=yes"));
     ck_assert_msg(r.status == 0, "sweep again: exit %d, stderr:\n%s\nstdout:\n%s", r.status, r.err, r.out);
     ck_assert_msg(count_substr(r.out, "skipped") == cut - 1, "expected %lld points skipped:\n%s", (long long)cut - 1,
                   r.out);
@@ -372,6 +353,12 @@ START_TEST(test_sweep_killed)
                   (long long)n_runs, NPOINTS);
     if (n_runs == NPOINTS)
         ck_assert_int_eq(q_int(db, sql), epochs);
+    /* --tag of the second sweep: on the runs it continued (the cut one) or
+     * started (the points after it), not on the finished points it skipped */
+    ck_assert_int_eq(q_int(db, "SELECT count(*) FROM run_tags WHERE key = 'again' AND value = 'yes'"),
+                     n_runs - (cut - 1));
+    snprintf(sql, sizeof sql, "SELECT min(run_id) FROM run_tags WHERE key = 'again'");
+    ck_assert_int_eq(q_int(db, sql), cut);
     sqlite3_close(db);
 }
 END_TEST
@@ -611,8 +598,10 @@ START_TEST(test_sweep_usage)
         {"sweep", "exp.yaml", "--jobs", "x"},
         {"sweep", "--dry-run", NULL, NULL},
         {"sweep", "missing.yaml", NULL, NULL},
+        {"sweep", "exp.yaml", "--tag", "novalue"},
+        {"sweep", "exp.yaml", "--tag", "=v"},
     };
-    for (int i = 0; i < 4; i++) {
+    for (int i = 0; i < 6; i++) {
         strata_run r = strata(bad[i]);
         ck_assert_msg(r.status == 2, "case %d: exit %d, expected 2; stderr:\n%s", i, r.status, r.err);
         ck_assert_msg(count_lines(r.err) == 1 && strncmp(r.err, "strata", 6) == 0, "case %d: stderr:\n%s", i, r.err);
@@ -626,8 +615,8 @@ static Suite *sweep_suite(void)
 {
     Suite *s = suite_create("sweep");
     TCase *tc = tcase_create("sweep");
-    tcase_add_unchecked_fixture(tc, make_base, remove_base);
-    tcase_add_checked_fixture(tc, setup, teardown);
+    tcase_add_unchecked_fixture(tc, e2e_make_base, e2e_remove_base);
+    tcase_add_checked_fixture(tc, setup, e2e_leave);
     tcase_set_timeout(tc, 120);
     tcase_add_test(tc, test_sweep_grid);
     tcase_add_test(tc, test_sweep_overrides);

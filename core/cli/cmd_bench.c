@@ -99,7 +99,10 @@ static int parse_args(int argc, char **argv, bench_args *a)
     opterr = 0;
     while ((c = getopt_long(argc, argv, "s:", longopts, NULL)) != -1) {
         int bad = 0;
-        if (c == 's')
+        strata_err err = {0};
+        if (c == 's' && experiment_override_syntax(optarg, &err))
+            return cli_fail(&err);
+        else if (c == 's')
             a->sets[a->n_sets++] = optarg;
         else if (c == 'b')
             bad = parse_count("--batch", optarg, 1, 1 << 16, &a->batch);

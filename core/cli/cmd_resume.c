@@ -169,6 +169,10 @@ static int restore(session *s, int64_t run_id, int last, start_point *sp, strata
     if (checkpoint_load_weights(weights, &s->m.net, 1, &skipped, err) ||
         checkpoint_load_state(state, &s->m.net, &s->m.opt, &s->state, err))
         return -1;
+    if (s->state.n_unsaved)
+        fprintf(stderr, "strata: run %lld: %d parameters (%s%s) have no optimizer state in %s (frozen then): "
+                        "theirs starts at zero\n", (long long)run_id, s->state.n_unsaved, s->state.first_unsaved,
+                s->state.n_unsaved > 1 ? ", ..." : "", state);
     if (meta.epoch < last) /* files lost or damaged: a crash leaves a pair at least as new as the database */
         fprintf(stderr, "strata: warning: run %lld: the newest complete checkpoint is epoch %d's (%s and %s; %d newer "
                         "files do not form a pair); epochs %d..%d are trained again\n",
@@ -182,6 +186,20 @@ static int restore(session *s, int64_t run_id, int last, start_point *sp, strata
     snprintf(sp->weights, sizeof sp->weights, "%s", weights);
     snprintf(sp->state, sizeof sp->state, "%s", state);
     return 0;
+}
+
+/* The epoch row the checkpoint carries, with its epoch_classes when it has
+ * counts for the run's classes (a checkpoint of an older strata has none). */
+static int record_checkpointed_epoch(session *s, strata_err *err)
+{
+    if (s->val_counts.k != s->train.num_classes) {
+        fprintf(stderr, "strata: warning: run %lld: epoch %d's checkpoint has no per-class counts for its %d classes "
+                        "(an older strata); epoch_classes gets no rows for it\n",
+                (long long)s->run_id, s->state.epoch, s->train.num_classes);
+        return results_epoch(s->db, s->run_id, &s->state.row, err);
+    }
+    class_tally per_class = class_counts_tally(&s->val_counts, s->train.classes);
+    return results_epoch_with_classes(s->db, s->run_id, &s->state.row, &per_class, err);
 }
 
 /* The database side of resuming, once everything is checked. */
@@ -200,7 +218,7 @@ static int reopen_run(session *s, const start_point *sp, strata_err *err)
     if (sp->record_row) {
         fprintf(stderr, "strata: run %lld: epoch %d was checkpointed but not recorded; recording it from the "
                         "checkpoint\n", (long long)id, s->state.epoch);
-        if (results_epoch(db, id, &s->state.row, err))
+        if (record_checkpointed_epoch(s, err))
             return -1;
     }
     return results_epochs_truncate(db, id, s->state.epoch, err) || results_run_resumed(db, id, s->state.epoch, err) ||

@@ -34,18 +34,6 @@ static const char usage[] =
     "\n"
     "Exit status: 0 finished, 1 runtime failure or interrupted, 2 configuration error.\n";
 
-/* The --tag KEY=VALUE of the new run (checked for '=' when parsed). */
-static int set_tags(session *s, char **tags, int n, strata_err *err)
-{
-    for (int i = 0; i < n; i++) {
-        char *eq = strchr(tags[i], '=');
-        *eq = 0;
-        if (results_tag_set(s->db, s->run_id, tags[i], eq + 1, err))
-            return -1;
-    }
-    return 0;
-}
-
 static int run(int argc, char **argv)
 {
     static const struct option longopts[] = {
@@ -83,7 +71,7 @@ static int run(int argc, char **argv)
     int rc = 0;
     session_catch_signals();
     if (session_prepare(&s, argv[optind], sets, n_sets, cli_plugin_dir, &err) || session_begin_run(&s, name, &err) ||
-        set_tags(&s, tags, n_tags, &err)) {
+        results_tags_set_args(s.db, s.run_id, tags, n_tags, &err)) {
         rc = cli_fail(&err);
         session_free(&s);
         free(sets), free(tags);

@@ -117,7 +117,8 @@ static const char show_usage[] =
     "table. RUN is a run id or name (the newest run of that name). --db: the\n"
     "results database (default: env STRATA_DB, else " RESULTS_DEFAULT_DB ").\n"
     "With --json, config_json is the configuration as a JSON object (numbers in\n"
-    "their shortest round-trip form).\n";
+    "their shortest round-trip form) and stop_reason why the run ended (null\n"
+    "while it runs or when it was not recorded; the text output's 'stopped:').\n";
 
 /* The tags (key, value, created_at) as {"key": "value", ...}. */
 static void print_tags_json(const results_table *tags)
@@ -159,12 +160,15 @@ static int show_run(int argc, char **argv)
     if (rc)
         return rc;
     results_table t = {0}, tags = {0};
-    char *config_json = NULL;
+    char *config_json = NULL, *why = NULL;
     if (cli_db_open(a.db, &db, &err) || results_find_run(db, a.runs[0], &id, &err) ||
         results_get_run(db, id, &rec, &err) || results_epochs_table(db, id, &t, &err) ||
-        results_tags_table(db, id, &tags, &err) || results_config_json(db, id, &config_json, &err)) {
+        results_tags_table(db, id, &tags, &err) || results_config_json(db, id, &config_json, &err) ||
+        results_run_stop_reason_get(db, id, &why, &err)) {
         results_table_free(&t);
         results_table_free(&tags);
+        free(config_json);
+        free(why);
         run_record_free(&rec);
         results_close(db);
         return cli_fail(&err);
@@ -180,6 +184,11 @@ static int show_run(int argc, char **argv)
         json_string(stdout, rec.created_at ? rec.created_at : "");
         printf(", \"config\": ");
         json_string(stdout, rec.config ? rec.config : "");
+        printf(", \"stop_reason\": ");
+        if (why)
+            json_string(stdout, why);
+        else
+            printf("null");
         printf(", \"config_json\": %s, \"tags\": ", config_json ? config_json : "null");
         print_tags_json(&tags);
         printf(", \"epochs\": ");
@@ -192,8 +201,7 @@ static int show_run(int argc, char **argv)
                rec.experiment ? rec.experiment : "-", rec.config ? rec.config : "");
         print_tags_text(&tags);
     }
-    char *why = NULL;
-    if (!a.json && results_run_stop_reason_get(db, id, &why, &err) == 0 && why)
+    if (!a.json && why)
         printf("stopped: %s\n\n", why);
     free(why);
     cli_print_table(&t, a.json, widths, N_WIDTHS(widths), 8);

@@ -10,13 +10,15 @@
 #include <sys/wait.h>
 #include <unistd.h>
 #include "cli/cli.h"
+#include "store/manage.h"
 #include "train/session.h"
 #include "config/sweep.h"
 
 #define SWEEP_MAX_UNASKED 1000
 
 static const char usage[] =
-    "usage: strata sweep EXPERIMENT.yaml [-s KEY=VALUE]... [--jobs N] [--new] [--dry-run] [--yes]\n"
+    "usage: strata sweep EXPERIMENT.yaml [-s KEY=VALUE]... [--tag KEY=VALUE]... [--jobs N] [--new] [--dry-run]\n"
+    "                    [--yes]\n"
     "\n"
     "Run every point of the experiment's `sweep:` section as its own run, all\n"
     "linked by one sweep id (table sweeps; runs.sweep_id, runs.sweep_point):\n"
@@ -37,6 +39,8 @@ static const char usage[] =
     "the sweep's points: run, status, best val_acc and its epoch.\n"
     "\n"
     "  -s, --set KEY=VALUE   override a key of the experiment (all points)\n"
+    "      --tag KEY=VALUE   tag every run the sweep starts or resumes (run_tags;\n"
+    "                        repeatable; not part of the sweep's identity)\n"
     "  -j, --jobs N          run N points at once in separate processes sharing\n"
     "                        the database; each gets train.threads / N threads\n"
     "      --new             start a new sweep even when one with the same file,\n"
@@ -47,8 +51,8 @@ static const char usage[] =
 
 typedef struct sweep_args {
     const char *file;
-    int jobs, dry_run, yes, fresh, n_sets;
-    char **sets;
+    int jobs, dry_run, yes, fresh, n_sets, n_tags;
+    char **sets, **tags; /* -s KEY=VALUE, --tag KEY=VALUE */
 } sweep_args;
 
 static int parse_args(int argc, char **argv, sweep_args *a)
@@ -58,6 +62,7 @@ static int parse_args(int argc, char **argv, sweep_args *a)
                                               {"dry-run", no_argument, 0, 'n'},
                                               {"yes", no_argument, 0, 'y'},
                                               {"new", no_argument, 0, 'N'},
+                                              {"tag", required_argument, 0, 't'},
                                               {0, 0, 0, 0}};
     int c;
     strata_err err = {0};
@@ -65,6 +70,7 @@ static int parse_args(int argc, char **argv, sweep_args *a)
     memset(a, 0, sizeof *a);
     a->jobs = 1;
     a->sets = calloc(argc, sizeof *a->sets);
+    a->tags = calloc(argc, sizeof *a->tags);
     optind = 1;
     opterr = 0;
     while ((c = getopt_long(argc, argv, "s:j:", longopts, NULL)) != -1) {
@@ -82,6 +88,10 @@ static int parse_args(int argc, char **argv, sweep_args *a)
             a->yes = 1;
         else if (c == 'N')
             a->fresh = 1;
+        else if (c == 't' && optarg[0] != '=' && strchr(optarg, '='))
+            a->tags[a->n_tags++] = optarg;
+        else if (c == 't')
+            return cli_usage(&cmd_sweep, "--tag: expected KEY=VALUE, got '%s'", optarg);
         else
             return cli_usage(&cmd_sweep, "unknown option or missing value '%s'", argv[optind - 1]);
     }
@@ -101,10 +111,24 @@ static void set_int(ynode *root, const char *path, int v)
     ynode_assign(root, path, ynode_scalar(buf, "sweep", 1, 1), &e);
 }
 
-/* Run (or resume) one point in this process; returns an exit status. */
-static int run_point(const char *file, const ynode *root, const sweep_point *p, int64_t sweep_id, int jobs,
-                     const char *db_path)
+/* The sweep's --tag options on a point's run that it continues. */
+static int tag_run(const char *db_path, int64_t run_id, const sweep_args *a, strata_err *err)
 {
+    results *db;
+    if (!a->n_tags)
+        return 0;
+    if (results_open(db_path, &db, err))
+        return -1;
+    int rc = results_tags_set_args(db, run_id, a->tags, a->n_tags, err);
+    results_close(db);
+    return rc;
+}
+
+/* Run (or resume) one point in this process; returns an exit status. */
+static int run_point(const char *file, const ynode *root, const sweep_point *p, int64_t sweep_id,
+                     const sweep_args *a, const char *db_path)
+{
+    int jobs = a->jobs;
     strata_err err = {0};
     ynode *tree = sweep_point_tree(root, p, &err);
     if (!tree)
@@ -127,6 +151,10 @@ static int run_point(const char *file, const ynode *root, const sweep_point *p, 
     long epochs = 10;
     if (ep)
         ynode_long(ep, &epochs);
+    if (ps.run_id && tag_run(db_path, ps.run_id, a, &err)) {
+        ynode_free(tree);
+        return cli_fail(&err);
+    }
     if (ps.run_id && ps.epochs >= epochs) { /* killed after its last epoch, before its status */
         ynode_free(tree);
         if (results_open(db_path, &db, &err) || results_run_status(db, ps.run_id, "finished", &err))
@@ -149,7 +177,8 @@ static int run_point(const char *file, const ynode *root, const sweep_point *p, 
         snprintf(name, sizeof name, "%s[%s]", s.x.name, p->label);
         s.sweep_id = sweep_id;
         s.sweep_point = p->label;
-        if (session_begin_run(&s, name, &err) == 0) {
+        if (session_begin_run(&s, name, &err) == 0 &&
+            results_tags_set_args(s.db, s.run_id, a->tags, a->n_tags, &err) == 0) {
             printf("sweep %lld: run %lld %s\n", (long long)sweep_id, (long long)s.run_id, name);
             fflush(stdout);
             rc = session_run_epochs(&s, 1, s.x.train.epochs, &err) ? cli_fail(&err) : 0;
@@ -203,9 +232,10 @@ static int reap_one(void)
 /* Run the points that need it, at most jobs at a time, each in a child.
  * Returns the number of points that did not finish; -1 (err set) when the
  * database cannot say where a point stands. */
-static int run_points(const experiment *x, const sweep_plan *plan, int64_t sweep_id, int jobs, const char *db_path,
-                      results *db, strata_err *err)
+static int run_points(const experiment *x, const sweep_plan *plan, int64_t sweep_id, const sweep_args *a,
+                      const char *db_path, results *db, strata_err *err)
 {
+    int jobs = a->jobs;
     int running = 0, failures = 0;
     for (int i = 0; i < plan->n; i++) {
         results_point ps;
@@ -230,7 +260,7 @@ static int run_points(const experiment *x, const sweep_plan *plan, int64_t sweep
         }
         pid_t pid = fork();
         if (pid == 0)
-            _exit(run_point(x->path, x->root, &plan->points[i], sweep_id, jobs, db_path));
+            _exit(run_point(x->path, x->root, &plan->points[i], sweep_id, a, db_path));
         if (pid < 0) {
             fprintf(stderr, "strata: cannot start a process for point %d\n", i + 1);
             failures++;
@@ -353,7 +383,7 @@ static int sweep(const sweep_args *a, strata_err *err)
     }
     free(grid);
     printf("sweep %lld: %d points, %d at a time, db %s\n", (long long)sweep_id, plan.n, a->jobs, x.results.db_path);
-    int failures = run_points(&x, &plan, sweep_id, a->jobs, x.results.db_path, db, err);
+    int failures = run_points(&x, &plan, sweep_id, a, x.results.db_path, db, err);
     if (failures >= 0 && print_results(db, sweep_id, err))
         failures = -1;
     if (failures > 0)
@@ -379,6 +409,7 @@ static int run(int argc, char **argv)
             rc = cli_fail(&err);
     }
     free(a.sets);
+    free(a.tags);
     return rc;
 }
 

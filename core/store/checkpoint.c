@@ -12,6 +12,7 @@
 #include <unistd.h>
 #include "store/checkpoint.h"
 #include "store/safetensors.h"
+#include "train/class_counts.h"
 
 #define WEIGHTS_FORMAT "strata-weights-1"
 #define STATE_FORMAT "strata-state-1"
@@ -197,11 +198,72 @@ static double *row_field(epoch_row *r, int i)
     return f[i];
 }
 
-static void add_row_meta(st_file *f, const epoch_row *row)
+/* k counts as "8,8,8" (NULL when out of memory). */
+static char *counts_text(const long *v, int k)
 {
-    epoch_row r = *row;
+    char *t = malloc((size_t)k * 21 + 1), *p = t;
+    for (int i = 0; t && i < k; i++)
+        p += sprintf(p, "%s%ld", i ? "," : "", v[i]);
+    if (t)
+        *p = 0;
+    return t;
+}
+
+static void add_class_meta(st_file *f, const class_counts *c)
+{
+    char *n = counts_text(c->n, c->k), *correct = counts_text(c->correct, c->k);
+    if (n && correct) {
+        add_meta(f, "row.class_n", n);
+        add_meta(f, "row.class_correct", correct);
+    }
+    free(n);
+    free(correct);
+}
+
+static void add_row_meta(st_file *f, const train_state *st)
+{
+    epoch_row r = st->row;
     for (int i = 0; i < N_ROW_KEYS; i++)
         add_meta_num(f, row_keys[i], *row_field(&r, i));
+    if (st->counts && st->counts->k > 0)
+        add_class_meta(f, st->counts);
+}
+
+/* The number of comma-separated counts in text (-1 when not such a list). */
+static int count_list_len(const char *text)
+{
+    int k = 0;
+    for (const char *p = text; p; p = strchr(p, ',') ? strchr(p, ',') + 1 : NULL) {
+        char *end;
+        if (*p < '0' || *p > '9' || strtol(p, &end, 10) < 0 || (*end && *end != ','))
+            return -1;
+        k++;
+    }
+    return k;
+}
+
+static void parse_counts(const char *text, long *v)
+{
+    char *end;
+    for (int i = 0; *text; i++, text = *end ? end + 1 : end)
+        v[i] = strtol(text, &end, 10);
+}
+
+/* The row's counts per class into st->counts: k = 0 when the file has none
+ * (an older strata) or they do not read as two lists of one length. */
+static int read_class_meta(const st_file *f, train_state *st, strata_err *err)
+{
+    const char *n = st_meta(f, "row.class_n"), *correct = st_meta(f, "row.class_correct");
+    int k = n && correct ? count_list_len(n) : -1;
+    if (k <= 0 || count_list_len(correct) != k) {
+        class_counts_free(st->counts);
+        return 0;
+    }
+    if (class_counts_reset(st->counts, k, err))
+        return -1;
+    parse_counts(n, st->counts->n);
+    parse_counts(correct, st->counts->correct);
+    return 0;
 }
 
 /* The row, when every key is there and a number; else has_row = 0. */
@@ -284,7 +346,7 @@ int checkpoint_save_state(const char *path, const network *net, const optimizer 
             continue;
         for (int s = 0; s < opt->n_slots; s++) {
             snprintf(name, sizeof name, "%s.%s", p->name, opt->plugin->optimizer->slot_name(opt->self, s));
-            add_tensor(&f, name, &p->desc, opt->slot_mem + (size_t)s * opt->total + p->offset, p->count);
+            add_tensor(&f, name, &p->desc, optimizer_slot(opt, s, i), p->count);
         }
     }
     add_meta(&f, "format", STATE_FORMAT);
@@ -301,10 +363,46 @@ int checkpoint_save_state(const char *path, const network *net, const optimizer 
     if (st->id[0])
         add_meta(&f, "checkpoint_id", st->id);
     if (st->has_row)
-        add_row_meta(&f, &st->row);
+        add_row_meta(&f, st);
     int rc = st_write(path, &f, err);
     st_free(&f);
     return rc;
+}
+
+/* Has f no optimizer slot at all for parameter p (frozen when f was saved)? */
+static int slots_absent(const st_file *f, const net_param *p, const optimizer *opt)
+{
+    char name[256];
+    for (int s = 0; s < opt->n_slots; s++) {
+        snprintf(name, sizeof name, "%s.%s", p->name, opt->plugin->optimizer->slot_name(opt->self, s));
+        if (st_find(f, name))
+            return 0;
+    }
+    return 1;
+}
+
+/* Parameter i's slots from f. A parameter with none of them (its layer was
+ * in model.freeze when f was saved) keeps zeroed slots and is counted in
+ * st->n_unsaved; one slot missing or of another shape is an error. */
+static int load_slots(const st_file *f, const char *path, const network *net, optimizer *opt, int i, train_state *st,
+                      strata_err *err)
+{
+    const net_param *p = &net->params[i];
+    char name[256];
+    if (opt->n_slots > 0 && slots_absent(f, p, opt)) {
+        if (!st->n_unsaved++)
+            snprintf(st->first_unsaved, sizeof st->first_unsaved, "%s", p->name);
+        return 0;
+    }
+    for (int s = 0; s < opt->n_slots; s++) {
+        snprintf(name, sizeof name, "%s.%s", p->name, opt->plugin->optimizer->slot_name(opt->self, s));
+        const st_tensor *t = st_find(f, name);
+        if (!t || !same_shape(t, &p->desc))
+            return err_set(err, STRATA_ERR_CONFIG, "%s: optimizer state %s missing or of another shape", path, name);
+        if (copy_tensor(path, t, &p->desc, optimizer_slot(opt, s, i), p->count, err))
+            return -1;
+    }
+    return 0;
 }
 
 static int meta_number(const st_file *f, const char *path, const char *key, double *out, strata_err *err)
@@ -352,20 +450,13 @@ int checkpoint_load_state(const char *path, const network *net, optimizer *opt, 
              read_best_meta(&f, path, st, err) || meta_number(&f, path, "best_epoch", &best_epoch, err) ||
              read_progress_meta(&f, path, st, &opt->sched, err))
         rc = -1;
-    char name[256];
-    for (int i = 0; i < net->n_params && !rc; i++) {
-        const net_param *p = &net->params[i];
-        if (p->desc.flags & STRATA_PARAM_BUFFER)
-            continue;
-        for (int s = 0; s < opt->n_slots && !rc; s++) {
-            snprintf(name, sizeof name, "%s.%s", p->name, opt->plugin->optimizer->slot_name(opt->self, s));
-            const st_tensor *t = st_find(&f, name);
-            if (!t || !same_shape(t, &p->desc))
-                rc = err_set(err, STRATA_ERR_CONFIG, "%s: optimizer state %s missing or of another shape", path, name);
-            else
-                rc = copy_tensor(path, t, &p->desc, opt->slot_mem + (size_t)s * opt->total + p->offset, p->count, err);
-        }
-    }
+    st->n_unsaved = 0;
+    if (!rc && opt->n_slots > 0 && f.n == 0)
+        rc = err_set(err, STRATA_ERR_CONFIG, "%s: no optimizer state tensors (expected the %s optimizer's)", path,
+                     opt->plugin->name);
+    for (int i = 0; i < net->n_params && !rc; i++)
+        if (!(net->params[i].desc.flags & STRATA_PARAM_BUFFER))
+            rc = load_slots(&f, path, net, opt, i, st, err);
     if (!rc) {
         st->epoch = (int)epoch;
         st->step = (int64_t)step;
@@ -374,6 +465,8 @@ int checkpoint_load_state(const char *path, const network *net, optimizer *opt, 
         read_id_meta(&f, st);
         read_row_meta(&f, st);
         opt->step = st->step;
+        if (st->counts)
+            rc = read_class_meta(&f, st, err);
     }
     st_free(&f);
     return rc;

@@ -24,6 +24,8 @@
 #include "train/early_stop.h"
 #include "train/optimizer.h"
 
+struct class_counts; /* train/class_counts.h */
+
 typedef struct train_state {
     int epoch;            /* epochs finished */
     int64_t step;         /* optimizer steps taken */
@@ -36,6 +38,11 @@ typedef struct train_state {
     char id[64];          /* the checkpoint's id, shared by its weights and state */
     int has_row;          /* row holds the epoch's results row (state files) */
     epoch_row row;
+    int n_unsaved;        /* on load: trained parameters without optimizer state in the file (frozen when
+                             saved; their slots start at zero) */
+    char first_unsaved[160]; /* the first of them */
+    struct class_counts *counts; /* the row's validation counts per class (the caller's): saved with the
+                                    row when set; filled on load when set (k = 0: the file has none) */
 } train_state;
 
 /* Test hook for scripts/crash-test: with STRATA_CRASH_AT=NAME[:K] in the
@@ -59,6 +66,11 @@ char *checkpoint_classes(const char *path, strata_err *err);
 
 int checkpoint_save_state(const char *path, const network *net, const optimizer *opt, const train_state *st,
                           strata_err *err);
+/* Load the optimizer's slots and st's metadata. A trained parameter with no
+ * slot in the file (its layer was in model.freeze then, and is not now)
+ * keeps zeroed slots: st->n_unsaved counts them, st->first_unsaved names the
+ * first. A slot missing while the parameter's others are there, or of
+ * another shape, is an error. */
 int checkpoint_load_state(const char *path, const network *net, optimizer *opt, train_state *st, strata_err *err);
 
 /* A checkpoint as one unit. checkpoint_save_pair writes epoch st->epoch's
@@ -69,9 +81,11 @@ int checkpoint_load_state(const char *path, const network *net, optimizer *opt, 
  *      rename)
  *   3. last.* renamed to prev.* (the previous pair stays whole)
  *   4. next.* renamed to last.*
- * The state file also carries the epoch's results row (st->row), so an
- * epoch whose checkpoint was saved but whose row the database missed is
- * recorded on resume. */
+ * The state file also carries the epoch's results row (st->row) and its
+ * per-class validation counts (st->counts: metadata row.class_n and
+ * row.class_correct, comma-separated, in class order), so an epoch whose
+ * checkpoint was saved but whose rows the database missed is recorded, with
+ * its epoch_classes, on resume. */
 int checkpoint_save_pair(const char *dir, const network *net, const optimizer *opt, const char *const *classes,
                          int n_classes, const char *experiment_yaml, train_state *st, strata_err *err);
 

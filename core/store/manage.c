@@ -1,5 +1,6 @@
 /* manage.c — tags, notes and deleting runs; see manage.h. */
 #define _POSIX_C_SOURCE 200809L
+#include <stdlib.h>
 #include <string.h>
 #include "store/manage.h"
 #include "store/results_sqlite.h"
@@ -39,6 +40,23 @@ int results_tag_set(results *r, int64_t run_id, const char *key, const char *val
                          "INSERT OR REPLACE INTO run_tags(run_id, key, value, created_at)"
                          " VALUES (?1, ?2, ?3, " NOW_SQL ")",
                          run_id, key, value, "recording a tag", err);
+}
+
+int results_tags_set_args(results *r, int64_t run_id, char *const *args, int n, strata_err *err)
+{
+    for (int i = 0; i < n; i++) {
+        const char *eq = strchr(args[i], '=');
+        if (!eq || eq == args[i])
+            return err_set(err, STRATA_ERR_CONFIG, "--tag: expected KEY=VALUE, got '%s'", args[i]);
+        char *key = strndup(args[i], (size_t)(eq - args[i]));
+        if (!key)
+            return err_set(err, STRATA_ERR_RUNTIME, "out of memory");
+        int rc = results_tag_set(r, run_id, key, eq + 1, err);
+        free(key);
+        if (rc)
+            return -1;
+    }
+    return 0;
 }
 
 int results_tags_table(results *r, int64_t run_id, results_table *out, strata_err *err)

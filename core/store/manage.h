@@ -13,6 +13,11 @@
  * an empty value deletes the tag. An empty key is a configuration error. */
 int results_tag_set(results *r, int64_t run_id, const char *key, const char *value, strata_err *err);
 
+/* Set run_id's tags from command-line arguments "KEY=VALUE" (strata run
+ * --tag, strata sweep --tag), split at the first '='; an argument without
+ * '=' or with an empty KEY is a configuration error naming it. */
+int results_tags_set_args(results *r, int64_t run_id, char *const *args, int n, strata_err *err);
+
 /* A run's tags: key, value, created_at; ordered by key. */
 int results_tags_table(results *r, int64_t run_id, results_table *out, strata_err *err);
 

@@ -790,34 +790,48 @@ int results_epoch(results *r, int64_t run_id, const epoch_row *row,
     return 0;
 }
 
-int results_epochs_truncate(results *r, int64_t run_id, int epoch,
-                            strata_err *err)
+/* Run sql, a statement over (?1 run_id, ?2 epoch); what names it in an error. */
+static int run_epoch_statement(results *r, const char *sql, int64_t run_id, int epoch, const char *what,
+                               strata_err *err)
 {
     sqlite3_stmt *st;
-    if (results_prepare(r, "DELETE FROM epochs WHERE run_id = ? AND epoch > ?", &st,
-                err))
+    if (results_prepare(r, sql, &st, err))
         return -1;
     int rc = sqlite3_bind_int64(st, 1, run_id) | sqlite3_bind_int(st, 2, epoch);
     if (rc == SQLITE_OK)
         rc = sqlite3_step(st);
     sqlite3_finalize(st);
     if (rc != SQLITE_DONE)
-        return results_fail(r, err, "forgetting epochs");
+        return results_fail(r, err, what);
     return 0;
+}
+
+/* Delete run_id's rows after `epoch` (sql: ?1 run, ?2 epoch). */
+static int forget_after(results *r, const char *sql, int64_t run_id, int epoch, strata_err *err)
+{
+    return run_epoch_statement(r, sql, run_id, epoch, "forgetting epochs", err);
 }
 
 int results_run_resumed(results *r, int64_t run_id, int epoch, strata_err *err)
 {
-    sqlite3_stmt *st;
-    if (results_prepare(r, "INSERT OR REPLACE INTO run_resumes(run_id, epoch, created_at) VALUES (?1, ?2, " NOW_SQL ")",
-                        &st, err))
+    return run_epoch_statement(r,
+                               "INSERT OR REPLACE INTO run_resumes(run_id, epoch, created_at)"
+                               " VALUES (?1, ?2, " NOW_SQL ")",
+                               run_id, epoch, "recording a resume", err);
+}
+
+int results_epochs_truncate(results *r, int64_t run_id, int epoch,
+                            strata_err *err)
+{
+    if (exec(r, "BEGIN IMMEDIATE", err))
         return -1;
-    int rc = sqlite3_bind_int64(st, 1, run_id) | sqlite3_bind_int(st, 2, epoch);
-    if (rc == SQLITE_OK)
-        rc = sqlite3_step(st);
-    sqlite3_finalize(st);
-    if (rc != SQLITE_DONE)
-        return results_fail(r, err, "recording a resume");
+    if (forget_after(r, "DELETE FROM run_resumes WHERE run_id = ?1 AND epoch > ?2", run_id, epoch, err) ||
+        forget_after(r, "DELETE FROM epoch_classes WHERE run_id = ?1 AND epoch > ?2", run_id, epoch, err) ||
+        forget_after(r, "DELETE FROM epochs WHERE run_id = ?1 AND epoch > ?2", run_id, epoch, err) ||
+        exec(r, "COMMIT", err)) {
+        exec(r, "ROLLBACK", NULL);
+        return -1;
+    }
     return 0;
 }
 

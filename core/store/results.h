@@ -95,9 +95,10 @@ typedef struct epoch_row {
 /* One epoch, committed at once. An epoch already recorded is an error. */
 int results_epoch(results *r, int64_t run_id, const epoch_row *row,
                   strata_err *err);
-/* Forget the epochs after `epoch` (resuming from an older checkpoint). */
 /* Record that `strata resume` continues run_id after epoch (run_resumes). */
 int results_run_resumed(results *r, int64_t run_id, int epoch, strata_err *err);
+/* Forget the epochs after `epoch`: their epochs, epoch_classes and
+ * run_resumes rows, in one transaction (resuming from an older checkpoint). */
 int results_epochs_truncate(results *r, int64_t run_id, int epoch,
                             strata_err *err);
 /* 'running', 'finished', 'failed' or 'interrupted'; the last three also set

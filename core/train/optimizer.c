@@ -122,14 +122,29 @@ int optimizer_create(optimizer *opt, const optimizer_cfg *cfg, int epochs, plugi
 
 int optimizer_alloc(optimizer *opt, const network *net, strata_err *err)
 {
-    opt->total = net->total;
+    opt->slot_offset = malloc((net->n_params ? net->n_params : 1) * sizeof *opt->slot_offset);
+    if (!opt->slot_offset)
+        return err_set(err, STRATA_ERR_RUNTIME, "out of memory for the optimizer state");
+    opt->total = 0;
+    for (int i = 0; i < net->n_params; i++) {
+        const net_param *p = &net->params[i];
+        opt->slot_offset[i] = (p->desc.flags & STRATA_PARAM_BUFFER) ? OPTIMIZER_NO_SLOT : opt->total;
+        if (opt->slot_offset[i] != OPTIMIZER_NO_SLOT)
+            opt->total += p->count;
+    }
     if (opt->n_slots == 0)
         return 0;
-    opt->slot_mem = calloc((size_t)opt->n_slots * net->total, sizeof(float));
+    opt->slot_mem = calloc((size_t)opt->n_slots * (opt->total ? opt->total : 1), sizeof(float));
     if (!opt->slot_mem)
         return err_set(err, STRATA_ERR_RUNTIME, "out of memory for the optimizer state (%d x %zu floats)",
-                       opt->n_slots, net->total);
+                       opt->n_slots, opt->total);
     return 0;
+}
+
+float *optimizer_slot(const optimizer *opt, int slot, int param)
+{
+    size_t o = opt->slot_offset[param];
+    return o == OPTIMIZER_NO_SLOT ? NULL : opt->slot_mem + (size_t)slot * opt->total + o;
 }
 
 typedef struct step_job {
@@ -138,36 +153,39 @@ typedef struct step_job {
     double lr;
 } step_job;
 
-/* Share t of the network's flat parameter memory, tensor by tensor
- * (buffers skipped). */
+/* Share t of the trained elements (laid out as in the slots), tensor by
+ * tensor. */
 static void step_share(void *arg, int t, int threads)
 {
     const step_job *j = arg;
     optimizer *opt = j->opt;
     size_t begin, end;
-    fork_join_range(j->net->total, t, threads, &begin, &end);
+    fork_join_range(opt->total, t, threads, &begin, &end);
     float *slots[STRATA_MAX_SLOTS];
     for (int i = 0; i < j->net->n_params; i++) {
         const net_param *p = &j->net->params[i];
-        size_t b = p->offset > begin ? p->offset : begin;
-        size_t e = p->offset + p->count < end ? p->offset + p->count : end;
-        if ((p->desc.flags & STRATA_PARAM_BUFFER) || b >= e)
+        size_t o = opt->slot_offset[i];
+        if (o == OPTIMIZER_NO_SLOT)
+            continue;
+        size_t b = o > begin ? o : begin, e = o + p->count < end ? o + p->count : end;
+        if (b >= e)
             continue;
         for (int k = 0; k < opt->n_slots; k++) /* <= STRATA_MAX_SLOTS: checked at create */
             slots[k] = opt->slot_mem + (size_t)k * opt->total + b;
-        opt->plugin->optimizer->update(opt->self, opt->step, j->lr, e - b, j->net->param_mem + b,
-                                       j->net->grad_mem + b, slots);
+        size_t at = p->offset + (b - o); /* into the network's parameters and gradients */
+        opt->plugin->optimizer->update(opt->self, opt->step, j->lr, e - b, j->net->param_mem + at,
+                                       j->net->grad_mem + at, slots);
     }
 }
 
-/* The update is element-wise (the ABI's contract), so the flat parameter
- * memory is cut into equal ranges, one per thread; the result does not
- * depend on the cut. */
+/* The update is element-wise (the ABI's contract), so the trained elements
+ * are cut into equal ranges, one per thread; the result does not depend on
+ * the cut. */
 void optimizer_step(optimizer *opt, network *net, double lr, int threads)
 {
     opt->step++;
     step_job j = {opt, net, lr};
-    fork_join(fork_join_threads(net->total, threads, 1 << 16), step_share, &j);
+    fork_join(fork_join_threads(opt->total, threads, 1 << 16), step_share, &j);
 }
 
 void optimizer_free(optimizer *opt)
@@ -175,5 +193,6 @@ void optimizer_free(optimizer *opt)
     if (opt->self)
         opt->plugin->optimizer->destroy(opt->self);
     free(opt->slot_mem);
+    free(opt->slot_offset);
     memset(opt, 0, sizeof *opt);
 }

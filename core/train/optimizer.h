@@ -1,7 +1,8 @@
 /* optimizer.h — the host side of an optimizer plugin: its object, the
- * per-parameter state slots it asked for (one allocation: slot s of the
- * parameter at offset o is slot_mem[s * total + o]), the step counter and
- * the learning-rate schedule. */
+ * per-parameter state slots it asked for, the step counter and the
+ * learning-rate schedule. The slots hold the trained parameters only
+ * (buffers and model.freeze layers have none): one allocation, slot s of
+ * parameter i at slot_mem[s * total + slot_offset[i]] (optimizer_slot). */
 #ifndef STRATA_OPTIMIZER_H
 #define STRATA_OPTIMIZER_H
 
@@ -15,7 +16,8 @@ typedef struct optimizer {
     const strata_plugin *plugin;
     void *self;
     int n_slots;
-    size_t total;        /* elements per slot (the network's parameter total) */
+    size_t total;        /* elements per slot: the network's trained elements */
+    size_t *slot_offset; /* per network parameter: its offset in a slot (OPTIMIZER_NO_SLOT: not trained) */
     float *slot_mem;
     int64_t step;        /* optimizer steps taken */
     lr_schedule sched;
@@ -24,8 +26,13 @@ typedef struct optimizer {
 /* Create the plugin from the optimizer section and read the schedule;
  * epochs is the default cosine t_max. */
 int optimizer_create(optimizer *opt, const optimizer_cfg *cfg, int epochs, plugin_registry *reg, strata_err *err);
-/* Allocate the slots for net (zeroed). */
+#define OPTIMIZER_NO_SLOT ((size_t)-1)
+
+/* Allocate the slots for net's trained parameters (zeroed). */
 int optimizer_alloc(optimizer *opt, const network *net, strata_err *err);
+/* Slot `slot` of network parameter `param` (its count elements); NULL for
+ * a parameter that is not trained. */
+float *optimizer_slot(const optimizer *opt, int slot, int param);
 /* One step over every trainable parameter with learning rate lr, the
  * elements shared out between `threads` threads. */
 void optimizer_step(optimizer *opt, network *net, double lr, int threads);

@@ -150,6 +150,7 @@ static int session_setup(session *s, strata_err *err)
     s->progress_bar = isatty(STDERR_FILENO);
     s->state.seed = t->seed;
     s->state.best_monitor = t->checkpoint_monitor;
+    s->state.counts = &s->val_counts; /* saved with each checkpoint's row */
     return 0;
 }
 

@@ -56,10 +56,10 @@ const char *cli_db_path(const char *db_opt, const char **from);
 /* ---- tables of the store (cli_table.c) ---- */
 /* A value as JSON (NaN and infinity: null, with one warning per column). */
 void cli_json_value(const results_value *v, const char *column);
-/* A value as text into buf (a text value is returned as it is): numbers of
- * measurements `rounded` to 4 decimals, others in their shortest round-trip
- * form; NULL is "-". */
-const char *cli_value_text(const results_value *v, int rounded, char *buf, size_t size);
+/* A value as text into buf (a text value is returned as it is): a REAL with
+ * `decimals` decimals, or in its shortest round-trip form when decimals < 0;
+ * NULL is "-". */
+const char *cli_value_text(const results_value *v, int decimals, char *buf, size_t size);
 /* A table as aligned columns (column c widths[c] wide, or `rest` when
  * c >= n_widths) or as a JSON array of objects. */
 void cli_print_table(const results_table *t, int json, const int *widths, int n_widths, int rest);

@@ -9,11 +9,16 @@
 /* Columns of measurements, printed with 4 decimals in text tables; every
  * other number (lr, parameter values) prints in its shortest round-trip
  * form, so 0.000125 stays 0.000125. */
-static int rounded_column(const char *name)
+/* Decimals of a REAL column in text tables: hyper-parameters (lr, a
+ * run_params value) in full (-1), times and throughputs to 0.1, other
+ * measurements (losses, accuracies) to 4 decimals. */
+static int column_decimals(const char *name)
 {
     size_t n = strlen(name);
     int lr = !strcmp(name, "lr") || (n > 3 && !strcmp(name + n - 3, " lr")) || !strcmp(name, "best_lr");
-    return !lr && strcmp(name, "value") != 0;
+    if (lr || !strcmp(name, "value"))
+        return -1;
+    return strstr(name, "seconds") || strstr(name, "_per_sec") ? 1 : 4;
 }
 
 void cli_json_value(const results_value *v, const char *column)
@@ -33,14 +38,14 @@ void cli_json_value(const results_value *v, const char *column)
     }
 }
 
-const char *cli_value_text(const results_value *v, int rounded, char *buf, size_t size)
+const char *cli_value_text(const results_value *v, int decimals, char *buf, size_t size)
 {
     char num[JSON_DOUBLE_MAX];
     switch (v->type) {
     case RESULTS_INT: snprintf(buf, size, "%lld", (long long)v->i); break;
     case RESULTS_REAL:
-        if (rounded)
-            snprintf(buf, size, "%.4f", v->d);
+        if (decimals >= 0)
+            snprintf(buf, size, "%.*f", decimals, v->d);
         else
             snprintf(buf, size, "%s", json_double_text(v->d, num));
         break;
@@ -72,7 +77,7 @@ void cli_print_table(const results_table *t, int json, const int *widths, int n_
                 cli_json_value(v, t->names[c]);
             } else
                 printf("%-*s ", c < n_widths ? widths[c] : rest,
-                       cli_value_text(v, rounded_column(t->names[c]), buf, sizeof buf));
+                       cli_value_text(v, column_decimals(t->names[c]), buf, sizeof buf));
         }
         printf(json ? "}" : "\n");
     }

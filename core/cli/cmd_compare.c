@@ -177,7 +177,7 @@ static void print_params_text(const param_sets *p, const int64_t *ids)
         for (int i = 0; i < p->n; i++) {
             const results_value *v = param_of(p, i, p->keys[k]);
             char buf[64];
-            printf(" %-16s", v ? cli_value_text(v, 0, buf, sizeof buf) : "-");
+            printf(" %-16s", v ? cli_value_text(v, -1, buf, sizeof buf) : "-");
         }
         printf("\n");
     }

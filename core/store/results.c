@@ -141,20 +141,24 @@ static int v1_add_missing_columns(results *r, strata_err *err)
     return 0;
 }
 
+/* run_summary's columns as version 2 made them (version 4 adds more). */
+#define RUN_SUMMARY_V2_COLUMNS \
+    " r.id AS run_id, r.name, r.model, r.status, r.sweep_id, r.sweep_point, r.params," \
+    " (SELECT count(*) FROM epochs e WHERE e.run_id = r.id) AS epochs," \
+    " (SELECT max(e.val_acc) FROM epochs e WHERE e.run_id = r.id) AS best_val_acc," \
+    " (SELECT e.epoch FROM epochs e WHERE e.run_id = r.id ORDER BY e.val_acc DESC, e.epoch LIMIT 1) AS best_epoch," \
+    " (SELECT max(e.epoch) FROM epochs e WHERE e.run_id = r.id) AS last_epoch," \
+    " (SELECT e.val_acc FROM epochs e WHERE e.run_id = r.id ORDER BY e.epoch DESC LIMIT 1) AS last_val_acc," \
+    " (SELECT sum(e.seconds) FROM epochs e WHERE e.run_id = r.id) AS total_seconds," \
+    " (SELECT avg(e.images_per_sec) FROM epochs e WHERE e.run_id = r.id) AS images_per_sec," \
+    " r.created_at, r.finished_at"
+
 /* Version 2: the sweep point a run stands for, and the summary views. */
 static const char v2_sql[] =
     "ALTER TABLE runs ADD COLUMN sweep_point TEXT;"
     "CREATE INDEX IF NOT EXISTS runs_by_sweep ON runs(sweep_id, sweep_point);"
     "CREATE VIEW IF NOT EXISTS run_summary AS SELECT"
-    " r.id AS run_id, r.name, r.model, r.status, r.sweep_id, r.sweep_point, r.params,"
-    " (SELECT count(*) FROM epochs e WHERE e.run_id = r.id) AS epochs,"
-    " (SELECT max(e.val_acc) FROM epochs e WHERE e.run_id = r.id) AS best_val_acc,"
-    " (SELECT e.epoch FROM epochs e WHERE e.run_id = r.id ORDER BY e.val_acc DESC, e.epoch LIMIT 1) AS best_epoch,"
-    " (SELECT max(e.epoch) FROM epochs e WHERE e.run_id = r.id) AS last_epoch,"
-    " (SELECT e.val_acc FROM epochs e WHERE e.run_id = r.id ORDER BY e.epoch DESC LIMIT 1) AS last_val_acc,"
-    " (SELECT sum(e.seconds) FROM epochs e WHERE e.run_id = r.id) AS total_seconds,"
-    " (SELECT avg(e.images_per_sec) FROM epochs e WHERE e.run_id = r.id) AS images_per_sec,"
-    " r.created_at, r.finished_at FROM runs r;"
+    RUN_SUMMARY_V2_COLUMNS " FROM runs r;"
     "CREATE VIEW IF NOT EXISTS sweep_summary AS SELECT"
     " s.id AS sweep_id, s.file, rs.sweep_point AS point, rs.run_id, rs.name, rs.model, rs.status,"
     " rs.epochs, rs.best_val_acc, rs.best_epoch, rs.last_val_acc, rs.total_seconds"
@@ -206,15 +210,7 @@ static const char v4_sql[] =
     "DROP VIEW IF EXISTS sweep_summary;"
     "DROP VIEW IF EXISTS run_summary;"
     "CREATE VIEW run_summary AS SELECT"
-    " r.id AS run_id, r.name, r.model, r.status, r.sweep_id, r.sweep_point, r.params,"
-    " (SELECT count(*) FROM epochs e WHERE e.run_id = r.id) AS epochs,"
-    " (SELECT max(e.val_acc) FROM epochs e WHERE e.run_id = r.id) AS best_val_acc,"
-    " (SELECT e.epoch FROM epochs e WHERE e.run_id = r.id ORDER BY e.val_acc DESC, e.epoch LIMIT 1) AS best_epoch,"
-    " (SELECT max(e.epoch) FROM epochs e WHERE e.run_id = r.id) AS last_epoch,"
-    " (SELECT e.val_acc FROM epochs e WHERE e.run_id = r.id ORDER BY e.epoch DESC LIMIT 1) AS last_val_acc,"
-    " (SELECT sum(e.seconds) FROM epochs e WHERE e.run_id = r.id) AS total_seconds,"
-    " (SELECT avg(e.images_per_sec) FROM epochs e WHERE e.run_id = r.id) AS images_per_sec,"
-    " r.created_at, r.finished_at,"
+    RUN_SUMMARY_V2_COLUMNS ","
     " (SELECT p.value FROM run_params p WHERE p.run_id = r.id AND p.key = 'model.input_size') AS input_size,"
     " (SELECT p.value FROM run_params p WHERE p.run_id = r.id AND p.key = 'train.batch_size') AS batch_size,"
     " (SELECT p.value FROM run_params p WHERE p.run_id = r.id AND p.key = 'optimizer.lr') AS lr,"

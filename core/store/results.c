@@ -595,9 +595,9 @@ int results_run_begin(results *r, const run_info *info, int64_t *run_id,
     if (results_prepare(r,
                 "INSERT INTO runs(name, experiment, config, model, status,"
                 " created_at, seed, params, parent_id, sweep_id, host, pid,"
-                " sweep_point, heartbeat_at)"
+                " sweep_point, heartbeat_at, ranks, hosts)"
                 " VALUES (?1, ?2, ?3, ?4, 'running', " NOW_SQL ","
-                " ?5, ?6, ?7, ?8, ?9, ?10, ?11, " NOW_SQL ")",
+                " ?5, ?6, ?7, ?8, ?9, ?10, ?11, " NOW_SQL ", ?12, ?13)",
                 &st, err))
         return -1;
     int rc = bind_text_or_null(st, 1, info->name) | bind_text_or_null(st, 2, info->experiment) |
@@ -605,7 +605,8 @@ int results_run_begin(results *r, const run_info *info, int64_t *run_id,
              sqlite3_bind_int64(st, 5, info->seed) | sqlite3_bind_int64(st, 6, info->params) |
              bind_id_or_null(st, 7, info->parent_id) | bind_id_or_null(st, 8, info->sweep_id) |
              bind_text_or_null(st, 11, info->sweep_point) | bind_text_or_null(st, 9, host) |
-             sqlite3_bind_int64(st, 10, (int64_t)getpid());
+             sqlite3_bind_int64(st, 10, (int64_t)getpid()) |
+             sqlite3_bind_int(st, 12, info->ranks > 0 ? info->ranks : 1) | bind_text_or_null(st, 13, info->hosts);
     if (rc == SQLITE_OK)
         rc = sqlite3_step(st);
     sqlite3_finalize(st);

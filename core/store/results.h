@@ -66,6 +66,8 @@ typedef struct run_info {
     int64_t parent_id; /* 0 = none */
     int64_t sweep_id;  /* 0 = none */
     const char *sweep_point; /* the point's overrides, "k=v;k=v" (NULL = none) */
+    int ranks;               /* MPI processes training it (0 = 1) */
+    const char *hosts;       /* their host names, comma-separated (NULL = none recorded) */
 } run_info;
 
 /* A new run: status 'running', created_at now, host and pid of this process. */

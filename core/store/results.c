@@ -867,6 +867,19 @@ int results_heartbeat(results *r, int64_t run_id, strata_err *err)
     return results_fail(r, err, "recording the run's heartbeat");
 }
 
+int results_run_ranks(results *r, int64_t run_id, int ranks, const char *hosts, strata_err *err)
+{
+    sqlite3_stmt *st;
+    if (results_prepare(r, "UPDATE runs SET ranks = ?1, hosts = ?2 WHERE id = ?3", &st, err))
+        return -1;
+    int rc = sqlite3_bind_int(st, 1, ranks > 0 ? ranks : 1) | bind_text_or_null(st, 2, hosts) |
+             sqlite3_bind_int64(st, 3, run_id);
+    if (rc == SQLITE_OK)
+        rc = sqlite3_step(st);
+    sqlite3_finalize(st);
+    return rc == SQLITE_DONE ? 0 : results_fail(r, err, "recording the run's ranks");
+}
+
 int results_run_config(results *r, int64_t run_id, const char *config,
                        strata_err *err)
 {

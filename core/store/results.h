@@ -112,6 +112,9 @@ int results_run_status(results *r, int64_t run_id, const char *status,
  * 'interrupted' (results_open marks it). */
 #define RESULTS_STALE_SECONDS 900
 int results_heartbeat(results *r, int64_t run_id, strata_err *err);
+/* The MPI processes (and their hosts, NULL: none recorded) that train the
+ * run now (resume with another rank count). */
+int results_run_ranks(results *r, int64_t run_id, int ranks, const char *hosts, strata_err *err);
 /* Replace the stored config (used by resume). */
 int results_run_config(results *r, int64_t run_id, const char *config,
                        strata_err *err);

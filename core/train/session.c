@@ -124,9 +124,10 @@ int session_check_tree(ynode *root, const char *path, const char *plugin_dir, st
     return rc;
 }
 
-/* More than one rank: each loads its share of every batch, the gradients
- * are summed in buckets during backward, and every rank starts from rank
- * 0's weights. */
+/* More than one rank: each loads its share of every batch, and the
+ * gradients are summed in buckets during backward (nothing collective
+ * here: a rank may fail before it; session_begin_run gives every rank
+ * rank 0's weights). */
 static int setup_ranks(session *s, strata_err *err)
 {
     if (loader_set_shard(s->train_loader, dist_rank(), dist_size(), err) ||
@@ -134,7 +135,6 @@ static int setup_ranks(session *s, strata_err *err)
         grad_buckets_init(&s->buckets, &s->m.net, s->x.train.bucket_mb, err))
         return -1;
     s->m.tr.sync = &s->buckets;
-    net_sync_from_rank0(&s->m.net);
     return 0;
 }
 
@@ -250,6 +250,7 @@ static int begin_run_rank0(session *s, const char *name, const char *hosts, stra
 int session_begin_run(session *s, const char *name, strata_err *err)
 {
     char hosts[4096];
+    net_sync_from_rank0(&s->m.net); /* model.weights read on rank 0 wins too */
     dist_hosts(hosts, sizeof hosts);
     int rc = dist_rank() == 0 ? begin_run_rank0(s, name, hosts, err) : 0;
     if (session_agree(s, rc, err))

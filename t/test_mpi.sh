@@ -8,8 +8,9 @@
 #   3. the ranks' weights checksums agree every epoch (STRATA_DIST_DUMP);
 #      one rank's weights changed (STRATA_DIST_CORRUPT_RANK) fails the run
 #      on every rank, exit 1, one message, run 'failed'
-#   4. errors: a configuration error prints one line, exit 2; rank 0's
-#      database failing ends every rank (no hang), exit 1
+#   4. errors: a configuration error prints one line, exit 2; sweep is
+#      refused under mpirun (not supported yet), exit 2; rank 0's database
+#      failing ends every rank (no hang), exit 1
 #   5. a rank killed (SIGKILL) mid-run: mpirun ends the job within 30 s, the
 #      run shows 'interrupted', `strata resume` continues it with 1 rank
 #      and then with 2.
@@ -58,6 +59,7 @@ for np in 2 3; do
           where a.run_id = $id and b.run_id = 1 and a.epoch = 1 and b.epoch = 1")" = 1 ] || fail "-np $np: accuracy at epoch 1"
     [ "$(sqlite3 "$DB" "select ranks || ' ' || (length(hosts) > 0) || ' ' || status from runs where id = $id")" = "$np 1 finished" ] ||
         fail "-np $np: runs.ranks/hosts/status: $(sqlite3 "$DB" "select ranks, hosts, status from runs where id = $id")"
+    "$STRATA" show $id --db "$DB" | grep -q "^data-parallel over $np MPI ranks on " || fail "-np $np: strata show"
     n=$(grep -c "epoch 1 weights checksum" err$np)
     distinct=$(grep "weights checksum" err$np | sed 's/.*epoch \([0-9]*\) weights checksum/\1/' | sort -u | wc -l)
     [ "$n" = $np ] && [ "$distinct" = 2 ] && ok "-np $np: within 1e-6, same weights on every rank" ||
@@ -76,6 +78,10 @@ mpi 2 "$STRATA" run "$EXP" $SETS -s train.batch_size=0 > oute 2> erre
 rc=$?
 [ $rc = 2 ] && [ "$(grep -c 'batch_size' erre)" = 1 ] && ok "configuration error: one line, exit 2" ||
     { cat erre; fail "configuration error under mpirun: exit $rc"; }
+mpi 2 "$STRATA" sweep "$EXP" > outs 2> errs
+rc=$?
+[ $rc = 2 ] && grep -q "sweeps over MPI ranks are not supported yet" errs && ok "sweep under mpirun refused, exit 2" ||
+    { cat errs; fail "sweep under mpirun: exit $rc"; }
 : > afile # results.dir a file: rank 0 cannot open the database
 mpi 2 "$STRATA" run "$EXP" $SETS -s results.dir="$TMP/afile" > outd 2> errd
 rc=$?

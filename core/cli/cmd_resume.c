@@ -358,10 +358,10 @@ static int run(int argc, char **argv)
     if (rc == 0) {
         strata_err err = {0};
         session_catch_signals();
-        if (dist_init(&argc, &argv))
-            rc = STRATA_ERR_RUNTIME;
+        if ((rc = dist_init(&argc, &argv)))
+            ;
         else if (resume(&a, &err))
-            rc = quiet_peer ? STRATA_ERR_RUNTIME : cli_fail(&err);
+            rc = quiet_peer ? err.status : cli_fail(&err);
         dist_finalize();
     }
     free(a.sets);

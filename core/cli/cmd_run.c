@@ -87,14 +87,14 @@ static int run(int argc, char **argv)
     session s;
     int rc = 0;
     session_catch_signals();
-    if (dist_init(&argc, &argv)) {
+    if ((rc = dist_init(&argc, &argv))) {
         free(sets), free(tags);
-        return STRATA_ERR_RUNTIME;
+        return rc;
     }
     if (session_agree(&s, session_prepare(&s, argv[optind], sets, n_sets, cli_plugin_dir, &err), &err) ||
         session_begin_run(&s, name, &err) ||
         session_agree(&s, dist_rank() == 0 ? set_tags(&s, tags, n_tags, &err) : 0, &err)) {
-        rc = s.peer_failed ? STRATA_ERR_RUNTIME : cli_fail(&err);
+        rc = s.peer_failed ? err.status : cli_fail(&err);
         session_free(&s);
         free(sets), free(tags);
         dist_finalize();
@@ -110,7 +110,7 @@ static int run(int argc, char **argv)
         printf("%d ranks (MPI), %d gradient buckets of <= %g MB\n", dist_size(), s.buckets.n, s.x.train.bucket_mb);
     fflush(stdout);
     if (session_run_epochs(&s, 1, s.x.train.epochs, &err))
-        rc = s.peer_failed ? STRATA_ERR_RUNTIME : cli_fail(&err);
+        rc = s.peer_failed ? err.status : cli_fail(&err);
     session_free(&s);
     free(sets), free(tags);
     dist_finalize();

@@ -6,7 +6,9 @@
  *
  * A program built with MPI but started without mpirun (no
  * OMPI_COMM_WORLD_SIZE, PMIX_RANK or PMI_SIZE in the environment) does not
- * initialise MPI at all: it is one process, exactly as without MPI.
+ * initialise MPI at all: it is one process, exactly as without MPI. A build
+ * without MPI started as several processes by a launcher refuses to run
+ * (each would train the whole run).
  *
  * Every collective call below must be made by every rank, in the same
  * order; with one process each returns at once (sums are the value itself,
@@ -17,8 +19,14 @@
 #include <stddef.h>
 #include <stdint.h>
 
+/* The number of processes the launcher (mpirun, srun) started, read from
+ * the environment without touching MPI; 0 when not started by one. */
+int dist_launcher_size(void);
+
 /* Join the job when started by mpirun (call once, before anything else
- * that may print or fork). Returns 0, or -1 with a message on stderr. */
+ * that may print or fork). Returns 0, or the exit status after a message
+ * on stderr: 2 when this build has no MPI but was started as several
+ * processes, 1 when MPI_Init fails. */
 int dist_init(int *argc, char ***argv);
 /* Leave the job (collective). Safe when dist_init was not called. */
 void dist_finalize(void);
@@ -45,6 +53,8 @@ void dist_sum_longs(long *buf, int n);
 void dist_sum_int64(int64_t *buf, int n);
 /* 1 when flag is non-zero on any rank (every rank gets the same answer). */
 int dist_any(int flag);
+/* The largest v over the ranks (every rank gets it). */
+int dist_max(int v);
 /* Rank 0's bytes to every rank (buf holds size bytes everywhere). */
 void dist_bcast(void *buf, size_t size);
 /* Compare v over the ranks: 1 when every rank has rank 0's value; else 0

@@ -14,20 +14,14 @@
 
 static int active, rank, size = 1;
 
-/* Started by a launcher that MPI_Init would join. */
-static int launched(void)
-{
-    return getenv("OMPI_COMM_WORLD_SIZE") || getenv("PMIX_RANK") || getenv("PMI_SIZE");
-}
-
 int dist_init(int *argc, char ***argv)
 {
-    if (active || !launched())
+    if (active || !dist_launcher_size())
         return 0;
     int provided;
     if (MPI_Init_thread(argc, argv, MPI_THREAD_FUNNELED, &provided) != MPI_SUCCESS) {
         fprintf(stderr, "strata: MPI_Init failed\n");
-        return -1;
+        return 1;
     }
     active = 1;
     MPI_Comm_rank(MPI_COMM_WORLD, &rank);
@@ -116,10 +110,14 @@ void dist_sum_int64(int64_t *buf, int n)
 
 int dist_any(int flag)
 {
-    int any = flag != 0;
+    return dist_max(flag != 0);
+}
+
+int dist_max(int v)
+{
     if (size > 1)
-        MPI_Allreduce(MPI_IN_PLACE, &any, 1, MPI_INT, MPI_LOR, MPI_COMM_WORLD);
-    return any;
+        MPI_Allreduce(MPI_IN_PLACE, &v, 1, MPI_INT, MPI_MAX, MPI_COMM_WORLD);
+    return v;
 }
 
 void dist_bcast(void *buf, size_t n)

@@ -903,7 +903,7 @@ int results_get_run(results *r, int64_t run_id, run_record *out,
     if (results_prepare(r,
                 "SELECT id, seed, params, parent_id, sweep_id, pid, name,"
                 " experiment, config, model, status, created_at,"
-                " finished_at, host FROM runs WHERE id = ?",
+                " finished_at, host, ranks, hosts FROM runs WHERE id = ?",
                 &st, err))
         return -1;
     int rc = sqlite3_bind_int64(st, 1, run_id);
@@ -919,6 +919,8 @@ int results_get_run(results *r, int64_t run_id, run_record *out,
                          &out->finished_at, &out->host};
         for (int i = 0; i < 8; i++)
             *strs[i] = column_strdup(st, 6 + i);
+        out->ranks = sqlite3_column_int64(st, 14);
+        out->hosts = column_strdup(st, 15);
     }
     sqlite3_finalize(st);
     if (rc == SQLITE_ROW)
@@ -936,6 +938,7 @@ void run_record_free(run_record *rec)
                     rec->finished_at, rec->host};
     for (int i = 0; i < 8; i++)
         free(strs[i]);
+    free(rec->hosts);
     memset(rec, 0, sizeof *rec);
 }
 

@@ -126,6 +126,8 @@ typedef struct run_record {
     int64_t id, seed, params, parent_id, sweep_id, pid;
     char *name, *experiment, *config, *model, *status, *created_at,
         *finished_at, *host;
+    int64_t ranks;     /* MPI processes that trained it (1: one process) */
+    char *hosts;       /* their hosts, comma-separated (NULL: one process) */
 } run_record;
 
 int results_get_run(results *r, int64_t run_id, run_record *out,

@@ -142,15 +142,17 @@ int session_agree(session *s, int rc, strata_err *err)
 {
     if (dist_size() < 2)
         return rc;
-    int rank0_failed = dist_rank() == 0 && rc != 0, any = dist_any(rc != 0);
-    if (!any)
+    int rank0_failed = dist_rank() == 0 && rc != 0;
+    int status = dist_max(rc == 0 ? 0 : err->status ? err->status : STRATA_ERR_CONFIG); /* every rank exits with it */
+    if (!status)
         return 0;
     dist_bcast(&rank0_failed, sizeof rank0_failed);
     if (rc == 0) {
         s->peer_failed = 1;
-        err_set(err, STRATA_ERR_RUNTIME, "another rank failed (see its message)");
+        err_set(err, status, "another rank failed (see its message)");
     } else if (dist_rank() != 0 && rank0_failed)
         s->peer_failed = 1; /* the same failure on every rank: rank 0 says it */
+    err->status = status;
     return -1;
 }
 

@@ -58,7 +58,8 @@ const char *session_config(session *s);
 /* Data-parallel training (core/dist): rc (0 or -1) of this rank agreed
  * over the ranks; -1 on every rank when any failed, err on the ranks that
  * did not fail saying so (s->peer_failed set: the failed rank prints the
- * message). One process: rc. */
+ * message), err->status the highest of the failures' on every rank (the
+ * exit status). One process: rc. */
 int session_agree(session *s, int rc, strata_err *err);
 
 /* On rank 0 only (the other ranks never open the database): open the

@@ -999,6 +999,33 @@ START_TEST(test_dropout_mask_sequence)
 }
 END_TEST
 
+/* Data-parallel shares (strata_ctx.sample_offset): the masks of rows 0..1
+ * and of row 2 with offset 2 are the mask of the 3 rows together. */
+START_TEST(test_dropout_sample_offset)
+{
+    inst *I = make("dropout", KV("p=0.5"), S(3, 5, 7), 3); /* 105 elements a row */
+    float *x = fvec(I->nin), *y = fvec(I->nout), *part = fvec(I->nout);
+    fill(x, I->nin, 0.5f, 1.5f);
+    strata_ctx ctx = {.training = 1, .threads = 1, .seed = 777};
+    forward(I, &ctx, x, y);
+    size_t row = I->nout / 3;
+    int n = I->n;
+    I->n = 2;
+    forward(I, &ctx, x, part);
+    ck_assert(memcmp(part, y, sizeof(float) * 2 * row) == 0);
+    I->n = 1;
+    ctx.sample_offset = 2;
+    forward(I, &ctx, x + 2 * row, part);
+    ck_assert(memcmp(part, y + 2 * row, sizeof(float) * row) == 0);
+    ctx.sample_offset = 0;
+    forward(I, &ctx, x + 2 * row, part);
+    ck_assert(memcmp(part, y + 2 * row, sizeof(float) * row) != 0); /* row 2's mask is not row 0's */
+    I->n = n;
+    free(x), free(y), free(part);
+    free_inst(I);
+}
+END_TEST
+
 /* ---- batchnorm running statistics and eval ------------------------------- */
 
 START_TEST(test_batchnorm_stats)
@@ -1137,6 +1164,25 @@ START_TEST(test_loss_stability)
 }
 END_TEST
 
+/* A rank's rows of a global batch: its dlogits are the whole batch's rows
+ * (scaled by 1/n_global), bit for bit; n_global == n is softmax_xent. */
+START_TEST(test_loss_part)
+{
+    float x[15], g[15], gp[15];
+    int labels[5] = {0, 2, 1, 1, 0}, c1 = 0, c2 = 0;
+    for (int i = 0; i < 15; i++)
+        x[i] = (float)sin(i * 1.7);
+    double whole = softmax_xent(x, labels, 5, 3, 0.1, g, &c1);
+    ck_assert(softmax_xent_part(x, labels, 5, 5, 3, 0.1, gp, NULL) == whole);
+    double a = softmax_xent_part(x, labels, 2, 5, 3, 0.1, gp, &c2);
+    double b = softmax_xent_part(x + 6, labels + 2, 3, 5, 3, 0.1, gp + 6, &c2);
+    ck_assert(memcmp(g, gp, sizeof g) == 0);
+    ck_assert_double_eq_tol((a * 2 + b * 3) / 5, whole, 1e-12);
+    ck_assert_int_eq(c1, c2);
+    ck_assert(isnan(softmax_xent_part(x, labels, 5, 4, 3, 0.1, gp, NULL))); /* n_global < n */
+}
+END_TEST
+
 START_TEST(test_loss_errors)
 {
     float x[4] = {1, 2, 3, 4}, g[4] = {7, 7, 7, 7};
@@ -1164,5 +1210,6 @@ int main(void)
                         test_grad_maxpool, test_grad_avgpool, test_grad_adaptive_avgpool, test_grad_flatten,
                         test_grad_lrn, test_grad_batchnorm2d, test_grad_dropout, test_backward_without_din,
                         test_dropout_mask, test_dropout_mask_sequence, test_batchnorm_stats, test_loss_value,
-                        test_loss_smoothing, test_loss_gradient, test_loss_stability, test_loss_errors)});
+                        test_loss_smoothing, test_loss_gradient, test_loss_stability, test_loss_errors,
+                        test_dropout_sample_offset, test_loss_part)});
 }

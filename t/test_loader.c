@@ -298,11 +298,79 @@ START_TEST(bad_arguments)
 }
 END_TEST
 
+/* Data-parallel shares (loader_set_shard): with R ranks, rank r's batches
+ * are rows off.. of the whole loader's batches, the same bytes (order and
+ * augmentation keyed by the global position), sizes differing by at most
+ * one, every rank the same number of batches (empty shares kept). */
+static void check_shards(int ranks)
+{
+    enum { BS = 4, NB = 3 };
+    aug_pipeline p = random_pipeline();
+    strata_err e = {0};
+    float *whole = malloc(sizeof(float) * NB * BS * SZ), *x = malloc(sizeof(float) * BS * SZ);
+    int wlab[NB * BS], wn[NB], lab[BS], n;
+    loader *l = open_ok(&p, BS, 1, 42, 2);
+    ck_assert_int_eq(loader_start_epoch(l, 1, &e), 0);
+    for (int k = 0; k < NB; k++) {
+        ck_assert_int_eq(loader_next_batch(l, whole + (size_t)k * BS * SZ, wlab + k * BS, &wn[k], &e), 1);
+        ck_assert_int_eq(loader_share_offset(l), 0);
+    }
+    ck_assert_int_eq(loader_next_batch(l, x, lab, &n, &e), 0);
+    loader_close(l);
+    for (int k = 0; k < NB; k++) {
+        int covered = 0;
+        for (int r = 0; r < ranks; r++) {
+            l = open_ok(&p, BS, 1, 42, 1 + r % 2);
+            ck_assert_msg(loader_set_shard(l, r, ranks, &e) == 0, "%s", e.msg);
+            ck_assert_int_eq(loader_start_epoch(l, 1, &e), 0);
+            for (int j = 0; j <= k; j++)
+                ck_assert_int_eq(loader_next_batch(l, x, lab, &n, &e), 1);
+            int off = loader_share_offset(l);
+            ck_assert_int_eq(off, covered);
+            ck_assert(n == wn[k] / ranks || n == wn[k] / ranks + 1);
+            ck_assert(memcmp(x, whole + ((size_t)k * BS + off) * SZ, sizeof(float) * n * SZ) == 0);
+            ck_assert(memcmp(lab, wlab + k * BS + off, sizeof(int) * n) == 0);
+            covered += n;
+            for (int j = k + 1; j < NB; j++)
+                ck_assert_int_eq(loader_next_batch(l, x, lab, &n, &e), 1);
+            ck_assert_int_eq(loader_next_batch(l, x, lab, &n, &e), 0);
+            loader_close(l);
+        }
+        ck_assert_int_eq(covered, wn[k]);
+    }
+    free(whole);
+    free(x);
+}
+
+START_TEST(shards_are_the_whole_batch_split_in_order)
+{
+    check_shards(2);
+    check_shards(3);
+    check_shards(5); /* more ranks than the last batch's 3 rows: empty shares */
+}
+END_TEST
+
+START_TEST(shard_bad_arguments)
+{
+    aug_pipeline p = plain_resize();
+    strata_err e = {0};
+    loader *l = open_ok(&p, 4, 0, 1, 1);
+    ck_assert_int_eq(loader_set_shard(l, 2, 2, &e), -1);
+    ck_assert_int_eq(e.status, STRATA_ERR_CONFIG);
+    ck_assert_int_eq(loader_set_shard(l, 0, 0, &e), -1);
+    ck_assert_int_eq(loader_start_epoch(l, 0, &e), 0);
+    ck_assert_int_eq(loader_set_shard(l, 0, 2, &e), -1);
+    ck_assert_msg(strstr(e.msg, "after loader_start_epoch"), "%s", e.msg);
+    loader_close(l);
+}
+END_TEST
+
 int main(void)
 {
     return RUN_TEST_CASES("loader",
         {.name = "loader", .timeout = 60, .setup = setup, .teardown = teardown,
          .tests = TESTS(every_sample_once_partial_last_batch, no_shuffle_keeps_dataset_order,
                         same_bytes_with_1_and_3_threads, restart_mid_epoch_and_close_mid_epoch,
-                        decode_failure_skips_the_photo, batch_of_failures_is_passed_over, bad_arguments)});
+                        decode_failure_skips_the_photo, batch_of_failures_is_passed_over, bad_arguments,
+                        shards_are_the_whole_batch_split_in_order, shard_bad_arguments)});
 }

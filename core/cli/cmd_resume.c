@@ -7,6 +7,8 @@
 #include <string.h>
 #include <unistd.h>
 #include "cli/cli.h"
+#include "dist/dist.h"
+#include "dist/net_sync.h"
 #include "store/params.h"
 #include "train/early_stop.h"
 #include "train/session.h"
@@ -34,11 +36,16 @@ static const char usage[] =
     "an epoch checkpointed but not recorded is recorded from its checkpoint (it\n"
     "counts in N); a run killed before its first checkpoint restarts at epoch 1.\n"
     "A missing or corrupted checkpoint is reported and nothing is changed.\n"
+    "Under `mpirun -np N` the run continues over N processes, whatever number\n"
+    "trained it before (rank 0 reads the database and the checkpoint).\n"
     "\n"
     "  -e, --epochs N            how many more epochs (required)\n"
     "  -s, --set KEY.PATH=VALUE  override a key of the stored configuration\n"
     "      --db PATH             the results database (default: env STRATA_DB, else " RESULTS_DEFAULT_DB ")\n"
     "  -h, --help                this text\n";
+
+/* The last resume's failure was another rank's (that rank printed it). */
+static int quiet_peer;
 
 typedef struct resume_args {
     const char *run, *db;
@@ -236,55 +243,129 @@ static int stopped_early(const session *s)
     return c->enabled && s->state.es.best_epoch > 0 && s->state.es.bad_epochs >= c->patience;
 }
 
+/* Rank 0: the run, its last epoch and its configuration to resume with. */
+static ynode *find_run(const resume_args *a, results **db, int64_t *id, int *last, char **experiment, strata_err *err)
+{
+    run_record rec = {0};
+    ynode *root = NULL;
+    if (cli_db_open(a->db, db, err))
+        return NULL;
+    if (results_find_run(*db, a->run, id, err) || results_get_run(*db, *id, &rec, err) ||
+        results_last_epoch(*db, *id, last, err))
+        ;
+    else if (still_running(&rec))
+        err_set(err, STRATA_ERR_CONFIG, "run %lld is still running (pid %lld)", (long long)*id, (long long)rec.pid);
+    else if ((root = resume_config(&rec, a, *last + a->epochs, err)))
+        *experiment = strdup(rec.experiment ? rec.experiment : "run");
+    run_record_free(&rec);
+    return root;
+}
+
+/* More than one rank: rank 0's findings to the others (the configuration
+ * as YAML text, as it is stored). Every rank returns its tree. */
+static ynode *share_run(ynode *root, int64_t *id, int *last, char **experiment, strata_err *err)
+{
+    char *text = dist_rank() == 0 ? ynode_emit(root) : NULL;
+    int64_t head[4] = {*id, *last, text ? (int64_t)strlen(text) + 1 : 0,
+                       *experiment ? (int64_t)strlen(*experiment) + 1 : 0};
+    dist_bcast(head, sizeof head);
+    if (dist_rank() != 0) {
+        text = calloc(head[2], 1);
+        *experiment = calloc(head[3], 1);
+    }
+    dist_bcast(text, head[2]);
+    dist_bcast(*experiment, head[3]);
+    *id = head[0];
+    *last = (int)head[1];
+    if (dist_rank() != 0)
+        root = yaml_load_string(text, "the run's config from rank 0", err);
+    free(text);
+    return root;
+}
+
+/* More than one rank: rank 0's restored weights, optimizer state and
+ * counters to the others. */
+static void share_start(session *s, start_point *sp)
+{
+    dist_bcast(&sp->from_scratch, sizeof sp->from_scratch);
+    net_sync_from_rank0(&s->m.net);
+    dist_bcast(s->m.opt.slot_mem, (size_t)s->m.opt.n_slots * s->m.opt.total * sizeof(float));
+    dist_bcast(&s->m.opt.step, sizeof s->m.opt.step);
+    dist_bcast(&s->m.opt.sched.plateau, sizeof s->m.opt.sched.plateau);
+    dist_bcast(&s->state, sizeof s->state);
+}
+
+/* Rank 0, everything checked: the database side, or the sweep's point
+ * that early stopping had ended marked finished (1: nothing to train). */
+static int reopen_rank0(const resume_args *a, session *s, const start_point *sp, strata_err *err)
+{
+    char hosts[4096];
+    dist_hosts(hosts, sizeof hosts);
+    if (dist_rank() != 0)
+        return 0;
+    if (reopen_run(s, sp, err) || results_run_ranks(s->db, s->run_id, dist_size(), dist_size() > 1 ? hosts : NULL, err))
+        return -1;
+    if (!(a->finish_stopped && stopped_early(s)))
+        return 0;
+    early_stop_reason(&s->x.train.early_stopping, &s->state.es, s->stop_reason, sizeof s->stop_reason);
+    printf("run %lld: ended by early stopping after epoch %d (killed before its status was recorded); "
+           "marked finished\n", (long long)s->run_id, s->state.epoch);
+    fflush(stdout);
+    return results_run_status(s->db, s->run_id, "finished", err) ||
+                   results_run_stop_reason(s->db, s->run_id, s->stop_reason, err)
+               ? -1
+               : 1;
+}
+
+/* With more than one rank (mpirun), rank 0 alone opens the database and
+ * reads the checkpoint; every step that can fail on one rank is agreed
+ * (session_agree) so that all stop together. */
 static int resume(const resume_args *a, strata_err *err)
 {
-    results *db;
-    int64_t id;
-    run_record rec = {0};
+    results *db = NULL;
+    int64_t id = 0;
+    int last = 0, rc;
+    char *experiment = NULL;
     start_point sp = {0};
-    int last, rc;
-    if (cli_db_open(a->db, &db, err))
-        return -1;
-    if (results_find_run(db, a->run, &id, err) || results_get_run(db, id, &rec, err) ||
-        results_last_epoch(db, id, &last, err)) {
-        results_close(db);
-        return -1;
-    }
-    if (still_running(&rec)) {
-        results_close(db);
-        run_record_free(&rec);
-        return err_set(err, STRATA_ERR_CONFIG, "run %lld is still running (pid %lld)", (long long)id,
-                       (long long)rec.pid);
-    }
     session s;
-    ynode *root = resume_config(&rec, a, last + a->epochs, err);
-    rc = root ? session_prepare_tree(&s, root, rec.experiment ? rec.experiment : "run", cli_plugin_dir, err) : -1;
-    if (!root)
-        memset(&s, 0, sizeof s);
-    if (!rc)
-        rc = restore(&s, id, last, &sp, err);
-    run_record_free(&rec);
-    if (rc) {
-        results_close(db);
+    memset(&s, 0, sizeof s);
+    ynode *root = dist_rank() == 0 ? find_run(a, &db, &id, &last, &experiment, err) : NULL;
+    if (session_agree(&s, dist_rank() == 0 && !root ? -1 : 0, err)) {
+        if (db)
+            results_close(db);
+        return -1;
+    }
+    if (dist_size() > 1)
+        root = share_run(root, &id, &last, &experiment, err);
+    rc = root ? session_prepare_tree(&s, root, experiment, cli_plugin_dir, err) : -1;
+    free(experiment);
+    int peer = s.peer_failed;
+    if (!session_agree(&s, rc, err))
+        rc = dist_rank() == 0 ? restore(&s, id, last, &sp, err) : 0;
+    s.peer_failed |= peer;
+    if (session_agree(&s, rc, err)) {
+        if (db)
+            results_close(db);
         session_free(&s);
         return -1;
     }
+    if (dist_size() > 1)
+        share_start(&s, &sp);
     /* Everything checked: now change the database. */
     s.db = db;
     s.run_id = id;
-    rc = reopen_run(&s, &sp, err);
-    if (!rc && a->finish_stopped && stopped_early(&s)) {
-        early_stop_reason(&s.x.train.early_stopping, &s.state.es, s.stop_reason, sizeof s.stop_reason);
-        printf("run %lld: ended by early stopping after epoch %d (killed before its status was recorded); "
-               "marked finished\n", (long long)id, s.state.epoch);
-        fflush(stdout);
-        rc = results_run_status(db, id, "finished", err) || results_run_stop_reason(db, id, s.stop_reason, err) ? -1 : 0;
-    } else if (!rc) {
+    int done = reopen_rank0(a, &s, &sp, err);
+    dist_bcast(&done, sizeof done);
+    rc = session_agree(&s, done < 0 ? -1 : 0, err);
+    if (!rc && !done) {
         int first = s.state.epoch + 1, end = last + a->epochs;
-        printf("run %lld: resuming at epoch %d of %d (%s)\n", (long long)id, first, end, s.x.model.desc);
+        if (dist_rank() == 0)
+            printf("run %lld: resuming at epoch %d of %d (%s)%s\n", (long long)id, first, end, s.x.model.desc,
+                   dist_size() > 1 ? ", data-parallel over MPI ranks" : "");
         fflush(stdout);
         rc = session_run_epochs(&s, first, end, err);
     }
+    quiet_peer = s.peer_failed;
     session_free(&s);
     return rc ? -1 : 0;
 }
@@ -296,8 +377,11 @@ static int run(int argc, char **argv)
     if (rc == 0) {
         strata_err err = {0};
         session_catch_signals();
-        if (resume(&a, &err))
-            rc = cli_fail(&err);
+        if ((rc = dist_init(&argc, &argv)))
+            ;
+        else if (resume(&a, &err))
+            rc = quiet_peer ? err.status : cli_fail(&err);
+        dist_finalize();
     }
     free(a.sets);
     return rc;

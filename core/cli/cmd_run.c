@@ -4,6 +4,7 @@
 #include <string.h>
 #include "train/blas_select.h"
 #include "cli/cli.h"
+#include "dist/dist.h"
 #include "store/manage.h"
 #include "train/session.h"
 
@@ -26,6 +27,10 @@ static const char usage[] =
     "(SIGKILL) shows as 'interrupted' and `strata resume` continues it from its\n"
     "newest complete checkpoint. A database locked by another program is waited for (300 s,\n"
     "env STRATA_DB_TIMEOUT=SECONDS).\n"
+    "Under `mpirun -np N` (a build with MPI) the run is trained data-parallel\n"
+    "over N processes: each takes its share of every batch of train.batch_size,\n"
+    "gradients are summed over them; rank 0 alone writes the database and the\n"
+    "checkpoints (see strata(1), DATA-PARALLEL TRAINING).\n"
     "\n"
     "  -s, --set KEY.PATH=VALUE  override a key of the experiment (repeatable)\n"
     "      --name NAME           the run's name (default: the experiment's name)\n"
@@ -70,22 +75,33 @@ static int run(int argc, char **argv)
     session s;
     int rc = 0;
     session_catch_signals();
-    if (session_prepare(&s, argv[optind], sets, n_sets, cli_plugin_dir, &err) || session_begin_run(&s, name, &err) ||
-        results_tags_set_args(s.db, s.run_id, tags, n_tags, &err)) {
-        rc = cli_fail(&err);
-        session_free(&s);
+    if ((rc = dist_init(&argc, &argv))) {
         free(sets), free(tags);
         return rc;
     }
-    printf("run %lld: %s (%s, %lld parameters), %d train / %d val images, %d classes, db %s\n"
-           "BLAS kernel %s, ISA %s, %d threads\n",
-           (long long)s.run_id, name ? name : s.x.name, s.x.model.desc, (long long)network_trainable(&s.m.net),
-           s.train.n, s.val.n, s.train.num_classes, s.x.results.db_path, blas_kernel_note(), strata_isa_note(), s.x.train.threads);
+    if (session_agree(&s, session_prepare(&s, argv[optind], sets, n_sets, cli_plugin_dir, &err), &err) ||
+        session_begin_run(&s, name, &err) ||
+        session_agree(&s, dist_rank() == 0 ? results_tags_set_args(s.db, s.run_id, tags, n_tags, &err) : 0, &err)) {
+        rc = s.peer_failed ? err.status : cli_fail(&err);
+        session_free(&s);
+        free(sets), free(tags);
+        dist_finalize();
+        return rc;
+    }
+    if (dist_rank() == 0)
+        printf("run %lld: %s (%s, %lld parameters), %d train / %d val images, %d classes, db %s\n"
+               "BLAS kernel %s, ISA %s, %d threads%s\n",
+               (long long)s.run_id, name ? name : s.x.name, s.x.model.desc, (long long)network_trainable(&s.m.net),
+               s.train.n, s.val.n, s.train.num_classes, s.x.results.db_path, blas_kernel_note(), strata_isa_note(),
+               s.x.train.threads, dist_size() > 1 ? " per rank" : "");
+    if (dist_rank() == 0 && dist_size() > 1)
+        printf("%d ranks (MPI), %d gradient buckets of <= %g MB\n", dist_size(), s.buckets.n, s.x.train.bucket_mb);
     fflush(stdout);
     if (session_run_epochs(&s, 1, s.x.train.epochs, &err))
-        rc = cli_fail(&err);
+        rc = s.peer_failed ? err.status : cli_fail(&err);
     session_free(&s);
     free(sets), free(tags);
+    dist_finalize();
     return rc;
 }
 

@@ -180,7 +180,8 @@ static int show_run(int argc, char **argv)
         json_string(stdout, rec.model ? rec.model : "");
         printf(", \"status\": ");
         json_string(stdout, rec.status ? rec.status : "");
-        printf(", \"seed\": %lld, \"params\": %lld, \"created_at\": ", (long long)rec.seed, (long long)rec.params);
+        printf(", \"seed\": %lld, \"params\": %lld, \"ranks\": %lld, \"created_at\": ", (long long)rec.seed,
+               (long long)rec.params, (long long)rec.ranks);
         json_string(stdout, rec.created_at ? rec.created_at : "");
         printf(", \"config\": ");
         json_string(stdout, rec.config ? rec.config : "");
@@ -199,6 +200,8 @@ static int show_run(int argc, char **argv)
                (long long)rec.seed, (long long)rec.params, rec.created_at ? rec.created_at : "-",
                rec.finished_at ? rec.finished_at : "-", rec.host ? rec.host : "-", (long long)rec.pid,
                rec.experiment ? rec.experiment : "-", rec.config ? rec.config : "");
+        if (rec.ranks > 1)
+            printf("data-parallel over %lld MPI ranks on %s\n\n", (long long)rec.ranks, rec.hosts ? rec.hosts : "-");
         print_tags_text(&tags);
     }
     if (!a.json && why)

@@ -11,6 +11,7 @@
 #include <unistd.h>
 #include "cli/cli.h"
 #include "store/manage.h"
+#include "dist/dist.h"
 #include "train/session.h"
 #include "config/sweep.h"
 
@@ -402,7 +403,10 @@ static int run(int argc, char **argv)
 {
     sweep_args a;
     int rc = parse_args(argc, argv, &a);
-    if (rc == 0) {
+    if (rc == 0 && dist_launcher_size() > 1) /* each process would run the whole sweep */
+        rc = cli_usage(&cmd_sweep, "started as %d processes (mpirun?): sweeps over MPI ranks are not supported "
+                       "yet; run each point with mpirun -np N strata run", dist_launcher_size());
+    else if (rc == 0) {
         strata_err err = {0};
         session_catch_signals();
         if (sweep(&a, &err))

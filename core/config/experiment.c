@@ -216,6 +216,7 @@ static int read_train(strata_opts *root, train_cfg *t)
     opts_int(&o, "seed", 0, 0, (1L << 62), &v);
     t->seed = (uint64_t)v;
     opts_float(&o, "label_smoothing", 0.0, 0.0, 0.999, &t->label_smoothing);
+    opts_float(&o, "bucket_mb", 25.0, 0.001, 1e6, &t->bucket_mb); /* MPI gradient buckets (core/dist) */
     int m;
     opts_choice(&o, "checkpoint_monitor", monitor_names, MONITOR_VAL_ACC, &m);
     t->checkpoint_monitor = (monitor_kind)m;

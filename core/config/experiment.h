@@ -27,6 +27,7 @@ typedef struct train_cfg {
     int epochs, batch_size, threads;
     uint64_t seed;
     double label_smoothing;
+    double bucket_mb;      /* data-parallel training: gradient bucket size (MB, default 25) */
     early_stop_cfg early_stopping;
     monitor_kind checkpoint_monitor; /* what best.safetensors is best at (default val_acc) */
 } train_cfg;

@@ -31,6 +31,8 @@ struct loader {
     const dataset *ds;
     aug_pipeline pipe;
     int batch, shuffle, out_h, out_w, num_batches, depth, nthreads;
+    int rank, ranks;  /* this process takes share `rank` of `ranks` of every batch */
+    int last_offset;  /* the last delivered share's first row in its batch */
     uint64_t seed;
     int *order;    /* ds->n positions of the current epoch */
     char *warned;  /* ds->n: its decoding failure was reported already */
@@ -57,10 +59,40 @@ static size_t sample_floats(const loader *l)
     return (size_t)3 * l->out_h * l->out_w;
 }
 
-static int batch_len(const loader *l, int k)
+/* Batch k's rows: all ranks' shares. */
+static int global_len(const loader *l, int k)
 {
     int left = l->ds->n - k * l->batch;
     return left < l->batch ? left : l->batch;
+}
+
+/* This rank's share of batch k: rows *off .. *off + len - 1 of it; the
+ * shares of ranks 0, 1, ... follow each other and differ by at most one. */
+static int share(const loader *l, int k, int *off)
+{
+    int total = global_len(l, k), base = total / l->ranks, extra = total % l->ranks;
+    *off = l->rank * base + (l->rank < extra ? l->rank : extra);
+    return base + (l->rank < extra);
+}
+
+static int batch_len(const loader *l, int k)
+{
+    int off;
+    return share(l, k, &off);
+}
+
+/* The first position >= pos in this rank's shares (ds->n when none). */
+static int next_in_shard(const loader *l, int pos)
+{
+    while (pos < l->ds->n) {
+        int k = pos / l->batch, off, len = share(l, k, &off), lo = k * l->batch + off;
+        if (pos < lo)
+            pos = lo;
+        if (pos < lo + len)
+            return pos;
+        pos = (k + 1) * l->batch;
+    }
+    return l->ds->n;
 }
 
 /* order = identity, or a Fisher-Yates permutation seeded by (seed, epoch). */
@@ -88,7 +120,9 @@ static void make_order(loader *l)
 static void load_sample(loader *l, int pos, int idx, uint64_t aug_seed, slot *s)
 {
     const char *path = l->ds->paths[idx];
-    int i = pos % l->batch;
+    int off;
+    share(l, pos / l->batch, &off);
+    int i = pos % l->batch - off;
     strata_err e;
     image im;
     int decoded = image_load_max(path, l->ds->max_pixels, &im, &e) == 0, rc = 0;
@@ -135,7 +169,8 @@ static void *worker(void *arg)
             pthread_cond_wait(&l->work, &l->mu);
             continue;
         }
-        int pos = l->next_claim++;
+        int pos = l->next_claim;
+        l->next_claim = next_in_shard(l, pos + 1);
         int idx = l->order[pos];
         uint64_t aug_seed = mix(mix(mix(l->seed, TAG_AUG), (uint64_t)l->epoch), (uint64_t)pos);
         slot *s = &l->slots[(pos / l->batch) % l->depth];
@@ -218,6 +253,7 @@ int loader_open(loader **out, const dataset *ds, const aug_pipeline *p,
     l->out_h = out_h;
     l->out_w = out_w;
     l->num_batches = (ds->n + batch_size - 1) / batch_size;
+    l->ranks = 1;
     l->depth = threads + 1 < 2 ? 2 : threads + 1 > 4 ? 4 : threads + 1;
     pthread_mutex_init(&l->mu, NULL);
     pthread_cond_init(&l->work, NULL);
@@ -261,7 +297,7 @@ int loader_start_epoch(loader *l, int epoch, strata_err *err)
     make_order(l);
     for (int i = 0; i < l->depth; i++)
         reset_slot(&l->slots[i]);
-    l->next_claim = 0;
+    l->next_claim = next_in_shard(l, 0);
     l->next_deliver = 0;
     l->started = 1;
     l->paused = 0;
@@ -285,7 +321,37 @@ static int take_batch(const loader *l, const slot *s, int n, float *x, int *labe
     return m;
 }
 
+int loader_set_shard(loader *l, int rank, int ranks, strata_err *err)
+{
+    if (ranks < 1 || rank < 0 || rank >= ranks)
+        return err_set(err, STRATA_ERR_CONFIG, "loader: share %d of %d (expected 0 <= share < shares)", rank, ranks);
+    pthread_mutex_lock(&l->mu);
+    int started = l->started;
+    if (!started) {
+        l->rank = rank;
+        l->ranks = ranks;
+    }
+    pthread_mutex_unlock(&l->mu);
+    if (started)
+        return err_set(err, STRATA_ERR_RUNTIME, "loader: loader_set_shard after loader_start_epoch");
+    return 0;
+}
+
+int loader_share_offset(const loader *l)
+{
+    return l->last_offset;
+}
+
 int loader_next(loader *l, float *x, int *labels, strata_err *err)
+{
+    int n, rc;
+    /* A batch whose every photo failed to decode is passed over. */
+    while ((rc = loader_next_batch(l, x, labels, &n, err)) == 1 && n == 0)
+        ;
+    return rc == 1 ? n : rc;
+}
+
+int loader_next_batch(loader *l, float *x, int *labels, int *count, strata_err *err)
 {
     pthread_mutex_lock(&l->mu);
     if (!l->started) {
@@ -293,9 +359,9 @@ int loader_next(loader *l, float *x, int *labels, strata_err *err)
         return err_set(err, STRATA_ERR_RUNTIME, "loader: loader_next before loader_start_epoch");
     }
     int rc = 0;
-    /* A batch whose every photo failed to decode is passed over. */
-    while (rc == 0 && l->next_deliver < l->num_batches) {
-        int k = l->next_deliver, n = batch_len(l, k);
+    *count = 0;
+    if (l->next_deliver < l->num_batches) {
+        int k = l->next_deliver, n = share(l, k, &l->last_offset);
         slot *s = &l->slots[k % l->depth];
         while (s->done < n)
             pthread_cond_wait(&l->ready, &l->mu);
@@ -307,7 +373,8 @@ int loader_next(loader *l, float *x, int *labels, strata_err *err)
                 *err = s->err;
             rc = -1;
         } else {
-            rc = take_batch(l, s, n, x, labels);
+            *count = take_batch(l, s, n, x, labels);
+            rc = 1;
         }
         pthread_mutex_lock(&l->mu);
         reset_slot(s);

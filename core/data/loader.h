@@ -40,6 +40,21 @@ int loader_start_epoch(loader *l, int epoch, strata_err *err);
  * over), with one warning line on stderr per photo. */
 int loader_next(loader *l, float *x, int *labels, strata_err *err);
 
+/* Data-parallel training: this process takes share `rank` of `ranks` of
+ * every batch (before the first loader_start_epoch). Batch k's rows are
+ * split in order, shares differing by at most one (rank r < len % ranks
+ * gets one more); only the rank's own photos are decoded. Positions, order
+ * and augmentation seeds stay those of the whole batch, so every sample is
+ * the same whatever the number of ranks. Default: share 0 of 1. */
+int loader_set_shard(loader *l, int rank, int ranks, strata_err *err);
+/* Next batch, kept even when this rank's share of it is empty: returns 1
+ * with *n rows (0 when the share is empty or all its photos failed), 0 at
+ * the end of the epoch, -1 on error. Every rank gets the same number of
+ * batches per epoch (loader_num_batches). */
+int loader_next_batch(loader *l, float *x, int *labels, int *n, strata_err *err);
+/* The row of its batch where the last delivered share starts. */
+int loader_share_offset(const loader *l);
+
 /* How many distinct photos failed to decode so far (see loader_next). */
 int loader_num_failed(loader *l);
 /* 1 if photo idx of the data set failed to decode so far (the session

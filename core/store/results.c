@@ -598,9 +598,9 @@ int results_run_begin(results *r, const run_info *info, int64_t *run_id,
     if (results_prepare(r,
                 "INSERT INTO runs(name, experiment, config, model, status,"
                 " created_at, seed, params, parent_id, sweep_id, host, pid,"
-                " sweep_point, heartbeat_at)"
+                " sweep_point, heartbeat_at, ranks, hosts)"
                 " VALUES (?1, ?2, ?3, ?4, 'running', " NOW_SQL ","
-                " ?5, ?6, ?7, ?8, ?9, ?10, ?11, " NOW_SQL ")",
+                " ?5, ?6, ?7, ?8, ?9, ?10, ?11, " NOW_SQL ", ?12, ?13)",
                 &st, err))
         return -1;
     int rc = bind_text_or_null(st, 1, info->name) | bind_text_or_null(st, 2, info->experiment) |
@@ -608,7 +608,8 @@ int results_run_begin(results *r, const run_info *info, int64_t *run_id,
              sqlite3_bind_int64(st, 5, info->seed) | sqlite3_bind_int64(st, 6, info->params) |
              bind_id_or_null(st, 7, info->parent_id) | bind_id_or_null(st, 8, info->sweep_id) |
              bind_text_or_null(st, 11, info->sweep_point) | bind_text_or_null(st, 9, host) |
-             sqlite3_bind_int64(st, 10, (int64_t)getpid());
+             sqlite3_bind_int64(st, 10, (int64_t)getpid()) |
+             sqlite3_bind_int(st, 12, info->ranks > 0 ? info->ranks : 1) | bind_text_or_null(st, 13, info->hosts);
     if (rc == SQLITE_OK)
         rc = sqlite3_step(st);
     sqlite3_finalize(st);
@@ -898,6 +899,19 @@ int results_heartbeat(results *r, int64_t run_id, strata_err *err)
     return results_fail(r, err, "recording the run's heartbeat");
 }
 
+int results_run_ranks(results *r, int64_t run_id, int ranks, const char *hosts, strata_err *err)
+{
+    sqlite3_stmt *st;
+    if (results_prepare(r, "UPDATE runs SET ranks = ?1, hosts = ?2 WHERE id = ?3", &st, err))
+        return -1;
+    int rc = sqlite3_bind_int(st, 1, ranks > 0 ? ranks : 1) | bind_text_or_null(st, 2, hosts) |
+             sqlite3_bind_int64(st, 3, run_id);
+    if (rc == SQLITE_OK)
+        rc = sqlite3_step(st);
+    sqlite3_finalize(st);
+    return rc == SQLITE_DONE ? 0 : results_fail(r, err, "recording the run's ranks");
+}
+
 int results_run_config(results *r, int64_t run_id, const char *config,
                        strata_err *err)
 {
@@ -921,7 +935,7 @@ int results_get_run(results *r, int64_t run_id, run_record *out,
     if (results_prepare(r,
                 "SELECT id, seed, params, parent_id, sweep_id, pid, name,"
                 " experiment, config, model, status, created_at,"
-                " finished_at, host FROM runs WHERE id = ?",
+                " finished_at, host, ranks, hosts FROM runs WHERE id = ?",
                 &st, err))
         return -1;
     int rc = sqlite3_bind_int64(st, 1, run_id);
@@ -937,6 +951,8 @@ int results_get_run(results *r, int64_t run_id, run_record *out,
                          &out->finished_at, &out->host};
         for (int i = 0; i < 8; i++)
             *strs[i] = column_strdup(st, 6 + i);
+        out->ranks = sqlite3_column_int64(st, 14);
+        out->hosts = column_strdup(st, 15);
     }
     sqlite3_finalize(st);
     if (rc == SQLITE_ROW)
@@ -954,6 +970,7 @@ void run_record_free(run_record *rec)
                     rec->finished_at, rec->host};
     for (int i = 0; i < 8; i++)
         free(strs[i]);
+    free(rec->hosts);
     memset(rec, 0, sizeof *rec);
 }
 

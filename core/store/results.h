@@ -66,6 +66,8 @@ typedef struct run_info {
     int64_t parent_id; /* 0 = none */
     int64_t sweep_id;  /* 0 = none */
     const char *sweep_point; /* the point's overrides, "k=v;k=v" (NULL = none) */
+    int ranks;               /* MPI processes training it (0 = 1) */
+    const char *hosts;       /* their host names, comma-separated (NULL = none recorded) */
 } run_info;
 
 /* A new run: status 'running', created_at now, host and pid of this process. */
@@ -113,6 +115,9 @@ int results_run_status(results *r, int64_t run_id, const char *status,
  * 'interrupted' (results_open marks it). */
 #define RESULTS_STALE_SECONDS 900
 int results_heartbeat(results *r, int64_t run_id, strata_err *err);
+/* The MPI processes (and their hosts, NULL: none recorded) that train the
+ * run now (resume with another rank count). */
+int results_run_ranks(results *r, int64_t run_id, int ranks, const char *hosts, strata_err *err);
 /* Replace the stored config (used by resume). */
 int results_run_config(results *r, int64_t run_id, const char *config,
                        strata_err *err);
@@ -124,6 +129,8 @@ typedef struct run_record {
     int64_t id, seed, params, parent_id, sweep_id, pid;
     char *name, *experiment, *config, *model, *status, *created_at,
         *finished_at, *host;
+    int64_t ranks;     /* MPI processes that trained it (1: one process) */
+    char *hosts;       /* their hosts, comma-separated (NULL: one process) */
 } run_record;
 
 int results_get_run(results *r, int64_t run_id, run_record *out,

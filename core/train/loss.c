@@ -35,7 +35,13 @@ static double row_xent(const float *x, int y, int k, double eps, float *dx, doub
 double softmax_xent(const float *logits, const int *labels, int n, int k,
                     double smoothing, float *dlogits, int *correct)
 {
-    if (n < 1 || k < 1 || !(smoothing >= 0 && smoothing <= 1))
+    return softmax_xent_part(logits, labels, n, n, k, smoothing, dlogits, correct);
+}
+
+double softmax_xent_part(const float *logits, const int *labels, int n, int n_global, int k,
+                         double smoothing, float *dlogits, int *correct)
+{
+    if (n < 1 || n_global < n || k < 1 || !(smoothing >= 0 && smoothing <= 1))
         return NAN;
     for (int i = 0; i < n; i++)
         if (labels[i] < 0 || labels[i] >= k)
@@ -45,7 +51,7 @@ double softmax_xent(const float *logits, const int *labels, int n, int k,
     for (int i = 0; i < n; i++) {
         const float *x = logits + (size_t)i * k;
         total += row_xent(x, labels[i], k, smoothing,
-                          dlogits ? dlogits + (size_t)i * k : NULL, 1.0 / n);
+                          dlogits ? dlogits + (size_t)i * k : NULL, 1.0 / n_global);
         right += argmax(x, k) == labels[i];
     }
     if (correct)

@@ -15,4 +15,11 @@
 double softmax_xent(const float *logits, const int *labels, int n, int k,
                     double smoothing, float *dlogits, int *correct);
 
+/* softmax_xent over this rank's n rows of a global batch of n_global rows
+ * (data-parallel training): the same, but dlogits = (softmax - t) / n_global,
+ * so that the ranks' gradients summed are those of the global batch's mean
+ * loss. n_global == n is softmax_xent, bit for bit. */
+double softmax_xent_part(const float *logits, const int *labels, int n, int n_global, int k,
+                         double smoothing, float *dlogits, int *correct);
+
 #endif

@@ -13,6 +13,8 @@
 #include "train/early_stop.h"
 #include "train/session.h"
 #include "store/params.h"
+#include "dist/dist.h"
+#include "dist/net_sync.h"
 
 static volatile sig_atomic_t stop_requested, stop_signal;
 
@@ -122,6 +124,38 @@ int session_check_tree(ynode *root, const char *path, const char *plugin_dir, st
     return rc;
 }
 
+/* More than one rank: each loads its share of every batch, and the
+ * gradients are summed in buckets during backward (nothing collective
+ * here: a rank may fail before it; session_begin_run gives every rank
+ * rank 0's weights). */
+static int setup_ranks(session *s, strata_err *err)
+{
+    if (loader_set_shard(s->train_loader, dist_rank(), dist_size(), err) ||
+        loader_set_shard(s->val_loader, dist_rank(), dist_size(), err) ||
+        grad_buckets_init(&s->buckets, &s->m.net, s->x.train.bucket_mb, err))
+        return -1;
+    s->m.tr.sync = &s->buckets;
+    return 0;
+}
+
+int session_agree(session *s, int rc, strata_err *err)
+{
+    if (dist_size() < 2)
+        return rc;
+    int rank0_failed = dist_rank() == 0 && rc != 0;
+    int status = dist_max(rc == 0 ? 0 : err->status ? err->status : STRATA_ERR_CONFIG); /* every rank exits with it */
+    if (!status)
+        return 0;
+    dist_bcast(&rank0_failed, sizeof rank0_failed);
+    if (rc == 0) {
+        s->peer_failed = 1;
+        err_set(err, status, "another rank failed (see its message)");
+    } else if (dist_rank() != 0 && rank0_failed)
+        s->peer_failed = 1; /* the same failure on every rank: rank 0 says it */
+    err->status = status;
+    return -1;
+}
+
 /* Everything after the experiment is loaded. */
 static int session_setup(session *s, strata_err *err)
 {
@@ -147,7 +181,9 @@ static int session_setup(session *s, strata_err *err)
         loader_open(&s->val_loader, &s->val, &s->aug_val, t->batch_size, 0, seed_stream_of(t->seed, SEED_VAL_DATA), workers, m->in_h,
                     m->in_w, err))
         return -1;
-    s->progress_bar = isatty(STDERR_FILENO);
+    if (dist_size() > 1 && setup_ranks(s, err))
+        return -1;
+    s->progress_bar = isatty(STDERR_FILENO) && dist_rank() == 0;
     s->state.seed = t->seed;
     s->state.best_monitor = t->checkpoint_monitor;
     s->state.counts = &s->val_counts; /* saved with each checkpoint's row */
@@ -193,7 +229,7 @@ const char *session_config(session *s)
     return s->config;
 }
 
-int session_begin_run(session *s, const char *name, strata_err *err)
+static int begin_run_rank0(session *s, const char *name, const char *hosts, strata_err *err)
 {
     if (results_open(s->x.results.db_path, &s->db, err))
         return -1;
@@ -205,10 +241,24 @@ int session_begin_run(session *s, const char *name, strata_err *err)
                      .config = config,
                      .model = s->x.model.desc,
                      .seed = (int64_t)s->x.train.seed,
-                     .params = network_trainable(&s->m.net)};
+                     .params = network_trainable(&s->m.net),
+                     .ranks = dist_size(),
+                     .hosts = dist_size() > 1 ? hosts : NULL};
     int rc = results_run_begin(s->db, &info, &s->run_id, err);
     if (rc || results_run_params(s->db, s->run_id, s->x.root, err) || session_record_data(s, err))
         return -1;
+    return 0;
+}
+
+int session_begin_run(session *s, const char *name, strata_err *err)
+{
+    char hosts[4096];
+    net_sync_from_rank0(&s->m.net); /* model.weights read on rank 0 wins too */
+    dist_hosts(hosts, sizeof hosts);
+    int rc = dist_rank() == 0 ? begin_run_rank0(s, name, hosts, err) : 0;
+    if (session_agree(s, rc, err))
+        return -1;
+    dist_bcast(&s->run_id, sizeof s->run_id);
     return 0;
 }
 
@@ -236,60 +286,119 @@ static void heartbeat(session *s)
         fprintf(stderr, "strata: warning: %s (training goes on)\n", e.msg);
 }
 
+/* The next batch of l for this rank: 1 with *n its rows (trainer_input,
+ * s->labels) and *n_global the whole batch's (0: every share is empty,
+ * pass over it), 0 at the end of the epoch, -1 when a rank failed, 2 when
+ * a rank was asked to stop. More than one rank: every rank gets the same
+ * answer (and stops at the same batch). */
+static int next_batch(session *s, loader *l, int *n, int *n_global, strata_err *err)
+{
+    int rc = loader_next_batch(l, trainer_input(&s->m.tr), s->labels, n, err);
+    *n_global = *n;
+    if (dist_size() < 2)
+        return rc;
+    int64_t v[3] = {rc > 0 ? *n : 0, rc < 0, stop_requested != 0};
+    dist_sum_int64(v, 3);
+    if (v[1])
+        return session_agree(s, rc < 0 ? -1 : 0, err);
+    *n_global = (int)v[0];
+    return rc > 0 && v[2] ? 2 : rc;
+}
+
 /* One pass over the training set. */
 static int train_epoch(session *s, int epoch, int last, double lr, epoch_row *row, strata_err *err)
 {
     double t0 = now(), loss_sum = 0;
     long seen = 0, correct = 0;
-    int nb = loader_num_batches(s->train_loader), b = 0, n;
+    int nb = loader_num_batches(s->train_loader), b = 0, n, n_global, rc;
     if (loader_start_epoch(s->train_loader, epoch - 1, err))
         return -1;
-    while ((n = loader_next(s->train_loader, trainer_input(&s->m.tr), s->labels, err)) > 0) {
+    while ((rc = next_batch(s, s->train_loader, &n, &n_global, err)) == 1) {
+        if (n_global == 0)
+            continue;
         int ok;
+        s->m.tr.n_global = n_global;
+        s->m.tr.sample_offset = loader_share_offset(s->train_loader);
         double loss = trainer_train_step(&s->m.tr, &s->m.opt, s->labels, n, lr, s->x.train.label_smoothing, &ok);
-        if (!isfinite(loss))
+        double sums[2] = {loss * n, ok}; /* over the ranks: the global batch's */
+        dist_sum_doubles(sums, 2);
+        if (!isfinite(sums[0]) && dist_rank() != 0)
+            s->peer_failed = 1; /* every rank sees it: rank 0 says it */
+        if (!isfinite(sums[0]))
             return err_set(err, STRATA_ERR_RUNTIME, "epoch %d batch %d: the loss is %g (diverged; lower the "
-                           "learning rate?)", epoch, b + 1, loss);
-        loss_sum += loss * n;
-        seen += n;
-        correct += ok;
+                           "learning rate?)", epoch, b + 1, sums[0] / n_global);
+        loss_sum += sums[0];
+        seen += n_global;
+        correct += (long)sums[1];
         b++;
         double dt = now() - t0;
         show_progress(s, epoch, last, b, nb, loss_sum / seen, seen / dt, dt / b * (nb - b));
         heartbeat(s);
-        if (stop_requested)
+        if (stop_requested && dist_size() < 2)
             return 1;
     }
-    if (n < 0)
-        return -1;
+    if (rc != 0)
+        return rc == 2 ? 1 : -1;
     row->train_loss = loss_sum / seen;
     row->train_acc = (double)correct / seen;
     row->images_per_sec = seen / (now() - t0);
     return 0;
 }
 
+/* Validation, each rank over its share of every batch; the sums of loss,
+ * correct rows and per-class counts over the ranks. */
 static int eval_epoch(session *s, epoch_row *row, strata_err *err)
 {
-    double loss_sum = 0;
-    long seen = 0, correct = 0;
-    int n;
+    double sums[3] = {0, 0, 0}; /* loss, rows, correct */
+    int n, n_global, rc;
     if (loader_start_epoch(s->val_loader, 0, err) || class_counts_reset(&s->val_counts, s->train.num_classes, err))
         return -1;
-    while ((n = loader_next(s->val_loader, trainer_input(&s->m.tr), s->labels, err)) > 0) {
-        int ok;
-        loss_sum += trainer_eval_step(&s->m.tr, s->labels, n, &ok) * n;
-        class_counts_add(&s->val_counts, &s->m.tr, s->labels, n);
-        seen += n;
-        correct += ok;
+    while ((rc = next_batch(s, s->val_loader, &n, &n_global, err)) == 1) {
+        int ok = 0;
+        if (n > 0) {
+            sums[0] += trainer_eval_step(&s->m.tr, s->labels, n, &ok) * n;
+            class_counts_add(&s->val_counts, &s->m.tr, s->labels, n);
+        }
+        sums[1] += n;
+        sums[2] += ok;
         heartbeat(s);
-        if (stop_requested)
+        if (stop_requested && dist_size() < 2)
             return 1;
     }
-    if (n < 0)
-        return -1;
-    row->val_loss = loss_sum / seen;
-    row->val_acc = (double)correct / seen;
+    if (rc != 0)
+        return rc == 2 ? 1 : -1;
+    dist_sum_doubles(sums, 3);
+    dist_sum_longs(s->val_counts.n, s->val_counts.k);
+    dist_sum_longs(s->val_counts.correct, s->val_counts.k);
+    row->val_loss = sums[0] / sums[1];
+    row->val_acc = sums[2] / sums[1];
     return 0;
+}
+
+/* After an epoch on more than one rank: batch norm's running statistics
+ * from rank 0 (each rank's are its own shares'), then the trained weights
+ * checked to be the same on every rank. STRATA_DIST_DUMP=1 prints each
+ * rank's checksum on stderr; STRATA_DIST_CORRUPT_RANK=R (tests) changes
+ * one weight of rank R first. */
+static int check_weights(session *s, int epoch, strata_err *err)
+{
+    const char *corrupt = getenv("STRATA_DIST_CORRUPT_RANK"), *dump = getenv("STRATA_DIST_DUMP");
+    if (dist_size() > 1)
+        net_sync_buffers(&s->m.net);
+    if (corrupt && atoi(corrupt) == dist_rank() && s->m.net.total)
+        s->m.net.param_mem[0] += 1.0f;
+    uint64_t sum = net_weights_checksum(&s->m.net), other = 0;
+    if (dump && *dump && strcmp(dump, "0"))
+        fprintf(stderr, "strata: rank %d of %d: epoch %d weights checksum %016llx\n", dist_rank(), dist_size(), epoch,
+                (unsigned long long)sum);
+    int which = 0;
+    if (dist_size() < 2 || dist_agree_u64(sum, &which, &other))
+        return 0;
+    if (dist_rank() != 0)
+        s->peer_failed = 1;
+    return err_set(err, STRATA_ERR_RUNTIME, "epoch %d: the ranks' weights differ (checksum %016llx on rank %d, "
+                   "%016llx on rank 0); the run stops", epoch, (unsigned long long)other, which,
+                   (unsigned long long)(dist_rank() == 0 ? sum : 0));
 }
 
 /* Epoch e's checkpoint, before its row: best.safetensors when
@@ -377,6 +486,22 @@ static int record_failed_photos(session *s, strata_err *err)
                : 0;
 }
 
+/* The epoch's line; with more than one rank, the mean time per step spent
+ * waiting for the gradient sums after backward (communication that the
+ * overlap with backward did not hide). */
+static void print_epoch(session *s, const epoch_row *row, int last)
+{
+    printf("epoch %3d/%d  train_loss %.4f  train_acc %.4f  val_loss %.4f  val_acc %.4f  lr %.3g  %.1fs  "
+           "%.1f img/s", row->epoch, last, row->train_loss, row->train_acc, row->val_loss, row->val_acc, row->lr,
+           row->seconds, row->images_per_sec);
+    grad_buckets *g = &s->buckets;
+    if (dist_size() > 1 && g->steps)
+        printf("  allreduce wait %.2f ms/step", 1e3 * g->wait_seconds / g->steps);
+    g->wait_seconds = 0;
+    g->steps = 0;
+    printf("\n");
+}
+
 /* After epoch e's evaluation: the plateau schedule's step and early
  * stopping's count (both saved with the epoch's checkpoint). 1: stop. */
 static int judge_epoch(session *s, const epoch_row *row)
@@ -395,7 +520,7 @@ int session_train(session *s, int first, int last, strata_err *err)
     snprintf(s->stop_reason, sizeof s->stop_reason, "reached train.epochs (%d)", last);
     for (int e = first; e <= last; e++) {
         s->stop_epoch = e;
-        if (stop_requested)
+        if (dist_any(stop_requested != 0)) /* every rank stops here together */
             return 1;
         epoch_row row = {.epoch = e};
         double t0 = now();
@@ -407,15 +532,18 @@ int session_train(session *s, int first, int last, strata_err *err)
             fprintf(stderr, "\r\033[K");
         if (rc)
             return rc;
+        if (check_weights(s, e, err))
+            return -1;
         row.seconds = now() - t0;
         int stop = judge_epoch(s, &row);
-        if (commit_epoch(s, &row, err) || record_failed_photos(s, err))
+        if (session_agree(s, dist_rank() == 0 && (commit_epoch(s, &row, err) || record_failed_photos(s, err)) ? -1 : 0,
+                          err))
             return -1;
-        printf("epoch %3d/%d  train_loss %.4f  train_acc %.4f  val_loss %.4f  val_acc %.4f  lr %.3g  %.1fs  "
-               "%.1f img/s\n", e, last, row.train_loss, row.train_acc, row.val_loss, row.val_acc, row.lr,
-               row.seconds, row.images_per_sec);
-        if (stop) {
+        if (dist_rank() == 0)
+            print_epoch(s, &row, last);
+        if (stop && dist_rank() == 0)
             printf("stopped after epoch %d of %d: %s\n", e, last, s->stop_reason);
+        if (stop) {
             fflush(stdout);
             return 0;
         }
@@ -442,6 +570,8 @@ static void resume_command(const session *s, int more, char *buf, size_t size)
 int session_run_epochs(session *s, int first, int last, strata_err *err)
 {
     int rc = session_train(s, first, last, err);
+    if (rc == 1 && dist_rank() != 0)
+        s->peer_failed = 1; /* rank 0 prints the resume command */
     strata_err e2 = {0};
     const char *status = rc == 0 ? "finished" : rc == 1 ? "interrupted" : "failed";
     const char *sig = session_stop_signal();
@@ -450,8 +580,8 @@ int session_run_epochs(session *s, int first, int last, strata_err *err)
                  s->stop_epoch);
     else if (rc < 0)
         snprintf(s->stop_reason, sizeof s->stop_reason, "failed at epoch %d: %.200s", s->stop_epoch, err->msg);
-    if ((results_run_status(s->db, s->run_id, status, &e2) ||
-         results_run_stop_reason(s->db, s->run_id, s->stop_reason, &e2)) && rc == 0) {
+    if (s->db && (results_run_status(s->db, s->run_id, status, &e2) ||
+                  results_run_stop_reason(s->db, s->run_id, s->stop_reason, &e2)) && rc == 0) {
         *err = e2;
         rc = -1;
     }
@@ -472,6 +602,7 @@ void session_free(session *s)
         loader_close(s->val_loader);
     if (s->db)
         results_close(s->db);
+    grad_buckets_free(&s->buckets);
     assembly_free(&s->m);
     dataset_free(&s->train);
     dataset_free(&s->val);

@@ -15,6 +15,7 @@
 #include "train/assemble.h"
 #include "store/checkpoint.h"
 #include "train/class_counts.h"
+#include "dist/buckets.h"
 
 typedef struct session {
     experiment x;
@@ -38,6 +39,8 @@ typedef struct session {
     class_counts val_counts;          /* the epoch's validation per class (epoch_classes) */
     int stop_epoch;                   /* the epoch in hand when interrupted */
     char stop_reason[256];            /* why session_train ended (runs.stop_reason) */
+    grad_buckets buckets;             /* data-parallel training (more than one rank) */
+    int peer_failed;                  /* err is another rank's failure (that rank printed it) */
 } session;
 
 /* Load and check everything (no database row yet). Returns 0, or -1 with
@@ -52,7 +55,15 @@ int session_check_tree(ynode *root, const char *path, const char *plugin_dir, st
 /* The resolved experiment as YAML text, made once (stored with the run and
  * in every checkpoint). */
 const char *session_config(session *s);
-/* Open the database and record the run (status running, classes, split). */
+/* Data-parallel training (core/dist): rc (0 or -1) of this rank agreed
+ * over the ranks; -1 on every rank when any failed, err on the ranks that
+ * did not fail saying so (s->peer_failed set: the failed rank prints the
+ * message), err->status the highest of the failures' on every rank (the
+ * exit status). One process: rc. */
+int session_agree(session *s, int rc, strata_err *err);
+
+/* On rank 0 only (the other ranks never open the database): open the
+ * database and record the run (status running, classes, split). */
 int session_begin_run(session *s, const char *name, strata_err *err);
 /* Record the run's classes, split and skipped files (session_begin_run
  * does; resume too when it restarts a run killed before its first epoch). */

@@ -5,6 +5,7 @@
 #include <time.h>
 #include <string.h>
 #include "common/parallel.h"
+#include "dist/buckets.h"
 #include "model/init.h"
 #include "train/loss.h"
 #include "train/memplan.h"
@@ -163,6 +164,7 @@ static strata_ctx layer_ctx(const trainer *t, int training, int64_t step, int la
 {
     strata_ctx c = {.training = training, .threads = t->threads, .isa = plugins_host()->isa};
     c.seed = seed_mix(seed_mix(t->seed, (uint64_t)step), (uint64_t)layer);
+    c.sample_offset = training ? t->sample_offset : 0;
     return c;
 }
 
@@ -225,6 +227,8 @@ static void backward(trainer *t, int n, int64_t step, step_times *times)
                                     nl->grads, t->saved[i], t->scratch);
         if (times)
             times->bwd[i] += now() - t0;
+        if (t->sync)
+            grad_buckets_layer_done(t->sync, i);
     }
     layer_set_blas(NULL, NULL, 1, n, t->threads);
 }
@@ -234,14 +238,22 @@ double trainer_train_step_timed(trainer *t, optimizer *opt, const int *labels, i
 {
     int64_t step = opt->step + 1;
     int k = (int)shape_size(t->net->layers[t->net->n_layers - 1].out);
-    forward(t, n, 1, step, times);
-    double t0 = times ? now() : 0;
+    double loss = 0, t0;
     *correct = 0;
-    double loss = softmax_xent(trainer_logits(t), labels, n, k, smoothing, t->grads[t->net->n_layers - 1], correct);
-    zero_grads(t->net, t->threads);
-    if (times)
-        times->loss += now() - t0;
-    backward(t, n, step, times);
+    if (n > 0) {
+        forward(t, n, 1, step, times);
+        t0 = times ? now() : 0;
+        int n_global = t->n_global > 0 ? t->n_global : n;
+        loss = softmax_xent_part(trainer_logits(t), labels, n, n_global, k, smoothing,
+                                 t->grads[t->net->n_layers - 1], correct);
+        zero_grads(t->net, t->threads);
+        if (times)
+            times->loss += now() - t0;
+        backward(t, n, step, times);
+    } else
+        zero_grads(t->net, t->threads);
+    if (t->sync)
+        grad_buckets_finish(t->sync);
     t0 = times ? now() : 0;
     optimizer_step(opt, t->net, lr, t->threads);
     if (times)

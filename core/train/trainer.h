@@ -19,6 +19,13 @@ typedef struct trainer {
     network *net;
     int max_batch, threads;
     uint64_t seed;
+    /* Data-parallel training (set by the caller; 0/NULL in one process):
+     * the next train step's rows are rows sample_offset .. of a global batch
+     * of n_global (the loss's gradient is scaled by 1/n_global), and sync
+     * sums the parameter gradients over the ranks during backward. */
+    struct grad_buckets *sync;
+    int n_global;
+    int64_t sample_offset;
     trainer_hooks hooks;
     float **acts;           /* acts[0]: input batch; acts[i+1]: output of layer i */
     float **grads;          /* grads[i]: d loss / d acts[i+1] */
@@ -49,7 +56,9 @@ static inline const float *trainer_logits(const trainer *t) { return t->acts[t->
 void trainer_forward(trainer *t, int n, int training, int64_t step);
 
 /* Forward, loss, backward and one optimizer step with learning rate lr on
- * the batch in trainer_input. Returns the batch's mean loss; *correct gets
+ * the batch in trainer_input (n may be 0 on a rank whose share of the
+ * global batch is empty: it still takes its part in the gradient sum and
+ * the step; returns 0). Returns the batch's mean loss; *correct gets
  * the rows whose argmax is the label. */
 double trainer_train_step(trainer *t, optimizer *opt, const int *labels, int n, double lr, double smoothing,
                           int *correct);

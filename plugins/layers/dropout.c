@@ -6,7 +6,10 @@
  * by element in memory order, so the same seed gives the same mask. That
  * generator (splitmix64) is a counter: draw i is mix(seed + (i+1) * G), so
  * element i's draw is computed from i alone, vectorised and split between
- * threads with the same result. The mask is kept in `saved` (one byte per
+ * threads with the same result. In data-parallel training the batch is
+ * rows ctx->sample_offset.. of the global batch, and element i is drawn as
+ * element sample_offset * c*h*w + i of the global batch: the same masks
+ * whatever the number of ranks. The mask is kept in `saved` (one byte per
  * element) for backward. Eval: identity.
  */
 #include <stdlib.h>
@@ -130,7 +133,9 @@ static void dropout_forward(const void *layer, const strata_ctx *ctx, int n,
             memcpy(out, in, sizeof(float) * total);
         return;
     }
-    drop_job j = {in, out, saved, total, ctx->seed, L->p, 1.0f / (1.0f - L->p)};
+    /* draw i of the global batch: seed + (offset + i + 1) * GOLDEN */
+    uint64_t seed = ctx->seed + (uint64_t)ctx->sample_offset * L->size * GOLDEN;
+    drop_job j = {in, out, saved, total, seed, L->p, 1.0f / (1.0f - L->p)};
     parallel_for(ctx->threads, chunks(total), fwd_task, &j);
 }
 

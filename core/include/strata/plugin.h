@@ -153,6 +153,13 @@ typedef struct strata_ctx {
                       by the host from blas_threads) */
     uint64_t seed; /* this layer's seed for this step (host-derived) */
     int isa;       /* STRATA_HOST_ISA_*, as in strata_host */
+    /* Appended in 4.x (data-parallel training): the batch this layer sees
+     * is rows sample_offset .. sample_offset + n - 1 of the step's global
+     * batch (0 in one process). A layer whose randomness must not depend
+     * on the number of ranks keys it by the global row (dropout does).
+     * Hosts older than this field do not set it: such a plugin gets
+     * garbage there from an old host, so use it only for randomness. */
+    int64_t sample_offset;
 } strata_ctx;
 
 /* A small deterministic generator for plugins (splitmix64). */

@@ -1,0 +1,7 @@
+# Data-parallel training under mpirun (t/test_mpi.sh, about 20 s), only in
+# a build with MPI (configure --with-mpi, the default when OpenMPI is
+# found); a build --without-mpi has no MPI test.
+if MPI
+TESTS += t/test_mpi.sh
+endif
+EXTRA_DIST += t/test_mpi.sh t/fixtures/tiny-mpi.yaml

@@ -1,8 +1,9 @@
 /*
  * font.h — a small built-in bitmap font for labels in plots.
  *
- * Glyphs are 5 columns by 9 rows: rows 0..6 stand on the baseline (capitals
- * and digits fill them), rows 7..8 hold descenders (g j p q y , ; _). Every
+ * Glyphs are 10 columns by 18 rows with 2-pixel strokes: rows 0..13 stand
+ * on the baseline (capitals and digits fill them, lowercase letters rows
+ * 4..13), rows 14..17 hold descenders (g j p q y , ; _). Every
  * printable ASCII character 32..126 has its own glyph; any other byte draws
  * as '?' (a UTF-8 sequence as one '?'). Text is drawn with each font pixel a
  * scale x scale block, in one solid colour, clipped to the image.
@@ -15,10 +16,10 @@
 
 #include <stdint.h>
 
-#define FONT_W 5       /* glyph columns */
-#define FONT_H 9       /* glyph rows, descenders included */
-#define FONT_ASCENT 7  /* rows above the baseline */
-#define FONT_ADVANCE 6 /* columns from one character to the next */
+#define FONT_W 10       /* glyph columns */
+#define FONT_H 18       /* glyph rows, descenders included */
+#define FONT_ASCENT 14  /* rows above the baseline */
+#define FONT_ADVANCE 12 /* columns from one character to the next */
 
 /* Is pixel (row, col) of character c set? 0 outside the glyph box. */
 int font_pixel(int c, int row, int col);

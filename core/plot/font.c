@@ -8,6 +8,7 @@
  * 14..17. Look-alikes differ on purpose: '0' is narrower than 'O' and
  * slashed, 'l' has a tail, '1' a flag, 'I' serifs, '|' runs to row 15.
  */
+#include <stdio.h>
 #include <string.h>
 #include "plot/font.h"
 
@@ -1951,6 +1952,15 @@ int font_text_width(const char *s, int scale)
     return n ? (n * FONT_ADVANCE - (FONT_ADVANCE - FONT_W)) * scale : 0;
 }
 
+void font_cut_text(const char *s, int max_chars, char *buf, int size)
+{
+    if (font_text_len(s) <= max_chars) {
+        snprintf(buf, size, "%s", s);
+        return;
+    }
+    snprintf(buf, size, "%.*s...", max_chars > 3 ? max_chars - 3 : 0, s);
+}
+
 /* Fill the block [x, x+scale) x [y, y+scale) of img (H, W, 3), clipped. */
 static void block(unsigned char *img, int W, int H, int x, int y, int scale, uint32_t rgb)
 {
@@ -1974,6 +1984,13 @@ void font_draw(unsigned char *img, int W, int H, int x, int y, const char *s, in
                 if (font_pixel(c, r, k))
                     block(img, W, H, x + k * scale, y + r * scale, scale, rgb);
     }
+}
+
+void font_draw_bold(unsigned char *img, int W, int H, int x, int y, const char *s, int scale,
+                    uint32_t rgb)
+{
+    font_draw(img, W, H, x, y, s, scale, rgb);
+    font_draw(img, W, H, x + scale, y, s, scale, rgb);
 }
 
 /* Glyph pixel (r, k) of the n-th character lands at column x + r*scale and

@@ -27,9 +27,16 @@ int font_pixel(int c, int row, int col);
 int font_text_len(const char *s);
 /* Width in pixels of s drawn at `scale` (no gap after the last glyph). */
 int font_text_width(const char *s, int scale);
+/* s itself when it has at most max_chars characters, else its first
+ * max_chars - 3 and "..." (at least "..."), into buf (size bytes). */
+void font_cut_text(const char *s, int max_chars, char *buf, int size);
 /* Draw s left to right, the top-left of its first glyph box at (x, y). */
 void font_draw(unsigned char *img, int W, int H, int x, int y, const char *s, int scale,
                uint32_t rgb);
+/* font_draw twice, the second time `scale` pixels to the right: bold, for
+ * titles (one scale wider than font_text_width). */
+void font_draw_bold(unsigned char *img, int W, int H, int x, int y, const char *s, int scale,
+                    uint32_t rgb);
 /* Draw s rotated a quarter turn counter-clockwise (read bottom to top), the
  * top-left of the rotated box at (x, y): the box is FONT_H*scale wide and
  * font_text_width(s, scale) tall. */

@@ -1,9 +1,9 @@
 # t/plot.mk: the plot drawing, the bitmap font, PNG writing and `strata plot`.
 check_PROGRAMS += t/test_plot
 TESTS += t/test_plot
-t_test_plot_SOURCES = t/test_plot.c $(RUN_STRATA)
+t_test_plot_SOURCES = t/test_plot.c t/png_check.c t/png_check.h $(RUN_STRATA)
 t_test_plot_CFLAGS = $(TEST_CFLAGS)
 check_PROGRAMS += t/test_report
 TESTS += t/test_report
-t_test_report_SOURCES = t/test_report.c $(RUN_STRATA) $(TESTLIB_DB)
+t_test_report_SOURCES = t/test_report.c t/png_check.c t/png_check.h $(RUN_STRATA) $(TESTLIB_DB)
 t_test_report_CFLAGS = $(TEST_CFLAGS)

@@ -5,14 +5,15 @@
 #include <check.h>
 #include <dirent.h>
 #include <math.h>
-#include <png.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
 #include <unistd.h>
 #include "plot/font.h"
+#include "plot/confusion.h"
 #include "plot/plot.h"
+#include "png_check.h"
 #include "store/results.h"
 #include "run_strata.h"
 #include "testlib.h"
@@ -26,43 +27,9 @@ static void path_in(char *buf, const char *name)
     snprintf(buf, 4096, "%.3000s/%s", tmpdir, name);
 }
 
-/* Decode a PNG as 8-bit RGB (malloc'd); NULL when it cannot be read. */
-static unsigned char *read_png(const char *path, int *w, int *h)
-{
-    png_image im;
-    memset(&im, 0, sizeof im);
-    im.version = PNG_IMAGE_VERSION;
-    if (!png_image_begin_read_from_file(&im, path))
-        return NULL;
-    im.format = PNG_FORMAT_RGB;
-    unsigned char *buf = malloc(PNG_IMAGE_SIZE(im));
-    if (!png_image_finish_read(&im, NULL, buf, 0, NULL)) {
-        free(buf);
-        return NULL;
-    }
-    *w = (int)im.width, *h = (int)im.height;
-    return buf;
-}
-
-static int is_rgb(const unsigned char *img, int W, int x, int y, uint32_t rgb)
-{
-    const unsigned char *p = img + ((size_t)y * W + x) * 3;
-    return p[0] == (rgb >> 16 & 0xff) && p[1] == (rgb >> 8 & 0xff) && p[2] == (rgb & 0xff);
-}
-
-/* Pixels of exactly rgb inside r. */
-static long count_in(const unsigned char *img, int W, plot_rect r, uint32_t rgb)
-{
-    long n = 0;
-    for (int y = r.y; y < r.y + r.h; y++)
-        for (int x = r.x; x < r.x + r.w; x++)
-            n += is_rgb(img, W, x, y, rgb);
-    return n;
-}
-
 static long count_all(const unsigned char *img, int W, int H, uint32_t rgb)
 {
-    return count_in(img, W, (plot_rect){0, 0, W, H}, rgb);
+    return png_check_count(img, W, (plot_rect){0, 0, W, H}, rgb);
 }
 
 /* The n-th series: a rising, noisy accuracy-like curve over epochs 1..n. */
@@ -119,6 +86,39 @@ START_TEST(test_font_glyphs)
 }
 END_TEST
 
+/* Pixels in which the glyphs of a and b differ. */
+static int glyph_distance(int a, int b)
+{
+    int d = 0;
+    for (int r = 0; r < FONT_H; r++)
+        for (int k = 0; k < FONT_W; k++)
+            d += font_pixel(a, r, k) != font_pixel(b, r, k);
+    return d;
+}
+
+START_TEST(test_font_lookalikes_and_size)
+{
+    /* characters easily taken for one another differ in 8 pixels or more */
+    static const char *const groups[] = {"l1I|ij", "O0oQDC", "5S", "2Z", "8B3", "g9qy",
+                                         "uvn",    "nhm",    "xXk", "vyV", "wW", "/\\|"};
+    for (size_t g = 0; g < sizeof groups / sizeof *groups; g++)
+        for (const char *a = groups[g]; *a; a++)
+            for (const char *b = a + 1; *b; b++)
+                ck_assert_msg(glyph_distance(*a, *b) >= 8, "'%c' and '%c' differ in %d pixels", *a, *b,
+                              glyph_distance(*a, *b));
+    /* twice the old 5x9 glyphs: 'H' is 10 wide and 14 tall, with 2-pixel
+     * stems, and stands on the baseline */
+    ck_assert_int_ge(FONT_W, 10);
+    ck_assert_int_ge(FONT_ASCENT, 14);
+    for (int r = 0; r < FONT_H; r++)
+        for (int k = 0; k < 2; k++) {
+            ck_assert_int_eq(font_pixel('H', r, k), r < FONT_ASCENT);
+            ck_assert_int_eq(font_pixel('H', r, FONT_W - 1 - k), r < FONT_ASCENT);
+        }
+    ck_assert_int_eq(font_pixel('H', FONT_ASCENT / 2, FONT_W / 2), 1); /* the bar */
+}
+END_TEST
+
 START_TEST(test_font_width_and_utf8)
 {
     ck_assert_int_eq(font_text_width("", 3), 0);
@@ -139,7 +139,7 @@ START_TEST(test_font_draw_up_is_rotation)
 {
     /* "Ag" drawn upright and rotated: pixel (x, y) upright is pixel
      * (y, width - 1 - x) rotated, for the same scale. */
-    enum { S = 2, W = 40, H = 40 };
+    enum { S = 2, W = 64, H = 64 };
     static unsigned char a[W * H * 3], b[W * H * 3];
     memset(a, 255, sizeof a), memset(b, 255, sizeof b);
     int tw = font_text_width("Ag", S);
@@ -148,8 +148,8 @@ START_TEST(test_font_draw_up_is_rotation)
     int set = 0;
     for (int y = 0; y < FONT_H * S; y++)
         for (int x = 0; x < tw; x++) {
-            ck_assert_int_eq(is_rgb(a, W, x, y, 0x123456), is_rgb(b, W, y, tw - 1 - x, 0x123456));
-            set += is_rgb(a, W, x, y, 0x123456);
+            ck_assert_int_eq(png_check_is(a, W, x, y, 0x123456), png_check_is(b, W, y, tw - 1 - x, 0x123456));
+            set += png_check_is(a, W, x, y, 0x123456);
         }
     ck_assert_int_gt(set, 20);
     ck_assert_int_eq(count_all(b, W, H, 0x123456), set); /* nothing else drawn */
@@ -241,17 +241,17 @@ static void check_chart(const unsigned char *img, int W, int H, int n_series, co
     ck_assert_msg(white > 0.7 * W * H, "only %ld of %d pixels white", white, W * H);
     for (int k = 0; k < n_series; k++) {
         uint32_t c = plot_palette(k);
-        long in_area = count_in(img, W, L->area, c), in_legend = count_in(img, W, L->legend, c);
+        long in_area = png_check_count(img, W, L->area, c), in_legend = png_check_count(img, W, L->legend, c);
         ck_assert_msg(in_area > 150, "series %d: %ld pixels of %06x in the plot area", k, in_area, c);
         ck_assert_msg(in_legend >= 20, "series %d: %ld pixels of %06x in the legend", k, in_legend, c);
         /* everything in that colour is in the plot area (the legend is in it) */
         ck_assert_int_eq(count_all(img, W, H, c), in_area);
     }
-    ck_assert_msg(count_in(img, W, L->legend, PLOT_TEXT) > 60 * n_series, "no legend text");
-    ck_assert_msg(count_in(img, W, (plot_rect){0, 0, W, L->area.y - 2}, PLOT_TEXT) > 50, "no title");
-    ck_assert_msg(count_in(img, W, (plot_rect){0, L->area.y, L->area.x - 2, L->area.h}, PLOT_TEXT) > 50,
+    ck_assert_msg(png_check_count(img, W, L->legend, PLOT_TEXT) > 60 * n_series, "no legend text");
+    ck_assert_msg(png_check_count(img, W, (plot_rect){0, 0, W, L->area.y - 2}, PLOT_TEXT) > 50, "no title");
+    ck_assert_msg(png_check_count(img, W, (plot_rect){0, L->area.y, L->area.x - 2, L->area.h}, PLOT_TEXT) > 50,
                   "no y tick labels");
-    ck_assert_msg(count_in(img, W, (plot_rect){0, L->area.y + L->area.h + 2, W, H - L->area.y - L->area.h - 2},
+    ck_assert_msg(png_check_count(img, W, (plot_rect){0, L->area.y + L->area.h + 2, W, H - L->area.y - L->area.h - 2},
                            PLOT_TEXT) > 50, "no x tick labels");
     /* the legend lies inside the plot area */
     ck_assert(L->legend.x >= L->area.x && L->legend.x + L->legend.w <= L->area.x + L->area.w);
@@ -280,7 +280,7 @@ START_TEST(test_render_three_series)
     path_in(png, "three.png");
     ck_assert_int_eq(plot_write_png(png, img, W, H, &err), 0);
     int w, h;
-    unsigned char *back = read_png(png, &w, &h);
+    unsigned char *back = png_check_read(png, &w, &h);
     ck_assert_ptr_nonnull(back);
     ck_assert_int_eq(w, W);
     ck_assert_int_eq(h, H);
@@ -323,17 +323,17 @@ START_TEST(test_render_gaps_and_odd_series)
     unsigned char *img = malloc(W * H * 3);
     plot_layout L;
     ck_assert_int_eq(plot_render(img, W, H, "t", "epoch", "y", s, 3, &L, NULL), 0);
-    ck_assert_int_gt(count_in(img, W, L.area, plot_palette(0)), 30);
-    ck_assert_int_eq(count_in(img, W, L.area, plot_palette(1)) - count_in(img, W, L.legend, plot_palette(1)),
+    ck_assert_int_gt(png_check_count(img, W, L.area, plot_palette(0)), 30);
+    ck_assert_int_eq(png_check_count(img, W, L.area, plot_palette(1)) - png_check_count(img, W, L.legend, plot_palette(1)),
                      0); /* nothing to draw */
-    ck_assert_int_gt(count_in(img, W, L.legend, plot_palette(1)), 0); /* but listed */
-    ck_assert_int_gt(count_in(img, W, L.area, plot_palette(2)), 30);
+    ck_assert_int_gt(png_check_count(img, W, L.legend, plot_palette(1)), 0); /* but listed */
+    ck_assert_int_gt(png_check_count(img, W, L.area, plot_palette(2)), 30);
     /* at the smallest size, a title and labels longer than the image */
     char longtext[300];
     memset(longtext, 'M', sizeof longtext - 1);
     longtext[sizeof longtext - 1] = '\0';
     ck_assert_int_eq(plot_render(img, PLOT_MIN_W, PLOT_MIN_H, longtext, longtext, longtext, s, 3, &L, NULL), 0);
-    ck_assert_int_gt(count_in(img, PLOT_MIN_W, (plot_rect){0, 0, PLOT_MIN_W, L.area.y - 2}, PLOT_TEXT), 50);
+    ck_assert_int_gt(png_check_count(img, PLOT_MIN_W, (plot_rect){0, 0, PLOT_MIN_W, L.area.y - 2}, PLOT_TEXT), 50);
     /* no series at all: axes, no legend */
     ck_assert_int_eq(plot_render(img, W, H, "nothing", "epoch", "y", NULL, 0, &L, NULL), 0);
     ck_assert_int_eq(L.legend.w * L.legend.h, 0);
@@ -428,11 +428,130 @@ START_TEST(test_write_png_errors)
     fclose(f);
     ck_assert_int_eq(plot_write_png(path, img, 4, 3, &err), 0);
     int w, h;
-    unsigned char *back = read_png(path, &w, &h);
+    unsigned char *back = png_check_read(path, &w, &h);
     ck_assert_ptr_nonnull(back);
     ck_assert_int_eq(w * 10 + h, 43);
     ck_assert_mem_eq(back, img, sizeof img);
     free(back);
+}
+END_TEST
+
+START_TEST(test_render_text_legible)
+{
+    /* the axis label, legend labels and tick labels read exactly as the
+     * glyphs, nothing drawn over them */
+    enum { W = 800, H = 500, N = 30 };
+    double x[2][N], y[2][N];
+    plot_series s[2];
+    const char *labels[2] = {"1 alpha (vgg11) train_acc", "1 alpha (vgg11) val_acc"};
+    for (int k = 0; k < 2; k++) {
+        make_series(k, N, x[k], y[k]);
+        s[k] = (plot_series){.label = labels[k], N, x[k], y[k], .colour = 1, .dash = k};
+    }
+    unsigned char *img = malloc(W * H * 3);
+    plot_layout L;
+    ck_assert_int_eq(plot_render(img, W, H, "accuracy", "epoch", "accuracy", s, 2, &L, NULL), 0);
+    ck_assert_int_eq(L.text_scale, 1);
+    int tx, ty, below = L.area.y + L.area.h;
+    plot_rect under = {L.area.x, below, L.area.w, H - below};
+    ck_assert_msg(png_check_find_text(img, W, H, under, "epoch", 1, PLOT_TEXT, &tx, &ty) == 0, "no 'epoch'");
+    int lx, ly;
+    ck_assert_int_eq(png_check_find_text(img, W, H, under, "10", 1, PLOT_TEXT, &lx, &ly), 0); /* a tick */
+    ck_assert_int_lt(ly + FONT_H, ty);                                                      /* above the label */
+    for (int k = 0; k < 2; k++)
+        ck_assert_msg(png_check_find_text(img, W, H, L.legend, labels[k], 1, PLOT_TEXT, &lx, &ly) == 0,
+                      "legend label '%s' not legible", labels[k]);
+    /* at a larger size everything is drawn at scale 2 */
+    unsigned char *big = malloc(1600 * 1000 * 3);
+    ck_assert_int_eq(plot_render(big, 1600, 1000, "accuracy", "epoch", "accuracy", s, 2, &L, NULL), 0);
+    ck_assert_int_eq(L.text_scale, 2);
+    ck_assert_int_eq(png_check_find_text(big, 1600, 1000, L.legend, labels[1], 2, PLOT_TEXT, &lx, &ly), 0);
+    free(big);
+    free(img);
+}
+END_TEST
+
+static const char *const flower_names[5] = {"daisy", "dandelion_long_name", "roses", "sunflowers", "tulips"};
+
+static void flower_counts(int64_t *count)
+{
+    for (int t = 0; t < 5; t++)
+        for (int p = 0; p < 5; p++)
+            count[t * 5 + p] = t == p ? 120 + 7 * t : (t * 3 + p * 5) % 13;
+}
+
+START_TEST(test_confusion_png)
+{
+    enum { W = 800, H = 500 };
+    int64_t count[25];
+    flower_counts(count);
+    confusion c = {5, flower_names, count};
+    unsigned char *img = malloc(W * H * 3);
+    confusion_layout L;
+    strata_err err = {0};
+    ck_assert_int_eq(confusion_render(img, W, H, &c, "confusion: run 3, eval 12", &err), 0);
+    ck_assert_int_eq(confusion_layout_of(W, H, &c, &L, &err), 0);
+    ck_assert_int_eq(L.names, 1);
+    ck_assert_int_ge(L.cell, 40);
+    ck_assert(L.left + 5 * L.cell <= W && L.top + 5 * L.cell <= H);
+    for (int t = 0; t < 5; t++) {
+        plot_rect row = {0, L.top + t * L.cell, L.left, L.cell};
+        int x, y;
+        ck_assert_msg(png_check_find_text(img, W, H, row, flower_names[t], 1, PLOT_TEXT, &x, &y) == 0,
+                      "row name %s", flower_names[t]);
+        for (int p = 0; p < 5; p++) {
+            int64_t n = count[t * 5 + p];
+            plot_rect cell = {L.left + p * L.cell, L.top + t * L.cell, L.cell, L.cell};
+            /* a grid line, a shade darker with the count, the count in it */
+            ck_assert(png_check_is(img, W, cell.x, cell.y, CONFUSION_GRID));
+            const unsigned char *in = img + ((size_t)(cell.y + 2) * W + cell.x + 2) * 3;
+            ck_assert_msg(!png_check_is(img, W, cell.x + 2, cell.y + 2, PLOT_BACKGROUND) == (n > 0),
+                          "cell %d,%d (%lld) shaded %d", t, p, (long long)n, in[0]);
+            if (t == p)
+                ck_assert_int_lt(in[0], 0x80);
+            char num[32];
+            snprintf(num, sizeof num, "%lld", (long long)n);
+            ck_assert_msg(png_check_find_text(img, W, H, cell, num, 1, t == p ? 0xffffffu : PLOT_TEXT, &x, &y) == 0,
+                          "count %s not in cell %d,%d", num, t, p);
+        }
+    }
+    int x, y;
+    ck_assert_int_eq(png_check_find_text(img, W, H, (plot_rect){0, 0, W, L.top}, "predicted", 1, PLOT_TEXT, &x, &y), 0);
+    free(img);
+}
+END_TEST
+
+START_TEST(test_confusion_sizes_and_errors)
+{
+    enum { N = 40 };
+    static const char *names[N];
+    static int64_t count[N * N];
+    for (int k = 0; k < N; k++)
+        names[k] = "class";
+    for (int k = 0; k < N * N; k++)
+        count[k] = k % (N + 1) == 0 ? 50 : 1;
+    confusion many = {N, names, count};
+    unsigned char *img = malloc(1000 * 1000 * 3);
+    confusion_layout L;
+    strata_err err = {0};
+    /* cells too small for a line of text: no names, still drawn */
+    ck_assert_int_eq(confusion_render(img, 800, 500, &many, "many", &err), 0);
+    ck_assert_int_eq(confusion_layout_of(800, 500, &many, &L, &err), 0);
+    ck_assert_int_eq(L.names, 0);
+    ck_assert_int_ge(L.cell, CONFUSION_MIN_CELL);
+    /* and at 1000x1000 with names */
+    ck_assert_int_eq(confusion_layout_of(1000, 1000, &many, &L, &err), 0);
+    ck_assert_int_eq(L.names, 1);
+    /* too many classes for the smallest image */
+    ck_assert_int_eq(confusion_render(img, PLOT_MIN_W, PLOT_MIN_H, &many, "many", &err), -1);
+    ck_assert_int_eq(err.status, STRATA_ERR_CONFIG);
+    ck_assert_ptr_nonnull(strstr(err.msg, "40 classes do not fit in 200x150"));
+    confusion none = {0, names, count};
+    ck_assert_int_eq(confusion_render(img, 800, 500, &none, NULL, &err), -1);
+    ck_assert_ptr_nonnull(strstr(err.msg, "no classes"));
+    ck_assert_int_eq(confusion_render(img, 100, 500, &many, NULL, &err), -1);
+    ck_assert_ptr_nonnull(strstr(err.msg, "100x500"));
+    free(img);
 }
 END_TEST
 
@@ -511,7 +630,7 @@ START_TEST(test_cli_three_runs)
     ck_assert_int_eq(run_strata(argv, &r), 0);
     ck_assert_msg(r.status == 0, "exit %d: %s", r.status, r.err);
     int w, h;
-    unsigned char *img = read_png(out, &w, &h), *want = malloc(800 * 500 * 3);
+    unsigned char *img = png_check_read(out, &w, &h), *want = malloc(800 * 500 * 3);
     ck_assert_ptr_nonnull(img);
     ck_assert_int_eq(w, 800); /* the default size */
     ck_assert_int_eq(h, 500);
@@ -540,7 +659,7 @@ START_TEST(test_cli_metric_size_title_names)
     ck_assert_ptr_nonnull(strstr(r.err, "warning"));
     ck_assert_ptr_nonnull(strstr(r.err, "4 idle (vgg11)"));
     int w, h;
-    unsigned char *img = read_png(out, &w, &h), *want = malloc(640 * 400 * 3);
+    unsigned char *img = png_check_read(out, &w, &h), *want = malloc(640 * 400 * 3);
     ck_assert_ptr_nonnull(img);
     ck_assert_int_eq(w, 640);
     ck_assert_int_eq(h, 400);
@@ -551,8 +670,62 @@ START_TEST(test_cli_metric_size_title_names)
     plot_layout L;
     ck_assert_int_eq(plot_render(want, 640, 400, "Validation loss", "epoch", "val_loss", s, 2, &L, NULL), 0);
     ck_assert_msg(!memcmp(img, want, 640 * 400 * 3), "strata plot drew something else than the API");
-    ck_assert_int_gt(count_in(img, w, L.legend, plot_palette(1)), 20); /* the idle run is in the legend */
-    ck_assert_int_eq(count_in(img, w, L.area, plot_palette(1)) - count_in(img, w, L.legend, plot_palette(1)), 0);
+    ck_assert_int_gt(png_check_count(img, w, L.legend, plot_palette(1)), 20); /* the idle run is in the legend */
+    ck_assert_int_eq(png_check_count(img, w, L.area, plot_palette(1)) - png_check_count(img, w, L.legend, plot_palette(1)), 0);
+    free(img);
+    free(want);
+    run_strata_free(&r);
+}
+END_TEST
+
+START_TEST(test_cli_two_metrics_png)
+{
+    /* runs 1 and 2, train_acc (constant 0.5, dashed) and val_acc (solid) */
+    char out[4096];
+    path_in(out, "metrics.png");
+    const char *argv[] = {"plot", "1", "2", "--metric", "train_acc,val_acc", "-o", out, "--db", dbpath, NULL};
+    strata_run r;
+    ck_assert_int_eq(run_strata(argv, &r), 0);
+    ck_assert_msg(r.status == 0, "exit %d: %s", r.status, r.err);
+    int w, h;
+    unsigned char *img = png_check_read(out, &w, &h), *want = malloc(800 * 500 * 3);
+    ck_assert_ptr_nonnull(img);
+    ck_assert_int_eq(w, 800);
+    ck_assert_int_eq(h, 500);
+    double x[4][RUN_EPOCHS], y[4][RUN_EPOCHS];
+    char labels[4][64];
+    plot_series s[4];
+    for (int i = 0; i < 4; i++) {
+        int k = i / 2, m = i % 2;
+        for (int e = 1; e <= RUN_EPOCHS; e++)
+            x[i][e - 1] = e, y[i][e - 1] = m ? metric_of(k, e, 0) : 0.5;
+        snprintf(labels[i], sizeof labels[i], "%d %s (%s) %s", k + 1, run_names[k], run_models[k],
+                 m ? "val_acc" : "train_acc");
+        s[i] = (plot_series){.label = labels[i], RUN_EPOCHS, x[i], y[i], .colour = k + 1, .dash = m};
+        int best = 0;
+        for (int e = 1; e < RUN_EPOCHS; e++)
+            best = y[i][e] > y[i][best] ? e : best;
+        s[i].mark_x = m ? x[i][best] : 0;
+    }
+    plot_layout L;
+    ck_assert_int_eq(plot_render(want, 800, 500, "train_acc,val_acc", "epoch", "train_acc,val_acc", s, 4, &L, NULL), 0);
+    ck_assert_msg(!memcmp(img, want, 800 * 500 * 3), "strata plot drew something else than the API");
+    /* both runs' colours on the lines; the constant train_acc of run 2 (drawn
+     * over run 1's, the same) a row across the plot area */
+    plot_rect area = L.area;
+    for (int k = 0; k < 2; k++)
+        ck_assert_int_gt(png_check_count(img, w, area, plot_palette(k)) - png_check_count(img, w, L.legend, plot_palette(k)),
+                         300);
+    int dashed = 0;
+    for (int yy = area.y; yy < area.y + area.h; yy++) {
+        long n = png_check_count(img, w, (plot_rect){area.x, yy, area.w, 1}, plot_palette(1));
+        dashed = n > dashed ? (int)n : dashed;
+    }
+    ck_assert_msg(dashed > area.w / 2, "train_acc: %d of %d pixels in a row", dashed, area.w);
+    int lx, ly;
+    for (int i = 0; i < 4; i++)
+        ck_assert_msg(png_check_find_text(img, w, h, L.legend, labels[i], 1, PLOT_TEXT, &lx, &ly) == 0,
+                      "'%s' not in the legend", labels[i]);
     free(img);
     free(want);
     run_strata_free(&r);
@@ -629,9 +802,11 @@ int main(void)
 {
     return RUN_TEST_CASES("plot",
         {.name = "plot", .setup = setup, .teardown = teardown,
-         .tests = TESTS(test_font_glyphs, test_font_width_and_utf8, test_font_draw_up_is_rotation,
+         .tests = TESTS(test_font_glyphs, test_font_lookalikes_and_size, test_font_width_and_utf8, test_font_draw_up_is_rotation,
                         test_font_clipping, test_nice_ticks, test_tick_labels, test_render_three_series,
                         test_render_falling_legend_top, test_render_gaps_and_odd_series,
                         test_render_many_series_and_large, test_render_errors, test_write_png_errors,
+                        test_render_text_legible, test_confusion_png, test_confusion_sizes_and_errors,
+                        test_cli_two_metrics_png,
                         test_cli_three_runs, test_cli_metric_size_title_names, test_cli_errors, test_cli_help)});
 }

@@ -10,6 +10,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
+#include "png_check.h"
 #include "run_strata.h"
 #include "testlib.h"
 #include "testlib_db.h"
@@ -193,6 +194,35 @@ START_TEST(test_report_sweep)
 }
 END_TEST
 
+/* The PNG of eval 1's confusion matrix: the default size, each class name
+ * legible at the left, and a shaded cell (blue, not white, grid or text)
+ * for each class with predictions. */
+static void check_confusion_png(sqlite3 *d, const char *path)
+{
+    int w, h;
+    unsigned char *img = png_check_read(path, &w, &h);
+    ck_assert_msg(img != NULL, "%s does not decode", path);
+    ck_assert_int_eq(w, 800);
+    ck_assert_int_eq(h, 500);
+    long shaded = 0;
+    for (long i = 0; i < (long)w * h; i++) {
+        const unsigned char *p = img + i * 3;
+        shaded += p[2] > p[0] + 20; /* white to blue: blue ahead of red */
+    }
+    int64_t classes = q_int(d, "SELECT count(DISTINCT true_class) FROM eval_confusion WHERE eval_id = 1");
+    ck_assert_int_ge(classes, 2);
+    ck_assert_msg(shaded > classes * 100, "%ld shaded pixels", shaded);
+    sqlite3_stmt *st = db_prep(d, "SELECT DISTINCT true_class FROM eval_confusion WHERE eval_id = 1");
+    while (sqlite3_step(st) == SQLITE_ROW) {
+        const char *name = (const char *)sqlite3_column_text(st, 0);
+        int x, y;
+        ck_assert_msg(png_check_find_text(img, w, h, (plot_rect){0, 0, w / 2, h}, name, 1, PLOT_TEXT, &x, &y) == 0,
+                      "class name '%s' not legible in %s", name, path);
+    }
+    sqlite3_finalize(st);
+    free(img);
+}
+
 START_TEST(test_plot_svg_and_confusion)
 {
     make_sweep();
@@ -231,7 +261,7 @@ START_TEST(test_plot_svg_and_confusion)
     free(s);
     snprintf(out, sizeof out, "%s/c.png", dir);
     strata_ok("confusion png", ARGS("plot", "1", "--confusion", "--eval", "1", "-o", out, "--db", db));
-    ck_assert_int_eq(access(out, F_OK), 0);
+    check_confusion_png(d, out);
     sqlite3_close(d);
 }
 END_TEST

@@ -51,7 +51,7 @@ void confusion_write_svg(FILE *f, const confusion *c, const char *title)
         for (int p = 0; p < c->n; p++) {
             int64_t v = c->count[(size_t)t * c->n + p];
             snprintf(buf, sizeof buf, "true %s, predicted %s: %lld", c->names[t], c->names[p], (long long)v);
-            svg_rect(f, left + p * cell, top + t * cell, cell, cell, shade(c, t, p), 0xc4c4c8u, buf);
+            svg_rect(f, left + p * cell, top + t * cell, cell, cell, shade(c, t, p), CONFUSION_GRID, buf);
             snprintf(num, sizeof num, "%lld", (long long)v);
             svg_text(f, left + p * cell + cell / 2.0, top + t * cell + cell / 2.0 + 5, 14, "middle", 0, 0,
                      ink(c, t, p), num);
@@ -68,37 +68,108 @@ static void fill(unsigned char *img, int W, int H, int x0, int y0, int w, int h,
         }
 }
 
-int confusion_render(unsigned char *img, int W, int H, const confusion *c, const char *title, strata_err *err)
+/* The most characters of one line that fit in max_w pixels at scale s. */
+static int chars_in(int max_w, int s)
+{
+    int n = (max_w + (FONT_ADVANCE - FONT_W) * s) / (FONT_ADVANCE * s);
+    return n > 4 ? n : 4;
+}
+
+/* Width of the widest class name cut to max_chars. */
+static int names_width(const confusion *c, int max_chars, int s)
+{
+    char buf[512];
+    int w = 0;
+    for (int k = 0; k < c->n; k++) {
+        font_cut_text(c->names[k], max_chars, buf, sizeof buf);
+        int tw = font_text_width(buf, s);
+        w = tw > w ? tw : w;
+    }
+    return w;
+}
+
+/* The layout with (names = 1) or without class names: the title, then
+ * "predicted" over the column names (read upwards), "true" and the row
+ * names left of the cells; the whole centred across the image. */
+static confusion_layout layout_with(int W, int H, const confusion *c, int names)
+{
+    confusion_layout L = {.s = plot_text_scale(W, H), .names = names};
+    int s = L.s;
+    L.row_chars = chars_in(W / 3, s);
+    L.col_chars = chars_in(H / 4, s);
+    int row_w = names ? names_width(c, L.row_chars, s) + 8 * s : 0;
+    int col_h = names ? names_width(c, L.col_chars, s) + 6 * s : 0;
+    L.top = 10 * s + FONT_H * s + 10 * s + FONT_H * s + 6 * s + col_h;
+    L.left = 8 * s + FONT_H * s + 8 * s + row_w;
+    int room_w = W - L.left - 10 * s, room_h = H - L.top - 10 * s;
+    L.cell = (room_w < room_h ? room_w : room_h) / c->n;
+    if (L.cell > 0)
+        L.left += (room_w - L.cell * c->n) / 2;
+    return L;
+}
+
+int confusion_layout_of(int W, int H, const confusion *c, confusion_layout *L, strata_err *err)
 {
     if (W < PLOT_MIN_W || H < PLOT_MIN_H || W > PLOT_MAX_W || H > PLOT_MAX_H)
         return err_set(err, STRATA_ERR_CONFIG, "plot size %dx%d: expected %dx%d to %dx%d", W, H, PLOT_MIN_W,
                        PLOT_MIN_H, PLOT_MAX_W, PLOT_MAX_H);
     if (c->n < 1)
         return err_set(err, STRATA_ERR_CONFIG, "confusion matrix: no classes");
-    int names_w = 0;
+    *L = layout_with(W, H, c, 1);
+    if (L->cell < (FONT_ASCENT + 2) * L->s)
+        *L = layout_with(W, H, c, 0);
+    if (L->cell < CONFUSION_MIN_CELL)
+        return err_set(err, STRATA_ERR_CONFIG,
+                       "confusion matrix: %d classes do not fit in %dx%d (cells of %d pixels, expected at least %d): "
+                       "use a larger --size",
+                       c->n, W, H, L->cell, CONFUSION_MIN_CELL);
+    return 0;
+}
+
+/* Title, axis names and class names. */
+static void draw_labels(unsigned char *img, int W, int H, const confusion *c, const char *title,
+                        const confusion_layout *L)
+{
+    char buf[512];
+    int s = L->s, side = L->cell * c->n;
+    if (title) {
+        font_cut_text(title, chars_in(W - 21 * s, s), buf, sizeof buf);
+        font_draw_bold(img, W, H, 10 * s, 10 * s, buf, s, PLOT_TEXT);
+    }
+    int y_pred = 10 * s + FONT_H * s + 10 * s;
+    font_draw(img, W, H, L->left + side / 2 - font_text_width("predicted", s) / 2, y_pred, "predicted", s, PLOT_TEXT);
+    int x_true = L->left - 8 * s - FONT_H * s - (L->names ? names_width(c, L->row_chars, s) + 8 * s : 0);
+    font_draw_up(img, W, H, x_true, L->top + side / 2 - font_text_width("true", s) / 2, "true", s, PLOT_TEXT);
+    if (!L->names)
+        return;
     for (int k = 0; k < c->n; k++) {
-        int tw = font_text_width(c->names[k], 1);
-        names_w = tw > names_w ? tw : names_w;
+        font_cut_text(c->names[k], L->row_chars, buf, sizeof buf);
+        font_draw(img, W, H, L->left - 8 * s - font_text_width(buf, s),
+                  L->top + k * L->cell + (L->cell - FONT_ASCENT * s) / 2, buf, s, PLOT_TEXT);
+        font_cut_text(c->names[k], L->col_chars, buf, sizeof buf);
+        font_draw_up(img, W, H, L->left + k * L->cell + L->cell / 2 - FONT_ASCENT * s / 2,
+                     L->top - 6 * s - font_text_width(buf, s), buf, s, PLOT_TEXT);
     }
-    int top = 2 * FONT_H + 20 + FONT_H + 10, left = names_w + 16;
-    int cell = (W - left - 10) / c->n < (H - top - 10) / c->n ? (W - left - 10) / c->n : (H - top - 10) / c->n;
-    if (cell < FONT_H + 4)
-        return err_set(err, STRATA_ERR_CONFIG, "confusion matrix: %d classes do not fit in %dx%d", c->n, W, H);
+}
+
+int confusion_render(unsigned char *img, int W, int H, const confusion *c, const char *title, strata_err *err)
+{
+    confusion_layout L;
+    if (confusion_layout_of(W, H, c, &L, err))
+        return -1;
+    int s = L.s, cell = L.cell;
     fill(img, W, H, 0, 0, W, H, PLOT_BACKGROUND);
-    if (title)
-        font_draw(img, W, H, 10, 8, title, 2, PLOT_TEXT);
+    draw_labels(img, W, H, c, title, &L);
     char num[32];
-    for (int t = 0; t < c->n; t++) {
-        font_draw(img, W, H, left - 8 - font_text_width(c->names[t], 1), top + t * cell + (cell - FONT_H) / 2,
-                  c->names[t], 1, PLOT_TEXT);
-        font_draw(img, W, H, left + t * cell + 2, top - FONT_H - 4, c->names[t], 1, PLOT_TEXT);
+    for (int t = 0; t < c->n; t++)
         for (int p = 0; p < c->n; p++) {
-            fill(img, W, H, left + p * cell, top + t * cell, cell, cell, 0xc4c4c8u);
-            fill(img, W, H, left + p * cell + 1, top + t * cell + 1, cell - 2, cell - 2, shade(c, t, p));
+            int x = L.left + p * cell, y = L.top + t * cell;
+            fill(img, W, H, x, y, cell, cell, CONFUSION_GRID);
+            fill(img, W, H, x + 1, y + 1, cell - 2, cell - 2, shade(c, t, p));
             snprintf(num, sizeof num, "%lld", (long long)c->count[(size_t)t * c->n + p]);
-            font_draw(img, W, H, left + p * cell + (cell - font_text_width(num, 1)) / 2,
-                      top + t * cell + (cell - FONT_ASCENT) / 2, num, 1, ink(c, t, p));
+            int tw = font_text_width(num, s);
+            if (tw <= cell - 4 * s && FONT_ASCENT * s <= cell - 4 * s)
+                font_draw(img, W, H, x + (cell - tw) / 2, y + (cell - FONT_ASCENT * s) / 2, num, s, ink(c, t, p));
         }
-    }
     return 0;
 }

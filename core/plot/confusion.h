@@ -16,10 +16,26 @@ typedef struct confusion {
     const int64_t *count; /* count[t * n + p]: true class t predicted as p */
 } confusion;
 
+#define CONFUSION_GRID 0xc4c4c8u /* the lines between cells */
+#define CONFUSION_MIN_CELL 6     /* smallest cell, in pixels */
+
+/* Where confusion_render puts things in a PNG: cells of cell x cell
+ * pixels, the top-left one at (left, top); class names (when names, that
+ * is when cells are at least a line of text tall) cut to row_chars
+ * characters left of the rows and col_chars above the columns; counts in
+ * the cells they fit in; text at font scale s. */
+typedef struct confusion_layout {
+    int s, left, top, cell;
+    int names, row_chars, col_chars;
+} confusion_layout;
+
 /* An <svg> element; every cell has a <title> "true T, predicted P: N". */
 void confusion_write_svg(FILE *f, const confusion *c, const char *title);
-/* Draw into img (H, W, 3) (W, H within plot.h's limits). Errors: bad size,
- * n < 1. */
+/* The layout of c in a W x H image. Errors: a size outside plot.h's
+ * limits, n < 1, cells smaller than CONFUSION_MIN_CELL. */
+int confusion_layout_of(int W, int H, const confusion *c, confusion_layout *L, strata_err *err);
+/* Draw into img (H, W, 3) as confusion_layout_of lays it out (same
+ * errors). */
 int confusion_render(unsigned char *img, int W, int H, const confusion *c, const char *title, strata_err *err);
 
 #endif

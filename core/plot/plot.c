@@ -245,19 +245,14 @@ typedef struct legend_geom {
     plot_rect box;
 } legend_geom;
 
-#define LEG_PAD(s) (6 * (s))
-#define LEG_SWATCH(s) (20 * (s))
-#define LEG_LINE(s) (12 * (s))
-
-/* label, or its first max_chars - 3 characters and "...". */
-static void cut_text(const char *label, int max_chars, char *buf, int size)
-{
-    if (font_text_len(label) <= max_chars) {
-        snprintf(buf, size, "%s", label);
-        return;
-    }
-    snprintf(buf, size, "%.*s...", max_chars > 3 ? max_chars - 3 : 0, label);
-}
+/* Legend geometry: padding inside the box, the swatch's length, the gap
+ * between swatch and text, one row (a line of text and 5 pixels), and the
+ * height of the last row (down to just below the descenders). */
+#define LEG_PAD(s) (8 * (s))
+#define LEG_SWATCH(s) (24 * (s))
+#define LEG_GAP(s) (8 * (s))
+#define LEG_LINE(s) ((FONT_H + 5) * (s))
+#define LEG_LAST(s) ((FONT_H + 1) * (s))
 
 /* Count of points along the drawn polylines (sampled every 2 pixels) that
  * fall inside box: how much of the data the legend would hide. */
@@ -288,24 +283,24 @@ static legend_geom legend_place(const plot_series *s, int n_series, plot_rect A,
     legend_geom g = {0};
     if (n_series == 0)
         return g;
-    int inset = 8 * sc, fit = (A.h - 2 * inset - 2 * LEG_PAD(sc) + 3 * sc) / LEG_LINE(sc);
+    int inset = 8 * sc, fit = (A.h - 2 * inset - 2 * LEG_PAD(sc) - LEG_LAST(sc)) / LEG_LINE(sc) + 1;
     fit = fit < 1 ? 1 : fit;
     g.shown = n_series <= fit ? n_series : fit - 1;
     g.rows = g.shown + (g.shown < n_series);
-    int room = A.w * 3 / 5 - 2 * LEG_PAD(sc) - LEG_SWATCH(sc) - 6 * sc;
+    int room = A.w * 3 / 5 - 2 * LEG_PAD(sc) - LEG_SWATCH(sc) - LEG_GAP(sc);
     g.max_chars = room / (FONT_ADVANCE * sc) > 8 ? room / (FONT_ADVANCE * sc) : 8;
     int text_w = 0;
     char buf[512];
     for (int k = 0; k < g.rows; k++) {
         if (k < g.shown)
-            cut_text(s[k].label ? s[k].label : "", g.max_chars, buf, sizeof buf);
+            font_cut_text(s[k].label ? s[k].label : "", g.max_chars, buf, sizeof buf);
         else
             snprintf(buf, sizeof buf, "+%d more", n_series - g.shown);
         int w = font_text_width(buf, sc);
         text_w = w > text_w ? w : text_w;
     }
-    g.box.w = 2 * LEG_PAD(sc) + LEG_SWATCH(sc) + 6 * sc + text_w;
-    g.box.h = 2 * LEG_PAD(sc) + g.rows * LEG_LINE(sc) - 3 * sc;
+    g.box.w = 2 * LEG_PAD(sc) + LEG_SWATCH(sc) + LEG_GAP(sc) + text_w;
+    g.box.h = 2 * LEG_PAD(sc) + (g.rows - 1) * LEG_LINE(sc) + LEG_LAST(sc);
     int xs[4] = {A.x + A.w - inset - g.box.w, A.x + A.w - inset - g.box.w, A.x + inset, A.x + inset};
     int ys[4] = {A.y + inset, A.y + A.h - inset - g.box.h, A.y + inset, A.y + A.h - inset - g.box.h};
     long best = -1;
@@ -341,13 +336,13 @@ static void draw_legend(unsigned char *img, int W, int H, const plot_series *s, 
     for (int k = 0; k < g->rows; k++) {
         int x = g->box.x + LEG_PAD(sc), y = g->box.y + LEG_PAD(sc) + k * LEG_LINE(sc);
         if (k < g->shown) {
-            draw_swatch(img, W, H, (plot_rect){x, y + LEG_LINE(sc) / 2 - 2 * sc, LEG_SWATCH(sc), 3 * sc}, &s[k],
+            draw_swatch(img, W, H, (plot_rect){x, y + FONT_ASCENT * sc / 2 - sc, LEG_SWATCH(sc), 3 * sc}, &s[k],
                         chart_series_colour(&s[k], k));
-            cut_text(s[k].label ? s[k].label : "", g->max_chars, buf, sizeof buf);
+            font_cut_text(s[k].label ? s[k].label : "", g->max_chars, buf, sizeof buf);
         } else {
             snprintf(buf, sizeof buf, "+%d more", n_series - g->shown);
         }
-        font_draw(img, W, H, x + LEG_SWATCH(sc) + 6 * sc, y, buf, sc, PLOT_TEXT);
+        font_draw(img, W, H, x + LEG_SWATCH(sc) + LEG_GAP(sc), y, buf, sc, PLOT_TEXT);
     }
 }
 
@@ -368,17 +363,18 @@ static int check_args(int W, int H, const plot_series *s, int n_series, strata_e
 }
 
 /* The plot area and both axes. Margins (in text-scale units s): title,
- * tick marks 5s and labels, axis labels. */
+ * tick marks 5s and labels, axis labels. Ticks are at least 44s apart
+ * vertically (a label is 14s tall) and 64s horizontally. */
 static void layout_axes(int W, int H, int s, const char *title, const plot_series *ser, int n_series,
                         plot_rect *A, axis *ax, axis *ay)
 {
-    int top = title && *title ? 10 * s + 2 * FONT_H * s + 10 * s : 14 * s;
+    int top = title && *title ? 10 * s + FONT_H * s + 10 * s : 14 * s;
     int bottom = 9 * s + FONT_H * s + 9 * s + FONT_H * s + 8 * s;
     A->y = top, A->h = H - top - bottom;
-    *ay = chart_axis_of(ser, n_series, 1, A->h / (34 * s));
+    *ay = chart_axis_of(ser, n_series, 1, A->h / (44 * s));
     A->x = 8 * s + FONT_H * s + 8 * s + ticks_width(ay, s) + 9 * s;
     A->w = W - A->x - 24 * s;
-    *ax = chart_axis_of(ser, n_series, 0, A->w / (60 * s));
+    *ax = chart_axis_of(ser, n_series, 0, A->w / (64 * s));
 }
 
 /* The most characters of one line that fit in max_w pixels at scale. */
@@ -388,17 +384,16 @@ static int chars_fitting(int max_w, int scale)
     return n > 4 ? n : 4;
 }
 
-/* The title: twice the label size when it fits, centred over the plot
- * area (or the image, when it is wider than the area), cut to the image. */
+/* The title: bold, centred over the plot area (or the image, when it is
+ * wider than the area), cut to the image. */
 static void draw_title(unsigned char *img, int W, int H, plot_rect A, int s, const char *title)
 {
     char buf[1024];
-    int ts = font_text_width(title, 2 * s) <= W - 16 * s ? 2 * s : s;
-    cut_text(title, chars_fitting(W - 16 * s, ts), buf, sizeof buf);
-    int tw = font_text_width(buf, ts), x = A.x + A.w / 2 - tw / 2;
+    font_cut_text(title, chars_fitting(W - 17 * s, s), buf, sizeof buf);
+    int tw = font_text_width(buf, s) + s, x = A.x + A.w / 2 - tw / 2;
     if (x < 8 * s || x + tw > W - 8 * s)
         x = (W - tw) / 2;
-    font_draw(img, W, H, x, 10 * s + (2 * s - ts) * FONT_H / 2, buf, ts, PLOT_TEXT);
+    font_draw_bold(img, W, H, x, 10 * s, buf, s, PLOT_TEXT);
 }
 
 /* The title, and the axis labels centred on the plot area (cut to it). */
@@ -409,14 +404,20 @@ static void draw_labels(unsigned char *img, int W, int H, plot_rect A, int s, co
     if (title && *title)
         draw_title(img, W, H, A, s, title);
     if (xlabel) {
-        cut_text(xlabel, chars_fitting(A.w, s), buf, sizeof buf);
+        font_cut_text(xlabel, chars_fitting(A.w, s), buf, sizeof buf);
         font_draw(img, W, H, A.x + A.w / 2 - font_text_width(buf, s) / 2, A.y + A.h + 9 * s + FONT_H * s + 9 * s,
                   buf, s, PLOT_TEXT);
     }
     if (ylabel) {
-        cut_text(ylabel, chars_fitting(A.h, s), buf, sizeof buf);
+        font_cut_text(ylabel, chars_fitting(A.h, s), buf, sizeof buf);
         font_draw_up(img, W, H, 8 * s, A.y + A.h / 2 - font_text_width(buf, s) / 2, buf, s, PLOT_TEXT);
     }
+}
+
+int plot_text_scale(int W, int H)
+{
+    int sc = W / 640 < H / 400 ? W / 640 : H / 400;
+    return sc < 1 ? 1 : sc;
 }
 
 int plot_render(unsigned char *img, int W, int H, const char *title, const char *xlabel,
@@ -425,8 +426,7 @@ int plot_render(unsigned char *img, int W, int H, const char *title, const char 
 {
     if (check_args(W, H, s, n_series, err))
         return -1;
-    int sc = W / 640 < H / 400 ? W / 640 : H / 400;
-    sc = sc < 1 ? 1 : sc;
+    int sc = plot_text_scale(W, H);
     plot_rect A;
     axis ax, ay;
     layout_axes(W, H, sc, title, s, n_series, &A, &ax, &ay);

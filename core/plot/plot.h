@@ -36,7 +36,7 @@ typedef struct plot_rect {
 typedef struct plot_layout {
     plot_rect area;   /* the plot area, inside the frame */
     plot_rect legend; /* the legend box (w = h = 0 when there are no series) */
-    int text_scale;   /* font scale of labels (the title is twice that) */
+    int text_scale;   /* font scale of all text (the title is bold) */
 } plot_layout;
 
 /* Draw the chart into img (H, W, 3). layout may be NULL. Errors: a size
@@ -45,6 +45,10 @@ typedef struct plot_layout {
 int plot_render(unsigned char *img, int W, int H, const char *title, const char *xlabel,
                 const char *ylabel, const plot_series *s, int n_series, plot_layout *layout,
                 strata_err *err);
+
+/* The font scale of text in a W x H image: min(W / 640, H / 400), at
+ * least 1 (1 at the default 800x500). */
+int plot_text_scale(int W, int H);
 
 /* Write img (H, W, 3) as an 8-bit RGB PNG, atomically: into a temporary
  * file beside path, then renamed over it; nothing is left on failure. */

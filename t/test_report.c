@@ -223,6 +223,33 @@ static void check_confusion_png(sqlite3 *d, const char *path)
     free(img);
 }
 
+/* One run: every parameter is listed, but a list's items only inside the
+ * list's own entry (model.layers=[...], no model.layers.0.type=...); the
+ * evaluation's numbers to 4 decimals, in full on hover (title). */
+START_TEST(test_report_one_run)
+{
+    make_sweep();
+    char out[4300];
+    snprintf(out, sizeof out, "%s/one.html", dir);
+    strata_ok("report", ARGS("report", "1", "-o", out, "--db", db));
+    char *s = read_all(out);
+    assert_well_formed(s, out);
+    assert_has(s, "model.layers=[");
+    assert_has(s, "optimizer.lr=0.01");
+    ck_assert_msg(!strstr(s, "model.layers.0.type="), "list items listed besides their list");
+    sqlite3 *d = db_open_readonly(db);
+    double acc = q_double(d, "SELECT acc FROM evals WHERE run_id = 1");
+    char want[128];
+    snprintf(want, sizeof want, "\">%.4f</td>", acc);
+    assert_has(s, want);
+    snprintf(want, sizeof want, "title=\"%.17g", acc);
+    want[strlen(want) - 3] = 0; /* the shortest form may have fewer digits: compare the first 14 */
+    assert_has(s, want);
+    sqlite3_close(d);
+    free(s);
+}
+END_TEST
+
 START_TEST(test_plot_svg_and_confusion)
 {
     make_sweep();
@@ -288,6 +315,6 @@ END_TEST
 int main(void)
 {
     int rc = RUN_TEST_CASES("report", {.name = "report", .timeout = 300,
-                                       .tests = TESTS(test_report_sweep, test_plot_svg_and_confusion, test_errors)});
+                                       .tests = TESTS(test_report_sweep, test_report_one_run, test_plot_svg_and_confusion, test_errors)});
     return rc;
 }

@@ -45,6 +45,20 @@ static void field_cell(FILE *f, const run_data *d, const char *name, const char 
     cell(f, buf, v && v->type != RESULTS_TEXT);
 }
 
+/* A measurement: a REAL to 4 decimals, its full value in the cell's title
+ * (hover); other values as they are. */
+static void measurement_cell(FILE *f, const results_value *v)
+{
+    char buf[512];
+    if (!v || v->type != RESULTS_REAL || !isfinite(v->d)) {
+        cell(f, value_text(v, buf, sizeof buf), v && v->type != RESULTS_TEXT);
+        return;
+    }
+    fputs("<td class=\"num\" title=\"", f);
+    markup_text(f, value_text(v, buf, sizeof buf));
+    fprintf(f, "\">%.4f</td>", v->d);
+}
+
 /* ---- the runs table ----------------------------------------------------- */
 
 /* The value of key in run d's params (NULL when absent). */
@@ -54,6 +68,23 @@ static const char *param_of(const run_data *d, const char *key, char *buf, int s
         if (!strcmp(results_cell(&d->params, r, 0)->s ? results_cell(&d->params, r, 0)->s : "", key))
             return value_text(results_cell(&d->params, r, 1), buf, size);
     return NULL;
+}
+
+/* Is key inside a list that run d also has whole: "a.b.1" or "a.b.1.c"
+ * when "a.b" is a parameter (the list as JSON)? */
+static int list_item(const run_data *d, const char *key)
+{
+    char buf[512];
+    for (const char *dot = strchr(key, '.'); dot; dot = strchr(dot + 1, '.')) {
+        size_t digits = strspn(dot + 1, "0123456789");
+        if (digits == 0 || (dot[1 + digits] != '.' && dot[1 + digits] != 0) || dot - key >= 256)
+            continue;
+        char parent[256];
+        snprintf(parent, sizeof parent, "%.*s", (int)(dot - key), key);
+        if (param_of(d, parent, buf, sizeof buf))
+            return 1;
+    }
+    return 0;
 }
 
 /* Does key have different values (or presence) among the runs? */
@@ -82,7 +113,7 @@ static void differing_params(FILE *f, const run_data *d, int n, int k)
     }
     for (int r = 0; r < d[k].params.n_rows; r++) {
         const char *key = results_cell(&d[k].params, r, 0)->s;
-        if (!key || (n > 1 && !param_differs(d, n, key)))
+        if (!key || list_item(&d[k], key) || (n > 1 && !param_differs(d, n, key)))
             continue;
         fputs(sep, f);
         markup_text(f, key);
@@ -188,7 +219,6 @@ static void all_charts(FILE *f, const run_data *d, int n)
 
 static void table_rows(FILE *f, const results_table *t, int from_col)
 {
-    char buf[512];
     fputs("<table><tr>", f);
     for (int c = from_col; c < t->n_cols; c++) {
         fputs("<th>", f);
@@ -199,7 +229,7 @@ static void table_rows(FILE *f, const results_table *t, int from_col)
     for (int r = 0; r < t->n_rows; r++) {
         fputs("<tr>", f);
         for (int c = from_col; c < t->n_cols; c++)
-            cell(f, value_text(results_cell(t, r, c), buf, sizeof buf), results_cell(t, r, c)->type != RESULTS_TEXT);
+            measurement_cell(f, results_cell(t, r, c));
         fputs("</tr>\n", f);
     }
     fputs("</table>\n", f);

@@ -129,7 +129,10 @@ const char *builddir(void)
 
 void assert_has(const char *hay, const char *needle)
 {
-    ck_assert_msg(strstr(hay, needle) != NULL, "expected \"%s\" in: %s", needle, hay);
+    /* Check's messages have a size limit: show at most 2000 bytes of hay. */
+    size_t n = strlen(hay);
+    ck_assert_msg(strstr(hay, needle) != NULL, "expected \"%s\" in (%zu bytes%s): %.2000s", needle, n,
+                  n > 2000 ? ", the first 2000" : "", hay);
 }
 
 void sleep_ms(long ms)

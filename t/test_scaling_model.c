@@ -132,6 +132,22 @@ START_TEST(rank_batches_and_rates)
 }
 END_TEST
 
+START_TEST(host_speed_divides_the_compute_not_the_exchange)
+{
+    /* As buckets_overlap_backward on hosts twice as fast: forward + loss
+     * end at 2.25; layer 2 done at 4.25 (2 ms: -> 6.25), layer 0 at 6.25
+     * (3 ms: -> 9.25); step 9.25 + 0.5, compute 6.75. */
+    scaling_step s = four_layers(3750, 0, 1250, 1250);
+    s.host_speed = 2;
+    scaling_link l = {.gbit = 0.01, .latency_us = 0, .bucket_bytes = 2000, .bytes_scale = 1};
+    scaling_result r = scaling_predict(&s, 2, &l);
+    ck_near(r.compute_ms, 6.75);
+    ck_near(r.comm_ms, 5);
+    ck_near(r.exposed_ms, 3);
+    ck_near(r.step_ms, 9.75);
+}
+END_TEST
+
 /* ---- strata bench --ranks ------------------------------------------------- */
 
 static char quickstart[4096];
@@ -163,8 +179,11 @@ START_TEST(bench_refuses_bad_scaling_options)
     strata_refuses(BENCH("--ranks", "2", "--latency", "1,2"), 2, "--latency: expected one number, got '1,2'");
     strata_refuses(BENCH("--ranks", "2", "--bucket-mb", "0"), 2,
                    "--bucket-mb: expected MiB above 0 (at most 1e6), got '0'");
-    strata_refuses(BENCH("--link", "10"), 2, "--link, --latency and --bucket-mb need --ranks");
-    strata_refuses(BENCH("--bucket-mb", "4"), 2, "--link, --latency and --bucket-mb need --ranks");
+    strata_refuses(BENCH("--link", "10"), 2, "--link, --latency, --bucket-mb and --host-speed need --ranks");
+    strata_refuses(BENCH("--bucket-mb", "4"), 2, "--link, --latency, --bucket-mb and --host-speed need --ranks");
+    strata_refuses(BENCH("--host-speed", "4"), 2, "--link, --latency, --bucket-mb and --host-speed need --ranks");
+    strata_refuses(BENCH("--ranks", "2", "--host-speed", "-2"), 2,
+                   "--host-speed: expected a factor above 0 (at most 1e6), got '-2'");
     char many[256] = "1";
     for (int i = 0; i < 64; i++)
         strcat(many, ",2");
@@ -189,13 +208,14 @@ enum { ROWS = 14 };
 #define ROW_NUMBERS(key, v) ck_assert_int_eq(json_numbers(out, key, v, ROWS + 1), ROWS)
 
 /* Global batch 4 over ranks 1, 2 and 8 (more ranks than images: weak
- * scaling only), 10 and 100 Gbit/s, one bucket of all the gradients: the
+ * scaling only), 10 and 100 Gbit/s, hosts twice as fast as this one, one
+ * bucket of all the gradients: the
  * rows, in order: per link, fp32 N=1,2; fp16 N=1,2; weak N=1,2,8. */
 START_TEST(bench_scaling_json_follows_the_model)
 {
     find_quickstart();
     strata_run r = strata(BENCH("--batch", "4", "--json", "--ranks", "1,2", "--ranks", "8", "--link", "10,100",
-                                "--latency", "100", "--bucket-mb", "1000000"));
+                                "--latency", "100", "--bucket-mb", "1000000", "--host-speed", "2"));
     ck_assert_msg(r.status == 0, "status %d: %s", r.status, r.err);
     const char *out = strstr(r.out, "\"rows\": [");
     ck_assert_ptr_nonnull(out);
@@ -243,6 +263,12 @@ START_TEST(bench_scaling_json_follows_the_model)
         ck_assert_double_eq_tol(sp[i], ips[i] / ips[0], sp[i] * 1e-3);
         ck_assert_double_eq_tol(eff[i], sp[i] / n, 1e-4);
     }
+    /* one rank's compute: the measured step at batch 4 on hosts twice as fast */
+    double f, lo, b, o;
+    const char *m0 = strstr(head, "\"measured\"");
+    ck_assert(json_numbers(m0, "forward_ms", &f, 1) && json_numbers(m0, "loss_ms", &lo, 1) &&
+              json_numbers(m0, "backward_ms", &b, 1) && json_numbers(m0, "optimizer_ms", &o, 1));
+    ck_assert_double_eq_tol(comp[0], (f + lo + b + o) / 2, 1e-3);
     /* the same compute for the same per-rank batch */
     ck_assert_double_eq(comp[0], comp[4]);
     ck_assert_double_eq(comp[1], comp[3]);
@@ -260,11 +286,11 @@ END_TEST
 START_TEST(bench_scaling_text_names_each_table)
 {
     find_quickstart();
-    strata_run r = strata(BENCH("--batch", "2", "--ranks", "1,4"));
+    strata_run r = strata(BENCH("--batch", "2", "--ranks", "1,4", "--host-speed", "4"));
     ck_assert_msg(r.status == 0, "status %d: %s", r.status, r.err);
     assert_has(r.out, "scaling model: ring allreduce of ");
     assert_has(r.out, "in buckets of 25 MiB, latency 5 us per hop; compute measured here at each rank's batch on 1 "
-                      "threads; 1 rank: ");
+                      "threads, divided by 4 (--host-speed); 1 rank: ");
     assert_has(r.out, "\n10 Gbit/s, fp32 gradients, global batch 2 shared by the ranks (strong scaling)\n");
     assert_has(r.out, "\n10 Gbit/s, fp16 gradients, global batch 2 shared by the ranks (strong scaling)\n");
     assert_has(r.out, "\n10 Gbit/s, fp32 gradients, batch 2 per rank (global batch 2 x ranks: weak scaling)\n");
@@ -281,6 +307,7 @@ int main(void)
         {.name = "model", .timeout = 10,
          .tests = TESTS(ring_allreduce_by_hand, buckets_overlap_backward, buckets_queue_on_one_link,
                         fp16_halves_the_bytes_buckets_count_them_halved, hidden_exchange_costs_nothing,
+                        host_speed_divides_the_compute_not_the_exchange,
                         rank_batches_and_rates)},
         {.name = "bench", .timeout = 120,
          .tests = TESTS(bench_refuses_bad_scaling_options, bench_scaling_json_follows_the_model,

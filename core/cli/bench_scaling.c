@@ -42,7 +42,7 @@ static const step_measure *measure_at(const step_measure *m, int n_m, int batch)
 
 static scaling_result predict(const step_measure *m, int ranks, double gbit, const scaling_opts *o, double scale)
 {
-    scaling_step s = {m->n_layers, m->layers, m->loss_ms, m->optim_ms};
+    scaling_step s = {m->n_layers, m->layers, m->loss_ms, m->optim_ms, o->host_speed};
     scaling_link l = {gbit, o->latency_us, o->bucket_mb * 1048576.0, scale};
     return scaling_predict(&s, ranks, &l);
 }
@@ -105,9 +105,11 @@ void scaling_print_text(const scaling_opts *o, int global_batch, const step_meas
 {
     const step_measure *ref = measure_at(m, n_m, global_batch);
     printf("\nscaling model: ring allreduce of %.1f MiB of fp32 gradients (%lld parameters) in buckets of %g MiB, "
-           "latency %g us per hop; compute measured here at each rank's batch on %d threads; 1 rank: %.2f images/s\n",
-           gradient_mib(ref), (long long)params, o->bucket_mb, o->latency_us, threads,
-           one_rank_rate(m, n_m, global_batch, o));
+           "latency %g us per hop; compute measured here at each rank's batch on %d threads",
+           gradient_mib(ref), (long long)params, o->bucket_mb, o->latency_us, threads);
+    if (o->host_speed != 1)
+        printf(", divided by %g (--host-speed)", o->host_speed);
+    printf("; 1 rank: %.2f images/s\n", one_rank_rate(m, n_m, global_batch, o));
     for (int k = 0; k < o->n_links; k++)
         for (int v = 0; v < N_VARIANTS; v++)
             print_variant_text(o, m, n_m, global_batch, o->links[k], v);
@@ -144,8 +146,9 @@ void scaling_print_json(const scaling_opts *o, int global_batch, const step_meas
 {
     const step_measure *ref = measure_at(m, n_m, global_batch);
     printf("\"scaling\": {\"global_batch\": %d, \"parameters\": %lld, \"gradient_bytes\": %.0f, \"bucket_mb\": %g, "
-           "\"latency_us\": %g, \"threads\": %d,\n",
-           global_batch, (long long)params, gradient_mib(ref) * 1048576.0, o->bucket_mb, o->latency_us, threads);
+           "\"latency_us\": %g, \"host_speed\": %g, \"threads\": %d,\n",
+           global_batch, (long long)params, gradient_mib(ref) * 1048576.0, o->bucket_mb, o->latency_us, o->host_speed,
+           threads);
     print_measures_json(m, n_m);
     printf("  \"rows\": [");
     int first = 1;

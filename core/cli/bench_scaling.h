@@ -22,6 +22,7 @@ typedef struct scaling_opts {
     const double *links; /* Gbit/s */
     int n_links;
     double latency_us, bucket_mb;
+    double host_speed; /* --host-speed: modelled hosts this many times as fast */
 } scaling_opts;
 
 /* The per-rank batches to measure for global_batch over o's rank counts:

@@ -37,6 +37,7 @@ static const char usage[] =
     "usage: strata bench EXPERIMENT.yaml [-s KEY.PATH=VALUE]... [--batch N] [--steps N]\n"
     "                    [--warmup N] [--threads N] [--json] [--no-sgemm]\n"
     "                    [--ranks N,...] [--link GBIT,...] [--latency US] [--bucket-mb M]\n"
+    "                    [--host-speed X]\n"
     "\n"
     "Time training steps (forward, loss, backward, optimizer) of the experiment's\n"
     "network on synthetic seeded data; no data set is read. Prints images/s, each\n"
@@ -59,6 +60,8 @@ static const char usage[] =
     "      --link GBIT[,GBIT...] link bandwidths in Gbit/s (repeatable; default 10)\n"
     "      --latency US          latency per message hop in microseconds (default 5)\n"
     "      --bucket-mb M         gradient bucket size in MiB (default 25, as train.bucket_mb)\n"
+    "      --host-speed X        model hosts X times as fast as this one: the measured\n"
+    "                            compute divided by X (default 1)\n"
     "  Each bucket (filled from the top layer down) is a ring allreduce of\n"
     "  2(N-1)/N x bytes / bandwidth + 2(N-1) x latency, started when backward has\n"
     "  finished its layers and the previous bucket is sent. Tables for fp32 and\n"
@@ -172,21 +175,24 @@ static int parse_scaling_args(int c, const char *arg, bench_args *a)
     if (c == 'l')
         return parse_list("--link", arg, 0, 0, 1e6, 0, "Gbit/s above 0 (at most 1e6) separated by commas", a->links,
                           &o->n_links);
-    if (parse_list(c == 'L' ? "--latency" : "--bucket-mb", arg, 0, c == 'L', 1e6, 0,
-                   c == 'L' ? "microseconds from 0 to 1e6" : "MiB above 0 (at most 1e6)", v, &n))
+    const char *opt = c == 'L' ? "--latency" : c == 'B' ? "--bucket-mb" : "--host-speed";
+    const char *expected = c == 'L' ? "microseconds from 0 to 1e6" : c == 'B' ? "MiB above 0 (at most 1e6)"
+                                                                              : "a factor above 0 (at most 1e6)";
+    if (parse_list(opt, arg, 0, c == 'L', 1e6, 0, expected, v, &n))
         return -1;
     if (n != 1)
-        return cli_usage(&cmd_bench, "%s: expected one number, got '%s'", c == 'L' ? "--latency" : "--bucket-mb", arg);
-    *(c == 'L' ? &o->latency_us : &o->bucket_mb) = v[0];
+        return cli_usage(&cmd_bench, "%s: expected one number, got '%s'", opt, arg);
+    *(c == 'L' ? &o->latency_us : c == 'B' ? &o->bucket_mb : &o->host_speed) = v[0];
     return 0;
 }
 
-/* --link, --latency and --bucket-mb only with --ranks; default link 10. */
+/* --link, --latency, --bucket-mb and --host-speed only with --ranks;
+ * default link 10. */
 static int check_scaling_args(bench_args *a, int model_opts)
 {
     scaling_opts *o = &a->scaling;
     if (model_opts && !o->n_ranks)
-        return cli_usage(&cmd_bench, "--link, --latency and --bucket-mb need --ranks");
+        return cli_usage(&cmd_bench, "--link, --latency, --bucket-mb and --host-speed need --ranks");
     if (o->n_ranks && !o->n_links)
         a->links[o->n_links++] = 10;
     o->ranks = a->ranks;
@@ -202,10 +208,10 @@ static int parse_args(int argc, char **argv, bench_args *a)
         {"threads", required_argument, 0, 't'}, {"json", no_argument, 0, 'j'},
         {"no-sgemm", no_argument, 0, 'g'},    {"ranks", required_argument, 0, 'r'},
         {"link", required_argument, 0, 'l'},  {"latency", required_argument, 0, 'L'},
-        {"bucket-mb", required_argument, 0, 'B'}, {0, 0, 0, 0}};
+        {"bucket-mb", required_argument, 0, 'B'}, {"host-speed", required_argument, 0, 'H'}, {0, 0, 0, 0}};
     int c, model_opts = 0;
     a->steps = 5, a->warmup = 1, a->sgemm = 1;
-    a->scaling.latency_us = 5, a->scaling.bucket_mb = 25;
+    a->scaling.latency_us = 5, a->scaling.bucket_mb = 25, a->scaling.host_speed = 1;
     optind = 1;
     opterr = 0;
     while ((c = getopt_long(argc, argv, "s:", longopts, NULL)) != -1) {
@@ -224,7 +230,7 @@ static int parse_args(int argc, char **argv, bench_args *a)
             a->json = 1;
         else if (c == 'g')
             a->sgemm = 0;
-        else if (c == 'r' || c == 'l' || c == 'L' || c == 'B') {
+        else if (c == 'r' || c == 'l' || c == 'L' || c == 'B' || c == 'H') {
             bad = parse_scaling_args(c, optarg, a);
             model_opts |= c != 'r';
         } else

@@ -26,12 +26,13 @@ static void run_bucket(double ready, double bytes, int ranks, const scaling_link
 scaling_result scaling_predict(const scaling_step *s, int ranks, const scaling_link *l)
 {
     scaling_result r = {.ranks = ranks};
-    double t = s->loss_ms;
+    double k = s->host_speed > 0 ? 1 / s->host_speed : 1; /* measured ms -> modelled ms */
+    double t = s->loss_ms * k;
     for (int i = 0; i < s->n_layers; i++)
-        t += s->layers[i].fwd_ms;
+        t += s->layers[i].fwd_ms * k;
     double link_free = 0, bucket = 0; /* t: end of forward and loss */
     for (int i = s->n_layers - 1; i >= 0; i--) {
-        t += s->layers[i].bwd_ms;
+        t += s->layers[i].bwd_ms * k;
         double bytes = s->layers[i].grad_bytes * l->bytes_scale;
         r.grad_bytes += bytes;
         bucket += bytes;
@@ -44,9 +45,9 @@ scaling_result scaling_predict(const scaling_step *s, int ranks, const scaling_l
         run_bucket(t, bucket, ranks, l, &link_free, &r);
     double backward_end = t;
     double exchange_end = link_free > backward_end ? link_free : backward_end;
-    r.compute_ms = backward_end + s->optim_ms;
+    r.compute_ms = backward_end + s->optim_ms * k;
     r.exposed_ms = exchange_end - backward_end;
-    r.step_ms = exchange_end + s->optim_ms;
+    r.step_ms = exchange_end + s->optim_ms * k;
     return r;
 }
 

@@ -23,6 +23,7 @@ typedef struct scaling_step {
     int n_layers;
     const scaling_layer *layers;
     double loss_ms, optim_ms;
+    double host_speed; /* the modelled hosts compute this many times as fast (0: 1) */
 } scaling_step;
 
 /* The interconnect and the exchange. */

@@ -178,7 +178,8 @@ START_TEST(bench_refuses_bad_scaling_options)
                    "--latency: expected microseconds from 0 to 1e6, got '-1'");
     strata_refuses(BENCH("--ranks", "2", "--latency", "1,2"), 2, "--latency: expected one number, got '1,2'");
     strata_refuses(BENCH("--ranks", "2", "--bucket-mb", "0"), 2,
-                   "--bucket-mb: expected MiB above 0 (at most 1e6), got '0'");
+                   "--bucket-mb: expected MiB above 0 (at most 1e6) separated by commas, got '0'");
+    strata_refuses(BENCH("--ranks", "2", "--bucket-mb", "25,-1"), 2, "--bucket-mb: expected MiB above 0");
     strata_refuses(BENCH("--link", "10"), 2, "--link, --latency, --bucket-mb and --host-speed need --ranks");
     strata_refuses(BENCH("--bucket-mb", "4"), 2, "--link, --latency, --bucket-mb and --host-speed need --ranks");
     strata_refuses(BENCH("--host-speed", "4"), 2, "--link, --latency, --bucket-mb and --host-speed need --ranks");
@@ -283,17 +284,45 @@ START_TEST(bench_scaling_json_follows_the_model)
 }
 END_TEST
 
+/* Two bucket sizes from one measurement: 1 MiB and one bucket of all; the
+ * compute is the same, the rows follow link, then bucket size. */
+START_TEST(bench_scaling_models_each_bucket_size)
+{
+    find_quickstart();
+    strata_run r = strata(BENCH("--batch", "2", "--json", "--ranks", "2", "--bucket-mb", "0.01,1e6", "--latency", "0"));
+    ck_assert_msg(r.status == 0, "status %d: %s", r.status, r.err);
+    const char *out = strstr(r.out, "\"rows\": [");
+    ck_assert_ptr_nonnull(out);
+    double mb[7], buckets[7], comp[7], comm[7];
+    ck_assert_int_eq(json_numbers(out, "bucket_mb", mb, 7), 6);
+    ck_assert_int_eq(json_numbers(out, "buckets", buckets, 7), 6);
+    ck_assert_int_eq(json_numbers(out, "compute_ms", comp, 7), 6);
+    ck_assert_int_eq(json_numbers(out, "comm_ms", comm, 7), 6);
+    for (int i = 0; i < 3; i++) {
+        ck_assert_double_eq(mb[i], 0.01);
+        ck_assert_double_eq(mb[i + 3], 1e6);
+        ck_assert_double_eq(buckets[i + 3], 1);
+        ck_assert_msg(buckets[i] > 1, "row %d: %g buckets of 0.01 MiB", i, buckets[i]);
+        ck_assert_double_eq(comp[i], comp[i + 3]);
+        /* no latency: the same bytes take the same time however bucketed */
+        ck_assert_double_eq_tol(comm[i], comm[i + 3], 1e-3);
+    }
+    run_strata_free(&r);
+}
+END_TEST
+
 START_TEST(bench_scaling_text_names_each_table)
 {
     find_quickstart();
     strata_run r = strata(BENCH("--batch", "2", "--ranks", "1,4", "--host-speed", "4"));
     ck_assert_msg(r.status == 0, "status %d: %s", r.status, r.err);
     assert_has(r.out, "scaling model: ring allreduce of ");
-    assert_has(r.out, "in buckets of 25 MiB, latency 5 us per hop; compute measured here at each rank's batch on 1 "
+    assert_has(r.out, "in buckets, latency 5 us per hop; compute measured here at each rank's batch on 1 "
                       "threads, divided by 4 (--host-speed); 1 rank: ");
-    assert_has(r.out, "\n10 Gbit/s, fp32 gradients, global batch 2 shared by the ranks (strong scaling)\n");
-    assert_has(r.out, "\n10 Gbit/s, fp16 gradients, global batch 2 shared by the ranks (strong scaling)\n");
-    assert_has(r.out, "\n10 Gbit/s, fp32 gradients, batch 2 per rank (global batch 2 x ranks: weak scaling)\n");
+    assert_has(r.out, "\n10 Gbit/s, 25 MiB buckets, fp32 gradients, global batch 2 shared by the ranks (strong scaling)\n");
+    assert_has(r.out, "\n10 Gbit/s, 25 MiB buckets, fp16 gradients, global batch 2 shared by the ranks (strong scaling)\n");
+    assert_has(r.out,
+               "\n10 Gbit/s, 25 MiB buckets, fp32 gradients, batch 2 per rank (global batch 2 x ranks: weak scaling)\n");
     ck_assert_int_eq(count_substr(r.out, "(more ranks than the global batch's 2 images)"), 2);
     ck_assert_int_eq(count_substr(r.out, "images/s  speed-up efficiency"), 3);
     ck_assert_ptr_null(strstr(r.out, "100 Gbit/s"));
@@ -311,5 +340,5 @@ int main(void)
                         rank_batches_and_rates)},
         {.name = "bench", .timeout = 120,
          .tests = TESTS(bench_refuses_bad_scaling_options, bench_scaling_json_follows_the_model,
-                        bench_scaling_text_names_each_table)});
+                        bench_scaling_models_each_bucket_size, bench_scaling_text_names_each_table)});
 }

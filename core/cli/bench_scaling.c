@@ -40,23 +40,28 @@ static const step_measure *measure_at(const step_measure *m, int n_m, int batch)
     return NULL;
 }
 
-static scaling_result predict(const step_measure *m, int ranks, double gbit, const scaling_opts *o, double scale)
+/* One link bandwidth and bucket size of the options. */
+typedef struct scaling_net {
+    double gbit, bucket_mb;
+} scaling_net;
+
+static scaling_result predict(const step_measure *m, int ranks, scaling_net net, const scaling_opts *o, double scale)
 {
     scaling_step s = {m->n_layers, m->layers, m->loss_ms, m->optim_ms, o->host_speed};
-    scaling_link l = {gbit, o->latency_us, o->bucket_mb * 1048576.0, scale};
+    scaling_link l = {net.gbit, o->latency_us, net.bucket_mb * 1048576.0, scale};
     return scaling_predict(&s, ranks, &l);
 }
 
 /* Images/s of one rank at the global batch: the reference for speed-ups. */
 static double one_rank_rate(const step_measure *m, int n_m, int global_batch, const scaling_opts *o)
 {
-    scaling_result r = predict(measure_at(m, n_m, global_batch), 1, 1, o, 1);
+    scaling_result r = predict(measure_at(m, n_m, global_batch), 1, (scaling_net){1, 1}, o, 1);
     return scaling_images_per_sec(global_batch, r.step_ms);
 }
 
-/* The row of variant v for ranks over gbit; 0 when there are more ranks
+/* The row of variant v for ranks over net; 0 when there are more ranks
  * than images to share (strong scaling only). */
-static int make_row(const scaling_opts *o, const step_measure *m, int n_m, int global_batch, double gbit, int v,
+static int make_row(const scaling_opts *o, const step_measure *m, int n_m, int global_batch, scaling_net net, int v,
                     int ranks, scaling_row *row)
 {
     row->ranks = ranks;
@@ -64,7 +69,7 @@ static int make_row(const scaling_opts *o, const step_measure *m, int n_m, int g
     row->rank_batch = v == VARIANT_WEAK ? global_batch : scaling_rank_batch(global_batch, ranks);
     if (!row->rank_batch)
         return 0;
-    row->r = predict(measure_at(m, n_m, row->rank_batch), ranks, gbit, o, v == VARIANT_FP16 ? 0.5 : 1);
+    row->r = predict(measure_at(m, n_m, row->rank_batch), ranks, net, o, v == VARIANT_FP16 ? 0.5 : 1);
     row->images_per_sec = scaling_images_per_sec(row->global_batch, row->r.step_ms);
     row->speedup = row->images_per_sec / one_rank_rate(m, n_m, global_batch, o);
     row->efficiency = row->speedup / ranks;
@@ -79,10 +84,10 @@ static double gradient_mib(const step_measure *m)
     return bytes / 1048576.0;
 }
 
-static void print_variant_text(const scaling_opts *o, const step_measure *m, int n_m, int global_batch, double gbit,
-                               int v)
+static void print_variant_text(const scaling_opts *o, const step_measure *m, int n_m, int global_batch,
+                               scaling_net net, int v)
 {
-    printf("\n%g Gbit/s, %s gradients, ", gbit, variant_gradients[v]);
+    printf("\n%g Gbit/s, %g MiB buckets, %s gradients, ", net.gbit, net.bucket_mb, variant_gradients[v]);
     if (v == VARIANT_WEAK)
         printf("batch %d per rank (global batch %d x ranks: weak scaling)\n", global_batch, global_batch);
     else
@@ -91,7 +96,7 @@ static void print_variant_text(const scaling_opts *o, const step_measure *m, int
            "comm ms", "exposed ms", "step ms", "images/s", "speed-up", "efficiency");
     for (int i = 0; i < o->n_ranks; i++) {
         scaling_row w;
-        if (!make_row(o, m, n_m, global_batch, gbit, v, o->ranks[i], &w)) {
+        if (!make_row(o, m, n_m, global_batch, net, v, o->ranks[i], &w)) {
             printf("%6d %10s (more ranks than the global batch's %d images)\n", o->ranks[i], "-", global_batch);
             continue;
         }
@@ -104,24 +109,25 @@ void scaling_print_text(const scaling_opts *o, int global_batch, const step_meas
                         int threads)
 {
     const step_measure *ref = measure_at(m, n_m, global_batch);
-    printf("\nscaling model: ring allreduce of %.1f MiB of fp32 gradients (%lld parameters) in buckets of %g MiB, "
+    printf("\nscaling model: ring allreduce of %.1f MiB of fp32 gradients (%lld parameters) in buckets, "
            "latency %g us per hop; compute measured here at each rank's batch on %d threads",
-           gradient_mib(ref), (long long)params, o->bucket_mb, o->latency_us, threads);
+           gradient_mib(ref), (long long)params, o->latency_us, threads);
     if (o->host_speed != 1)
         printf(", divided by %g (--host-speed)", o->host_speed);
     printf("; 1 rank: %.2f images/s\n", one_rank_rate(m, n_m, global_batch, o));
     for (int k = 0; k < o->n_links; k++)
-        for (int v = 0; v < N_VARIANTS; v++)
-            print_variant_text(o, m, n_m, global_batch, o->links[k], v);
+        for (int j = 0; j < o->n_buckets; j++)
+            for (int v = 0; v < N_VARIANTS; v++)
+                print_variant_text(o, m, n_m, global_batch, (scaling_net){o->links[k], o->buckets[j]}, v);
 }
 
-static void print_row_json(const scaling_row *w, double gbit, int v, int *first)
+static void print_row_json(const scaling_row *w, scaling_net net, int v, int *first)
 {
-    printf("%s\n   {\"link_gbit\": %g, \"gradients\": \"%s\", \"scaling\": \"%s\", \"ranks\": %d, "
+    printf("%s\n   {\"link_gbit\": %g, \"bucket_mb\": %g, \"gradients\": \"%s\", \"scaling\": \"%s\", \"ranks\": %d, "
            "\"global_batch\": %d, \"batch_per_rank\": %d, \"buckets\": %d, \"gradient_bytes\": %.0f,\n"
            "    \"compute_ms\": %.4f, \"comm_ms\": %.4f, \"exposed_ms\": %.4f, \"step_ms\": %.4f, "
            "\"images_per_sec\": %.4f, \"speedup\": %.4f, \"efficiency\": %.4f}",
-           *first ? "" : ",", gbit, variant_gradients[v], variant_scaling[v], w->ranks, w->global_batch,
+           *first ? "" : ",", net.gbit, net.bucket_mb, variant_gradients[v], variant_scaling[v], w->ranks, w->global_batch,
            w->rank_batch, w->r.buckets, w->r.grad_bytes, w->r.compute_ms, w->r.comm_ms, w->r.exposed_ms,
            w->r.step_ms, w->images_per_sec, w->speedup, w->efficiency);
     *first = 0;
@@ -145,19 +151,20 @@ void scaling_print_json(const scaling_opts *o, int global_batch, const step_meas
                         int threads)
 {
     const step_measure *ref = measure_at(m, n_m, global_batch);
-    printf("\"scaling\": {\"global_batch\": %d, \"parameters\": %lld, \"gradient_bytes\": %.0f, \"bucket_mb\": %g, "
+    printf("\"scaling\": {\"global_batch\": %d, \"parameters\": %lld, \"gradient_bytes\": %.0f, "
            "\"latency_us\": %g, \"host_speed\": %g, \"threads\": %d,\n",
-           global_batch, (long long)params, gradient_mib(ref) * 1048576.0, o->bucket_mb, o->latency_us, o->host_speed,
-           threads);
+           global_batch, (long long)params, gradient_mib(ref) * 1048576.0, o->latency_us, o->host_speed, threads);
     print_measures_json(m, n_m);
     printf("  \"rows\": [");
     int first = 1;
     for (int k = 0; k < o->n_links; k++)
-        for (int v = 0; v < N_VARIANTS; v++)
-            for (int i = 0; i < o->n_ranks; i++) {
-                scaling_row w;
-                if (make_row(o, m, n_m, global_batch, o->links[k], v, o->ranks[i], &w))
-                    print_row_json(&w, o->links[k], v, &first);
-            }
+        for (int j = 0; j < o->n_buckets; j++)
+            for (int v = 0; v < N_VARIANTS; v++)
+                for (int i = 0; i < o->n_ranks; i++) {
+                    scaling_net net = {o->links[k], o->buckets[j]};
+                    scaling_row w;
+                    if (make_row(o, m, n_m, global_batch, net, v, o->ranks[i], &w))
+                        print_row_json(&w, net, v, &first);
+                }
     printf("]}");
 }

@@ -21,7 +21,9 @@ typedef struct scaling_opts {
     int n_ranks;
     const double *links; /* Gbit/s */
     int n_links;
-    double latency_us, bucket_mb;
+    const double *buckets; /* --bucket-mb, MiB */
+    int n_buckets;
+    double latency_us;
     double host_speed; /* --host-speed: modelled hosts this many times as fast */
 } scaling_opts;
 
@@ -30,7 +32,8 @@ typedef struct scaling_opts {
  * written to out (room for o->n_ranks); returns how many. */
 int scaling_batches_needed(const scaling_opts *o, int global_batch, int *out);
 
-/* The scaling tables: global_batch over each rank count and link, with fp32
+/* The scaling tables: global_batch over each rank count, link and bucket
+ * size, with fp32
  * and fp16 gradients and with global_batch per rank (weak scaling). m holds
  * a measurement for global_batch and for each batch scaling_batches_needed
  * named; params is the trained parameter count, threads the threads each

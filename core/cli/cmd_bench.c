@@ -1,6 +1,7 @@
 /* cmd_bench.c — `strata bench EXPERIMENT.yaml [-s K=V]... [--batch N]
  * [--steps N] [--warmup N] [--threads N] [--json] [--no-sgemm]
- * [--ranks N,...] [--link GBIT,...] [--latency US] [--bucket-mb M]`
+ * [--ranks N,...] [--link GBIT,...] [--latency US] [--bucket-mb M,...]
+ * [--host-speed X]`
  *
  * Times full training steps of the experiment's network on synthetic data
  * (seeded uniform inputs in [-1, 1), uniform labels): each layer's forward
@@ -36,7 +37,7 @@
 static const char usage[] =
     "usage: strata bench EXPERIMENT.yaml [-s KEY.PATH=VALUE]... [--batch N] [--steps N]\n"
     "                    [--warmup N] [--threads N] [--json] [--no-sgemm]\n"
-    "                    [--ranks N,...] [--link GBIT,...] [--latency US] [--bucket-mb M]\n"
+    "                    [--ranks N,...] [--link GBIT,...] [--latency US] [--bucket-mb M,...]\n"
     "                    [--host-speed X]\n"
     "\n"
     "Time training steps (forward, loss, backward, optimizer) of the experiment's\n"
@@ -59,7 +60,8 @@ static const char usage[] =
     "                            measured at each rank's share, ceil(batch / N)\n"
     "      --link GBIT[,GBIT...] link bandwidths in Gbit/s (repeatable; default 10)\n"
     "      --latency US          latency per message hop in microseconds (default 5)\n"
-    "      --bucket-mb M         gradient bucket size in MiB (default 25, as train.bucket_mb)\n"
+    "      --bucket-mb M[,M...]  gradient bucket sizes in MiB (repeatable; default 25,\n"
+    "                            as train.bucket_mb)\n"
     "      --host-speed X        model hosts X times as fast as this one: the measured\n"
     "                            compute divided by X (default 1)\n"
     "  Each bucket (filled from the top layer down) is a ring allreduce of\n"
@@ -79,6 +81,7 @@ typedef struct bench_args {
     int json, sgemm;
     int ranks[MAX_LIST];  /* --ranks, in the order given */
     double links[MAX_LIST]; /* --link, Gbit/s */
+    double buckets[MAX_LIST]; /* --bucket-mb, MiB */
     scaling_opts scaling; /* n_ranks 0: no scaling model */
 } bench_args;
 
@@ -175,19 +178,21 @@ static int parse_scaling_args(int c, const char *arg, bench_args *a)
     if (c == 'l')
         return parse_list("--link", arg, 0, 0, 1e6, 0, "Gbit/s above 0 (at most 1e6) separated by commas", a->links,
                           &o->n_links);
-    const char *opt = c == 'L' ? "--latency" : c == 'B' ? "--bucket-mb" : "--host-speed";
-    const char *expected = c == 'L' ? "microseconds from 0 to 1e6" : c == 'B' ? "MiB above 0 (at most 1e6)"
-                                                                              : "a factor above 0 (at most 1e6)";
+    if (c == 'B')
+        return parse_list("--bucket-mb", arg, 0, 0, 1e6, 0, "MiB above 0 (at most 1e6) separated by commas",
+                          a->buckets, &o->n_buckets);
+    const char *opt = c == 'L' ? "--latency" : "--host-speed";
+    const char *expected = c == 'L' ? "microseconds from 0 to 1e6" : "a factor above 0 (at most 1e6)";
     if (parse_list(opt, arg, 0, c == 'L', 1e6, 0, expected, v, &n))
         return -1;
     if (n != 1)
         return cli_usage(&cmd_bench, "%s: expected one number, got '%s'", opt, arg);
-    *(c == 'L' ? &o->latency_us : c == 'B' ? &o->bucket_mb : &o->host_speed) = v[0];
+    *(c == 'L' ? &o->latency_us : &o->host_speed) = v[0];
     return 0;
 }
 
 /* --link, --latency, --bucket-mb and --host-speed only with --ranks;
- * default link 10. */
+ * default link 10 Gbit/s, buckets of 25 MiB. */
 static int check_scaling_args(bench_args *a, int model_opts)
 {
     scaling_opts *o = &a->scaling;
@@ -195,8 +200,11 @@ static int check_scaling_args(bench_args *a, int model_opts)
         return cli_usage(&cmd_bench, "--link, --latency, --bucket-mb and --host-speed need --ranks");
     if (o->n_ranks && !o->n_links)
         a->links[o->n_links++] = 10;
+    if (o->n_ranks && !o->n_buckets)
+        a->buckets[o->n_buckets++] = 25;
     o->ranks = a->ranks;
     o->links = a->links;
+    o->buckets = a->buckets;
     return 0;
 }
 
@@ -211,7 +219,7 @@ static int parse_args(int argc, char **argv, bench_args *a)
         {"bucket-mb", required_argument, 0, 'B'}, {"host-speed", required_argument, 0, 'H'}, {0, 0, 0, 0}};
     int c, model_opts = 0;
     a->steps = 5, a->warmup = 1, a->sgemm = 1;
-    a->scaling.latency_us = 5, a->scaling.bucket_mb = 25, a->scaling.host_speed = 1;
+    a->scaling.latency_us = 5, a->scaling.host_speed = 1;
     optind = 1;
     opterr = 0;
     while ((c = getopt_long(argc, argv, "s:", longopts, NULL)) != -1) {

@@ -1,5 +1,7 @@
 /* cmd_bench.c — `strata bench EXPERIMENT.yaml [-s K=V]... [--batch N]
- * [--steps N] [--warmup N] [--threads N] [--json] [--no-sgemm]`
+ * [--steps N] [--warmup N] [--threads N] [--json] [--no-sgemm]
+ * [--ranks N,...] [--link GBIT,...] [--latency US] [--bucket-mb M,...]
+ * [--host-speed X]`
  *
  * Times full training steps of the experiment's network on synthetic data
  * (seeded uniform inputs in [-1, 1), uniform labels): each layer's forward
@@ -10,11 +12,16 @@
  *
  * FLOPs per step: forward 2·MACs·batch for layers with MACs (conv2d,
  * linear); backward twice that (dweight and din), or once for the first
- * layer, whose din is not computed. */
+ * layer, whose din is not computed.
+ *
+ * With --ranks, the step is also measured at each rank's share of the
+ * batch, and bench_scaling.c predicts data-parallel steps on N hosts from
+ * those measurements (core/train/scaling_model.c). */
 #define _POSIX_C_SOURCE 200809L
 #include <errno.h>
 #include <getopt.h>
 #include <limits.h>
+#include <math.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/resource.h>
@@ -25,10 +32,13 @@
 #include "model/init.h"
 #include "train/loss.h"
 #include "train/assemble.h"
+#include "cli/bench_scaling.h"
 
 static const char usage[] =
     "usage: strata bench EXPERIMENT.yaml [-s KEY.PATH=VALUE]... [--batch N] [--steps N]\n"
     "                    [--warmup N] [--threads N] [--json] [--no-sgemm]\n"
+    "                    [--ranks N,...] [--link GBIT,...] [--latency US] [--bucket-mb M,...]\n"
+    "                    [--host-speed X]\n"
     "\n"
     "Time training steps (forward, loss, backward, optimizer) of the experiment's\n"
     "network on synthetic seeded data; no data set is read. Prints images/s, each\n"
@@ -45,7 +55,23 @@ static const char usage[] =
     "      --no-sgemm            skip the sgemm 2048^3 measurement\n"
     "  -h, --help                this text\n"
     "\n"
+    "Scaling model (data-parallel training on N hosts, predicted, not run):\n"
+    "      --ranks N[,N...]      rank counts to predict (repeatable); the step is also\n"
+    "                            measured at each rank's share, ceil(batch / N)\n"
+    "      --link GBIT[,GBIT...] link bandwidths in Gbit/s (repeatable; default 10)\n"
+    "      --latency US          latency per message hop in microseconds (default 5)\n"
+    "      --bucket-mb M[,M...]  gradient bucket sizes in MiB (repeatable; default 25,\n"
+    "                            as train.bucket_mb)\n"
+    "      --host-speed X        model hosts X times as fast as this one: the measured\n"
+    "                            compute divided by X (default 1)\n"
+    "  Each bucket (filled from the top layer down) is a ring allreduce of\n"
+    "  2(N-1)/N x bytes / bandwidth + 2(N-1) x latency, started when backward has\n"
+    "  finished its layers and the previous bucket is sent. Tables for fp32 and\n"
+    "  fp16 gradients at the global batch, and fp32 at the global batch per rank.\n"
+    "\n"
     "Exit status: 0 done, 1 runtime failure, 2 usage or configuration error.\n";
+
+enum { MAX_LIST = 64 };
 
 typedef struct bench_args {
     const char *path;
@@ -53,6 +79,10 @@ typedef struct bench_args {
     int n_sets;
     long batch, steps, warmup, threads; /* 0: from the experiment / default */
     int json, sgemm;
+    int ranks[MAX_LIST];  /* --ranks, in the order given */
+    double links[MAX_LIST]; /* --link, Gbit/s */
+    double buckets[MAX_LIST]; /* --bucket-mb, MiB */
+    scaling_opts scaling; /* n_ranks 0: no scaling model */
 } bench_args;
 
 /* What one bench measured; times are seconds summed over the timed steps. */
@@ -86,15 +116,110 @@ static int parse_count(const char *opt, const char *s, long lo, long hi, long *o
     return 0;
 }
 
+/* One number of a list: finite, in (lo, hi] (or [lo, hi] when lo_ok), whole
+ * when whole; 0 or -1. */
+static int list_item(const char *s, size_t len, double lo, int lo_ok, double hi, int whole, double *out)
+{
+    char buf[64], *end;
+    if (len == 0 || len >= sizeof buf)
+        return -1;
+    memcpy(buf, s, len);
+    buf[len] = 0;
+    errno = 0;
+    double v = whole ? (double)strtol(buf, &end, 10) : strtod(buf, &end);
+    if (errno || *end || !isfinite(v) || v > hi || v < lo || (v == lo && !lo_ok))
+        return -1;
+    *out = v;
+    return 0;
+}
+
+/* Comma-separated numbers (see list_item) from s appended to out[*n];
+ * -1 when one is not (message printed, exit 2). */
+static int parse_list(const char *opt, const char *s, double lo, int lo_ok, double hi, int whole,
+                      const char *expected, double *out, int *n)
+{
+    for (const char *p = s;;) {
+        const char *comma = strchr(p, ',');
+        size_t len = comma ? (size_t)(comma - p) : strlen(p);
+        if (*n == MAX_LIST) {
+            cli_usage(&cmd_bench, "%s: at most %d values, got '%s'", opt, MAX_LIST, s);
+            return -1;
+        }
+        if (list_item(p, len, lo, lo_ok, hi, whole, &out[*n])) {
+            cli_usage(&cmd_bench, "%s: expected %s, got '%s'", opt, expected, s);
+            return -1;
+        }
+        ++*n;
+        if (!comma)
+            return 0;
+        p = comma + 1;
+    }
+}
+
+static int parse_ranks(const char *s, bench_args *a)
+{
+    double v[MAX_LIST];
+    int n = a->scaling.n_ranks;
+    if (parse_list("--ranks", s, 1, 1, 65536, 1, "whole numbers from 1 to 65536 separated by commas", v, &n))
+        return -1;
+    for (int i = a->scaling.n_ranks; i < n; i++)
+        a->ranks[i] = (int)v[i];
+    a->scaling.n_ranks = n;
+    return 0;
+}
+
+static int parse_scaling_args(int c, const char *arg, bench_args *a)
+{
+    double v[MAX_LIST];
+    int n = 0;
+    scaling_opts *o = &a->scaling;
+    if (c == 'r')
+        return parse_ranks(arg, a);
+    if (c == 'l')
+        return parse_list("--link", arg, 0, 0, 1e6, 0, "Gbit/s above 0 (at most 1e6) separated by commas", a->links,
+                          &o->n_links);
+    if (c == 'B')
+        return parse_list("--bucket-mb", arg, 0, 0, 1e6, 0, "MiB above 0 (at most 1e6) separated by commas",
+                          a->buckets, &o->n_buckets);
+    const char *opt = c == 'L' ? "--latency" : "--host-speed";
+    const char *expected = c == 'L' ? "microseconds from 0 to 1e6" : "a factor above 0 (at most 1e6)";
+    if (parse_list(opt, arg, 0, c == 'L', 1e6, 0, expected, v, &n))
+        return -1;
+    if (n != 1)
+        return cli_usage(&cmd_bench, "%s: expected one number, got '%s'", opt, arg);
+    *(c == 'L' ? &o->latency_us : &o->host_speed) = v[0];
+    return 0;
+}
+
+/* --link, --latency, --bucket-mb and --host-speed only with --ranks;
+ * default link 10 Gbit/s, buckets of 25 MiB. */
+static int check_scaling_args(bench_args *a, int model_opts)
+{
+    scaling_opts *o = &a->scaling;
+    if (model_opts && !o->n_ranks)
+        return cli_usage(&cmd_bench, "--link, --latency, --bucket-mb and --host-speed need --ranks");
+    if (o->n_ranks && !o->n_links)
+        a->links[o->n_links++] = 10;
+    if (o->n_ranks && !o->n_buckets)
+        a->buckets[o->n_buckets++] = 25;
+    o->ranks = a->ranks;
+    o->links = a->links;
+    o->buckets = a->buckets;
+    return 0;
+}
+
 static int parse_args(int argc, char **argv, bench_args *a)
 {
     static const struct option longopts[] = {
         {"set", required_argument, 0, 's'},   {"batch", required_argument, 0, 'b'},
         {"steps", required_argument, 0, 'n'}, {"warmup", required_argument, 0, 'w'},
         {"threads", required_argument, 0, 't'}, {"json", no_argument, 0, 'j'},
-        {"no-sgemm", no_argument, 0, 'g'},    {0, 0, 0, 0}};
-    int c;
+        {"no-sgemm", no_argument, 0, 'g'},    {"ranks", required_argument, 0, 'r'},
+        {"link", required_argument, 0, 'l'},  {"latency", required_argument, 0, 'L'},
+        {"bucket-mb", required_argument, 0, 'B'}, {"host-speed", required_argument, 0, 'H'}, {0, 0, 0, 0}};
+    int c, model_opts = 0;
     a->steps = 5, a->warmup = 1, a->sgemm = 1;
+    a->scaling.latency_us = 5, a->scaling.host_speed = 1;
     optind = 1;
     opterr = 0;
     while ((c = getopt_long(argc, argv, "s:", longopts, NULL)) != -1) {
@@ -116,7 +241,10 @@ static int parse_args(int argc, char **argv, bench_args *a)
             a->json = 1;
         else if (c == 'g')
             a->sgemm = 0;
-        else
+        else if (c == 'r' || c == 'l' || c == 'L' || c == 'B' || c == 'H') {
+            bad = parse_scaling_args(c, optarg, a);
+            model_opts |= c != 'r';
+        } else
             return cli_usage(&cmd_bench, "unknown option or missing value '%s'", argv[optind - 1]);
         if (bad)
             return STRATA_ERR_CONFIG;
@@ -124,7 +252,7 @@ static int parse_args(int argc, char **argv, bench_args *a)
     if (optind != argc - 1)
         return cli_usage(&cmd_bench, "expected one EXPERIMENT.yaml");
     a->path = argv[optind];
-    return 0;
+    return check_scaling_args(a, model_opts);
 }
 
 /* Everything a bench holds. */
@@ -291,7 +419,7 @@ static void print_json(const bench *b, const bench_args *a, const bench_result *
         printf("\"sgemm_2048_gflops\": %.3f, ", r->sgemm_gflops);
     else
         printf("\"sgemm_2048_gflops\": null, ");
-    printf("\"peak_rss_mib\": %.1f}\n", r->peak_mib);
+    printf("\"peak_rss_mib\": %.1f", r->peak_mib); /* the caller closes the object */
 }
 
 /* Warm up, time the steps, then sgemm (after the peak RSS is read, so its
@@ -315,6 +443,108 @@ static int bench_measure(bench *b, const bench_args *a, bench_result *r, strata_
     return 0;
 }
 
+static int result_alloc(bench_result *r, int n_layers, strata_err *err)
+{
+    r->n_layers = n_layers;
+    r->fwd = calloc(n_layers, sizeof *r->fwd);
+    r->bwd = calloc(n_layers, sizeof *r->bwd);
+    if (!r->fwd || !r->bwd)
+        return err_set(err, STRATA_ERR_RUNTIME, "out of memory for %d layers' times", n_layers);
+    return 0;
+}
+
+static void result_free(bench_result *r)
+{
+    free(r->fwd);
+    free(r->bwd);
+}
+
+/* r's times per step, and each layer's trained gradient bytes, as m. */
+static int measure_of(const bench *b, const bench_args *a, const bench_result *r, step_measure *m, strata_err *err)
+{
+    double ms = 1e3 / (double)a->steps;
+    m->batch = b->batch;
+    m->n_layers = r->n_layers;
+    m->layers = calloc(r->n_layers, sizeof *m->layers);
+    if (!m->layers)
+        return err_set(err, STRATA_ERR_RUNTIME, "out of memory for %d layers' times", r->n_layers);
+    for (int i = 0; i < r->n_layers; i++)
+        m->layers[i].fwd_ms = r->fwd[i] * ms, m->layers[i].bwd_ms = r->bwd[i] * ms;
+    for (int i = 0; i < b->m.net.n_params; i++) {
+        const net_param *p = &b->m.net.params[i];
+        if (!(p->desc.flags & STRATA_PARAM_BUFFER))
+            m->layers[p->layer].grad_bytes += (double)p->count * sizeof(float);
+    }
+    m->loss_ms = r->loss * ms;
+    m->optim_ms = r->optim * ms;
+    return 0;
+}
+
+/* The experiment's step measured at another batch (no sgemm, no report). */
+static int measure_batch(const bench_args *base, int batch, step_measure *m, strata_err *err)
+{
+    bench_args a = *base;
+    a.batch = batch, a.sgemm = 0;
+    bench b;
+    bench_result r = {0};
+    int rc = -1;
+    if (!bench_prepare(&b, &a, err) && !result_alloc(&r, b.m.net.n_layers, err) && !bench_measure(&b, &a, &r, err))
+        rc = measure_of(&b, &a, &r, m, err);
+    result_free(&r);
+    bench_free(&b);
+    return rc;
+}
+
+/* The global batch: --batch, else the experiment's train.batch_size. */
+static int global_batch(const bench_args *a, int *batch, strata_err *err)
+{
+    experiment x;
+    if (experiment_load(a->path, a->sets, a->n_sets, &x, err))
+        return -1;
+    *batch = a->batch ? (int)a->batch : x.train.batch_size;
+    experiment_free(&x);
+    return 0;
+}
+
+/* Measures for the scaling model at each rank's batch other than the global
+ * one, which the caller adds as m[0]; *n_m counts them (from 1). */
+static int measure_rank_batches(const bench_args *a, step_measure *m, int *n_m, strata_err *err)
+{
+    int batches[MAX_LIST], gb;
+    if (global_batch(a, &gb, err))
+        return -1;
+    int n = scaling_batches_needed(&a->scaling, gb, batches);
+    for (int i = 0; i < n; i++) {
+        if (measure_batch(a, batches[i], &m[*n_m], err))
+            return -1;
+        ++*n_m;
+    }
+    return 0;
+}
+
+/* The usual report, then the scaling model's when --ranks asked for it. */
+static int report(const bench *b, const bench_args *a, const bench_result *r, step_measure *m, int n_m,
+                  strata_err *err)
+{
+    int scaling = a->scaling.n_ranks > 0;
+    if (scaling && measure_of(b, a, r, &m[0], err))
+        return -1;
+    int64_t params = network_trainable(&b->m.net);
+    if (a->json) {
+        print_json(b, a, r);
+        if (scaling) {
+            printf(",\n ");
+            scaling_print_json(&a->scaling, b->batch, m, n_m, params, b->threads);
+        }
+        printf("}\n");
+    } else {
+        print_text(b, a, r);
+        if (scaling)
+            scaling_print_text(&a->scaling, b->batch, m, n_m, params, b->threads);
+    }
+    return 0;
+}
+
 static int run(int argc, char **argv)
 {
     bench_args a = {0};
@@ -325,25 +555,17 @@ static int run(int argc, char **argv)
         return rc;
     }
     strata_err err = {0};
-    bench b;
+    bench b = {0};
     bench_result r = {0};
-    if (bench_prepare(&b, &a, &err)) {
+    step_measure m[MAX_LIST + 1] = {{0}};
+    int n_m = 1; /* m[0]: the global batch, filled by report */
+    if ((a.scaling.n_ranks && measure_rank_batches(&a, m, &n_m, &err)) || bench_prepare(&b, &a, &err) ||
+        result_alloc(&r, b.m.net.n_layers, &err) || bench_measure(&b, &a, &r, &err) ||
+        report(&b, &a, &r, m, n_m, &err))
         rc = cli_fail(&err);
-    } else {
-        r.n_layers = b.m.net.n_layers;
-        r.fwd = calloc(r.n_layers, sizeof *r.fwd);
-        r.bwd = calloc(r.n_layers, sizeof *r.bwd);
-        if (!r.fwd || !r.bwd)
-            rc = cli_fail(&(strata_err){STRATA_ERR_RUNTIME, "out of memory"});
-        else if (bench_measure(&b, &a, &r, &err))
-            rc = cli_fail(&err);
-        else if (a.json)
-            print_json(&b, &a, &r);
-        else
-            print_text(&b, &a, &r);
-    }
-    free(r.fwd);
-    free(r.bwd);
+    for (int i = 0; i < n_m; i++)
+        free(m[i].layers);
+    result_free(&r);
     bench_free(&b);
     free(a.sets);
     return rc;

@@ -14,4 +14,5 @@ core_libstrata_la_SOURCES += \
 	core/train/assemble.c core/train/assemble.h \
 	core/train/session.c core/train/session.h \
 	core/train/class_counts.c core/train/class_counts.h \
-	core/train/evaluate.c core/train/evaluate.h
+	core/train/evaluate.c core/train/evaluate.h \
+	core/train/scaling_model.c core/train/scaling_model.h

@@ -163,8 +163,12 @@ int sweep_ranks_schedule(sweep_sched *s, results *db, strata_err *err)
             fprintf(stderr, "strata: rank %d sent an unexpected message (tag %d); ignored\n", from, tag);
         free(msg);
     }
-    for (; failures >= 0 && next < s->plan->n; next++) /* stopped by a signal: the rest did not run */
-        failures++;
+    for (; failures >= 0 && next < s->plan->n; next++) { /* stopped by a signal: the rest not finished */
+        results_point ps;
+        if (results_sweep_point(db, s->sweep_id, s->plan->points[next].label, &ps, err))
+            return -1;
+        failures += !ps.run_id || strcmp(ps.status, "finished");
+    }
     return failures;
 }
 
@@ -224,8 +228,11 @@ static int train_point(const char *msg, size_t n)
         s.forward = dist_rank() == 0;
         rc = session_begin_run(&s, name, &err);
         if (!rc && dist_rank() == 0) {
-            printf("sweep %lld: run %lld %s on rank%s %d%s\n", p.sweep_id, (long long)s.run_id, name,
-                   dist_size() > 1 ? "s" : "", dist_world_rank(), dist_size() > 1 ? "..." : "");
+            int first = dist_world_rank(), last = first + dist_size() - 1; /* a group's ranks are consecutive */
+            if (first == last)
+                printf("sweep %lld: run %lld %s on rank %d\n", p.sweep_id, (long long)s.run_id, name, first);
+            else
+                printf("sweep %lld: run %lld %s on ranks %d-%d\n", p.sweep_id, (long long)s.run_id, name, first, last);
             fflush(stdout);
         }
         if (!rc)

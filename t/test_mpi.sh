@@ -8,9 +8,9 @@
 #   3. the ranks' weights checksums agree every epoch (STRATA_DIST_DUMP);
 #      one rank's weights changed (STRATA_DIST_CORRUPT_RANK) fails the run
 #      on every rank, exit 1, one message, run 'failed'
-#   4. errors: a configuration error prints one line, exit 2; sweep is
-#      refused under mpirun (not supported yet), exit 2; rank 0's database
-#      failing ends every rank (no hang), exit 1
+#   4. errors: a configuration error prints one line, exit 2; rank 0's
+#      database failing ends every rank (no hang), exit 1 (sweeps under
+#      mpirun: t/test_mpi_sweep.sh)
 #   5. a rank killed (SIGKILL) mid-run: mpirun ends the job within 30 s, the
 #      run shows 'interrupted', `strata resume` continues it with 1 rank
 #      and then with 2.
@@ -78,10 +78,6 @@ mpi 2 "$STRATA" run "$EXP" $SETS -s train.batch_size=0 > oute 2> erre
 rc=$?
 [ $rc = 2 ] && [ "$(grep -c 'batch_size' erre)" = 1 ] && ok "configuration error: one line, exit 2" ||
     { cat erre; fail "configuration error under mpirun: exit $rc"; }
-mpi 2 "$STRATA" sweep "$EXP" > outs 2> errs
-rc=$?
-[ $rc = 2 ] && grep -q "sweeps over MPI ranks are not supported yet" errs && ok "sweep under mpirun refused, exit 2" ||
-    { cat errs; fail "sweep under mpirun: exit $rc"; }
 : > afile # results.dir a file: rank 0 cannot open the database
 mpi 2 "$STRATA" run "$EXP" $SETS -s results.dir="$TMP/afile" > outd 2> errd
 rc=$?

@@ -14,12 +14,14 @@
 #include "dist/dist.h"
 #include "train/session.h"
 #include "config/sweep.h"
+#include "cli/sweep_ranks.h"
 
 #define SWEEP_MAX_UNASKED 1000
 
 static const char usage[] =
     "usage: strata sweep EXPERIMENT.yaml [-s KEY=VALUE]... [--tag KEY=VALUE]... [--jobs N] [--new] [--dry-run]\n"
     "                    [--yes]\n"
+    "       mpirun -np N strata sweep EXPERIMENT.yaml [--ranks-per-point K] [options as above but --jobs]\n"
     "\n"
     "Run every point of the experiment's `sweep:` section as its own run, all\n"
     "linked by one sweep id (table sweeps; runs.sweep_id, runs.sweep_point):\n"
@@ -48,11 +50,25 @@ static const char usage[] =
     "                        grid and overrides exists\n"
     "      --dry-run         list the points and their state, run nothing\n"
     "      --yes             allow a sweep of more than 1000 points\n"
-    "  -h, --help            this text\n";
+    "  -h, --help            this text\n"
+    "\n"
+    "Under mpirun (-np N, N >= 2), rank 0 schedules and is the only process\n"
+    "that opens the database: the other N - 1 ranks train, in groups of K, one\n"
+    "point per group at a time, each group asking rank 0 for the next point\n"
+    "when it is done; a group's first rank sends the run's rows to rank 0 over\n"
+    "MPI and writes its checkpoints into results.dir (which must be on storage\n"
+    "every such rank can write; the database need only be local to rank 0).\n"
+    "Finished points are skipped as above; another run of a point (interrupted,\n"
+    "failed) is left as it is and the point starts over as a new run (a sweep\n"
+    "without mpirun resumes it from its checkpoint instead).\n"
+    "\n"
+    "      --ranks-per-point K   train each point data-parallel over K ranks\n"
+    "                        (default 1); N - 1 must be a multiple of K\n";
 
 typedef struct sweep_args {
     const char *file;
     int jobs, dry_run, yes, fresh, n_sets, n_tags;
+    int ranks_per_point; /* under mpirun: ranks training each point */
     char **sets, **tags; /* -s KEY=VALUE, --tag KEY=VALUE */
 } sweep_args;
 
@@ -64,12 +80,14 @@ static int parse_args(int argc, char **argv, sweep_args *a)
                                               {"yes", no_argument, 0, 'y'},
                                               {"new", no_argument, 0, 'N'},
                                               {"tag", required_argument, 0, 't'},
+                                              {"ranks-per-point", required_argument, 0, 'K'},
                                               {0, 0, 0, 0}};
     int c;
     strata_err err = {0};
     char *end;
     memset(a, 0, sizeof *a);
     a->jobs = 1;
+    a->ranks_per_point = 1;
     a->sets = calloc(argc, sizeof *a->sets);
     a->tags = calloc(argc, sizeof *a->tags);
     optind = 1;
@@ -83,6 +101,10 @@ static int parse_args(int argc, char **argv, sweep_args *a)
             a->jobs = (int)strtol(optarg, &end, 10);
             if (*end || a->jobs < 1 || a->jobs > 64)
                 return cli_usage(&cmd_sweep, "--jobs: expected an integer from 1 to 64, got '%s'", optarg);
+        } else if (c == 'K') {
+            a->ranks_per_point = (int)strtol(optarg, &end, 10);
+            if (*end || a->ranks_per_point < 1 || a->ranks_per_point > 4096)
+                return cli_usage(&cmd_sweep, "--ranks-per-point: expected an integer from 1 to 4096, got '%s'", optarg);
         } else if (c == 'n')
             a->dry_run = 1;
         else if (c == 'y')
@@ -343,7 +365,9 @@ static int print_results(results *db, int64_t sweep_id, strata_err *err)
     return 0;
 }
 
-static int sweep(const sweep_args *a, strata_err *err)
+/* sched: under mpirun, rank 0's scheduler of the worker groups (NULL: one
+ * process, the points in child processes). */
+static int sweep(const sweep_args *a, sweep_sched *sched, strata_err *err)
 {
     experiment x;
     sweep_plan plan = {0};
@@ -383,8 +407,19 @@ static int sweep(const sweep_args *a, strata_err *err)
         goto out;
     }
     free(grid);
-    printf("sweep %lld: %d points, %d at a time, db %s\n", (long long)sweep_id, plan.n, a->jobs, x.results.db_path);
-    int failures = run_points(&x, &plan, sweep_id, a, x.results.db_path, db, err);
+    if (sched)
+        printf("sweep %lld: %d points, %d at a time on %d ranks of %d each, db %s\n", (long long)sweep_id, plan.n,
+               sched->groups_left, sched->groups_left * a->ranks_per_point, a->ranks_per_point, x.results.db_path);
+    else
+        printf("sweep %lld: %d points, %d at a time, db %s\n", (long long)sweep_id, plan.n, a->jobs, x.results.db_path);
+    fflush(stdout);
+    int failures;
+    if (sched) {
+        *sched = (sweep_sched){.file = x.path, .root = x.root, .plan = &plan, .sweep_id = sweep_id, .tags = a->tags,
+                               .n_tags = a->n_tags, .groups_left = sched->groups_left};
+        failures = sweep_ranks_schedule(sched, db, err);
+    } else
+        failures = run_points(&x, &plan, sweep_id, a, x.results.db_path, db, err);
     if (failures >= 0 && print_results(db, sweep_id, err))
         failures = -1;
     if (failures > 0)
@@ -399,17 +434,51 @@ out:
     return rc;
 }
 
+/* Under mpirun: rank 0 runs the sweep as the scheduler, the others work
+ * in groups. Option errors are said once, by rank 0; every rank exits with
+ * the same status. */
+static int sweep_over_ranks(const sweep_args *a, int *argc, char ***argv)
+{
+    strata_err err = {0};
+    int rc = dist_init(argc, argv);
+    if (rc)
+        return rc;
+    int groups = sweep_ranks_groups(dist_world_size(), a->ranks_per_point, &err);
+    if (!groups || a->jobs > 1) {
+        if (dist_world_rank() == 0 && groups)
+            cli_usage(&cmd_sweep, "--jobs: not with mpirun (the ranks are the jobs; see --ranks-per-point)");
+        else if (dist_world_rank() == 0)
+            cli_fail(&err);
+        dist_finalize();
+        return STRATA_ERR_CONFIG;
+    }
+    sweep_ranks_split(a->ranks_per_point);
+    if (dist_world_rank() != 0)
+        rc = sweep_ranks_work();
+    else {
+        sweep_sched sched = {.groups_left = groups};
+        if (sweep(a, &sched, &err))
+            rc = cli_fail(&err);
+        sweep_ranks_release(&sched);
+    }
+    dist_finalize();
+    return rc;
+}
+
 static int run(int argc, char **argv)
 {
     sweep_args a;
     int rc = parse_args(argc, argv, &a);
-    if (rc == 0 && dist_launcher_size() > 1) /* each process would run the whole sweep */
-        rc = cli_usage(&cmd_sweep, "started as %d processes (mpirun?): sweeps over MPI ranks are not supported "
-                       "yet; run each point with mpirun -np N strata run", dist_launcher_size());
+    if (rc == 0 && dist_launcher_size() > 1) {
+        session_catch_signals();
+        rc = sweep_over_ranks(&a, &argc, &argv);
+    } else if (rc == 0 && a.ranks_per_point > 1)
+        rc = cli_usage(&cmd_sweep, "--ranks-per-point %d: only under mpirun (mpirun -np N strata sweep ...)",
+                       a.ranks_per_point);
     else if (rc == 0) {
         strata_err err = {0};
         session_catch_signals();
-        if (sweep(&a, &err))
+        if (sweep(&a, NULL, &err))
             rc = cli_fail(&err);
     }
     free(a.sets);

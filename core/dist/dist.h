@@ -63,4 +63,24 @@ int dist_agree_u64(uint64_t v, int *rank, uint64_t *value);
 /* The ranks' host names, comma-separated in rank order, into buf. */
 void dist_hosts(char *buf, size_t size);
 
+/* ---- groups and messages (a sweep over ranks, core/cli/sweep_ranks.c) ---- */
+
+/* Split the job into groups (collective over the whole job): the ranks
+ * giving the same color form one, ordered by world rank. From then on
+ * dist_rank, dist_size and every collective call above are the group's;
+ * the point-to-point calls below keep world ranks. One process: nothing. */
+void dist_split(int color);
+/* The rank in, and size of, the whole job (equal to dist_rank and dist_size
+ * before dist_split). */
+int dist_world_rank(void);
+int dist_world_size(void);
+/* Send n bytes (< 2 GiB) to world rank dest with tag (0 .. 32767);
+ * returns when buf may be reused. */
+void dist_send(int dest, int tag, const void *buf, size_t n);
+/* Wait for the next message to this rank from world rank src (DIST_ANY:
+ * from any): its bytes, malloc'd and NUL-terminated (*n of them before the
+ * NUL), its tag and sender. Out of memory ends the job. */
+#define DIST_ANY (-1)
+char *dist_recv(int src, int *tag, int *from, size_t *n);
+
 #endif

@@ -1,4 +1,5 @@
-/* dist_mpi.c — dist.h over MPI (OpenMPI): MPI_COMM_WORLD is the job.
+/* dist_mpi.c — dist.h over MPI (OpenMPI): MPI_COMM_WORLD is the job, and
+ * the collectives its group after dist_split (a sweep over ranks).
  * MPI is initialised only when the process was started by a launcher
  * (mpirun, srun): plain `strata run` on an MPI build is one process that
  * never touches MPI. MPI's default error handler stays: a rank that dies
@@ -12,7 +13,8 @@
 #include <unistd.h>
 #include "dist/dist.h"
 
-static int active, rank, size = 1;
+static int active, rank, size = 1, world_rank, world_size = 1;
+static MPI_Comm comm; /* the group's (dist_split), MPI_COMM_WORLD before */
 
 int dist_init(int *argc, char ***argv)
 {
@@ -24,8 +26,11 @@ int dist_init(int *argc, char ***argv)
         return 1;
     }
     active = 1;
-    MPI_Comm_rank(MPI_COMM_WORLD, &rank);
-    MPI_Comm_size(MPI_COMM_WORLD, &size);
+    comm = MPI_COMM_WORLD;
+    MPI_Comm_rank(comm, &rank);
+    MPI_Comm_size(comm, &size);
+    world_rank = rank;
+    world_size = size;
     return 0;
 }
 
@@ -39,7 +44,7 @@ void dist_finalize(void)
 
 void dist_abort(int code)
 {
-    if (active && size > 1)
+    if (active && world_size > 1)
         MPI_Abort(MPI_COMM_WORLD, code);
     exit(code);
 }
@@ -70,7 +75,7 @@ dist_req *dist_allreduce_sum_async(float *buf, size_t n)
             MPI_Waitall(q->n, q->r, MPI_STATUSES_IGNORE);
             q->n = 0;
         }
-        MPI_Iallreduce(MPI_IN_PLACE, buf + done, (int)piece, MPI_FLOAT, MPI_SUM, MPI_COMM_WORLD, &q->r[q->n++]);
+        MPI_Iallreduce(MPI_IN_PLACE, buf + done, (int)piece, MPI_FLOAT, MPI_SUM, comm, &q->r[q->n++]);
     }
     return q;
 }
@@ -93,19 +98,19 @@ void dist_wait(dist_req *q)
 void dist_sum_doubles(double *buf, int n)
 {
     if (size > 1)
-        MPI_Allreduce(MPI_IN_PLACE, buf, n, MPI_DOUBLE, MPI_SUM, MPI_COMM_WORLD);
+        MPI_Allreduce(MPI_IN_PLACE, buf, n, MPI_DOUBLE, MPI_SUM, comm);
 }
 
 void dist_sum_longs(long *buf, int n)
 {
     if (size > 1)
-        MPI_Allreduce(MPI_IN_PLACE, buf, n, MPI_LONG, MPI_SUM, MPI_COMM_WORLD);
+        MPI_Allreduce(MPI_IN_PLACE, buf, n, MPI_LONG, MPI_SUM, comm);
 }
 
 void dist_sum_int64(int64_t *buf, int n)
 {
     if (size > 1)
-        MPI_Allreduce(MPI_IN_PLACE, buf, n, MPI_INT64_T, MPI_SUM, MPI_COMM_WORLD);
+        MPI_Allreduce(MPI_IN_PLACE, buf, n, MPI_INT64_T, MPI_SUM, comm);
 }
 
 int dist_any(int flag)
@@ -116,7 +121,7 @@ int dist_any(int flag)
 int dist_max(int v)
 {
     if (size > 1)
-        MPI_Allreduce(MPI_IN_PLACE, &v, 1, MPI_INT, MPI_MAX, MPI_COMM_WORLD);
+        MPI_Allreduce(MPI_IN_PLACE, &v, 1, MPI_INT, MPI_MAX, comm);
     return v;
 }
 
@@ -124,7 +129,7 @@ void dist_bcast(void *buf, size_t n)
 {
     for (size_t done = 0; size > 1 && done < n; done += INT_MAX) {
         size_t piece = n - done < (size_t)INT_MAX ? n - done : (size_t)INT_MAX;
-        MPI_Bcast((char *)buf + done, (int)piece, MPI_BYTE, 0, MPI_COMM_WORLD);
+        MPI_Bcast((char *)buf + done, (int)piece, MPI_BYTE, 0, comm);
     }
 }
 
@@ -137,7 +142,7 @@ int dist_agree_u64(uint64_t v, int *which, uint64_t *value)
         fprintf(stderr, "strata: rank %d: out of memory\n", rank);
         dist_abort(1);
     }
-    MPI_Allgather(&v, 1, MPI_UINT64_T, all, 1, MPI_UINT64_T, MPI_COMM_WORLD);
+    MPI_Allgather(&v, 1, MPI_UINT64_T, all, 1, MPI_UINT64_T, comm);
     int agree = 1;
     for (int r = 1; r < size && agree; r++)
         if (all[r] != all[0]) {
@@ -168,7 +173,7 @@ void dist_hosts(char *buf, size_t bufsize)
         fprintf(stderr, "strata: rank %d: out of memory\n", rank);
         dist_abort(1);
     }
-    MPI_Allgather(name, MPI_MAX_PROCESSOR_NAME, MPI_CHAR, all, MPI_MAX_PROCESSOR_NAME, MPI_CHAR, MPI_COMM_WORLD);
+    MPI_Allgather(name, MPI_MAX_PROCESSOR_NAME, MPI_CHAR, all, MPI_MAX_PROCESSOR_NAME, MPI_CHAR, comm);
     size_t used = 0;
     buf[0] = 0;
     for (int r = 0; r < size && used + 1 < bufsize; r++) {
@@ -176,4 +181,46 @@ void dist_hosts(char *buf, size_t bufsize)
         used += k > 0 ? (size_t)k : 0;
     }
     free(all);
+}
+
+void dist_split(int color)
+{
+    if (!active || world_size < 2)
+        return;
+    MPI_Comm group;
+    MPI_Comm_split(MPI_COMM_WORLD, color, world_rank, &group);
+    comm = group;
+    MPI_Comm_rank(comm, &rank);
+    MPI_Comm_size(comm, &size);
+}
+
+int dist_world_rank(void) { return world_rank; }
+int dist_world_size(void) { return world_size; }
+
+void dist_send(int dest, int tag, const void *buf, size_t n)
+{
+    if (n > (size_t)INT_MAX) {
+        fprintf(stderr, "strata: rank %d: a message of %zu bytes is too large\n", world_rank, n);
+        dist_abort(1);
+    }
+    MPI_Send(buf, (int)n, MPI_BYTE, dest, tag, MPI_COMM_WORLD);
+}
+
+char *dist_recv(int src, int *tag, int *from, size_t *n)
+{
+    MPI_Status st;
+    int count = 0;
+    MPI_Probe(src == DIST_ANY ? MPI_ANY_SOURCE : src, MPI_ANY_TAG, MPI_COMM_WORLD, &st);
+    MPI_Get_count(&st, MPI_BYTE, &count);
+    char *buf = malloc((size_t)count + 1);
+    if (!buf) {
+        fprintf(stderr, "strata: rank %d: out of memory for a message of %d bytes\n", world_rank, count);
+        dist_abort(1);
+    }
+    MPI_Recv(buf, count, MPI_BYTE, st.MPI_SOURCE, st.MPI_TAG, MPI_COMM_WORLD, MPI_STATUS_IGNORE);
+    buf[count] = 0;
+    *tag = st.MPI_TAG;
+    *from = st.MPI_SOURCE;
+    *n = (size_t)count;
+    return buf;
 }

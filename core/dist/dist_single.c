@@ -44,3 +44,20 @@ void dist_hosts(char *buf, size_t size)
         buf[0] = 0;
     buf[size - 1] = 0;
 }
+
+void dist_split(int color) {}
+int dist_world_rank(void) { return 0; }
+int dist_world_size(void) { return 1; }
+
+/* One process has no one to talk to: a caller that gets here is a bug. */
+void dist_send(int dest, int tag, const void *buf, size_t n)
+{
+    fprintf(stderr, "strata: internal error: a message to rank %d without MPI\n", dest);
+    exit(1);
+}
+
+char *dist_recv(int src, int *tag, int *from, size_t *n)
+{
+    fprintf(stderr, "strata: internal error: waiting for a message without MPI\n");
+    exit(1);
+}

@@ -15,6 +15,7 @@
 #include "store/params.h"
 #include "dist/dist.h"
 #include "dist/net_sync.h"
+#include "train/run_forward.h"
 
 static volatile sig_atomic_t stop_requested, stop_signal;
 
@@ -209,15 +210,56 @@ int session_prepare_tree(session *s, ynode *root, const char *path, const char *
     return session_setup(s, err);
 }
 
+/* ---- the run's writes: to s->db, or to world rank 0 (s->forward) --------- */
+
+enum { WRITER = 0 }; /* the world rank that writes a forwarded run's rows */
+
+static int writes(const session *s)
+{
+    return s->db || s->forward;
+}
+
+static int write_classes(session *s, strata_err *err)
+{
+    int n = s->train.num_classes;
+    return s->forward ? run_forward_classes(WRITER, s->run_id, n, s->train.classes, err)
+                      : results_run_classes(s->db, s->run_id, n, s->train.classes, err);
+}
+
+static int write_samples(session *s, const char *split, const dataset *d, strata_err *err)
+{
+    return s->forward ? run_forward_samples(WRITER, s->run_id, split, d->n, d->paths, d->labels, err)
+                      : results_run_samples(s->db, s->run_id, split, d->n, d->paths, d->labels, err);
+}
+
+static int write_skipped(session *s, int n, char *const *paths, char *const *reasons, strata_err *err)
+{
+    return s->forward ? run_forward_skipped(WRITER, s->run_id, n, paths, reasons, err)
+                      : results_run_skipped(s->db, s->run_id, n, paths, reasons, err);
+}
+
+static int write_epoch(session *s, const epoch_row *row, const class_tally *t, strata_err *err)
+{
+    return s->forward ? run_forward_epoch(WRITER, s->run_id, row, t, err)
+                      : results_epoch_with_classes(s->db, s->run_id, row, t, err);
+}
+
+static int write_end(session *s, const char *status, strata_err *err)
+{
+    if (s->forward)
+        return run_forward_status(WRITER, s->run_id, status, err) ||
+               run_forward_stop_reason(WRITER, s->run_id, s->stop_reason, err);
+    return results_run_status(s->db, s->run_id, status, err) ||
+           results_run_stop_reason(s->db, s->run_id, s->stop_reason, err);
+}
+
 int session_record_data(session *s, strata_err *err)
 {
     char **reasons = calloc(s->all.num_skipped + 1, sizeof *reasons);
     for (int i = 0; i < s->all.num_skipped; i++)
         reasons[i] = "not a readable image";
-    int rc = results_run_classes(s->db, s->run_id, s->train.num_classes, s->train.classes, err) ||
-             results_run_samples(s->db, s->run_id, "train", s->train.n, s->train.paths, s->train.labels, err) ||
-             results_run_samples(s->db, s->run_id, "val", s->val.n, s->val.paths, s->val.labels, err) ||
-             results_run_skipped(s->db, s->run_id, s->all.num_skipped, s->all.skipped, reasons, err);
+    int rc = write_classes(s, err) || write_samples(s, "train", &s->train, err) ||
+             write_samples(s, "val", &s->val, err) || write_skipped(s, s->all.num_skipped, s->all.skipped, reasons, err);
     free(reasons);
     return rc ? -1 : 0;
 }
@@ -231,7 +273,7 @@ const char *session_config(session *s)
 
 static int begin_run_rank0(session *s, const char *name, const char *hosts, strata_err *err)
 {
-    if (results_open(s->x.results.db_path, &s->db, err))
+    if (!s->forward && results_open(s->x.results.db_path, &s->db, err))
         return -1;
     const char *config = session_config(s);
     run_info info = {.name = name ? name : s->x.name,
@@ -244,6 +286,8 @@ static int begin_run_rank0(session *s, const char *name, const char *hosts, stra
                      .params = network_trainable(&s->m.net),
                      .ranks = dist_size(),
                      .hosts = dist_size() > 1 ? hosts : NULL};
+    if (s->forward) /* the writer records run_params from info.config */
+        return run_forward_begin(WRITER, &info, &s->run_id, err) || session_record_data(s, err) ? -1 : 0;
     int rc = results_run_begin(s->db, &info, &s->run_id, err);
     if (rc || results_run_params(s->db, s->run_id, s->x.root, err) || session_record_data(s, err))
         return -1;
@@ -278,11 +322,12 @@ static void show_progress(const session *s, int epoch, int last, int batch, int 
 static void heartbeat(session *s)
 {
     double t = now();
-    if (!s->db || t - s->last_beat < RESULTS_HEARTBEAT_SECONDS)
+    if (!writes(s) || t - s->last_beat < RESULTS_HEARTBEAT_SECONDS)
         return;
     s->last_beat = t;
     strata_err e = {0};
-    if (results_heartbeat(s->db, s->run_id, &e) && !s->beat_warned++)
+    int rc = s->forward ? run_forward_heartbeat(WRITER, s->run_id, &e) : results_heartbeat(s->db, s->run_id, &e);
+    if (rc && !s->beat_warned++)
         fprintf(stderr, "strata: warning: %s (training goes on)\n", e.msg);
 }
 
@@ -444,7 +489,7 @@ static int commit_epoch(session *s, const epoch_row *row, strata_err *err)
         return -1;
     strata_err dbe = {0};
     class_tally per_class = class_counts_tally(&s->val_counts, s->train.classes);
-    if (results_epoch_with_classes(s->db, s->run_id, row, &per_class, &dbe))
+    if (write_epoch(s, row, &per_class, &dbe))
         return err_set(err, dbe.status, "%s; epoch %d's checkpoint is saved in %s and `strata resume %lld "
                        "--epochs N` records the epoch from it", dbe.msg, row->epoch, dir, (long long)s->run_id);
     checkpoint_crash_point("row");
@@ -468,7 +513,7 @@ static int record_failed(session *s, loader *l, const dataset *ds, char **seen, 
     if (!paths || !reasons)
         rc = err_set(err, STRATA_ERR_RUNTIME, "out of memory");
     else if (n)
-        rc = results_run_skipped(s->db, s->run_id, n, paths, reasons, err);
+        rc = write_skipped(s, n, paths, reasons, err);
     free(paths);
     free(reasons);
     return rc;
@@ -580,8 +625,7 @@ int session_run_epochs(session *s, int first, int last, strata_err *err)
                  s->stop_epoch);
     else if (rc < 0)
         snprintf(s->stop_reason, sizeof s->stop_reason, "failed at epoch %d: %.200s", s->stop_epoch, err->msg);
-    if (s->db && (results_run_status(s->db, s->run_id, status, &e2) ||
-                  results_run_stop_reason(s->db, s->run_id, s->stop_reason, &e2)) && rc == 0) {
+    if (writes(s) && write_end(s, status, &e2) && rc == 0) {
         *err = e2;
         rc = -1;
     }

@@ -41,6 +41,8 @@ typedef struct session {
     char stop_reason[256];            /* why session_train ended (runs.stop_reason) */
     grad_buckets buckets;             /* data-parallel training (more than one rank) */
     int peer_failed;                  /* err is another rank's failure (that rank printed it) */
+    int forward;                      /* no database: the run's writes go to world rank 0 (a sweep's
+                                         worker under mpirun, run_forward.h); set before session_begin_run */
 } session;
 
 /* Load and check everything (no database row yet). Returns 0, or -1 with
@@ -63,7 +65,8 @@ const char *session_config(session *s);
 int session_agree(session *s, int rc, strata_err *err);
 
 /* On rank 0 only (the other ranks never open the database): open the
- * database and record the run (status running, classes, split). */
+ * database and record the run (status running, classes, split); with
+ * s->forward, world rank 0 records it instead. */
 int session_begin_run(session *s, const char *name, strata_err *err);
 /* Record the run's classes, split and skipped files (session_begin_run
  * does; resume too when it restarts a run killed before its first epoch). */

@@ -13,6 +13,7 @@ core_libstrata_la_SOURCES += \
 	core/train/trainer.c core/train/trainer.h \
 	core/train/assemble.c core/train/assemble.h \
 	core/train/session.c core/train/session.h \
+	core/train/run_forward.c core/train/run_forward.h \
 	core/train/class_counts.c core/train/class_counts.h \
 	core/train/evaluate.c core/train/evaluate.h \
 	core/train/scaling_model.c core/train/scaling_model.h

@@ -14,6 +14,10 @@
 #   5. a rank killed (SIGKILL) mid-run: mpirun ends the job within 30 s, the
 #      run shows 'interrupted', `strata resume` continues it with 1 rank
 #      and then with 2.
+#   6. four photos cut in half (header intact: they fail to decode during
+#      training, on whichever rank loads them): -np 1, 2 and 3 record the
+#      same run_skipped rows, and (dropout keyed by the row in the whole
+#      batch without the failed photos) losses within 1e-6 of each other.
 # Every mpirun under `timeout`, so a hang fails the suite instead of
 # blocking it. CI runs as root: OpenMPI needs the two ALLOW variables.
 set -u
@@ -115,5 +119,32 @@ mpi 2 "$STRATA" resume $id --epochs 1 --db "$DB" > outr2 2>&1 || { cat outr2; fa
 [ "$(sqlite3 "$DB" "select count(*) || ' ' || max(epoch) from epochs where run_id = $id")" = "$((done_epochs + 2)) $((done_epochs + 2))" ] &&
     [ "$(sqlite3 "$DB" "select ranks || ' ' || status from runs where id = $id")" = "2 finished" ] &&
     ok "resumed with 1, then 2 ranks" || fail "resume: $(sqlite3 "$DB" "select epoch from epochs where run_id = $id"; sqlite3 "$DB" "select ranks, status from runs where id = $id")"
+
+# 6. photos that fail to decode
+cp -R "$STRATA_SRCDIR/data/flowers-mini" mini || exit 99
+for f in $(ls mini/*/*.jpg | sed -n '1p;60p;120p;180p'); do
+    size=$(wc -c < "$f")
+    head -c $((size / 2)) "$f" > cut && mv cut "$f" || exit 99
+done
+skipped() { sqlite3 "$DB" "select path || ' | ' || reason from run_skipped where run_id = $1 order by path"; }
+for np in 1 2 3; do
+    mpi $np "$STRATA" run "$EXP" $SETS -s data.root="$TMP/mini" > outs$np 2> errs$np || { cat errs$np; fail "corrupt photos, -np $np"; }
+    eval "skip$np=$(last_run)"
+done
+n=$(sqlite3 "$DB" "select count(*) from run_skipped where run_id = $skip1 and reason like 'failed to decode%'")
+[ "$n" = 4 ] || fail "corrupt photos: $n failures recorded with one rank, expected 4: $(skipped $skip1)"
+for np in 2 3; do
+    eval "id=\$skip$np"
+    [ "$(skipped $id)" = "$(skipped $skip1)" ] && ok "corrupt photos, -np $np: the same run_skipped rows as one rank" ||
+        fail "corrupt photos, -np $np: run_skipped differs: $(skipped $id) / $(skipped $skip1)"
+    same=1
+    for e in 1 2; do
+        for col in train_loss val_loss; do
+            [ "$(close $id $col $skip1 $e 1e-6)" = 1 ] || same=0
+        done
+    done
+    [ $same = 1 ] && ok "corrupt photos, -np $np: losses within 1e-6 of one rank" ||
+        fail "corrupt photos, -np $np: losses differ from one rank: $(rows $id) / $(rows $skip1)"
+done
 
 [ $failures = 0 ] || { echo "$failures failures"; exit 1; }

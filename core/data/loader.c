@@ -401,6 +401,16 @@ int loader_failed_at(loader *l, int idx)
     return failed;
 }
 
+void loader_mark_failed(loader *l, int idx)
+{
+    pthread_mutex_lock(&l->mu);
+    if (idx >= 0 && idx < l->ds->n && !l->warned[idx]) {
+        l->warned[idx] = 1;
+        l->num_failed++;
+    }
+    pthread_mutex_unlock(&l->mu);
+}
+
 int loader_num_batches(const loader *l)
 {
     return l->num_batches;

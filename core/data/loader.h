@@ -60,6 +60,10 @@ int loader_num_failed(loader *l);
 /* 1 if photo idx of the data set failed to decode so far (the session
  * records those in run_skipped). */
 int loader_failed_at(loader *l, int idx);
+/* Photo idx failed to decode in another process of the run (data-parallel
+ * training): counted and reported by loader_failed_at as if it had failed
+ * here, and not warned about again here. */
+void loader_mark_failed(loader *l, int idx);
 
 /* ceil(ds->n / batch_size) */
 int loader_num_batches(const loader *l);

@@ -51,6 +51,9 @@ void dist_wait(dist_req *r);
 void dist_sum_doubles(double *buf, int n);
 void dist_sum_longs(long *buf, int n);
 void dist_sum_int64(int64_t *buf, int n);
+/* Every rank's k values, in rank order: all[r * k .. r * k + k) are rank
+ * r's mine (all holds dist_size() * k). */
+void dist_allgather_int64(const int64_t *mine, int k, int64_t *all);
 /* 1 when flag is non-zero on any rank (every rank gets the same answer). */
 int dist_any(int flag);
 /* The largest v over the ranks (every rank gets it). */

@@ -113,6 +113,14 @@ void dist_sum_int64(int64_t *buf, int n)
         MPI_Allreduce(MPI_IN_PLACE, buf, n, MPI_INT64_T, MPI_SUM, comm);
 }
 
+void dist_allgather_int64(const int64_t *mine, int k, int64_t *all)
+{
+    if (size > 1)
+        MPI_Allgather(mine, k, MPI_INT64_T, all, k, MPI_INT64_T, comm);
+    else
+        memcpy(all, mine, sizeof *all * (size_t)k);
+}
+
 int dist_any(int flag)
 {
     return dist_max(flag != 0);

@@ -332,18 +332,35 @@ static void heartbeat(session *s)
 }
 
 /* The next batch of l for this rank: 1 with *n its rows (trainer_input,
- * s->labels) and *n_global the whole batch's (0: every share is empty,
- * pass over it), 0 at the end of the epoch, -1 when a rank failed, 2 when
- * a rank was asked to stop. More than one rank: every rank gets the same
- * answer (and stops at the same batch). */
-static int next_batch(session *s, loader *l, int *n, int *n_global, strata_err *err)
+ * s->labels), *n_global the whole batch's (0: every share is empty, pass
+ * over it) and *offset the row of the whole batch where this rank's rows
+ * start (the rows of the ranks below it: a photo that failed to decode
+ * leaves the batch as it does with one process, so dropout's masks, keyed
+ * by that row, do not depend on the rank count); 0 at the end of the
+ * epoch, -1 when a rank failed, 2 when a rank was asked to stop. More than
+ * one rank: every rank gets the same answer (and stops at the same batch). */
+static int next_batch(session *s, loader *l, int *n, int *n_global, int64_t *offset, strata_err *err)
 {
     int rc = loader_next_batch(l, trainer_input(&s->m.tr), s->labels, n, err);
     *n_global = *n;
+    *offset = 0;
     if (dist_size() < 2)
         return rc;
-    int64_t v[3] = {rc > 0 ? *n : 0, rc < 0, stop_requested != 0};
-    dist_sum_int64(v, 3);
+    enum { K = 3 };
+    int64_t mine[K] = {rc > 0 ? *n : 0, rc < 0, stop_requested != 0}, v[K] = {0, 0, 0};
+    int64_t *every = malloc(sizeof *every * K * dist_size());
+    if (!every) {
+        fprintf(stderr, "strata: rank %d: out of memory\n", dist_rank());
+        dist_abort(1);
+    }
+    dist_allgather_int64(mine, K, every);
+    for (int r = 0; r < dist_size(); r++) {
+        if (r == dist_rank())
+            *offset = v[0];
+        for (int j = 0; j < K; j++)
+            v[j] += every[r * K + j];
+    }
+    free(every);
     if (v[1])
         return session_agree(s, rc < 0 ? -1 : 0, err);
     *n_global = (int)v[0];
@@ -356,14 +373,15 @@ static int train_epoch(session *s, int epoch, int last, double lr, epoch_row *ro
     double t0 = now(), loss_sum = 0;
     long seen = 0, correct = 0;
     int nb = loader_num_batches(s->train_loader), b = 0, n, n_global, rc;
+    int64_t offset;
     if (loader_start_epoch(s->train_loader, epoch - 1, err))
         return -1;
-    while ((rc = next_batch(s, s->train_loader, &n, &n_global, err)) == 1) {
+    while ((rc = next_batch(s, s->train_loader, &n, &n_global, &offset, err)) == 1) {
         if (n_global == 0)
             continue;
         int ok;
         s->m.tr.n_global = n_global;
-        s->m.tr.sample_offset = loader_share_offset(s->train_loader);
+        s->m.tr.sample_offset = offset;
         double loss = trainer_train_step(&s->m.tr, &s->m.opt, s->labels, n, lr, s->x.train.label_smoothing, &ok);
         double sums[2] = {loss * n, ok}; /* over the ranks: the global batch's */
         dist_sum_doubles(sums, 2);
@@ -396,9 +414,10 @@ static int eval_epoch(session *s, epoch_row *row, strata_err *err)
 {
     double sums[3] = {0, 0, 0}; /* loss, rows, correct */
     int n, n_global, rc;
+    int64_t offset;
     if (loader_start_epoch(s->val_loader, 0, err) || class_counts_reset(&s->val_counts, s->train.num_classes, err))
         return -1;
-    while ((rc = next_batch(s, s->val_loader, &n, &n_global, err)) == 1) {
+    while ((rc = next_batch(s, s->val_loader, &n, &n_global, &offset, err)) == 1) {
         int ok = 0;
         if (n > 0) {
             sums[0] += trainer_eval_step(&s->m.tr, s->labels, n, &ok) * n;
@@ -531,6 +550,39 @@ static int record_failed_photos(session *s, strata_err *err)
                : 0;
 }
 
+/* The photos of ds that failed to decode on any rank, marked failed in
+ * every rank's loader l (collective). */
+static void share_failed(loader *l, const dataset *ds)
+{
+    long *failed = calloc(ds->n ? ds->n : 1, sizeof *failed);
+    if (!failed) {
+        fprintf(stderr, "strata: rank %d: out of memory\n", dist_rank());
+        dist_abort(1);
+    }
+    for (int i = 0; i < ds->n; i++)
+        failed[i] = loader_failed_at(l, i);
+    dist_sum_longs(failed, ds->n);
+    for (int i = 0; i < ds->n; i++)
+        if (failed[i])
+            loader_mark_failed(l, i);
+    free(failed);
+}
+
+/* More than one rank, at the end of an epoch (collective): the photos that
+ * failed to decode on any rank become known to rank 0, which records them
+ * (record_failed_photos), so run_skipped does not depend on the rank count. */
+static void share_failed_photos(session *s)
+{
+    if (dist_size() < 2)
+        return;
+    int n = loader_num_failed(s->train_loader) + loader_num_failed(s->val_loader);
+    if (!dist_any(n > s->failed_shared))
+        return;
+    share_failed(s->train_loader, &s->train);
+    share_failed(s->val_loader, &s->val);
+    s->failed_shared = loader_num_failed(s->train_loader) + loader_num_failed(s->val_loader);
+}
+
 /* The epoch's line; with more than one rank, the mean time per step spent
  * waiting for the gradient sums after backward (communication that the
  * overlap with backward did not hide). */
@@ -581,6 +633,7 @@ int session_train(session *s, int first, int last, strata_err *err)
             return -1;
         row.seconds = now() - t0;
         int stop = judge_epoch(s, &row);
+        share_failed_photos(s);
         if (session_agree(s, dist_rank() == 0 && (commit_epoch(s, &row, err) || record_failed_photos(s, err)) ? -1 : 0,
                           err))
             return -1;

@@ -33,6 +33,7 @@ typedef struct session {
     char *config;      /* the resolved experiment as YAML (session_config) */
     train_state state; /* epoch, step, best so far (saved with checkpoints) */
     int failed_recorded;              /* photos that failed to decode, recorded */
+    int failed_shared;                /* ... known to every rank (share_failed_photos) */
     char *train_failed, *val_failed;  /* per photo: recorded in run_skipped */
     double last_beat;                 /* when the run's heartbeat was last recorded */
     int beat_warned;

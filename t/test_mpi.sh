@@ -18,6 +18,11 @@
 #      training, on whichever rank loads them): -np 1, 2 and 3 record the
 #      same run_skipped rows, and (dropout keyed by the row in the whole
 #      batch without the failed photos) losses within 1e-6 of each other.
+#   7. the buckets overlap backward, counted, not timed (STRATA_DIST_DUMP):
+#      with train.bucket_mb 0.001 the net's gradients (fc + conv2: 1253
+#      floats, conv1: 224) make 2 buckets and the first one's allreduce has
+#      started on every rank, every step, before conv1's backward began;
+#      with one bucket (the default 25 MB) none has.
 # Every mpirun under `timeout`, so a hang fails the suite instead of
 # blocking it. CI runs as root: OpenMPI needs the two ALLOW variables.
 set -u
@@ -145,6 +150,16 @@ for np in 2 3; do
     done
     [ $same = 1 ] && ok "corrupt photos, -np $np: losses within 1e-6 of one rank" ||
         fail "corrupt photos, -np $np: losses differ from one rank: $(rows $id) / $(rows $skip1)"
+done
+
+# 7. the overlap of the gradient buckets with backward
+for case in "0.001 2 1" "25 1 0"; do
+    set -- $case
+    STRATA_DIST_DUMP=1 mpi 2 "$STRATA" run "$EXP" $SETS -s train.epochs=1 -s train.bucket_mb=$1 > outo 2> erro ||
+        { cat erro; fail "bucket_mb $1: the run failed"; }
+    want="epoch 1: $2 gradient buckets, $3 to $3 started per step before the lowest layer's backward"
+    [ "$(grep -c "of 2: $want" erro)" = 2 ] && ok "bucket_mb $1: $2 buckets, $3 started before the last backward" ||
+        fail "bucket_mb $1: expected '$want' from both ranks: $(grep buckets erro)"
 done
 
 [ $failures = 0 ] || { echo "$failures failures"; exit 1; }

@@ -55,15 +55,21 @@ int grad_buckets_init(grad_buckets *g, network *net, double bucket_mb, strata_er
         }
     }
     g->n += open;
+    g->lowest = network_first_trained_layer(net);
+    grad_buckets_overlap_reset(g);
     return 0;
 }
 
 void grad_buckets_layer_done(grad_buckets *g, int layer)
 {
+    if (layer >= 0 && g->early < 0)
+        g->early = 0; /* this step's backward is under way */
     while (g->started < g->n && g->low_layer[g->started] >= layer) {
         int b = g->started++;
         g->req[b] = dist_allreduce_sum_async(g->net->grad_mem + g->begin[b], g->end[b] - g->begin[b]);
     }
+    if (layer > g->lowest)
+        g->early = g->started;
     for (int b = 0; b < g->started; b++)
         dist_test(g->req[b]);
 }
@@ -79,6 +85,18 @@ void grad_buckets_finish(grad_buckets *g)
     g->wait_seconds += now() - t0;
     g->steps++;
     g->started = 0;
+    if (g->early >= 0) { /* not a step without rows on this rank */
+        g->early_min = g->early < g->early_min ? g->early : g->early_min;
+        g->early_max = g->early > g->early_max ? g->early : g->early_max;
+    }
+    g->early = -1;
+}
+
+void grad_buckets_overlap_reset(grad_buckets *g)
+{
+    g->early = -1;
+    g->early_min = g->n;
+    g->early_max = 0;
 }
 
 void grad_buckets_free(grad_buckets *g)

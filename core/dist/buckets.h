@@ -23,6 +23,12 @@ typedef struct grad_buckets {
     int started;        /* buckets 0 .. started-1 are under way */
     double wait_seconds; /* summed time in the final wait (communication not hidden) */
     long steps;
+    /* The overlap, counted (not timed): buckets started before the backward
+     * of the lowest trained layer (the step's last) began; with several
+     * buckets it is above 0, with one it is 0. This step's (-1 before its
+     * backward), and the fewest and most over the steps with a backward
+     * since grad_buckets_overlap_reset. */
+    int lowest, early, early_min, early_max;
 } grad_buckets;
 
 /* Cut net's gradients into buckets of about bucket_mb MB (> 0). */
@@ -33,6 +39,7 @@ void grad_buckets_layer_done(grad_buckets *g, int layer);
 /* Start what is left (the layers below the lowest trained one have no
  * backward) and wait for every bucket: the gradients are the sums. */
 void grad_buckets_finish(grad_buckets *g);
+void grad_buckets_overlap_reset(grad_buckets *g);
 void grad_buckets_free(grad_buckets *g);
 
 #endif

@@ -439,11 +439,24 @@ static int eval_epoch(session *s, epoch_row *row, strata_err *err)
     return 0;
 }
 
+/* STRATA_DIST_DUMP, more than one rank: the overlap of the epoch's steps,
+ * counted (grad_buckets.early): how many buckets had started their
+ * allreduce before the backward of the lowest trained layer began. */
+static void dump_overlap(session *s, int epoch)
+{
+    grad_buckets *g = &s->buckets;
+    if (dist_size() > 1 && g->early_min <= g->early_max)
+        fprintf(stderr, "strata: rank %d of %d: epoch %d: %d gradient buckets, %d to %d started per step before "
+                        "the lowest layer's backward\n", dist_rank(), dist_size(), epoch, g->n, g->early_min,
+                g->early_max);
+    grad_buckets_overlap_reset(g);
+}
+
 /* After an epoch on more than one rank: batch norm's running statistics
  * from rank 0 (each rank's are its own shares'), then the trained weights
  * checked to be the same on every rank. STRATA_DIST_DUMP=1 prints each
- * rank's checksum on stderr; STRATA_DIST_CORRUPT_RANK=R (tests) changes
- * one weight of rank R first. */
+ * rank's checksum and overlap (dump_overlap) on stderr;
+ * STRATA_DIST_CORRUPT_RANK=R (tests) changes one weight of rank R first. */
 static int check_weights(session *s, int epoch, strata_err *err)
 {
     const char *corrupt = getenv("STRATA_DIST_CORRUPT_RANK"), *dump = getenv("STRATA_DIST_DUMP");
@@ -452,9 +465,11 @@ static int check_weights(session *s, int epoch, strata_err *err)
     if (corrupt && atoi(corrupt) == dist_rank() && s->m.net.total)
         s->m.net.param_mem[0] += 1.0f;
     uint64_t sum = net_weights_checksum(&s->m.net), other = 0;
-    if (dump && *dump && strcmp(dump, "0"))
+    if (dump && *dump && strcmp(dump, "0")) {
         fprintf(stderr, "strata: rank %d of %d: epoch %d weights checksum %016llx\n", dist_rank(), dist_size(), epoch,
                 (unsigned long long)sum);
+        dump_overlap(s, epoch);
+    }
     int which = 0;
     if (dist_size() < 2 || dist_agree_u64(sum, &which, &other))
         return 0;

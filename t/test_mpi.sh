@@ -111,6 +111,8 @@ start=$(date +%s)
 wait $job
 took=$(( $(date +%s) - start ))
 [ $took -le 30 ] && ok "killed rank: the job ended in ${took} s" || fail "killed rank: the job took $took s"
+grep -q "^strata: rank 0: SIGTERM from mpirun (a rank died, or the job was stopped) during epoch [0-9]*; run $id .*continue with: strata resume $id --epochs [0-9]* --db $DB\$" errk &&
+    ok "rank 0 says what happened and how to continue" || { cat errk; fail "killed rank: no line from rank 0"; }
 status=""
 for i in $(seq 1 50); do
     status=$("$STRATA" runs --db "$DB" --json 2>/dev/null | grep -o "\"id\": *$id,[^}]*" | grep -o '"status": *"[a-z]*"' | grep -o '[a-z]*"$' | tr -d '"')

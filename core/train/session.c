@@ -19,10 +19,22 @@
 
 static volatile sig_atomic_t stop_requested, stop_signal;
 
+/* Under mpirun, rank 0's line for a SIGTERM: mpirun sends it to every rank
+ * when one of them dies (or the job is cancelled), and may SIGKILL a rank
+ * blocked in an allreduce with the dead one right after, so the line is
+ * written from the handler (write(2) is async-signal-safe). Armed at each
+ * epoch by arm_stop_note; empty when not under mpirun. */
+static char stop_note[4600];
+static volatile sig_atomic_t stop_note_len;
+
 static void on_signal(int sig)
 {
     stop_requested = 1;
     stop_signal = sig;
+    if (sig == SIGTERM && stop_note_len > 0) {
+        ssize_t n = write(STDERR_FILENO, stop_note, (size_t)stop_note_len);
+        (void)n;
+    }
 }
 
 const char *session_stop_signal(void)
@@ -627,6 +639,23 @@ static int judge_epoch(session *s, const epoch_row *row)
     return 1;
 }
 
+static void resume_command(const session *s, int epochs, char *out, size_t size);
+
+/* Rank 0 of several: the SIGTERM line for epoch e of `last` (see on_signal). */
+static void arm_stop_note(const session *s, int e, int last)
+{
+    if (dist_size() < 2 || dist_rank() != 0)
+        return;
+    char cmd[4400];
+    resume_command(s, last - e + 1, cmd, sizeof cmd);
+    stop_note_len = 0;
+    int n = snprintf(stop_note, sizeof stop_note,
+                     "strata: rank 0: SIGTERM from mpirun (a rank died, or the job was stopped) during epoch %d; "
+                     "run %lld keeps its recorded epochs and shows as interrupted; continue with: %s\n",
+                     e, (long long)s->run_id, cmd);
+    stop_note_len = n > 0 && n < (int)sizeof stop_note ? n : 0;
+}
+
 int session_train(session *s, int first, int last, strata_err *err)
 {
     snprintf(s->stop_reason, sizeof s->stop_reason, "reached train.epochs (%d)", last);
@@ -634,6 +663,7 @@ int session_train(session *s, int first, int last, strata_err *err)
         s->stop_epoch = e;
         if (dist_any(stop_requested != 0)) /* every rank stops here together */
             return 1;
+        arm_stop_note(s, e, last);
         epoch_row row = {.epoch = e};
         double t0 = now();
         row.lr = schedule_lr(&s->m.opt.sched, e - 1);
@@ -683,6 +713,7 @@ static void resume_command(const session *s, int more, char *buf, size_t size)
 int session_run_epochs(session *s, int first, int last, strata_err *err)
 {
     int rc = session_train(s, first, last, err);
+    stop_note_len = 0; /* from here on a SIGTERM is handled as the run ends */
     if (rc == 1 && dist_rank() != 0)
         s->peer_failed = 1; /* rank 0 prints the resume command */
     strata_err e2 = {0};

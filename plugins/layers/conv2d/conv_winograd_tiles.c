@@ -763,23 +763,26 @@ CONV_INLINE void output_scatter(float *img, const lane_map *L, int ch, int oh, i
     }
 }
 
-/* Which fused transforms a pass on d's map takes: 0 (the baseline level:
- * the generic loops), FUSE_GATHERS (AVX-512 gathers and scatters, 16 lanes
- * a vector) or FUSE_ROWS (the AVX2 functions: masked row loads, 8x8
- * transposes and plain stores, 8 lanes a vector). At AVX2, rows. At
- * AVX-512 with fast gathers (Intel), gathers. At AVX-512 where gathers and
- * scatters are microcoded (AMD; Zen 4 runs a 512-bit operation as two
- * 256-bit halves anyway, so 8 lanes a vector cost no arithmetic), rows on
- * maps of ROWS_MIN_TILES tiles a row or more, gathers on narrower ones
+/* Which fused transforms a pass of kind `kind` on d's map takes: 0 (the
+ * baseline level: the generic loops), FUSE_GATHERS (AVX-512 gathers and
+ * scatters, 16 lanes a vector) or FUSE_ROWS (the AVX2 functions: masked
+ * row loads, 8x8 transposes and plain stores, 8 lanes a vector). At AVX2,
+ * rows. At AVX-512 with fast gathers (Intel), gathers. At AVX-512 where
+ * gathers and scatters are microcoded (AMD; Zen 4 runs a 512-bit operation
+ * as two 256-bit halves anyway, so 8 lanes a vector cost no arithmetic),
+ * rows for the output transform on every map, and for the input and dout
+ * transforms on maps of ROWS_MIN_TILES tiles a row or more; narrower maps
  * (13x13 with 5x5 tiles: 3 tiles a row, so a segment's lanes span 5 tile
- * rows; rows were no faster there). Same bits either way (the functions do
- * the same operations in the same order). Transform CPU time on Zen 4,
- * gathers -> rows, one thread, batch 32, 6 passes: AlexNet conv2 (27x27,
- * 5x5, 9 tiles a row) forward input 29-34 -> 21-28 ms, output 39-46 ->
- * 30-38, backward-data input 77-92 -> 60-72; VGG-16 conv3_1 (55x55) and
- * conv4_1 (27x27), batch 4, faster in every transform. */
+ * rows) keep gathers for those, which were faster there. Same bits either
+ * way (the functions do the same operations in the same order). Transform
+ * CPU time on Zen 4, gathers -> rows, one thread, batch 32, 6 passes:
+ * AlexNet conv2 (27x27, 5x5, 9 tiles a row) forward input 29-34 -> 21-28
+ * ms, output 39-46 -> 30-38, backward-data input 77-92 -> 60-72; conv3-5
+ * (13x13) output 17-19 -> 15-16, input 20-21 -> 22-26 (so: gathers);
+ * VGG-16 conv3_1 (55x55) and conv4_1 (27x27), batch 4, faster in every
+ * transform. */
 #define ROWS_MIN_TILES 4
-static int fused(const conv_dims *d)
+static int fused(const conv_dims *d, int kind)
 {
     if (!WINO_SIMD || strata_isa() < STRATA_ISA_AVX2)
         return 0;
@@ -787,7 +790,7 @@ static int fused(const conv_dims *d)
         return FUSE_ROWS;
     if (strata_cpu_fast_gather())
         return FUSE_GATHERS;
-    return tiles_x(d) >= ROWS_MIN_TILES ? FUSE_ROWS : FUSE_GATHERS;
+    return kind == TILE_OUTPUT || tiles_x(d) >= ROWS_MIN_TILES ? FUSE_ROWS : FUSE_GATHERS;
 }
 
 /* Segments of the chunk rather than of tile rows when a row segment would
@@ -823,7 +826,7 @@ CONV_INLINE void tile_segs_m(const tile_job *J, int i0, int i1, int A, int m)
     int py = J->kind == TILE_INPUT ? d->ph : 0, px = J->kind == TILE_INPUT ? d->pw : 0;
     int n = J->kind == TILE_INPUT ? A : m;
     size_t xs = (size_t)nch * J->T;
-    int nseg = (int)((J->T + SEG - 1) / SEG), have = -1, gather = fused(d);
+    int nseg = (int)((J->T + SEG - 1) / SEG), have = -1, gather = fused(d, J->kind);
     lane_map L[SEG_BLOCK];
     for (int i = i0; i < i1; i++) {
         int blk = i / (SEG_BLOCK * nch), r = i % (SEG_BLOCK * nch);

@@ -11,10 +11,10 @@
  * gathers (strata_cpu_fast_gather), every map takes gathered segments (see
  * gathered()). At the AVX2 and AVX-512 levels gathered segments run with
  * the loads, transforms and stores fused in registers (the AVX-512 and
- * AVX2 functions below). The tile functions take alpha and m as arguments
- * and are inlined where they are constants (tile_rows,
- * tile_segs), so each algorithm gets loops of constant trip counts and its
- * transform tables folded into the code. */
+ * AVX2 functions below; fused() says which). The tile functions take
+ * alpha and m as arguments and are inlined where they are constants
+ * (tile_rows, tile_segs), so each algorithm gets loops of constant trip
+ * counts and its transform tables folded into the code. */
 #include <stdlib.h>
 #include <string.h>
 #include "common/parallel.h"
@@ -306,6 +306,7 @@ STRATA_MULTIVERSION(void, tile_rows, (void *arg, int i0, int i1), (arg, i0, i1))
  * gathers (or scatters) its own patch, and the transforms (the tables, by
  * mat_apply) run on all lanes. The tile t of a chunk starting at tile row
  * g0 is image b, tile row ty, column tx: */
+enum { FUSE_GATHERS = 1, FUSE_ROWS = 2 }; /* lane_map.gather: see fused() */
 typedef struct lane_map {
     long off[SEG]; /* lane l's patch origin: b*nch*h*w + y0*w + x0 */
     int y0[SEG], x0[SEG];
@@ -314,7 +315,7 @@ typedef struct lane_map {
     int idx[SEG];    /* off - base: the gather's indices */
     int rows[SEG], cols[SEG]; /* bit i: patch row (column) i lies in the plane */
     int near;        /* all idx fit an int */
-    int gather;      /* use the fused transforms (near, and AVX2 or AVX-512) */
+    int gather;      /* the fused transforms (if near): FUSE_ROWS, FUSE_GATHERS or 0 */
 } lane_map;
 
 /* The lanes of the segment of tiles [t0, t0 + nt) of the chunk starting at
@@ -626,11 +627,12 @@ transform_scatter_avx2(float *base, const lane_map *L, int w, const float *M, si
     }
 }
 
-/* The fused transforms of strata_isa()'s level (AVX-512 or AVX2). */
+/* The fused transforms L->gather asks for: FUSE_GATHERS (AVX-512) or
+ * FUSE_ROWS (AVX2, also at the AVX-512 level, see fused()). */
 static void gather_transform(float *X, size_t xs, const float *base, const lane_map *L, int w,
                              int nt, int A, int R, int dout)
 {
-    if (strata_isa() == STRATA_ISA_AVX512)
+    if (L->gather == FUSE_GATHERS)
         gather_transform_avx512(X, xs, base, L, w, nt, A, R, dout);
     else
         gather_transform_avx2(X, xs, base, L, w, nt, A, R, dout);
@@ -639,7 +641,7 @@ static void gather_transform(float *X, size_t xs, const float *base, const lane_
 static void transform_scatter(float *base, const lane_map *L, int w, const float *M, size_t ms,
                               int nt, float bias, int A, int R)
 {
-    if (strata_isa() == STRATA_ISA_AVX512)
+    if (L->gather == FUSE_GATHERS)
         transform_scatter_avx512(base, L, w, M, ms, nt, bias, A, R);
     else
         transform_scatter_avx2(base, L, w, M, ms, nt, bias, A, R);
@@ -761,6 +763,36 @@ CONV_INLINE void output_scatter(float *img, const lane_map *L, int ch, int oh, i
     }
 }
 
+/* Which fused transforms a pass of kind `kind` on d's map takes: 0 (the
+ * baseline level: the generic loops), FUSE_GATHERS (AVX-512 gathers and
+ * scatters, 16 lanes a vector) or FUSE_ROWS (the AVX2 functions: masked
+ * row loads, 8x8 transposes and plain stores, 8 lanes a vector). At AVX2,
+ * rows. At AVX-512 with fast gathers (Intel), gathers. At AVX-512 where
+ * gathers and scatters are microcoded (AMD; Zen 4 runs a 512-bit operation
+ * as two 256-bit halves anyway, so 8 lanes a vector cost no arithmetic),
+ * rows for the output transform on every map, and for the input and dout
+ * transforms on maps of ROWS_MIN_TILES tiles a row or more; narrower maps
+ * (13x13 with 5x5 tiles: 3 tiles a row, so a segment's lanes span 5 tile
+ * rows) keep gathers for those, which were faster there. Same bits either
+ * way (the functions do the same operations in the same order). Transform
+ * CPU time on Zen 4, gathers -> rows, one thread, batch 32, 6 passes:
+ * AlexNet conv2 (27x27, 5x5, 9 tiles a row) forward input 29-34 -> 21-28
+ * ms, output 39-46 -> 30-38, backward-data input 77-92 -> 60-72; conv3-5
+ * (13x13) output 17-19 -> 15-16, input 20-21 -> 22-26 (so: gathers);
+ * VGG-16 conv3_1 (55x55) and conv4_1 (27x27), batch 4, faster in every
+ * transform. */
+#define ROWS_MIN_TILES 4
+static int fused(const conv_dims *d, int kind)
+{
+    if (!WINO_SIMD || strata_isa() < STRATA_ISA_AVX2)
+        return 0;
+    if (strata_isa() == STRATA_ISA_AVX2)
+        return FUSE_ROWS;
+    if (strata_cpu_fast_gather())
+        return FUSE_GATHERS;
+    return kind == TILE_OUTPUT || tiles_x(d) >= ROWS_MIN_TILES ? FUSE_ROWS : FUSE_GATHERS;
+}
+
 /* Segments of the chunk rather than of tile rows when a row segment would
  * leave half the lanes idle or more (with 14 tiles a row, row segments are
  * still as fast), and always for odd m (alpha 7): GCC leaves the stride-3
@@ -772,8 +804,6 @@ CONV_INLINE void output_scatter(float *img, const lane_map *L, int ch, int oh, i
  * the wide maps with even m stay on row segments, as fast or faster there.
  * Timings: bench/README.md ("Tuning notes from the kernels"; and the Zen 4
  * measurements of 2026-12-03 for the gather choice). */
-static int fused(void) { return WINO_SIMD && strata_isa() >= STRATA_ISA_AVX2; }
-
 static int gathered(const conv_dims *d)
 {
     return 2 * tiles_x(d) <= SEG || tile_m(d) % 2 ||
@@ -796,7 +826,7 @@ CONV_INLINE void tile_segs_m(const tile_job *J, int i0, int i1, int A, int m)
     int py = J->kind == TILE_INPUT ? d->ph : 0, px = J->kind == TILE_INPUT ? d->pw : 0;
     int n = J->kind == TILE_INPUT ? A : m;
     size_t xs = (size_t)nch * J->T;
-    int nseg = (int)((J->T + SEG - 1) / SEG), have = -1, gather = fused();
+    int nseg = (int)((J->T + SEG - 1) / SEG), have = -1, gather = fused(d, J->kind);
     lane_map L[SEG_BLOCK];
     for (int i = i0; i < i1; i++) {
         int blk = i / (SEG_BLOCK * nch), r = i % (SEG_BLOCK * nch);
@@ -808,7 +838,7 @@ CONV_INLINE void tile_segs_m(const tile_job *J, int i0, int i1, int A, int m)
                 int tq = (blk * SEG_BLOCK + q) * SEG;
                 int nq = (int)J->T - tq < SEG ? (int)J->T - tq : SEG;
                 lane_map_of(&L[q], nch, h, w, py, px, n, nty, ntx, J->g0, tq, nq, m);
-                L[q].gather = L[q].near && gather;
+                L[q].gather = L[q].near ? gather : 0;
             }
             have = blk;
         }

@@ -1,6 +1,6 @@
 /* test_conv_isa.c — Winograd's vectorised tile and kernel transforms
- * (AVX-512: masked gathers and scatters; AVX2: masked row loads and stores
- * with 8x8 transposes) do the same operations in the same order as the
+ * (AVX-512: masked gathers and scatters, or on AMD for wide maps the AVX2
+ * path's rows; AVX2: masked row loads and stores with 8x8 transposes) do the same operations in the same order as the
  * generic loops, so every output must be bit-identical across ISA levels:
  * forward, din, dweight and dbias of shapes with padding on every side,
  * partial last segments, tiles past the map's edge, chunks across images

@@ -58,9 +58,8 @@ static const char usage[] =
     "when it is done; a group's first rank sends the run's rows to rank 0 over\n"
     "MPI and writes its checkpoints into results.dir (which must be on storage\n"
     "every such rank can write; the database need only be local to rank 0).\n"
-    "Finished points are skipped as above; another run of a point (interrupted,\n"
-    "failed) is left as it is and the point starts over as a new run (a sweep\n"
-    "without mpirun resumes it from its checkpoint instead).\n"
+    "Finished points are skipped and interrupted ones resumed from their\n"
+    "checkpoint as above (a group's first rank reads it from results.dir).\n"
     "\n"
     "      --ranks-per-point K   train each point data-parallel over K ranks\n"
     "                        (default 1); N - 1 must be a multiple of K\n";

@@ -4,6 +4,10 @@
  *                point (-1: none yet); 0 answers with one of:
  *   SWEEP_POINT  "SWEEP_ID INDEX\0LABEL\0FILE\0YAML": train this point, the
  *                point's resolved experiment as YAML text
+ *   SWEEP_RESUME "SWEEP_ID INDEX RUN_ID LAST END\0LABEL\0EXPERIMENT\0YAML":
+ *                resume the point's interrupted run RUN_ID (LAST epochs
+ *                recorded) up to epoch END from its checkpoint in
+ *                results.dir, with the run's stored config as YAML text
  *   SWEEP_DONE   (empty): the sweep is over for this group
  * The leader passes each answer on to its group (dist_bcast). */
 #define _POSIX_C_SOURCE 200809L
@@ -11,13 +15,15 @@
 #include <stdlib.h>
 #include <string.h>
 #include "cli/cli.h"
+#include "cli/resume_run.h"
 #include "cli/sweep_ranks.h"
 #include "dist/dist.h"
 #include "store/manage.h"
 #include "train/run_forward.h"
 #include "train/session.h"
 
-enum { SWEEP_ASK = 1, SWEEP_POINT, SWEEP_DONE };
+enum { SWEEP_ASK = 1, SWEEP_POINT, SWEEP_DONE, SWEEP_RESUME };
+enum { N_PARTS = 4 }; /* the fields of a point's message */
 
 int sweep_ranks_groups(int world_size, int k, strata_err *err)
 {
@@ -43,27 +49,40 @@ static void send_done(sweep_sched *s, int leader)
     s->groups_left--;
 }
 
+/* The parts (strings) as one message, each with its NUL. */
+static void send_parts(int leader, int tag, const char *const *parts)
+{
+    size_t len = 0;
+    for (int k = 0; k < N_PARTS; k++)
+        len += strlen(parts[k]) + 1;
+    char *msg = malloc(len), *at = msg;
+    if (!msg) { /* the worker waits for an answer: end the job */
+        fprintf(stderr, "strata: out of memory for a message to rank %d\n", leader);
+        dist_abort(1);
+    }
+    for (int k = 0; k < N_PARTS; k++) {
+        size_t n = strlen(parts[k]) + 1;
+        memcpy(at, parts[k], n);
+        at += n;
+    }
+    dist_send(leader, tag, msg, len);
+    free(msg);
+}
+
 static void send_point(const sweep_sched *s, int leader, int i, strata_err *err)
 {
     const sweep_point *p = &s->plan->points[i];
     ynode *tree = sweep_point_tree(s->root, p, err);
     char *yaml = tree ? ynode_emit(tree) : NULL;
     ynode_free(tree);
-    char head[64];
-    int h = snprintf(head, sizeof head, "%lld %d", (long long)s->sweep_id, i);
-    size_t lens[4] = {(size_t)h + 1, strlen(p->label) + 1, strlen(s->file) + 1, yaml ? strlen(yaml) + 1 : 1};
-    const char *parts[4] = {head, p->label, s->file, yaml ? yaml : ""};
-    char *msg = malloc(lens[0] + lens[1] + lens[2] + lens[3]), *at = msg;
-    if (!msg || !yaml) { /* the worker waits for an answer: end the job */
+    if (!yaml) { /* the worker waits for an answer: end the job */
         fprintf(stderr, "strata: out of memory for point %d's message\n", i + 1);
         dist_abort(1);
     }
-    for (int k = 0; k < 4; k++) {
-        memcpy(at, parts[k], lens[k]);
-        at += lens[k];
-    }
-    dist_send(leader, SWEEP_POINT, msg, (size_t)(at - msg));
-    free(msg);
+    char head[64];
+    snprintf(head, sizeof head, "%lld %d", (long long)s->sweep_id, i);
+    const char *parts[N_PARTS] = {head, p->label, s->file, yaml};
+    send_parts(leader, SWEEP_POINT, parts);
     free(yaml);
 }
 
@@ -81,15 +100,16 @@ static long point_epochs(const sweep_sched *s, int i, strata_err *err)
 
 /* Does point i need training? Finished points are skipped and a run that
  * recorded all its epochs (killed before its status) is marked finished;
- * another run of the point is left as it is and the point starts over as
- * a new run. 1 yes, 0 no, -1 database error. */
-static int needs_training(sweep_sched *s, results *db, int i, strata_err *err)
+ * another run of the point (interrupted, failed) is resumed (ps->run_id
+ * set). 1 yes, 0 no, -1 database error. */
+static int needs_training(sweep_sched *s, results *db, int i, results_point *ps_out, strata_err *err)
 {
     const char *label = s->plan->points[i].label;
     long long sweep = (long long)s->sweep_id;
     results_point ps;
     if (results_sweep_point(db, s->sweep_id, label, &ps, err))
         return -1;
+    *ps_out = ps;
     if (!ps.run_id)
         return 1;
     if (!strcmp(ps.status, "finished")) {
@@ -106,17 +126,15 @@ static int needs_training(sweep_sched *s, results *db, int i, strata_err *err)
                label, (long long)ps.run_id);
         return 0;
     }
-    printf("sweep %lld: point %d (%s): run %lld is %s; under mpirun the point starts over as a new run (a sweep "
-           "without mpirun resumes it from its checkpoint)\n", sweep, i + 1, label, (long long)ps.run_id, ps.status);
     return 1;
 }
 
 /* The next point to train from *next on: its index, plan->n when none is
  * left, -1 on a database error. */
-static int next_point(sweep_sched *s, results *db, int *next, strata_err *err)
+static int next_point(sweep_sched *s, results *db, int *next, results_point *ps, strata_err *err)
 {
     while (*next < s->plan->n) {
-        int i = (*next)++, need = needs_training(s, db, i, err);
+        int i = (*next)++, need = needs_training(s, db, i, ps, err);
         if (need)
             return need < 0 ? -1 : i;
     }
@@ -129,21 +147,72 @@ static int tag_new_run(results *db, int64_t run_id, void *ctx, strata_err *err)
     return results_tags_set_args(db, run_id, s->tags, s->n_tags, err);
 }
 
-/* A leader asks for a point; its last point's status counts. */
+/* Point i's interrupted run to the leader to resume (as `strata resume RUN
+ * --epochs` the epochs left would, --tag options added); -1 (err set) when
+ * it cannot be: the point is not sent. */
+static int send_resume(sweep_sched *s, results *db, int leader, int i, const results_point *ps, strata_err *err)
+{
+    const char *label = s->plan->points[i].label;
+    run_record rec = {0};
+    int last = 0;
+    ynode *root = NULL;
+    long epochs = point_epochs(s, i, err);
+    if (epochs < 0 || results_get_run(db, ps->run_id, &rec, err) || results_last_epoch(db, ps->run_id, &last, err))
+        ;
+    else if (resume_still_running(&rec))
+        err_set(err, STRATA_ERR_CONFIG, "sweep %lld: point %d (%s): run %lld is still running (pid %lld)",
+                (long long)s->sweep_id, i + 1, label, (long long)ps->run_id, (long long)rec.pid);
+    else if ((root = resume_config(&rec, NULL, 0, last + (int)epochs - ps->epochs, err)) &&
+             results_tags_set_args(db, ps->run_id, s->tags, s->n_tags, err)) {
+        ynode_free(root);
+        root = NULL;
+    }
+    char *yaml = root ? ynode_emit(root) : NULL;
+    if (yaml) {
+        char head[128];
+        snprintf(head, sizeof head, "%lld %d %lld %d %d", (long long)s->sweep_id, i, (long long)ps->run_id, last,
+                 last + (int)epochs - ps->epochs);
+        const char *parts[N_PARTS] = {head, label, rec.experiment ? rec.experiment : "run", yaml};
+        printf("sweep %lld: resuming run %lld (%s) at epoch %d\n", (long long)s->sweep_id, (long long)ps->run_id,
+               label, ps->epochs + 1);
+        fflush(stdout);
+        send_parts(leader, SWEEP_RESUME, parts);
+    } else if (root)
+        err_set(err, STRATA_ERR_RUNTIME, "out of memory for point %d's message", i + 1);
+    free(yaml);
+    ynode_free(root);
+    run_record_free(&rec);
+    return yaml ? 0 : -1;
+}
+
+/* A leader asks for a point; its last point's status counts. A point
+ * whose run cannot be resumed is said and counted, and the next one sent. */
 static void answer_ask(sweep_sched *s, results *db, int leader, const char *msg, int *next, int *failures,
                        strata_err *err)
 {
     int last = atoi(msg);
     if (last > 0 && *failures >= 0)
         (*failures)++;
-    int i = *failures < 0 || session_stopping() ? s->plan->n : next_point(s, db, next, err);
-    if (i < 0)
-        *failures = -1;
-    fflush(stdout);
-    if (i < 0 || i == s->plan->n)
-        send_done(s, leader);
-    else
-        send_point(s, leader, i, err);
+    for (;;) {
+        results_point ps = {0};
+        int i = *failures < 0 || session_stopping() ? s->plan->n : next_point(s, db, next, &ps, err);
+        if (i < 0)
+            *failures = -1;
+        fflush(stdout);
+        if (i < 0 || i == s->plan->n) {
+            send_done(s, leader);
+            return;
+        }
+        if (!ps.run_id) {
+            send_point(s, leader, i, err);
+            return;
+        }
+        strata_err e = {0};
+        if (!send_resume(s, db, leader, i, &ps, &e))
+            return;
+        cli_fail(&e);
+        (*failures)++;
+    }
 }
 
 int sweep_ranks_schedule(sweep_sched *s, results *db, strata_err *err)
@@ -191,16 +260,25 @@ typedef struct point_msg {
     const char *label, *file, *yaml;
 } point_msg;
 
-static int parse_point(const char *msg, size_t n, point_msg *p)
+/* The message's N_PARTS strings (pointing into it); -1 when malformed. */
+static int split_parts(const char *msg, size_t n, const char **parts)
 {
-    const char *parts[4], *at = msg, *end = msg + n;
-    for (int k = 0; k < 4; k++) {
-        const char *nul = memchr(at, 0, (size_t)(end - at));
-        if (at >= end || !nul)
+    const char *at = msg, *end = msg + n;
+    for (int k = 0; k < N_PARTS; k++) {
+        const char *nul = at < end ? memchr(at, 0, (size_t)(end - at)) : NULL;
+        if (!nul)
             return -1;
         parts[k] = at;
         at = nul + 1;
     }
+    return 0;
+}
+
+static int parse_point(const char *msg, size_t n, point_msg *p)
+{
+    const char *parts[N_PARTS];
+    if (split_parts(msg, n, parts))
+        return -1;
     p->label = parts[1];
     p->file = parts[2];
     p->yaml = parts[3];
@@ -244,22 +322,49 @@ static int train_point(const char *msg, size_t n)
     return status;
 }
 
+/* Every rank of the group: resume the point's interrupted run; the exit
+ * status (0 finished). */
+static int resume_point(const char *msg, size_t n)
+{
+    const char *parts[N_PARTS];
+    long long sweep_id, run_id;
+    int index, last, end;
+    strata_err err = {0};
+    session s;
+    memset(&s, 0, sizeof s);
+    if (split_parts(msg, n, parts) ||
+        sscanf(parts[0], "%lld %d %lld %d %d", &sweep_id, &index, &run_id, &last, &end) != 5) {
+        fprintf(stderr, "strata: rank %d: a malformed resume from rank 0\n", dist_world_rank());
+        return 1;
+    }
+    ynode *root = yaml_load_string(parts[3], "the run's config from rank 0", &err);
+    resume_job j = {.run_id = run_id, .last = last, .end = end, .finish_stopped = 1, .forward = dist_rank() == 0};
+    int rc = resume_train(&s, root, parts[2], &j, &err);
+    int status = rc == 0 ? 0 : s.peer_failed ? err.status : cli_fail(&err);
+    session_free(&s);
+    return status;
+}
+
 int sweep_ranks_work(void)
 {
     int last = -1;
     for (;;) {
         char *msg = NULL;
-        int64_t len = 0;
+        int64_t len = 0, tag = SWEEP_DONE;
         if (dist_rank() == 0) {
             char ask[16];
-            int tag, from;
+            int rtag, from;
             size_t n;
             snprintf(ask, sizeof ask, "%d", last);
             dist_send(0, SWEEP_ASK, ask, strlen(ask) + 1);
-            msg = dist_recv(0, &tag, &from, &n);
-            len = tag == SWEEP_POINT ? (int64_t)n : 0;
+            msg = dist_recv(0, &rtag, &from, &n);
+            tag = rtag;
+            len = tag == SWEEP_POINT || tag == SWEEP_RESUME ? (int64_t)n : 0;
         }
-        dist_bcast(&len, sizeof len);
+        int64_t head[2] = {len, tag};
+        dist_bcast(head, sizeof head);
+        len = head[0];
+        tag = head[1];
         if (!len) {
             free(msg);
             return 0;
@@ -269,7 +374,7 @@ int sweep_ranks_work(void)
             dist_abort(1);
         }
         dist_bcast(msg, (size_t)len);
-        last = train_point(msg, (size_t)len);
+        last = tag == SWEEP_RESUME ? resume_point(msg, (size_t)len) : train_point(msg, (size_t)len);
         free(msg);
     }
 }

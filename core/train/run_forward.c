@@ -232,7 +232,46 @@ int run_forward_heartbeat(int writer, int64_t run_id, strata_err *err)
     return forward_text(writer, RUN_FORWARD_HEARTBEAT, run_id, NULL, err);
 }
 
+int run_forward_reopen(int writer, const run_reopen *r, strata_err *err)
+{
+    pack k = {0};
+    put_i64(&k, r->run_id);
+    put_i64(&k, r->from_scratch);
+    put_i64(&k, r->epoch);
+    put_i64(&k, r->ranks);
+    put_str(&k, r->config);
+    put_str(&k, r->hosts);
+    return call(writer, RUN_FORWARD_REOPEN, &k, NULL, err);
+}
+
 /* ---- the writer ----------------------------------------------------------- */
+
+int run_reopen_apply(results *db, const run_reopen *r, strata_err *err)
+{
+    int64_t id = r->run_id;
+    if (r->from_scratch ? results_run_data_clear(db, id, err)
+                        : results_epochs_truncate(db, id, r->epoch, err) ||
+                              results_run_resumed(db, id, r->epoch, err) ||
+                              results_run_stop_reason(db, id, NULL, err))
+        return -1;
+    return results_run_config(db, id, r->config, err) || results_run_params_yaml(db, id, r->config, err) ||
+                   results_run_ranks(db, id, r->ranks, r->hosts, err) || results_run_status(db, id, "running", err)
+               ? -1
+               : 0;
+}
+
+static int apply_reopen(results *db, unpack *u, strata_err *err)
+{
+    run_reopen r = {.run_id = get_i64(u)};
+    r.from_scratch = (int)get_i64(u);
+    r.epoch = (int)get_i64(u);
+    r.ranks = (int)get_i64(u);
+    r.config = get_str(u);
+    r.hosts = get_str(u);
+    if (u->bad || !r.config)
+        return -1;
+    return run_reopen_apply(db, &r, err) ? 1 : 0;
+}
 
 static int apply_begin(results *db, unpack *u, int64_t *id, run_forward_begun begun, void *ctx, strata_err *err)
 {
@@ -315,6 +354,8 @@ static int apply(results *db, int tag, unpack *u, int64_t *id, run_forward_begun
         return apply_skipped(db, u, err);
     if (tag == RUN_FORWARD_EPOCH)
         return apply_epoch(db, u, err);
+    if (tag == RUN_FORWARD_REOPEN)
+        return apply_reopen(db, u, err);
     int64_t run_id = get_i64(u);
     if (tag == RUN_FORWARD_CLASSES) {
         int n = 0;

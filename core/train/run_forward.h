@@ -26,7 +26,8 @@ enum {
     RUN_FORWARD_STATUS,
     RUN_FORWARD_STOP_REASON,
     RUN_FORWARD_HEARTBEAT,
-    RUN_FORWARD_LAST = RUN_FORWARD_HEARTBEAT,
+    RUN_FORWARD_REOPEN, /* run_reopen: a run resumed */
+    RUN_FORWARD_LAST = RUN_FORWARD_REOPEN,
     RUN_FORWARD_REPLY = 120 /* the writer's answer: status, message, run id */
 };
 
@@ -41,6 +42,22 @@ int run_forward_epoch(int writer, int64_t run_id, const epoch_row *row, const cl
 int run_forward_status(int writer, int64_t run_id, const char *status, strata_err *err);
 int run_forward_stop_reason(int writer, int64_t run_id, const char *reason, strata_err *err);
 int run_forward_heartbeat(int writer, int64_t run_id, strata_err *err);
+
+/* Reopening an interrupted run to resume it (strata resume; a sweep's
+ * point). from_scratch (killed before its first checkpoint): its classes,
+ * split and skipped files cleared, to be recorded again; else its epochs
+ * after `epoch` deleted, a run_resumes row at `epoch` and its stop_reason
+ * cleared. Both: runs.config and run_params from config, its ranks and
+ * hosts, status running. */
+typedef struct run_reopen {
+    int64_t run_id;
+    int from_scratch, epoch, ranks;
+    const char *config, *hosts;
+} run_reopen;
+/* Those steps on db (the process that holds the database). */
+int run_reopen_apply(results *db, const run_reopen *r, strata_err *err);
+/* The same sent to world rank `writer`, which applies them. */
+int run_forward_reopen(int writer, const run_reopen *r, strata_err *err);
 
 /* What the writer adds to a run that a worker begins (a sweep's tags). */
 typedef int (*run_forward_begun)(results *db, int64_t run_id, void *ctx, strata_err *err);

@@ -265,6 +265,28 @@ static int write_end(session *s, const char *status, strata_err *err)
            results_run_stop_reason(s->db, s->run_id, s->stop_reason, err);
 }
 
+int session_record_end(session *s, const char *status, strata_err *err)
+{
+    return write_end(s, status, err);
+}
+
+int session_record_reopen(session *s, const run_reopen *r, strata_err *err)
+{
+    return s->forward ? run_forward_reopen(WRITER, r, err) : run_reopen_apply(s->db, r, err);
+}
+
+int session_record_checkpointed_epoch(session *s, strata_err *err)
+{
+    class_tally none = {0}, per_class = none;
+    if (s->val_counts.k != s->train.num_classes)
+        fprintf(stderr, "strata: warning: run %lld: epoch %d's checkpoint has no per-class counts for its %d classes "
+                        "(an older strata); epoch_classes gets no rows for it\n",
+                (long long)s->run_id, s->state.epoch, s->train.num_classes);
+    else
+        per_class = class_counts_tally(&s->val_counts, s->train.classes);
+    return write_epoch(s, &s->state.row, &per_class, err);
+}
+
 int session_record_data(session *s, strata_err *err)
 {
     char **reasons = calloc(s->all.num_skipped + 1, sizeof *reasons);

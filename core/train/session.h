@@ -16,6 +16,7 @@
 #include "store/checkpoint.h"
 #include "train/class_counts.h"
 #include "dist/buckets.h"
+#include "train/run_forward.h"
 
 typedef struct session {
     experiment x;
@@ -72,6 +73,15 @@ int session_begin_run(session *s, const char *name, strata_err *err);
 /* Record the run's classes, split and skipped files (session_begin_run
  * does; resume too when it restarts a run killed before its first epoch). */
 int session_record_data(session *s, strata_err *err);
+/* A resumed run's database steps (run_forward.h's run_reopen), to s->db
+ * or forwarded. */
+int session_record_reopen(session *s, const run_reopen *r, strata_err *err);
+/* The epoch row of the checkpoint just loaded (s->state.row), with its
+ * epoch_classes when it has counts for the run's classes (a checkpoint of
+ * an older strata has none: a warning, the row alone). */
+int session_record_checkpointed_epoch(session *s, strata_err *err);
+/* The run's status and s->stop_reason. */
+int session_record_end(session *s, const char *status, strata_err *err);
 /* Train epochs first..last (1-based, inclusive), one `epochs` row each;
  * fewer when train.early_stopping ends the run (stop_reason says so).
  * Returns 0, 1 when interrupted (the run is marked so), -1 on error. */

@@ -185,9 +185,24 @@ epochs=$(sqlite3 "$KDB" "select max(epoch) + 2 from epochs")
 sed -i "s/^train: {epochs: 1000}/train: {epochs: $epochs}/" kill.yaml
 kill_exp kill1 "$epochs" "$TMP/one4"
 (mkdir one4 && cd one4 && "$STRATA" sweep "$TMP/kill1.yaml" > out 2>&1) || { cat one4/out; fail "the reference sweep"; }
+# A point whose checkpoints are gone cannot be resumed: one line, that point
+# counted failed, the other resumed and finished, exit 1; the run's epochs
+# untouched. (The checkpoints come back for the next sweep, which resumes
+# it: 3 "resuming" lines in all.)
+first=$(echo $killed | cut -d' ' -f1)
+run_rows() { sqlite3 "$KDB" "select epoch, train_loss, val_loss from epochs where run_id = $1 order by epoch"; }
+rows_first=$(run_rows "$first")
+mv "$TMP/shared/checkpoints/$first" "$TMP/ckpt-aside"
+mpi 3 sweep "$TMP/kill.yaml" > out8 2> err8
+rc=$?
+mv "$TMP/ckpt-aside" "$TMP/shared/checkpoints/$first"
+[ $rc = 1 ] && [ "$(grep -c "^strata: " err8)" -ge 1 ] && grep -q "checkpoint" err8 &&
+    [ "$(run_rows "$first")" = "$rows_first" ] &&
+    ok "a point without its checkpoints: exit 1, one message, its epochs untouched" ||
+    { cat out8 err8; fail "missing checkpoints: exit $rc"; }
 mpi 3 sweep "$TMP/kill.yaml" > out7 2> err7 || { cat out7 err7; fail "the sweep after the kill: exit $?"; }
 kept=$(sqlite3 "$KDB" "select id, sweep_point from runs where status = 'finished' order by id")
-[ "$kept" = "$before" ] && [ "$(grep -c '^sweep 1: resuming run ' out7)" = 2 ] && ! grep -q 'starts over' out7 &&
+[ "$kept" = "$before" ] && [ "$(cat out8 out7 | grep -c '^sweep 1: resuming run ')" = 3 ] && ! grep -q 'starts over' out7 &&
     ok "the sweep again: both points resumed under their run ids, finished" ||
     { cat out7 err7; fail "after the kill: $(sqlite3 "$KDB" 'select id, sweep_point, status from runs') (before: $before)"; }
 [ -n "$(rows "$TMP/one4/strata.db" 1)" ] && [ "$(rows "$KDB" 1)" = "$(rows "$TMP/one4/strata.db" 1)" ] &&

@@ -445,17 +445,6 @@ START_TEST(bench_reports_config_errors)
 }
 END_TEST
 
-/* The numbers after each "key": in s, in order; returns how many. */
-static int json_numbers(const char *s, const char *key, double *v, int max)
-{
-    char pat[64];
-    int n = 0;
-    snprintf(pat, sizeof pat, "\"%s\": ", key);
-    for (const char *p = strstr(s, pat); p && n < max; p = strstr(p + 1, pat))
-        if (sscanf(p + strlen(pat), "%lf", &v[n]) == 1)
-            n++;
-    return n;
-}
 
 /* The layers of the quickstart experiment: its "- {type:" lines. */
 static int quickstart_layers(void)

@@ -193,17 +193,6 @@ START_TEST(bench_refuses_bad_scaling_options)
 }
 END_TEST
 
-/* The numbers after each "key": in s, in order; returns how many. */
-static int json_numbers(const char *s, const char *key, double *v, int max)
-{
-    char pat[64];
-    int n = 0;
-    snprintf(pat, sizeof pat, "\"%s\": ", key);
-    for (const char *p = strstr(s, pat); p && n < max; p = strstr(p + 1, pat))
-        if (sscanf(p + strlen(pat), "%lf", &v[n]) == 1)
-            n++;
-    return n;
-}
 
 enum { ROWS = 14 };
 #define ROW_NUMBERS(key, v) ck_assert_int_eq(json_numbers(out, key, v, ROWS + 1), ROWS)

@@ -272,3 +272,15 @@ void skip_unless_isa(int level)
         exit(77);
     }
 }
+
+/* The numbers after each "key": in s, in order; returns how many. */
+int json_numbers(const char *s, const char *key, double *v, int max)
+{
+    char pat[64];
+    int n = 0;
+    snprintf(pat, sizeof pat, "\"%s\": ", key);
+    for (const char *p = strstr(s, pat); p && n < max; p = strstr(p + 1, pat))
+        if (sscanf(p + strlen(pat), "%lf", &v[n]) == 1)
+            n++;
+    return n;
+}

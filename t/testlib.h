@@ -127,4 +127,8 @@ void skip_unless_isa(int level);
 /* 1 if the CPU itself (STRATA_ISA ignored) supports level. */
 int cpu_has_isa(int level);
 
+/* The numbers after each "key": in s (JSON text), in order, at most max;
+ * returns how many. */
+int json_numbers(const char *s, const char *key, double *v, int max);
+
 #endif

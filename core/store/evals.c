@@ -37,24 +37,9 @@ static int bind_real_or_null(sqlite3_stmt *st, int i, double v)
 
 /* ---- epoch_classes ------------------------------------------------------- */
 
-/* Rows of an epoch whose row resume forgot (results_epochs_truncate: trained
- * again from an older checkpoint) are stale: the new counts replace them. */
-static int forget_epoch_classes(results *r, int64_t run_id, int epoch, strata_err *err)
-{
-    sqlite3_stmt *st;
-    if (results_prepare(r, "DELETE FROM epoch_classes WHERE run_id = ? AND epoch = ?", &st, err))
-        return -1;
-    int rc = step_reset(r, st, sqlite3_bind_int64(st, 1, run_id) | sqlite3_bind_int(st, 2, epoch),
-                        "forgetting stale per-class counts", err);
-    sqlite3_finalize(st);
-    return rc;
-}
-
 static int insert_epoch_classes(results *r, int64_t run_id, int epoch, const class_tally *t, strata_err *err)
 {
-    sqlite3_stmt *st;
-    if (forget_epoch_classes(r, run_id, epoch, err))
-        return -1;
+    sqlite3_stmt *st; /* rows past a resume's checkpoint went with results_epochs_truncate */
     if (results_prepare(r, "INSERT INTO epoch_classes(run_id, epoch, class, n, correct) VALUES (?, ?, ?, ?, ?)",
                         &st, err))
         return -1;

@@ -4,32 +4,25 @@
 #include "store/report_queries.h"
 #include "store/results_sqlite.h"
 
-/* Run sql with ?1 = id into out (results_run_rows binds any id). */
-static int query_by_id(results *r, const char *sql, int64_t id, results_table *out, const char *what,
-                       strata_err *err)
-{
-    return results_run_rows(r, sql, id, out, what, err);
-}
-
 int results_summary_row(results *r, int64_t run_id, results_table *out, strata_err *err)
 {
-    return query_by_id(r, "SELECT * FROM run_summary WHERE run_id = ?1", run_id, out, "reading run_summary", err);
+    return results_run_rows(r, "SELECT * FROM run_summary WHERE run_id = ?1", run_id, out, "reading run_summary", err);
 }
 
 int results_eval_row(results *r, int64_t run_id, int64_t eval_id, results_table *out, strata_err *err)
 {
     if (eval_id == 0)
-        return query_by_id(r, "SELECT id, checkpoint, data, created_at, loss, acc, n FROM evals"
+        return results_run_rows(r, "SELECT id, checkpoint, data, created_at, loss, acc, n FROM evals"
                               " WHERE run_id = ?1 ORDER BY id DESC LIMIT 1", run_id, out, "reading evals", err);
     char sql[200];
     snprintf(sql, sizeof sql, "SELECT id, checkpoint, data, created_at, loss, acc, n FROM evals"
                               " WHERE id = ?1 AND run_id = %lld", (long long)run_id);
-    return query_by_id(r, sql, eval_id, out, "reading evals", err);
+    return results_run_rows(r, sql, eval_id, out, "reading evals", err);
 }
 
 int results_eval_classes(results *r, int64_t eval_id, results_table *out, strata_err *err)
 {
-    return query_by_id(r, "SELECT c.class, c.n, c.correct, c.precision, c.recall FROM eval_classes c"
+    return results_run_rows(r, "SELECT c.class, c.n, c.correct, c.precision, c.recall FROM eval_classes c"
                           " JOIN evals e ON e.id = c.eval_id LEFT JOIN run_classes k"
                           " ON k.run_id = e.run_id AND k.name = c.class"
                           " WHERE c.eval_id = ?1 ORDER BY k.idx, c.class", eval_id, out, "reading eval_classes", err);
@@ -37,13 +30,13 @@ int results_eval_classes(results *r, int64_t eval_id, results_table *out, strata
 
 int results_eval_confusion(results *r, int64_t eval_id, results_table *out, strata_err *err)
 {
-    return query_by_id(r, "SELECT true_class, pred_class, n FROM eval_confusion WHERE eval_id = ?1", eval_id, out,
+    return results_run_rows(r, "SELECT true_class, pred_class, n FROM eval_confusion WHERE eval_id = ?1", eval_id, out,
                        "reading eval_confusion", err);
 }
 
 int results_last_epoch_classes(results *r, int64_t run_id, results_table *out, strata_err *err)
 {
-    return query_by_id(r, "SELECT c.epoch, c.class, c.n, c.correct FROM epoch_classes c"
+    return results_run_rows(r, "SELECT c.epoch, c.class, c.n, c.correct FROM epoch_classes c"
                           " LEFT JOIN run_classes k ON k.run_id = c.run_id AND k.name = c.class"
                           " WHERE c.run_id = ?1 AND c.epoch = (SELECT max(epoch) FROM epoch_classes WHERE run_id = ?1)"
                           " ORDER BY k.idx, c.class", run_id, out, "reading epoch_classes", err);
@@ -51,6 +44,6 @@ int results_last_epoch_classes(results *r, int64_t run_id, results_table *out, s
 
 int results_resume_points(results *r, int64_t run_id, results_table *out, strata_err *err)
 {
-    return query_by_id(r, "SELECT epoch FROM run_resumes WHERE run_id = ?1 AND epoch > 0 ORDER BY epoch", run_id, out,
+    return results_run_rows(r, "SELECT epoch FROM run_resumes WHERE run_id = ?1 AND epoch > 0 ORDER BY epoch", run_id, out,
                        "reading the run's resumes", err);
 }

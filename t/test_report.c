@@ -136,6 +136,17 @@ static int check_point_titles(const char *s, sqlite3 *d)
 
 /* ---- the tiny sweep, once --------------------------------------------- */
 
+/* The tiny experiment with extra YAML, written to path. */
+static void write_tiny_experiment(const char *path, const char *extra)
+{
+    char *text = tiny_experiment(extra);
+    FILE *f = fopen(path, "w");
+    ck_assert_msg(f != NULL, "cannot write %s", path);
+    fputs(text, f);
+    fclose(f);
+    free(text);
+}
+
 static void make_sweep(void)
 {
     static int done;
@@ -149,11 +160,7 @@ static void make_sweep(void)
     char extra[4600];
     snprintf(extra, sizeof extra, "name: \"tiny <&>\"\ntrain: {epochs: 3}\nresults: {dir: %s/res}\n"
                                   "sweep: {grid: {optimizer.lr: [0.01, 0.003]}}\n", dir);
-    char *text = tiny_experiment(extra);
-    FILE *f = fopen(exp, "w");
-    fputs(text, f);
-    fclose(f);
-    free(text);
+    write_tiny_experiment(exp, extra);
     strata_ok("the tiny sweep", ARGS("sweep", exp));
     /* An evaluation of run 1, and run 2 resumed for a 4th epoch (the
      * report marks the resume after epoch 3). */
@@ -252,6 +259,51 @@ START_TEST(test_report_one_run)
 }
 END_TEST
 
+/* Runs of two databases on one page: the second database holds one
+ * 2-epoch run "other". Each run is named with its database, each database
+ * gets its own charts, and the points are the right database's numbers. */
+START_TEST(test_report_two_databases)
+{
+    make_sweep();
+    char exp[4300], db2[4300], ref1[4400], ref2[4400], out[4300];
+    snprintf(exp, sizeof exp, "%s/other.yaml", dir);
+    snprintf(db2, sizeof db2, "%s/res2/strata.db", dir);
+    char extra[4600];
+    snprintf(extra, sizeof extra, "name: other\ntrain: {epochs: 2}\nresults: {dir: %s/res2}\n", dir);
+    write_tiny_experiment(exp, extra);
+    strata_ok("the other database's run", ARGS("run", exp));
+    snprintf(ref1, sizeof ref1, "%s:1", db);
+    snprintf(ref2, sizeof ref2, "%s:other", db2);
+    snprintf(out, sizeof out, "%s/two.html", dir);
+    strata_ok("report of two databases", ARGS("report", ref1, ref2, "-o", out));
+    char *s = read_all(out);
+    assert_well_formed(s, out);
+    assert_has(s, "2 runs from 2 databases: ");
+    assert_has(s, "<th>database</th>");
+    char want[4500];
+    snprintf(want, sizeof want, "<h2>Curves of sweep 1 in %s</h2>", db);
+    assert_has(s, want);
+    snprintf(want, sizeof want, "<h2>Curves of %s</h2>", db2);
+    assert_has(s, want);
+    ck_assert_int_eq(count_substr(s, "<h2>Curves"), 2);
+    sqlite3 *d2 = db_open_readonly(db2);
+    snprintf(want, sizeof want, "val_acc 1 other: epoch 2, val_acc = ");
+    const char *p = strstr(s, want);
+    ck_assert_msg(p != NULL, "no point of run 1 'other' in the page");
+    ck_assert(strtod(p + strlen(want), NULL) == q_double(d2, "SELECT val_acc FROM epochs WHERE run_id = 1 AND epoch = 2"));
+    sqlite3_close(d2);
+    free(s);
+    /* The same file however it is spelt is one database. */
+    snprintf(ref2, sizeof ref2, "%s/res/../res/strata.db:2", dir);
+    strata_ok("report of one database spelt twice", ARGS("report", "--db", db, "1", ref2, "-o", out));
+    s = read_all(out);
+    assert_has(s, "2 runs from ");
+    ck_assert_ptr_null(strstr(s, "databases"));
+    ck_assert_int_eq(count_substr(s, "<h2>Curves"), 1);
+    free(s);
+}
+END_TEST
+
 START_TEST(test_plot_svg_and_confusion)
 {
     make_sweep();
@@ -305,6 +357,14 @@ START_TEST(test_errors)
     strata_refuses(ARGS("report", "--sweep", "x", "-o", out, "--db", db), 2, "--sweep");
     strata_refuses(ARGS("report", "--sweep", "7", "-o", out, "--db", db), 2, "no runs");
     strata_refuses(ARGS("report", "999", "-o", out, "--db", db), 2, "999");
+    char ref[4400];
+    snprintf(ref, sizeof ref, "%s/nope/x.db:1", dir);
+    strata_refuses(ARGS("report", ref, "-o", out, "--db", db), 2, "nope/x.db: No such file");
+    snprintf(ref, sizeof ref, "%s:99", db);
+    strata_refuses(ARGS("report", "1", ref, "-o", out, "--db", db), 2, "'99'");
+    snprintf(ref, sizeof ref, "%s/res:1", dir);
+    strata_refuses(ARGS("report", ref, "-o", out, "--db", db), 2, "not a regular file");
+    strata_refuses(ARGS("report", "a:b", "-o", out, "--db", db), 2, "'a:b'");
     strata_refuses(ARGS("plot", "2", "--confusion", "-o", out, "--db", db), 2, "no evaluation");
     strata_refuses(ARGS("plot", "2", "--confusion", "--eval", "1", "-o", out, "--db", db), 2, "--eval 1");
     strata_refuses(ARGS("plot", "1", "--eval", "1", "-o", out, "--db", db), 2, "--confusion");
@@ -317,6 +377,7 @@ END_TEST
 int main(void)
 {
     int rc = RUN_TEST_CASES("report", {.name = "report", .timeout = 300,
-                                       .tests = TESTS(test_report_sweep, test_report_one_run, test_plot_svg_and_confusion, test_errors)});
+                                       .tests = TESTS(test_report_sweep, test_report_one_run, test_report_two_databases,
+                                                    test_plot_svg_and_confusion, test_errors)});
     return rc;
 }

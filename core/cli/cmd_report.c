@@ -1,31 +1,46 @@
 /* cmd_report.c — `strata report`: one self-contained HTML page about runs. */
 #define _POSIX_C_SOURCE 200809L
+#include <errno.h>
 #include <getopt.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include "cli/cli.h"
 #include "report/report.h"
 #include "store/results.h"
 
 static const char usage[] =
-    "usage: strata report RUN... -o FILE.html [--db PATH]\n"
+    "usage: strata report RUN|DB:RUN... -o FILE.html [--db PATH]\n"
     "       strata report --sweep ID -o FILE.html [--db PATH]\n"
     "\n"
     "Write one self-contained HTML page (no network, no scripts, no external\n"
     "fonts; it opens from disk in any browser) about the RUNs (ids, or the\n"
-    "newest run of a name) or every run of sweep ID: a table of the runs (model,\n"
-    "parameters, the hyper-parameters that differ, best and last val_acc, time,\n"
-    "images/s, status); per sweep, accuracy, loss and learning-rate curves as\n"
-    "inline SVG (hover a point for its value; a ring marks each run's best\n"
-    "epoch); confusion matrices and per-class accuracy where the runs have\n"
-    "evaluations or per-class counts; the machine writing the report (CPU,\n"
-    "ISA path, BLAS kernel, threads), the strata version and each run's\n"
-    "experiment, collapsed.\n"
+    "newest run of a name) or every run of sweep ID. A RUN written DB:RUN is a\n"
+    "run of another database (DB a path containing '/' or ending in .db, or an\n"
+    "existing file): runs kept in several databases go on one page, each named\n"
+    "with its database and charted with the other runs of its database.\n"
+    "\n"
+    "The page has a table of the runs (model, parameters, the hyper-parameters\n"
+    "that differ, best and last val_acc, time, images/s, status); per sweep,\n"
+    "accuracy, loss and learning-rate curves as inline SVG (hover a point for\n"
+    "its value; a ring marks each run's best epoch); confusion matrices and\n"
+    "per-class accuracy where the runs have evaluations or per-class counts;\n"
+    "the machine writing the report (CPU, ISA path, BLAS kernel, threads), the\n"
+    "strata version and each run's experiment, collapsed.\n"
     "\n"
     "  -o, --output FILE   the HTML file to write (replaced atomically)\n"
     "  --sweep ID          every run of this sweep, instead of RUNs\n"
     "  --db PATH           the results database (default: env STRATA_DB, else " RESULTS_DEFAULT_DB ")\n"
     "  -h, --help          this text\n";
+
+/* The databases a report reads, each opened once when first needed: the
+ * --db one (for plain RUNs and --sweep) and each DB of a DB:RUN. */
+typedef struct report_dbs {
+    const char *db_opt; /* --db */
+    results *main;      /* the --db (or STRATA_DB, or default) database */
+    results *db[64];    /* the others */
+    int n;
+} report_dbs;
 
 typedef struct report_args {
     const char *out, *sweep, *db;
@@ -62,17 +77,87 @@ static int parse_args(int argc, char **argv, report_args *a)
     return 0;
 }
 
-/* The run ids: the RUNs given, or the runs of the sweep. */
-static int run_ids(results *db, const report_args *a, int64_t **ids, int *n, strata_err *err)
+/* Does RUN name a run of another database, "DB:RUN"? Then *path_len is
+ * DB's length. DB is a path with a '/', a name ending in .db or an
+ * existing file; anything else is a run name (which may hold a ':'). */
+static int db_ref(const char *arg, size_t *path_len)
+{
+    const char *colon = strrchr(arg, ':');
+    if (!colon || colon == arg || !colon[1])
+        return 0;
+    size_t n = (size_t)(colon - arg);
+    char path[4096];
+    struct stat sb;
+    if (n >= sizeof path)
+        return 0;
+    memcpy(path, arg, n), path[n] = 0;
+    *path_len = n;
+    return memchr(arg, '/', n) || (n > 3 && !memcmp(arg + n - 3, ".db", 3)) || stat(path, &sb) == 0;
+}
+
+/* Is r's file the one sb describes (however the paths are spelt)? */
+static int same_file(results *r, const struct stat *sb)
+{
+    struct stat rb;
+    return r && stat(results_path(r), &rb) == 0 && rb.st_dev == sb->st_dev && rb.st_ino == sb->st_ino;
+}
+
+/* The open database at path (opening it the first time). */
+static int db_for(report_dbs *dbs, const char *path, results **out, strata_err *err)
+{
+    struct stat sb;
+    if (stat(path, &sb) != 0)
+        return err_set(err, STRATA_ERR_CONFIG, "%s: %s (expected a results database before the ':' of DB:RUN)",
+                       path, strerror(errno));
+    if (!S_ISREG(sb.st_mode))
+        return err_set(err, STRATA_ERR_CONFIG, "%s: not a regular file (expected a results database before the "
+                       "':' of DB:RUN)", path);
+    if (same_file(dbs->main, &sb))
+        return *out = dbs->main, 0;
+    for (int k = 0; k < dbs->n; k++)
+        if (same_file(dbs->db[k], &sb))
+            return *out = dbs->db[k], 0;
+    if (dbs->n == (int)(sizeof dbs->db / sizeof *dbs->db))
+        return err_set(err, STRATA_ERR_CONFIG, "%s: too many databases in one report (at most %d)", path, dbs->n);
+    if (results_open_existing(path, &dbs->db[dbs->n], err))
+        return -1;
+    *out = dbs->db[dbs->n++];
+    return 0;
+}
+
+/* The --db database (opening it the first time). */
+static int main_db(report_dbs *dbs, results **out, strata_err *err)
+{
+    if (!dbs->main && cli_db_open(dbs->db_opt, &dbs->main, err))
+        return -1;
+    *out = dbs->main;
+    return 0;
+}
+
+/* One RUN argument: a run of the --db database, or DB:RUN. */
+static int one_run(report_dbs *dbs, const char *arg, report_run *r, strata_err *err)
+{
+    size_t n;
+    char path[4096];
+    if (!db_ref(arg, &n))
+        return main_db(dbs, &r->db, err) || results_find_run(r->db, arg, &r->id, err) ? -1 : 0;
+    memcpy(path, arg, n), path[n] = 0;
+    return db_for(dbs, path, &r->db, err) || results_find_run(r->db, arg + n + 1, &r->id, err) ? -1 : 0;
+}
+
+/* The runs: the RUNs given, or the runs of the sweep. */
+static int report_runs(report_dbs *dbs, const report_args *a, report_run **runs, int *n, strata_err *err)
 {
     results_table t = {0};
-    if (a->sweep && results_runs_table(db, NULL, a->sweep, NULL, NULL, &t, err))
+    results *db = NULL;
+    if (a->sweep && (main_db(dbs, &db, err) || results_runs_table(db, NULL, a->sweep, NULL, NULL, &t, err)))
         return -1;
     *n = a->sweep ? t.n_rows : a->n_runs;
-    *ids = calloc(*n ? *n : 1, sizeof **ids);
-    int rc = *ids ? 0 : err_set(err, STRATA_ERR_RUNTIME, "out of memory");
+    *runs = calloc(*n ? *n : 1, sizeof **runs);
+    int rc = *runs ? 0 : err_set(err, STRATA_ERR_RUNTIME, "out of memory");
     for (int k = 0; rc == 0 && k < *n; k++)
-        rc = a->sweep ? ((*ids)[k] = results_cell(&t, k, 0)->i, 0) : results_find_run(db, a->runs[k], &(*ids)[k], err);
+        rc = a->sweep ? ((*runs)[k] = (report_run){db, results_cell(&t, k, 0)->i}, 0)
+                      : one_run(dbs, a->runs[k], &(*runs)[k], err);
     results_table_free(&t);
     if (rc == 0 && *n == 0)
         rc = err_set(err, STRATA_ERR_CONFIG, "%s: --sweep %s: no runs in that sweep", results_path(db), a->sweep);
@@ -81,14 +166,15 @@ static int run_ids(results *db, const report_args *a, int64_t **ids, int *n, str
 
 static int report(const report_args *a, strata_err *err)
 {
-    results *db;
-    int64_t *ids = NULL;
+    report_dbs dbs = {.db_opt = a->db};
+    report_run *runs = NULL;
     int n = 0;
-    if (cli_db_open(a->db, &db, err))
-        return -1;
-    int rc = run_ids(db, a, &ids, &n, err) || report_write(db, ids, n, a->out, err);
-    results_close(db);
-    free(ids);
+    int rc = report_runs(&dbs, a, &runs, &n, err) || report_write(runs, n, a->out, err);
+    if (dbs.main)
+        results_close(dbs.main);
+    for (int k = 0; k < dbs.n; k++)
+        results_close(dbs.db[k]);
+    free(runs);
     if (rc == 0)
         printf("%s: %d run%s\n", a->out, n, n == 1 ? "" : "s");
     return rc ? -1 : 0;

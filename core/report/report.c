@@ -59,6 +59,28 @@ static void measurement_cell(FILE *f, const results_value *v)
     fprintf(f, "\">%.4f</td>", v->d);
 }
 
+/* Do the runs come from more than one database? Then the page names each
+ * run's database, and run ids alone no longer identify runs. */
+static int many_dbs(const run_data *d, int n)
+{
+    for (int k = 1; k < n; k++)
+        if (strcmp(d[k].db, d[0].db))
+            return 1;
+    return 0;
+}
+
+/* "run ID NAME", and " (DB)" when the page has several databases. */
+static void run_label(FILE *f, const run_data *d, int many)
+{
+    fprintf(f, "run %lld ", (long long)d->id);
+    markup_text(f, d->rec.name ? d->rec.name : "");
+    if (many) {
+        fputs(" (", f);
+        markup_text(f, d->db);
+        fputc(')', f);
+    }
+}
+
 /* ---- the runs table ----------------------------------------------------- */
 
 /* The value of key in run d's params (NULL when absent). */
@@ -125,14 +147,17 @@ static void differing_params(FILE *f, const run_data *d, int n, int k)
 
 static void runs_table(FILE *f, const run_data *d, int n)
 {
-    fputs("<h2 id=\"runs\">Runs</h2>\n<table><tr><th>id</th><th>name</th><th>model</th><th>parameters</th>"
+    int many = many_dbs(d, n);
+    fprintf(f, "<h2 id=\"runs\">Runs</h2>\n<table><tr><th>id</th>%s<th>name</th><th>model</th><th>parameters</th>"
           "<th>hyper-parameters that differ</th><th>best val_acc</th><th>best epoch</th><th>last val_acc</th>"
-          "<th>total time (s)</th><th>images/s</th><th>status</th></tr>\n", f);
+          "<th>total time (s)</th><th>images/s</th><th>status</th></tr>\n", many ? "<th>database</th>" : "");
     for (int k = 0; k < n; k++) {
         char id[32];
         snprintf(id, sizeof id, "%lld", (long long)d[k].id);
         fputs("<tr>", f);
         cell(f, id, 1);
+        if (many)
+            cell(f, d[k].db, 0);
         cell(f, d[k].rec.name ? d[k].rec.name : "", 0);
         cell(f, d[k].rec.model ? d[k].rec.model : "", 0);
         field_cell(f, &d[k], "params", NULL);
@@ -182,21 +207,30 @@ out:
     free(s), free(labels), free(metrics);
 }
 
-/* Runs of one group: the same sweep id (0: runs outside sweeps). */
-static void group_charts(FILE *f, const run_data *d, int n, int64_t sweep)
+/* Are runs a and b in one group: the same database and sweep id (0: runs
+ * outside sweeps)? */
+static int same_group(const run_data *a, const run_data *b)
+{
+    return a->rec.sweep_id == b->rec.sweep_id && !strcmp(a->db, b->db);
+}
+
+/* The charts of the group of run d[first]. */
+static void group_charts(FILE *f, const run_data *d, int n, int first)
 {
     const run_data **g = calloc(n, sizeof *g);
     int m = 0;
     for (int k = 0; g && k < n; k++)
-        if (d[k].rec.sweep_id == sweep)
+        if (same_group(&d[k], &d[first]))
             g[m++] = &d[k];
     if (m) {
-        char h[128];
-        if (sweep)
-            snprintf(h, sizeof h, "Curves of sweep %lld", (long long)sweep);
-        else
-            snprintf(h, sizeof h, "Curves");
-        fprintf(f, "<h2>%s</h2>\n", h);
+        fputs("<h2>Curves", f);
+        if (d[first].rec.sweep_id)
+            fprintf(f, " of sweep %lld", (long long)d[first].rec.sweep_id);
+        if (many_dbs(d, n)) {
+            fputs(d[first].rec.sweep_id ? " in " : " of ", f);
+            markup_text(f, d[first].db);
+        }
+        fputs("</h2>\n", f);
         curve_chart(f, g, m, RUN_TRAIN_ACC, RUN_VAL_ACC, "accuracy (train dashed, val solid)", "accuracy");
         curve_chart(f, g, m, RUN_TRAIN_LOSS, RUN_VAL_LOSS, "loss (train dashed, val solid)", "loss");
         curve_chart(f, g, m, RUN_LR, -1, "learning rate", "lr");
@@ -209,9 +243,9 @@ static void all_charts(FILE *f, const run_data *d, int n)
     for (int k = 0; k < n; k++) {
         int first = 1; /* the group's first run in the list */
         for (int j = 0; j < k; j++)
-            first &= d[j].rec.sweep_id != d[k].rec.sweep_id;
+            first &= !same_group(&d[j], &d[k]);
         if (first)
-            group_charts(f, d, n, d[k].rec.sweep_id);
+            group_charts(f, d, n, k);
     }
 }
 
@@ -235,11 +269,13 @@ static void table_rows(FILE *f, const results_table *t, int from_col)
     fputs("</table>\n", f);
 }
 
-static void run_classes(FILE *f, const run_data *d)
+static void run_classes(FILE *f, const run_data *d, int many)
 {
     char buf[512], title[600];
     if (d->confusion.n > 0) {
-        fprintf(f, "<h3>Run %lld: evaluation %lld</h3>\n", (long long)d->id, (long long)d->confusion.eval_id);
+        fputs("<h3>", f);
+        run_label(f, d, many);
+        fprintf(f, ": evaluation %lld</h3>\n", (long long)d->confusion.eval_id);
         table_rows(f, &d->eval, 1);
         snprintf(title, sizeof title, "run %lld %s, eval %lld", (long long)d->id, d->rec.name ? d->rec.name : "",
                  (long long)d->confusion.eval_id);
@@ -247,7 +283,9 @@ static void run_classes(FILE *f, const run_data *d)
         confusion_write_svg(f, &c, title);
         table_rows(f, &d->eval_classes, 0);
     } else if (d->epoch_classes.n_rows > 0) {
-        fprintf(f, "<h3>Run %lld: per-class accuracy at epoch %s</h3>\n", (long long)d->id,
+        fputs("<h3>", f);
+        run_label(f, d, many);
+        fprintf(f, ": per-class accuracy at epoch %s</h3>\n",
                 value_text(results_cell(&d->epoch_classes, 0, 0), buf, sizeof buf));
         fputs("<table><tr><th>class</th><th>n</th><th>correct</th><th>accuracy</th></tr>\n", f);
         for (int r = 0; r < d->epoch_classes.n_rows; r++) {
@@ -273,7 +311,7 @@ static void classes_section(FILE *f, const run_data *d, int n)
         return;
     fputs("<h2 id=\"classes\">Classes</h2>\n", f);
     for (int k = 0; k < n; k++)
-        run_classes(f, &d[k]);
+        run_classes(f, &d[k], many_dbs(d, n));
 }
 
 /* ---- machine and build -------------------------------------------------- */
@@ -318,8 +356,8 @@ static void machine_section(FILE *f, const run_data *d, int n)
     fputs("</table>\n", f);
     for (int k = 0; k < n; k++) {
         char buf[512];
-        fprintf(f, "<details><summary>run %lld ", (long long)d[k].id);
-        markup_text(f, d[k].rec.name);
+        fputs("<details><summary>", f);
+        run_label(f, &d[k], many_dbs(d, n));
         fputs(": host ", f);
         markup_text(f, d[k].rec.host ? d[k].rec.host : "?");
         fputs(", experiment ", f);
@@ -340,7 +378,32 @@ static void machine_section(FILE *f, const run_data *d, int n)
 
 /* ---- the page ----------------------------------------------------------- */
 
-static void page(FILE *f, results *db, const run_data *d, int n)
+/* Is run k the first of its database in d? */
+static int first_of_db(const run_data *d, int k)
+{
+    for (int j = 0; j < k; j++)
+        if (!strcmp(d[j].db, d[k].db))
+            return 0;
+    return 1;
+}
+
+/* "N runs from DB" or "N runs from K databases: A, B". */
+static void page_intro(FILE *f, const run_data *d, int n)
+{
+    int dbs = 0;
+    for (int k = 0; k < n; k++)
+        dbs += first_of_db(d, k);
+    fprintf(f, "<p>%d run%s from ", n, n == 1 ? "" : "s");
+    if (dbs > 1)
+        fprintf(f, "%d databases: ", dbs);
+    for (int k = 0, listed = 0; k < n; k++)
+        if (first_of_db(d, k)) {
+            fputs(listed++ ? ", " : "", f);
+            markup_text(f, d[k].db);
+        }
+}
+
+static void page(FILE *f, const run_data *d, int n)
 {
     char when[32];
     time_t now = time(NULL);
@@ -348,9 +411,8 @@ static void page(FILE *f, results *db, const run_data *d, int n)
     fputs("<!DOCTYPE html>\n<html xmlns=\"http://www.w3.org/1999/xhtml\" lang=\"en\">\n<head>\n"
           "<meta charset=\"utf-8\"/>\n<title>strata report</title>\n<style>", f);
     fputs(style, f);
-    fputs("</style>\n</head>\n<body>\n<h1>strata report</h1>\n<p>", f);
-    fprintf(f, "%d run%s from ", n, n == 1 ? "" : "s");
-    markup_text(f, results_path(db));
+    fputs("</style>\n</head>\n<body>\n<h1>strata report</h1>\n", f);
+    page_intro(f, d, n);
     fprintf(f, ", written %s.</p>\n", when);
     runs_table(f, d, n);
     all_charts(f, d, n);
@@ -359,19 +421,19 @@ static void page(FILE *f, results *db, const run_data *d, int n)
     fputs("</body>\n</html>\n", f);
 }
 
-int report_write(results *db, const int64_t *ids, int n, const char *path, strata_err *err)
+int report_write(const report_run *runs, int n, const char *path, strata_err *err)
 {
     run_data *d = calloc(n ? n : 1, sizeof *d);
     if (!d)
         return err_set(err, STRATA_ERR_RUNTIME, "out of memory");
     int rc = 0, loaded = 0;
     for (; loaded < n && rc == 0; loaded++)
-        rc = run_data_load(db, ids[loaded], &d[loaded], err);
+        rc = run_data_load(runs[loaded].db, runs[loaded].id, &d[loaded], err);
     if (rc)
         loaded--;
     atomic_file af;
     if (rc == 0 && (rc = atomic_open(&af, path, err)) == 0) {
-        page(af.f, db, d, n);
+        page(af.f, d, n);
         rc = atomic_commit(&af, err);
     }
     for (int k = 0; k < loaded; k++)

@@ -6,7 +6,8 @@
  *   - a table of the runs: id, name, model, parameters, the
  *     hyper-parameters that differ between them, best val_acc and its
  *     epoch, last val_acc, total time, images/s, status;
- *   - per group of runs (a sweep, or the runs outside sweeps) inline SVG
+ *   - per group of runs (a sweep, or the runs outside sweeps, of one
+ *     database) inline SVG
  *     charts: accuracy (train dashed, val solid), loss, learning rate, a
  *     ring on each run's best epoch, a tick where a run was resumed;
  *   - per run with an evaluation its confusion matrix and per-class
@@ -21,7 +22,15 @@
 
 #include "store/results.h"
 
-/* Write the page for runs ids[0..n) of db to path (atomically). */
-int report_write(results *db, const int64_t *ids, int n, const char *path, strata_err *err);
+/* One run of the page: run id of database db. The runs may come from
+ * several databases; the page then names each run's database, and groups
+ * its charts by database and sweep. */
+typedef struct report_run {
+    results *db;
+    int64_t id;
+} report_run;
+
+/* Write the page for runs[0..n) to path (atomically). */
+int report_write(const report_run *runs, int n, const char *path, strata_err *err);
 
 #endif

@@ -120,6 +120,7 @@ int run_data_load(results *db, int64_t id, run_data *d, strata_err *err)
 {
     memset(d, 0, sizeof *d);
     d->id = id;
+    d->db = results_path(db);
     if (results_get_run(db, id, &d->rec, err) || results_summary_row(db, id, &d->summary, err) ||
         results_params_table(db, id, &d->params, err) || results_eval_row(db, id, 0, &d->eval, err) ||
         results_last_epoch_classes(db, id, &d->epoch_classes, err) || load_curves(db, d, err) ||

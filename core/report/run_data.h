@@ -22,6 +22,7 @@ typedef struct run_confusion {
 
 typedef struct run_data {
     int64_t id;
+    const char *db;              /* the database's path (owned by its handle) */
     run_record rec;
     results_table summary;       /* one row of run_summary */
     results_table params;        /* key, value */

@@ -345,9 +345,9 @@ static void print_text(const bench *b, const bench_args *a, const bench_result *
 {
     int steps = (int)a->steps;
     double fl_total = 0, t_total = 0;
-    printf("strata bench: %s (%s, %lld parameters), batch %d, %d timed steps after %ld warm-up, %d threads\n",
+    printf("strata bench: %s (%s, %lld parameters), batch %d, %d timed steps after %ld warm-up, %d thread%s\n",
            b->x.name, b->x.model.desc, (long long)network_trainable(&b->m.net), b->batch, steps, a->warmup,
-           b->threads);
+           b->threads, b->threads == 1 ? "" : "s");
     printf("BLAS kernel: %s; ISA path: %s; OMP_WAIT_POLICY=%s\n\n", blas_kernel_note(), strata_isa_note(),
            omp_wait_policy());
     printf("%-14s %-18s %10s %10s %10s %10s\n", "layer", "type", "fwd ms", "bwd ms", "fwd GF/s", "bwd GF/s");

@@ -90,10 +90,10 @@ static int run(int argc, char **argv)
     }
     if (dist_rank() == 0)
         printf("run %lld: %s (%s, %lld parameters), %d train / %d val images, %d classes, db %s\n"
-               "BLAS kernel %s, ISA %s, %d threads%s\n",
+               "BLAS kernel %s, ISA %s, %d thread%s%s\n",
                (long long)s.run_id, name ? name : s.x.name, s.x.model.desc, (long long)network_trainable(&s.m.net),
                s.train.n, s.val.n, s.train.num_classes, s.x.results.db_path, blas_kernel_note(), strata_isa_note(),
-               s.x.train.threads, dist_size() > 1 ? " per rank" : "");
+               s.x.train.threads, s.x.train.threads == 1 ? "" : "s", dist_size() > 1 ? " per rank" : "");
     if (dist_rank() == 0 && dist_size() > 1)
         printf("%d ranks (MPI), %d gradient buckets of <= %g MB\n", dist_size(), s.buckets.n, s.x.train.bucket_mb);
     fflush(stdout);

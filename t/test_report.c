@@ -191,6 +191,11 @@ START_TEST(test_report_sweep)
              (long long)q_int(d, "SELECT n FROM eval_confusion WHERE true_class = 'daisy' AND pred_class = 'tulips'"));
     assert_has(s, cell);
     assert_has(s, "resumed after epoch 3");
+    /* Run 1's curves are drawn wider than run 2's, drawn over them: where
+     * the two coincide run 1 shows as a border (five polylines a run: two
+     * accuracy, two loss, one learning rate). */
+    ck_assert_int_eq(count_substr(s, "stroke=\"#2166ac\" stroke-width=\"3.0\""), 5);
+    ck_assert_int_eq(count_substr(s, "stroke=\"#e8710a\" stroke-width=\"2.0\""), 5);
     /* (3 + 4) epochs x (train_acc, val_acc, train_loss, val_loss, lr) */
     ck_assert_int_eq(check_point_titles(s, d), (3 + 4) * 5);
     char want[128];
@@ -241,7 +246,12 @@ START_TEST(test_report_one_run)
     strata_ok("report", ARGS("report", "1", "-o", out, "--db", db));
     char *s = read_all(out);
     assert_well_formed(s, out);
-    assert_has(s, "model.layers=[");
+    /* a long value (the layer list) collapsed, its key in the summary */
+    const char *summary = strstr(s, "<details><summary>"); /* the runs table's, first on the page */
+    ck_assert_msg(summary && strstr(summary, "model.layers") < strstr(summary, "</summary>"),
+                  "model.layers not collapsed under its key in the runs table");
+    assert_has(summary, "<br/>model.layers=[{");
+    ck_assert_ptr_nonnull(strstr(summary, "&quot;out_features&quot;:5}]</details>")); /* whole, not cut */
     assert_has(s, "optimizer.lr=0.01");
     ck_assert_msg(!strstr(s, "model.layers.0.type="), "list items listed besides their list");
     sqlite3 *d = db_open_readonly(db);

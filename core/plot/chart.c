@@ -20,6 +20,21 @@ uint32_t chart_series_colour(const plot_series *s, int k)
     return plot_palette(s->colour > 0 ? s->colour - 1 : k);
 }
 
+/* The run order of series k: its colour number, else its index. */
+static int run_order(const plot_series *s, int k) { return s[k].colour > 0 ? s[k].colour : k + 1; }
+
+double chart_width_factor(const plot_series *s, int n, int k)
+{
+    int later = 0; /* distinct runs drawn after series k's */
+    for (int j = 0; j < n; j++) {
+        int first = run_order(s, j) > run_order(s, k);
+        for (int i = 0; first && i < j; i++)
+            first = run_order(s, i) != run_order(s, j);
+        later += first;
+    }
+    return 1 + 0.5 * (later < CHART_HALO_STEPS ? later : CHART_HALO_STEPS);
+}
+
 void chart_dash(int dash, double *on, double *off)
 {
     static const double pattern[CHART_DASHES][2] = {{0, 0}, {4, 2.5}, {1, 2}};

@@ -37,6 +37,14 @@ typedef struct plot_series {
 /* The colour of series k of a chart. */
 uint32_t chart_series_colour(const plot_series *s, int k);
 
+/* How much wider than the base line series k of s[0..n) is drawn: lines
+ * are drawn in order, each run (colour) half a base width wider than the
+ * runs drawn after it (at most CHART_HALO_STEPS steps), so where two runs'
+ * curves coincide the earlier one shows as a border around the later one
+ * instead of vanishing under it. A factor of the base width: 1, 1.5, 2. */
+#define CHART_HALO_STEPS 2
+double chart_width_factor(const plot_series *s, int n, int k);
+
 /* The on/off lengths of a dash pattern, in line widths (0, 0 = solid). */
 void chart_dash(int dash, double *on, double *off);
 

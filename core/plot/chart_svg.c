@@ -53,7 +53,7 @@ static void point_title(char *buf, int size, const char *label, const char *metr
 }
 
 /* The polyline pieces of s (broken at NaN points) and a dot per point. */
-static void draw_series(FILE *f, const area *a, const plot_series *s, int k, const char *metric)
+static void draw_series(FILE *f, const area *a, const plot_series *s, int k, const char *metric, double width)
 {
     uint32_t rgb = chart_series_colour(s, k);
     double on, off;
@@ -70,7 +70,7 @@ static void draw_series(FILE *f, const area *a, const plot_series *s, int k, con
             continue;
         }
         if (m > 1)
-            svg_polyline(f, m, xs, ys, rgb, LINE_W, on * LINE_W, off * LINE_W);
+            svg_polyline(f, m, xs, ys, rgb, width, on * LINE_W, off * LINE_W);
         m = 0;
     }
     free(xs), free(ys);
@@ -138,7 +138,8 @@ void chart_write_svg(FILE *f, const chart_text *t, const plot_series *s, int n_s
         svg_text(f, a.x + a.w / 2, 22, 16, "middle", 0, 1, TEXT, t->title);
     draw_axes(f, &a);
     for (int k = 0; k < n_series; k++)
-        draw_series(f, &a, &s[k], k, t->metrics ? t->metrics[k] : t->ylabel);
+        draw_series(f, &a, &s[k], k, t->metrics ? t->metrics[k] : t->ylabel,
+                    LINE_W * chart_width_factor(s, n_series, k));
     for (int k = 0; k < n_series; k++)
         draw_marks(f, &a, &s[k], k, t->metrics ? t->metrics[k] : t->ylabel);
     if (t->xlabel)

@@ -196,7 +196,7 @@ static void cov_dashed(unsigned char *cov, plot_rect A, double x0, double y0, do
  * dash pattern, and dots at its points when they are few and far apart
  * (always at a point with no neighbour); a vertical tick at each resume. */
 static void draw_series(unsigned char *img, int W, unsigned char *cov, plot_rect A,
-                        const axis *ax, const axis *ay, const plot_series *s, uint32_t rgb, int sc)
+                        const axis *ax, const axis *ay, const plot_series *s, uint32_t rgb, int sc, double width)
 {
     int dots = s->n <= 60 && A.w >= s->n * 8 * sc;
     double on, off, phase = 0, w = 2.2 * sc;
@@ -207,8 +207,8 @@ static void draw_series(unsigned char *img, int W, unsigned char *cov, plot_rect
         double px = x_px(ax, A, s->x[i]), py = y_px(ay, A, s->y[i]);
         int prev = i > 0 && point_ok(s, i - 1), next = i + 1 < s->n && point_ok(s, i + 1);
         if (next)
-            cov_dashed(cov, A, px, py, x_px(ax, A, s->x[i + 1]), y_px(ay, A, s->y[i + 1]), w, on * w, off * w,
-                       &phase);
+            cov_dashed(cov, A, px, py, x_px(ax, A, s->x[i + 1]), y_px(ay, A, s->y[i + 1]), w * width, on * w,
+                       off * w, &phase);
         if (dots || (!prev && !next))
             cov_segment(cov, A, px, py, px, py, 6.5 * sc);
     }
@@ -438,7 +438,8 @@ int plot_render(unsigned char *img, int W, int H, const char *title, const char 
     draw_y_axis(img, W, H, A, &ay, sc);
     frame_rect(img, W, H, A, sc, FRAME);
     for (int k = 0; k < n_series; k++)
-        draw_series(img, W, cov, A, &ax, &ay, &s[k], chart_series_colour(&s[k], k), sc);
+        draw_series(img, W, cov, A, &ax, &ay, &s[k], chart_series_colour(&s[k], k), sc,
+                    chart_width_factor(s, n_series, k));
     for (int k = 0; k < n_series; k++)
         draw_mark(img, W, cov, A, &ax, &ay, &s[k], chart_series_colour(&s[k], k), sc);
     free(cov);

@@ -83,12 +83,18 @@ static void run_label(FILE *f, const run_data *d, int many)
 
 /* ---- the runs table ----------------------------------------------------- */
 
+/* v as text: a TEXT value itself (whole, however long), else in buf. */
+static const char *value_str(const results_value *v, char *buf, int size)
+{
+    return v && v->type == RESULTS_TEXT && v->s ? v->s : value_text(v, buf, size);
+}
+
 /* The value of key in run d's params (NULL when absent). */
 static const char *param_of(const run_data *d, const char *key, char *buf, int size)
 {
     for (int r = 0; r < d->params.n_rows; r++)
         if (!strcmp(results_cell(&d->params, r, 0)->s ? results_cell(&d->params, r, 0)->s : "", key))
-            return value_text(results_cell(&d->params, r, 1), buf, size);
+            return value_str(results_cell(&d->params, r, 1), buf, size);
     return NULL;
 }
 
@@ -122,27 +128,62 @@ static int param_differs(const run_data *d, int n, const char *key)
     return 0;
 }
 
-/* "k=v, k=v" of the hyper-parameters that differ between the runs; from
- * run_params, or the sweep point's overrides when a run has no params. */
+/* Is parameter row r of run d one the runs table shows: not an item of a
+ * list shown whole, and (with several runs) different between them? */
+static int param_shown(const run_data *d, int n, int k, int r)
+{
+    const char *key = results_cell(&d[k].params, r, 0)->s;
+    return key && !list_item(&d[k], key) && (n == 1 || param_differs(d, n, key));
+}
+
+/* Values longer than this go into a collapsed list after the short ones. */
+#define PARAM_INLINE 40
+
+/* The parameters of run d[k] the table shows, "k=v, k=v": short values
+ * (long == 0) or long ones (long == 1, one a line); how many. */
+static int param_list(FILE *f, const run_data *d, int n, int k, int long_values)
+{
+    char buf[512];
+    int count = 0;
+    for (int r = 0; r < d[k].params.n_rows; r++) {
+        const char *v = value_str(results_cell(&d[k].params, r, 1), buf, sizeof buf);
+        if (!param_shown(d, n, k, r) || (strlen(v) > PARAM_INLINE) != long_values)
+            continue;
+        if (f) {
+            fputs(count ? (long_values ? "<br/>" : ", ") : "", f);
+            markup_text(f, results_cell(&d[k].params, r, 0)->s);
+            fputc('=', f);
+            markup_text(f, v);
+        }
+        count++;
+    }
+    return count;
+}
+
+/* The hyper-parameters that differ between the runs, from run_params (the
+ * sweep point's overrides when a run has no params): the short ones inline,
+ * the long ones (lists: augmentations, layers) collapsed under their keys. */
 static void differing_params(FILE *f, const run_data *d, int n, int k)
 {
     char buf[512];
-    const char *sep = "";
     if (d[k].params.n_rows == 0) {
         value_text(table_field(&d[k].summary, 0, "sweep_point"), buf, sizeof buf);
         markup_text(f, buf);
         return;
     }
-    for (int r = 0; r < d[k].params.n_rows; r++) {
-        const char *key = results_cell(&d[k].params, r, 0)->s;
-        if (!key || list_item(&d[k], key) || (n > 1 && !param_differs(d, n, key)))
-            continue;
-        fputs(sep, f);
-        markup_text(f, key);
-        fputc('=', f);
-        markup_text(f, value_text(results_cell(&d[k].params, r, 1), buf, sizeof buf));
-        sep = ", ";
+    param_list(f, d, n, k, 0);
+    if (param_list(NULL, d, n, k, 1) == 0)
+        return;
+    fputs("<details><summary>", f);
+    for (int r = 0, listed = 0; r < d[k].params.n_rows; r++) {
+        if (param_shown(d, n, k, r) && strlen(value_str(results_cell(&d[k].params, r, 1), buf, sizeof buf)) > PARAM_INLINE) {
+            fputs(listed++ ? ", " : "", f);
+            markup_text(f, results_cell(&d[k].params, r, 0)->s);
+        }
     }
+    fputs("</summary>", f);
+    param_list(f, d, n, k, 1);
+    fputs("</details>", f);
 }
 
 static void runs_table(FILE *f, const run_data *d, int n)
@@ -367,7 +408,7 @@ static void machine_section(FILE *f, const run_data *d, int n)
             fputs("<table>", f);
             for (int r = 0; r < d[k].params.n_rows; r++)
                 row(f, results_cell(&d[k].params, r, 0)->s ? results_cell(&d[k].params, r, 0)->s : "",
-                    value_text(results_cell(&d[k].params, r, 1), buf, sizeof buf));
+                    value_str(results_cell(&d[k].params, r, 1), buf, sizeof buf));
             fputs("</table>\n", f);
         }
         fputs("<pre>", f);

@@ -166,6 +166,8 @@ static void make_sweep(void)
      * report marks the resume after epoch 3). */
     strata_ok("eval", ARGS("eval", "1", "--db", db));
     strata_ok("resume", ARGS("resume", "2", "--epochs", "1", "--db", db));
+    strata_ok("tag", ARGS("tag", "2", "arm=<b>", "--db", db));
+    strata_ok("note", ARGS("note", "2", "resumed for a 4th epoch", "--db", db));
 }
 
 START_TEST(test_report_sweep)
@@ -191,6 +193,9 @@ START_TEST(test_report_sweep)
              (long long)q_int(d, "SELECT n FROM eval_confusion WHERE true_class = 'daisy' AND pred_class = 'tulips'"));
     assert_has(s, cell);
     assert_has(s, "resumed after epoch 3");
+    assert_has(s, "<th>tags and note</th>");
+    assert_has(s, "<td>arm=&lt;b&gt;<br/>resumed for a 4th epoch</td>");
+    assert_has(s, "<h1>strata report</h1>");
     /* Run 1's curves are drawn wider than run 2's, drawn over them: where
      * the two coincide run 1 shows as a border (five polylines a run: two
      * accuracy, two loss, one learning rate). */
@@ -243,8 +248,17 @@ START_TEST(test_report_one_run)
     make_sweep();
     char out[4300];
     snprintf(out, sizeof out, "%s/one.html", dir);
-    strata_ok("report", ARGS("report", "1", "-o", out, "--db", db));
+    char intro[4300];
+    snprintf(intro, sizeof intro, "%s/intro.txt", dir);
+    FILE *f = fopen(intro, "w");
+    fputs("First paragraph,\nits second line & more.\n\n\nSecond <paragraph>.\n", f);
+    fclose(f);
+    strata_ok("report", ARGS("report", "1", "-o", out, "--db", db, "--title", "Tiny & small", "--intro", intro));
     char *s = read_all(out);
+    assert_has(s, "<title>Tiny &amp; small</title>");
+    assert_has(s, "<h1>Tiny &amp; small</h1>\n<p class=\"intro\">First paragraph,\nits second line &amp; more.</p>\n"
+                  "<p class=\"intro\">Second &lt;paragraph&gt;.</p>\n");
+    ck_assert_ptr_null(strstr(s, "<th>tags and note</th>")); /* run 1 has none */
     assert_well_formed(s, out);
     /* a long value (the layer list) collapsed, its key in the summary */
     const char *summary = strstr(s, "<details><summary>"); /* the runs table's, first on the page */
@@ -375,6 +389,8 @@ START_TEST(test_errors)
     snprintf(ref, sizeof ref, "%s/res:1", dir);
     strata_refuses(ARGS("report", ref, "-o", out, "--db", db), 2, "not a regular file");
     strata_refuses(ARGS("report", "a:b", "-o", out, "--db", db), 2, "'a:b'");
+    snprintf(ref, sizeof ref, "%s/no-intro.txt", dir);
+    strata_refuses(ARGS("report", "1", "-o", out, "--db", db, "--intro", ref), 2, "no-intro.txt: --intro: cannot read");
     strata_refuses(ARGS("plot", "2", "--confusion", "-o", out, "--db", db), 2, "no evaluation");
     strata_refuses(ARGS("plot", "2", "--confusion", "--eval", "1", "-o", out, "--db", db), 2, "--eval 1");
     strata_refuses(ARGS("plot", "1", "--eval", "1", "-o", out, "--db", db), 2, "--confusion");

@@ -90,3 +90,24 @@ int cli_db_open(const char *db_opt, results **out, strata_err *err)
                        from);
     return results_open(path, out, err);
 }
+
+char *cli_read_text(const char *path, const char *option, strata_err *err)
+{
+    FILE *f = fopen(path, "rb");
+    if (!f) {
+        err_set(err, STRATA_ERR_CONFIG, "%s: %s: cannot read the file: %s", path, option, strerror(errno));
+        return NULL;
+    }
+    char *text = malloc(CLI_TEXT_MAX + 1);
+    size_t n = text ? fread(text, 1, CLI_TEXT_MAX + 1, f) : 0;
+    int bad = ferror(f) || n > CLI_TEXT_MAX;
+    fclose(f);
+    if (!text || bad) {
+        err_set(err, STRATA_ERR_CONFIG, "%s: %s: %s", path, option,
+                !text ? "out of memory" : n > CLI_TEXT_MAX ? "larger than 16 MiB" : "read error");
+        free(text);
+        return NULL;
+    }
+    text[n] = '\0';
+    return text;
+}

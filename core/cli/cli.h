@@ -49,6 +49,11 @@ void json_double(FILE *f, double v);
  * missing one or a directory is a configuration error naming where the path
  * came from (--db, STRATA_DB or the default). Opens it (results_open). */
 int cli_db_open(const char *db_opt, results **out, strata_err *err);
+/* The whole text file at path (at most CLI_TEXT_MAX bytes; NUL-terminated,
+ * the caller frees it), or NULL with a configuration error naming the file
+ * and the option that gave it. */
+#define CLI_TEXT_MAX ((size_t)16 << 20)
+char *cli_read_text(const char *path, const char *option, strata_err *err);
 /* The database path cli_db_open uses: --db, else env STRATA_DB, else the
  * default; *from names which ("--db", "STRATA_DB", "the default database"). */
 const char *cli_db_path(const char *db_opt, const char **from);

@@ -10,8 +10,8 @@
 #include "store/results.h"
 
 static const char usage[] =
-    "usage: strata report RUN|DB:RUN... -o FILE.html [--db PATH]\n"
-    "       strata report --sweep ID -o FILE.html [--db PATH]\n"
+    "usage: strata report RUN|DB:RUN... -o FILE.html [--title TEXT] [--intro FILE] [--db PATH]\n"
+    "       strata report --sweep ID -o FILE.html [--title TEXT] [--intro FILE] [--db PATH]\n"
     "\n"
     "Write one self-contained HTML page (no network, no scripts, no external\n"
     "fonts; it opens from disk in any browser) about the RUNs (ids, or the\n"
@@ -21,7 +21,8 @@ static const char usage[] =
     "with its database and charted with the other runs of its database.\n"
     "\n"
     "The page has a table of the runs (model, parameters, the hyper-parameters\n"
-    "that differ, best and last val_acc, time, images/s, status); per sweep,\n"
+    "that differ, best and last val_acc, time, images/s, status, and their tags\n"
+    "and notes from `strata tag` and `strata note`); per sweep,\n"
     "accuracy, loss and learning-rate curves as inline SVG (hover a point for\n"
     "its value; a ring marks each run's best epoch); confusion matrices and\n"
     "per-class accuracy where the runs have evaluations or per-class counts;\n"
@@ -30,6 +31,9 @@ static const char usage[] =
     "\n"
     "  -o, --output FILE   the HTML file to write (replaced atomically)\n"
     "  --sweep ID          every run of this sweep, instead of RUNs\n"
+    "  --title TEXT        the page's title (default: strata report)\n"
+    "  --intro FILE        plain text shown under the title; blank lines separate\n"
+    "                      paragraphs (what the runs are for, what they show)\n"
     "  --db PATH           the results database (default: env STRATA_DB, else " RESULTS_DEFAULT_DB ")\n"
     "  -h, --help          this text\n";
 
@@ -43,7 +47,7 @@ typedef struct report_dbs {
 } report_dbs;
 
 typedef struct report_args {
-    const char *out, *sweep, *db;
+    const char *out, *sweep, *db, *title, *intro;
     char **runs;
     int n_runs;
 } report_args;
@@ -53,6 +57,8 @@ static int parse_args(int argc, char **argv, report_args *a)
     static const struct option longopts[] = {{"output", required_argument, 0, 'o'},
                                              {"sweep", required_argument, 0, 's'},
                                              {"db", required_argument, 0, 'd'},
+                                             {"title", required_argument, 0, 't'},
+                                             {"intro", required_argument, 0, 'i'},
                                              {0, 0, 0, 0}};
     int c;
     memset(a, 0, sizeof *a);
@@ -63,6 +69,8 @@ static int parse_args(int argc, char **argv, report_args *a)
         case 'o': a->out = optarg; break;
         case 's': a->sweep = optarg; break;
         case 'd': a->db = optarg; break;
+        case 't': a->title = optarg; break;
+        case 'i': a->intro = optarg; break;
         default: return cli_usage(&cmd_report, "unknown option or missing value '%s'", argv[optind - 1]);
         }
     }
@@ -168,8 +176,12 @@ static int report(const report_args *a, strata_err *err)
 {
     report_dbs dbs = {.db_opt = a->db};
     report_run *runs = NULL;
+    report_options o = {a->title, NULL};
     int n = 0;
-    int rc = report_runs(&dbs, a, &runs, &n, err) || report_write(runs, n, a->out, err);
+    if (a->intro && !(o.intro = cli_read_text(a->intro, "--intro", err)))
+        return -1;
+    int rc = report_runs(&dbs, a, &runs, &n, err) || report_write(runs, n, &o, a->out, err);
+    free((char *)o.intro);
     if (dbs.main)
         results_close(dbs.main);
     for (int k = 0; k < dbs.n; k++)

@@ -4,11 +4,11 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include "cli/cli.h"
 #include "cli/predict_classes.h"
 #include "data/dataset.h"
 #include "store/checkpoint.h"
 
-#define CLASSES_FILE_MAX (16 << 20)
 
 /* Split text into lines (a last '\n' ends the last line, "\r\n" counts as
  * '\n'); the lines point into text, which is changed. Returns the count. */
@@ -32,27 +32,6 @@ static int split_lines(char *text, char ***lines)
     return n;
 }
 
-static char *read_text(const char *path, strata_err *err)
-{
-    FILE *f = fopen(path, "rb");
-    if (!f) {
-        err_set(err, STRATA_ERR_CONFIG, "%s: --classes: cannot read the file: %s", path, strerror(errno));
-        return NULL;
-    }
-    char *text = malloc(CLASSES_FILE_MAX + 1);
-    size_t n = text ? fread(text, 1, CLASSES_FILE_MAX + 1, f) : 0;
-    int bad = ferror(f) || n > CLASSES_FILE_MAX;
-    fclose(f);
-    if (!text || bad) {
-        err_set(err, STRATA_ERR_CONFIG, "%s: --classes: %s", path,
-                !text ? "out of memory" : n > CLASSES_FILE_MAX ? "larger than 16 MiB" : "read error");
-        free(text);
-        return NULL;
-    }
-    text[n] = '\0';
-    return text;
-}
-
 /* Copies of n names, after checking the count and that none is empty. */
 static int take_names(char **src, int n, int k, const char *source, char ***names, strata_err *err)
 {
@@ -71,7 +50,7 @@ static int take_names(char **src, int n, int k, const char *source, char ***name
 /* --classes FILE: one name per line. */
 static int from_file(const char *path, int k, char ***names, strata_err *err)
 {
-    char *text = read_text(path, err), **lines, source[4200];
+    char *text = cli_read_text(path, "--classes", err), **lines, source[4200];
     if (!text)
         return -1;
     int n = split_lines(text, &lines);

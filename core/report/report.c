@@ -14,6 +14,7 @@
 #include "plot/svg.h"
 #include "report/report.h"
 #include "report/run_data.h"
+#include "store/manage.h"
 #include "train/blas_select.h"
 
 static const char style[] =
@@ -23,7 +24,7 @@ static const char style[] =
     "th{background:#f0f0f4}td.num{text-align:right;font-variant-numeric:tabular-nums}"
     "h2{margin-top:32px;border-bottom:1px solid #c4c4c8}"
     "pre{background:#f6f6f8;padding:8px;overflow:auto;font-size:12px}"
-    "svg{display:block;margin:8px 0}";
+    "svg{display:block;margin:8px 0}p.intro{max-width:60em;line-height:1.45}";
 
 /* ---- small writers ------------------------------------------------------ */
 
@@ -186,12 +187,39 @@ static void differing_params(FILE *f, const run_data *d, int n, int k)
     fputs("</details>", f);
 }
 
+/* "key=value, ..." of run d's tags, its note last in its own line. */
+static void tags_cell(FILE *f, const run_data *d)
+{
+    const char *note = NULL, *sep = "";
+    fputs("<td>", f);
+    for (int r = 0; r < d->tags.n_rows; r++) {
+        const char *key = results_cell(&d->tags, r, 0)->s, *value = results_cell(&d->tags, r, 1)->s;
+        if (key && !strcmp(key, RESULTS_NOTE_KEY)) {
+            note = value;
+            continue;
+        }
+        fputs(sep, f);
+        markup_text(f, key ? key : "");
+        fputc('=', f);
+        markup_text(f, value ? value : "");
+        sep = ", ";
+    }
+    if (note) {
+        fputs(*sep ? "<br/>" : "", f);
+        markup_text(f, note);
+    }
+    fputs("</td>", f);
+}
+
 static void runs_table(FILE *f, const run_data *d, int n)
 {
-    int many = many_dbs(d, n);
+    int many = many_dbs(d, n), tags = 0;
+    for (int k = 0; k < n; k++)
+        tags |= d[k].tags.n_rows > 0;
     fprintf(f, "<h2 id=\"runs\">Runs</h2>\n<table><tr><th>id</th>%s<th>name</th><th>model</th><th>parameters</th>"
           "<th>hyper-parameters that differ</th><th>best val_acc</th><th>best epoch</th><th>last val_acc</th>"
-          "<th>total time (s)</th><th>images/s</th><th>status</th></tr>\n", many ? "<th>database</th>" : "");
+          "<th>total time (s)</th><th>images/s</th><th>status</th>%s</tr>\n", many ? "<th>database</th>" : "",
+            tags ? "<th>tags and note</th>" : "");
     for (int k = 0; k < n; k++) {
         char id[32];
         snprintf(id, sizeof id, "%lld", (long long)d[k].id);
@@ -211,6 +239,8 @@ static void runs_table(FILE *f, const run_data *d, int n)
         field_cell(f, &d[k], "total_seconds", "%.1f");
         field_cell(f, &d[k], "images_per_sec", "%.1f");
         cell(f, d[k].rec.status ? d[k].rec.status : "", 0);
+        if (tags)
+            tags_cell(f, &d[k]);
         fputs("</tr>\n", f);
     }
     fputs("</table>\n", f);
@@ -444,17 +474,48 @@ static void page_intro(FILE *f, const run_data *d, int n)
         }
 }
 
-static void page(FILE *f, const run_data *d, int n)
+/* The intro text: paragraphs separated by blank lines, each a <p>. */
+static void intro_text(FILE *f, const char *text)
+{
+    const char *p = text;
+    while (*p) {
+        while (*p == '\n' || *p == ' ' || *p == '\t' || *p == '\r')
+            p++;
+        if (!*p)
+            break;
+        const char *end = p;
+        while (*end && !(end[0] == '\n' && (end[1] == '\n' || (end[1] == '\r' && end[2] == '\n'))))
+            end++;
+        size_t len = (size_t)(end - p);
+        while (len > 0 && (p[len - 1] == '\n' || p[len - 1] == '\r' || p[len - 1] == ' ' || p[len - 1] == '\t'))
+            len--;
+        char *para = strndup(p, len);
+        fputs("<p class=\"intro\">", f);
+        markup_text(f, para ? para : "");
+        fputs("</p>\n", f);
+        free(para);
+        p = end;
+    }
+}
+
+static void page(FILE *f, const run_data *d, int n, const report_options *o)
 {
     char when[32];
     time_t now = time(NULL);
+    const char *title = o && o->title && *o->title ? o->title : "strata report";
     strftime(when, sizeof when, "%Y-%m-%dT%H:%M:%SZ", gmtime(&now));
     fputs("<!DOCTYPE html>\n<html xmlns=\"http://www.w3.org/1999/xhtml\" lang=\"en\">\n<head>\n"
-          "<meta charset=\"utf-8\"/>\n<title>strata report</title>\n<style>", f);
+          "<meta charset=\"utf-8\"/>\n<title>", f);
+    markup_text(f, title);
+    fputs("</title>\n<style>", f);
     fputs(style, f);
-    fputs("</style>\n</head>\n<body>\n<h1>strata report</h1>\n", f);
+    fputs("</style>\n</head>\n<body>\n<h1>", f);
+    markup_text(f, title);
+    fputs("</h1>\n", f);
+    if (o && o->intro)
+        intro_text(f, o->intro);
     page_intro(f, d, n);
-    fprintf(f, ", written %s.</p>\n", when);
+    fprintf(f, ", written %s by strata %s.</p>\n", when, PACKAGE_VERSION);
     runs_table(f, d, n);
     all_charts(f, d, n);
     classes_section(f, d, n);
@@ -462,7 +523,7 @@ static void page(FILE *f, const run_data *d, int n)
     fputs("</body>\n</html>\n", f);
 }
 
-int report_write(const report_run *runs, int n, const char *path, strata_err *err)
+int report_write(const report_run *runs, int n, const report_options *o, const char *path, strata_err *err)
 {
     run_data *d = calloc(n ? n : 1, sizeof *d);
     if (!d)
@@ -474,7 +535,7 @@ int report_write(const report_run *runs, int n, const char *path, strata_err *er
         loaded--;
     atomic_file af;
     if (rc == 0 && (rc = atomic_open(&af, path, err)) == 0) {
-        page(af.f, d, n);
+        page(af.f, d, n, o);
         rc = atomic_commit(&af, err);
     }
     for (int k = 0; k < loaded; k++)

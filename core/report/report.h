@@ -30,7 +30,15 @@ typedef struct report_run {
     int64_t id;
 } report_run;
 
+/* What the page says besides the runs: its title (NULL: "strata
+ * report"), and an introduction (NULL: none), plain text whose paragraphs
+ * are separated by blank lines, shown under the title. */
+typedef struct report_options {
+    const char *title;
+    const char *intro;
+} report_options;
+
 /* Write the page for runs[0..n) to path (atomically). */
-int report_write(const report_run *runs, int n, const char *path, strata_err *err);
+int report_write(const report_run *runs, int n, const report_options *o, const char *path, strata_err *err);
 
 #endif

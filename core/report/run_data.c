@@ -5,6 +5,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include "report/run_data.h"
+#include "store/manage.h"
 #include "store/report_queries.h"
 #include "plot/svg.h"
 
@@ -122,7 +123,8 @@ int run_data_load(results *db, int64_t id, run_data *d, strata_err *err)
     d->id = id;
     d->db = results_path(db);
     if (results_get_run(db, id, &d->rec, err) || results_summary_row(db, id, &d->summary, err) ||
-        results_params_table(db, id, &d->params, err) || results_eval_row(db, id, 0, &d->eval, err) ||
+        results_params_table(db, id, &d->params, err) || results_tags_table(db, id, &d->tags, err) ||
+        results_eval_row(db, id, 0, &d->eval, err) ||
         results_last_epoch_classes(db, id, &d->epoch_classes, err) || load_curves(db, d, err) ||
         run_confusion_load(db, id, 0, &d->confusion, err))
         return run_data_free(d), -1;
@@ -136,6 +138,7 @@ void run_data_free(run_data *d)
     run_record_free(&d->rec);
     results_table_free(&d->summary);
     results_table_free(&d->params);
+    results_table_free(&d->tags);
     results_table_free(&d->eval);
     results_table_free(&d->eval_classes);
     results_table_free(&d->epoch_classes);

@@ -26,6 +26,7 @@ typedef struct run_data {
     run_record rec;
     results_table summary;       /* one row of run_summary */
     results_table params;        /* key, value */
+    results_table tags;          /* key, value, created_at (the note is the tag "note") */
     results_table eval;          /* id, checkpoint, data, created_at, loss, acc, n; 0 or 1 row */
     results_table eval_classes;  /* class, n, correct, precision, recall */
     results_table epoch_classes; /* epoch, class, n, correct */

@@ -85,21 +85,21 @@ static int parse_args(int argc, char **argv, report_args *a)
     return 0;
 }
 
-/* Does RUN name a run of another database, "DB:RUN"? Then *path_len is
- * DB's length. DB is a path with a '/', a name ending in .db or an
- * existing file; anything else is a run name (which may hold a ':'). */
-static int db_ref(const char *arg, size_t *path_len)
+/* Does RUN name a run of another database, "DB:RUN"? Then DB is in path
+ * (size PATH_MAX_REF) and the run's name or id follows it in arg. DB is a
+ * path with a '/', a name ending in .db or an existing file; anything else
+ * is a run name (which may hold a ':'). */
+#define PATH_MAX_REF 4096
+static int db_ref(const char *arg, char *path)
 {
     const char *colon = strrchr(arg, ':');
     if (!colon || colon == arg || !colon[1])
         return 0;
     size_t n = (size_t)(colon - arg);
-    char path[4096];
     struct stat sb;
-    if (n >= sizeof path)
+    if (n >= PATH_MAX_REF)
         return 0;
     memcpy(path, arg, n), path[n] = 0;
-    *path_len = n;
     return memchr(arg, '/', n) || (n > 3 && !memcmp(arg + n - 3, ".db", 3)) || stat(path, &sb) == 0;
 }
 
@@ -145,12 +145,10 @@ static int main_db(report_dbs *dbs, results **out, strata_err *err)
 /* One RUN argument: a run of the --db database, or DB:RUN. */
 static int one_run(report_dbs *dbs, const char *arg, report_run *r, strata_err *err)
 {
-    size_t n;
-    char path[4096];
-    if (!db_ref(arg, &n))
+    char path[PATH_MAX_REF];
+    if (!db_ref(arg, path))
         return main_db(dbs, &r->db, err) || results_find_run(r->db, arg, &r->id, err) ? -1 : 0;
-    memcpy(path, arg, n), path[n] = 0;
-    return db_for(dbs, path, &r->db, err) || results_find_run(r->db, arg + n + 1, &r->id, err) ? -1 : 0;
+    return db_for(dbs, path, &r->db, err) || results_find_run(r->db, arg + strlen(path) + 1, &r->id, err) ? -1 : 0;
 }
 
 /* The runs: the RUNs given, or the runs of the sweep. */

@@ -140,9 +140,13 @@ static int param_shown(const run_data *d, int n, int k, int r)
 /* Values longer than this go into a collapsed list after the short ones. */
 #define PARAM_INLINE 40
 
-/* The parameters of run d[k] the table shows, "k=v, k=v": short values
- * (long == 0) or long ones (long == 1, one a line); how many. */
-static int param_list(FILE *f, const run_data *d, int n, int k, int long_values)
+/* How param_list writes each parameter. */
+enum { PARAM_PAIRS, PARAM_LINES, PARAM_KEYS };
+
+/* The parameters of run d[k] the table shows, short values (long_values
+ * 0) or long ones (1), written as "k=v, k=v" (PARAM_PAIRS), one "k=v" a
+ * line (PARAM_LINES) or "k, k" (PARAM_KEYS) when f is not NULL; how many. */
+static int param_list(FILE *f, const run_data *d, int n, int k, int long_values, int form)
 {
     char buf[512];
     int count = 0;
@@ -151,10 +155,12 @@ static int param_list(FILE *f, const run_data *d, int n, int k, int long_values)
         if (!param_shown(d, n, k, r) || (strlen(v) > PARAM_INLINE) != long_values)
             continue;
         if (f) {
-            fputs(count ? (long_values ? "<br/>" : ", ") : "", f);
+            fputs(count ? (form == PARAM_LINES ? "<br/>" : ", ") : "", f);
             markup_text(f, results_cell(&d[k].params, r, 0)->s);
-            fputc('=', f);
-            markup_text(f, v);
+            if (form != PARAM_KEYS) {
+                fputc('=', f);
+                markup_text(f, v);
+            }
         }
         count++;
     }
@@ -172,18 +178,13 @@ static void differing_params(FILE *f, const run_data *d, int n, int k)
         markup_text(f, buf);
         return;
     }
-    param_list(f, d, n, k, 0);
-    if (param_list(NULL, d, n, k, 1) == 0)
+    param_list(f, d, n, k, 0, PARAM_PAIRS);
+    if (param_list(NULL, d, n, k, 1, PARAM_KEYS) == 0)
         return;
     fputs("<details><summary>", f);
-    for (int r = 0, listed = 0; r < d[k].params.n_rows; r++) {
-        if (param_shown(d, n, k, r) && strlen(value_str(results_cell(&d[k].params, r, 1), buf, sizeof buf)) > PARAM_INLINE) {
-            fputs(listed++ ? ", " : "", f);
-            markup_text(f, results_cell(&d[k].params, r, 0)->s);
-        }
-    }
+    param_list(f, d, n, k, 1, PARAM_KEYS);
     fputs("</summary>", f);
-    param_list(f, d, n, k, 1);
+    param_list(f, d, n, k, 1, PARAM_LINES);
     fputs("</details>", f);
 }
 
@@ -381,8 +382,9 @@ static void classes_section(FILE *f, const run_data *d, int n)
     if (!any)
         return;
     fputs("<h2 id=\"classes\">Classes</h2>\n", f);
+    int many = many_dbs(d, n);
     for (int k = 0; k < n; k++)
-        run_classes(f, &d[k], many_dbs(d, n));
+        run_classes(f, &d[k], many);
 }
 
 /* ---- machine and build -------------------------------------------------- */
@@ -425,10 +427,11 @@ static void machine_section(FILE *f, const run_data *d, int n)
     row(f, "threads (CPUs online)", threads);
     row(f, "strata version", PACKAGE_VERSION);
     fputs("</table>\n", f);
+    int many = many_dbs(d, n);
     for (int k = 0; k < n; k++) {
         char buf[512];
         fputs("<details><summary>", f);
-        run_label(f, &d[k], many_dbs(d, n));
+        run_label(f, &d[k], many);
         fputs(": host ", f);
         markup_text(f, d[k].rec.host ? d[k].rec.host : "?");
         fputs(", experiment ", f);

@@ -6,7 +6,8 @@
  * (Winograd's pipelined, row-segment and gathered-segment paths, im2col's
  * images shared between threads); each of Winograd's four algorithms
  * (F(4x4,3x3), F(5x5,3x3), F(2x2,5x5), F(3x3,5x5): which one a map takes is
- * worked out in the comments); VGG- and AlexNet-sized layers;
+ * worked out in the comments); Winograd on strided layers through their
+ * phase planes (AlexNet's 11x11 stride 4); VGG- and AlexNet-sized layers;
  * finite-difference checks of the Winograd path; option errors; auto's
  * choice; scratch bounds. (That the vectorised transforms give the same bits
  * at every ISA level: t/test_conv_isa.)
@@ -311,6 +312,28 @@ START_TEST(test_small_other_kernels)
 }
 END_TEST
 
+/* Winograd on strided layers (conv_phase_wino.c: the phase planes, a
+ * stride-1 Winograd convolution, the gradients folded back): AlexNet's
+ * 11x11 stride 4 (phase kernel 3x3 on 48 planes), 5x5 stride 2 (3x3),
+ * 9x9 stride 3 (3x3), 10x10 stride 2 (5x5), maps that leave input rows and
+ * columns no tap reaches (their din is 0), padding 0..2, no bias; 1 and 2
+ * threads and workspace=1 (one image a chunk). */
+START_TEST(test_winograd_strided)
+{
+    /* c, h, w, k, kh, kw, s, p, n, bias */
+    spec cases[] = {
+        {3, 23, 19, 4, 11, 11, 4, 2, 2, 1}, {4, 12, 11, 5, 5, 5, 2, 2, 2, 1},
+        {3, 40, 45, 17, 11, 11, 4, 2, 3, 1}, {2, 15, 17, 3, 9, 9, 3, 1, 2, 0},
+        {3, 22, 20, 4, 10, 10, 2, 0, 1, 1}, {1, 14, 13, 2, 5, 5, 2, 1, 3, 1},
+    };
+    for (size_t i = 0; i < sizeof cases / sizeof *cases; i++) {
+        small_case(cases[i], "winograd", NULL, 1);
+        small_case(cases[i], "winograd", NULL, 2);
+        small_case(cases[i], "winograd", "workspace=1", 2);
+    }
+}
+END_TEST
+
 /* smallc (the few-channel forward; im2col backward) on c <= 4: odd widths
  * (a last block of 32 columns cut short), k not a multiple of 8, strides,
  * AlexNet's 11x11 stride 4, no bias; 1 and 2 threads, one image slot. */
@@ -437,13 +460,15 @@ START_TEST(test_thread_count_invariance)
     spec narrow = {24, 45, 20, 40, 3, 3, 1, 1, 3, 1}; /* F(5,3) pipelined, gathered */
     spec wide = {64, 14, 14, 80, 3, 3, 1, 1, 3, 1};   /* c + k > 128: not pipelined */
     spec tall = {24, 120, 36, 40, 3, 3, 1, 1, 3, 1};  /* 90 tile rows: pipelined weights */
-    spec first = {3, 23, 19, 4, 11, 11, 4, 2, 5, 1};  /* im2col groups, smallc */
+    spec first = {3, 23, 19, 4, 11, 11, 4, 2, 5, 1};  /* im2col groups, smallc, phases */
     spec five2 = {64, 4, 40, 64, 5, 5, 1, 2, 3, 1};   /* F(2,5) pipelined, row segments */
     spec five = {24, 32, 31, 40, 5, 5, 1, 2, 3, 1};   /* F(3,5), pipelined */
     spec wide5 = {48, 15, 15, 96, 5, 5, 1, 2, 3, 1};  /* F(3,5), gathered */
     spec over5 = {96, 11, 13, 176, 5, 5, 1, 2, 3, 1}; /* not pipelined */
+    spec phases = {3, 91, 87, 24, 11, 11, 4, 2, 3, 1}; /* 48 phase planes, 21x20: F(5,3) rows */
     const char *ws[] = {NULL, "workspace=1"};
     for (int w = 0; w < 2; w++) {
+        same_bits(phases, "winograd", ws[w]);
         same_bits(five2, "winograd", ws[w]);
         same_bits(five, "winograd", ws[w]);
         same_bits(wide5, "winograd", ws[w]);
@@ -456,6 +481,7 @@ START_TEST(test_thread_count_invariance)
     same_bits(rows, "im2col", NULL);
     same_bits(first, "im2col", NULL);
     same_bits(first, "smallc", NULL);
+    same_bits(first, "winograd", NULL);
 }
 END_TEST
 
@@ -621,7 +647,9 @@ START_TEST(test_option_errors)
     expect_error(KV("out_channels=4", "kernel=7", "algo=winograd"), in, "kernel 7x7");
     expect_error(KV("out_channels=4", "kernel=[3, 5]", "algo=winograd"), in, "kernel 3x5");
     expect_error(KV("out_channels=4", "kernel=3", "stride=2", "algo=winograd"), in, "stride 2x2");
-    expect_error(KV("out_channels=4", "kernel=5", "stride=2", "algo=winograd"), in, "stride 2x2");
+    expect_error(KV("out_channels=4", "kernel=7", "stride=2", "algo=winograd"), in, "stride 2x2");
+    expect_error(KV("out_channels=4", "kernel=[11, 9]", "stride=4", "algo=winograd"), in,
+                 "kernel 11x9");
     expect_error(KV("out_channels=4", "kernel=3", "padding=3", "algo=winograd"), in, "padding 3x3");
     expect_error(KV("out_channels=4", "kernel=5", "padding=5", "algo=winograd"), in, "padding 5x5");
     expect_error(KV("out_channels=4", "kernel=3", "algo=fast"), in, "algo");
@@ -632,7 +660,11 @@ START_TEST(test_option_errors)
 END_TEST
 
 /* auto picks Winograd for VGG's 3x3 layers (scratch as Winograd's), smallc
- * for the 3-channel first layers (VGG's 3x3, AlexNet's 11x11), Winograd
+ * for the 3-channel first layers VGG's 3x3 and AlexNet's 11x11 at 64 px
+ * (15x15 outputs), Winograd on the phase planes for AlexNet's 11x11 at 224
+ * px (55x55) and 112 px (27x27) and for 5x5 stride 2 with 3 channels
+ * (48 -> 24x24: 12 planes, so not at 3 -> 64 on 48 px; 4 channels, 16
+ * planes, yes), Winograd
  * on 5x5 for AlexNet's conv2 (48 -> 128), 24 -> 64 and 16 -> 64, im2col
  * for 5x5 layers with fewer input channels (8 -> 128) or stride 2 and 3x3
  * layers with stride 2; the scratch of VGG-16's largest layers at batch 32
@@ -649,11 +681,16 @@ START_TEST(test_auto_and_scratch)
     spec c24k64 = {24, 27, 27, 64, 5, 5, 1, 2, 32, 1};
     spec five2 = {48, 27, 27, 128, 5, 5, 2, 2, 32, 1};
     spec three2 = {64, 28, 28, 64, 3, 3, 2, 1, 32, 1};
-    spec pairs[][1] = {{vgg12}, {vgg11}, {vgg51},  {alex1}, {alex2},
-                       {few5},  {c16k64}, {c24k64}, {five2}, {three2}};
-    const char *want[] = {"winograd", "smallc",   "winograd", "smallc", "winograd",
-                          "im2col",   "winograd", "winograd", "im2col", "im2col"};
-    for (int i = 0; i < 10; i++) {
+    spec alex1_112 = {3, 112, 112, 48, 11, 11, 4, 2, 32, 1};
+    spec alex1_64 = {3, 64, 64, 48, 11, 11, 4, 2, 32, 1};
+    spec rgb5s2 = {3, 48, 48, 64, 5, 5, 2, 2, 32, 1};
+    spec four5s2 = {4, 48, 48, 64, 5, 5, 2, 2, 32, 1};
+    spec pairs[][1] = {{vgg12},  {vgg11},     {vgg51},    {alex1},  {alex2},   {few5},   {c16k64},
+                       {c24k64}, {five2},     {three2},   {alex1_112}, {alex1_64}, {rgb5s2}, {four5s2}};
+    const char *want[] = {"winograd", "smallc",   "winograd", "winograd", "winograd",
+                          "im2col",   "winograd", "winograd", "im2col",   "im2col",
+                          "winograd", "smallc",   "smallc",   "winograd"};
+    for (int i = 0; i < 14; i++) {
         conv *A = make(pairs[i][0], "auto", NULL), *W = make(pairs[i][0], want[i], NULL);
         ck_assert_msg(A->scratch_bytes == W->scratch_bytes, "case %d: auto is not %s", i, want[i]);
         ck_assert_msg(A->scratch_bytes <= (size_t)256 << 20, "case %d: scratch %zu MiB", i,
@@ -668,7 +705,7 @@ int main(void)
     return RUN_TEST_CASES("conv_fast",
         {.name = "conv2d", .timeout = 120,
          .tests = TESTS(test_small_odd_shapes, test_winograd_5x5_shapes, test_small_other_kernels,
-                        test_chunks_and_threads, test_smallc, test_thread_count_invariance, test_vgg_sized,
+                        test_winograd_strided, test_chunks_and_threads, test_smallc, test_thread_count_invariance, test_vgg_sized,
                         test_alexnet_sized, test_winograd_finite_differences, test_option_errors,
                         test_auto_and_scratch)});
 }

@@ -11,14 +11,19 @@
  *   winograd  conv_winograd.c: alpha x alpha tiles + alpha^2 batched sgemm
  *             calls, F(4x4, 3x3) or F(5x5, 3x3) for 3x3 kernels (padding
  *             <= 2), F(3x3, 5x5) or F(2x2, 5x5) for 5x5 kernels (padding
- *             <= 4), per map by GEMM work; stride 1 only
+ *             <= 4), per map by GEMM work; a square kernel with stride
+ *             s >= 2 whose ceil(kernel / s) is 3 or 5 (AlexNet's 11x11
+ *             stride 4) as a stride-1 Winograd convolution of the input's
+ *             s x s phase planes (conv_phase_wino.c)
  *   im2col    conv_im2col.c: each image's column matrix + sgemm straight
  *             into the output, images shared between threads
  *   smallc    conv_smallc.c: forward by a vectorised direct convolution for
  *             c <= 4 (the RGB first layer), backward as im2col
  *   direct    conv_direct.c: the textbook loops, the reference
  *   auto      winograd where it fits and both channel counts are >= 16,
- *             smallc for c <= 4, else im2col.
+ *             for strided layers where the phase planes number >= 16, k >=
+ *             16 and the output is at least 20x20 (AlexNet's conv1 at 112
+ *             and 224 px), smallc for other layers with c <= 4, else im2col.
  * The bias gradient: conv_bias.c (Winograd sums its transformed tiles).
  * scratch_bytes(n) is what the chosen path uses for a batch of n (bounded:
  * both fast paths split the batch into chunks).
@@ -31,22 +36,26 @@
 #include "conv_im2col.h"
 #include "conv_smallc.h"
 #include "conv_winograd.h"
+#include "conv_phase_wino.h"
 #include "conv_bias.h"
 #include "common/layer_new.h"
 
-enum { ALGO_AUTO, ALGO_WINOGRAD, ALGO_IM2COL, ALGO_DIRECT, ALGO_SMALLC };
+/* ALGO_PHASE_WINO: algo winograd resolved for a strided layer (no name of its own) */
+enum { ALGO_AUTO, ALGO_WINOGRAD, ALGO_IM2COL, ALGO_DIRECT, ALGO_SMALLC, ALGO_PHASE_WINO };
 static const char *const algo_names[] = {"auto", "winograd", "im2col", "direct", "smallc", NULL};
 
 typedef struct conv2d {
     conv_dims d;
     int bias;
-    int algo; /* resolved: ALGO_WINOGRAD, ALGO_IM2COL, ALGO_DIRECT or ALGO_SMALLC */
+    int algo; /* resolved: ALGO_WINOGRAD, ALGO_PHASE_WINO, ALGO_IM2COL, ALGO_DIRECT or ALGO_SMALLC */
     int wino_blas; /* STRATA_CONV_BLAS_THREADS=1: Winograd's GEMMs on OpenBLAS's threads */
 } conv2d;
 
 /* auto: Winograd for 3x3 and 5x5 stride-1 layers with enough channels on
- * both sides (16) for its GEMMs to be efficient, smallc for the few-channel
- * first layer, im2col + GEMM otherwise. With the fused transforms, 5x5
+ * both sides (16) for its GEMMs to be efficient, and for strided first
+ * layers on its phase planes where that was measured faster
+ * (conv_phase_wino_auto), smallc for the other few-channel first layers,
+ * im2col + GEMM otherwise. With the fused transforms, 5x5
  * layers with 16 input channels (27x27, 16 -> 64 and 16 -> 128) run
  * Winograd 1.4-1.8x as fast as im2col at both AVX2 and AVX-512, 8 -> 64
  * about as fast or slower: the same threshold for every level. */
@@ -54,6 +63,8 @@ static int auto_algo(const conv_dims *d)
 {
     if (conv_winograd_fits(d) && d->c >= 16 && d->k >= 16)
         return ALGO_WINOGRAD;
+    if (conv_phase_wino_auto(d))
+        return ALGO_PHASE_WINO;
     return conv_smallc_fits(d) ? ALGO_SMALLC : ALGO_IM2COL;
 }
 
@@ -103,12 +114,16 @@ static void *conv2d_create(const strata_host *host, strata_opts *o,
     if (algo == ALGO_AUTO)
         algo = auto_algo(&d);
     if (algo == ALGO_WINOGRAD && !conv_winograd_fits(&d)) {
-        host->opt_error(o, "algo",
-                        "winograd needs a 3x3 or 5x5 kernel, stride 1 and padding <= 2 (3x3) "
-                        "or <= 4 (5x5), got kernel %dx%d, stride %dx%d, padding %dx%d (use "
-                        "auto, im2col or direct)",
-                        d.kh, d.kw, d.sh, d.sw, d.ph, d.pw);
-        return NULL;
+        if (!conv_phase_wino_fits(&d)) {
+            host->opt_error(o, "algo",
+                            "winograd needs a 3x3 or 5x5 kernel, stride 1 and padding <= 2 (3x3) "
+                            "or <= 4 (5x5), or a square kernel and stride s >= 2 with "
+                            "ceil(kernel / s) = 3 or 5 (e.g. 11x11 stride 4), got kernel %dx%d, "
+                            "stride %dx%d, padding %dx%d (use auto, im2col or direct)",
+                            d.kh, d.kw, d.sh, d.sw, d.ph, d.pw);
+            return NULL;
+        }
+        algo = ALGO_PHASE_WINO;
     }
     if (algo == ALGO_SMALLC && !conv_smallc_fits(&d)) {
         host->opt_error(o, "algo", "smallc needs at most 4 input channels, got %d (use auto, "
@@ -171,6 +186,8 @@ static size_t conv2d_scratch_bytes(const void *layer, int n)
     const conv2d *L = layer;
     if (L->algo == ALGO_WINOGRAD)
         return conv_winograd_scratch_bytes(&L->d, n);
+    if (L->algo == ALGO_PHASE_WINO)
+        return conv_phase_wino_scratch_bytes(&L->d, n);
     if (L->algo == ALGO_IM2COL)
         return conv_im2col_scratch_bytes(&L->d, n);
     if (L->algo == ALGO_SMALLC)
@@ -192,6 +209,8 @@ static void conv2d_forward(const void *layer, const strata_ctx *ctx, int n,
     int threads = conv_threads(ctx->threads);
     if (L->algo == ALGO_WINOGRAD)
         conv_winograd_forward(&L->d, n, in, weight, bias, out, scratch, threads);
+    else if (L->algo == ALGO_PHASE_WINO)
+        conv_phase_wino_forward(&L->d, n, in, weight, bias, out, scratch, threads);
     else if (L->algo == ALGO_IM2COL)
         conv_im2col_forward(&L->d, n, in, weight, bias, out, scratch, threads);
     else if (L->algo == ALGO_SMALLC)
@@ -214,10 +233,13 @@ static void conv2d_backward(const void *layer, const strata_ctx *ctx, int n,
     float *dweight = dparams[0];
     int threads = conv_threads(ctx->threads);
     float *dbias = L->bias ? dparams[1] : NULL;
-    if (dbias && L->algo != ALGO_WINOGRAD && L->algo != ALGO_SMALLC) /* those sum dout themselves */
+    if (dbias && L->algo != ALGO_WINOGRAD && L->algo != ALGO_PHASE_WINO &&
+        L->algo != ALGO_SMALLC) /* those sum dout themselves */
         conv_bias_backward(dbias, dout, n, L->d.k, (size_t)L->d.oh * L->d.ow, threads);
     if (L->algo == ALGO_WINOGRAD)
         conv_winograd_backward(&L->d, n, in, dout, weight, dweight, dbias, din, scratch, threads);
+    else if (L->algo == ALGO_PHASE_WINO)
+        conv_phase_wino_backward(&L->d, n, in, dout, weight, dweight, dbias, din, scratch, threads);
     else if (L->algo == ALGO_SMALLC)
         conv_smallc_backward(&L->d, n, in, dout, weight, dweight, dbias, din, scratch, threads);
     else if (L->algo == ALGO_IM2COL)
@@ -241,6 +263,7 @@ static int conv2d_blas_threads(const void *layer, int backward, int n, int threa
     int p, slots;
     switch (L->algo) {
     case ALGO_WINOGRAD:
+    case ALGO_PHASE_WINO:
         return L->wino_blas ? threads : 1;
     case ALGO_IM2COL:
         slots = conv_im2col_chunk(&L->d, n);

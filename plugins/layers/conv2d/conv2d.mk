@@ -10,6 +10,7 @@ plugins_layers_conv2d_la_SOURCES = plugins/layers/conv2d/conv2d.c plugins/layers
 	plugins/layers/conv2d/conv_winograd.c plugins/layers/conv2d/conv_winograd.h \
 	plugins/layers/conv2d/conv_winograd_impl.h plugins/layers/conv2d/conv_winograd_matrices.h \
 	plugins/layers/conv2d/conv_winograd_weights.c plugins/layers/conv2d/conv_winograd_tiles.c \
+	plugins/layers/conv2d/conv_phase_wino.c plugins/layers/conv2d/conv_phase_wino.h \
 	$(PLUGIN_PARALLEL) $(PLUGIN_SIMD)
 plugins_layers_conv2d_la_CFLAGS = $(PLUGIN_CFLAGS) -O3 -fno-tree-loop-distribute-patterns -pthread $(OPENBLAS_CFLAGS)
 plugins_layers_conv2d_la_LIBADD = $(OPENBLAS_LIBS) -lm

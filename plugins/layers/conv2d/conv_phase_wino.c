@@ -1,0 +1,210 @@
+/* conv_phase_wino.c — see conv_phase_wino.h. The phase planes of a chunk
+ * of images are built in the scratch (nb images: as many as the layer's
+ * budget holds, at least one), then conv_winograd.c runs on them. */
+#include <string.h>
+#include "common/parallel.h"
+#include "conv_phase_wino.h"
+#include "conv_winograd.h"
+
+static int phase_r(const conv_dims *d) { return (d->kh + d->sh - 1) / d->sh; }
+
+/* The stride-1 convolution of the phase planes: c s^2 channels of
+ * (oh + r - 1) x (ow + r - 1), an r x r kernel, no padding, same k, oh, ow. */
+static conv_dims phase_dims(const conv_dims *d)
+{
+    conv_dims e = *d;
+    int r = phase_r(d);
+    e.c = d->c * d->sh * d->sw;
+    e.kh = e.kw = r;
+    e.sh = e.sw = 1;
+    e.ph = e.pw = 0;
+    e.h = d->oh + r - 1;
+    e.w = d->ow + r - 1;
+    return e;
+}
+
+int conv_phase_wino_fits(const conv_dims *d)
+{
+    if (d->kh != d->kw || d->sh != d->sw || d->sh < 2)
+        return 0;
+    conv_dims e = phase_dims(d);
+    return conv_winograd_fits(&e);
+}
+
+/* Measured against smallc (t/bench_conv, batch 32, 2 threads, AlexNet's
+ * 3 -> 48 11x11 stride 4; bench/README.md, "The strided first layer"):
+ * 55x55 and 27x27 outputs (224 and 112 px) faster at AVX-512 and AVX2,
+ * 15x15 (64 px: 3 tiles a row, gathered segments) not. */
+int conv_phase_wino_auto(const conv_dims *d)
+{
+    return conv_phase_wino_fits(d) && d->c * d->sh * d->sw >= 16 && d->k >= 16 && d->oh >= 20 &&
+           d->ow >= 20;
+}
+
+static size_t round16(size_t n) { return (n + 15) / 16 * 16; }
+static size_t plane_floats(const conv_dims *e) { return (size_t)e->h * e->w; }
+static size_t kernel_floats(const conv_dims *e) { return round16((size_t)e->k * e->c * e->kh * e->kw); }
+
+/* Images per chunk: their planes within the budget, at least one. */
+static int chunk_images(const conv_dims *d, int n)
+{
+    conv_dims e = phase_dims(d);
+    size_t nb = d->budget / ((size_t)e.c * plane_floats(&e));
+    if (nb < 1)
+        nb = 1;
+    return (int)(nb < (size_t)n ? nb : (size_t)n);
+}
+
+/* Scratch: w', dw' (the phase kernel and its gradient), the planes of nb
+ * images, then Winograd's scratch for nb images. */
+size_t conv_phase_wino_scratch_bytes(const conv_dims *d, int n)
+{
+    conv_dims e = phase_dims(d);
+    int nb = chunk_images(d, n);
+    size_t planes = round16((size_t)nb * e.c * plane_floats(&e));
+    return sizeof(float) * (2 * kernel_floats(&e) + planes) + conv_winograd_scratch_bytes(&e, nb);
+}
+
+/* w'[o][(c s + p) s + q][a][b] = w[o][c][a s + p][b s + q], 0 past the kernel. */
+static void phase_kernel(float *wp, const float *w, const conv_dims *d)
+{
+    int s = d->sh, r = phase_r(d), C = d->c * s * s;
+    for (int o = 0; o < d->k; o++)
+        for (int cc = 0; cc < C; cc++)
+            for (int a = 0; a < r; a++)
+                for (int b = 0; b < r; b++) {
+                    int c = cc / (s * s), i = a * s + cc / s % s, j = b * s + cc % s;
+                    wp[((size_t)(o * C + cc) * r + a) * r + b] =
+                        i < d->kh && j < d->kw ? w[((size_t)(o * d->c + c) * d->kh + i) * d->kw + j]
+                                               : 0.0f;
+                }
+}
+
+/* dw[o][c][i][j] += dw'[o][(c s + i % s) s + j % s][i / s][j / s]: the
+ * adjoint of phase_kernel on the taps that exist. */
+static void unphase_kernel(float *dw, const float *dwp, const conv_dims *d)
+{
+    int s = d->sh, r = phase_r(d), C = d->c * s * s;
+    for (int o = 0; o < d->k; o++)
+        for (int c = 0; c < d->c; c++)
+            for (int i = 0; i < d->kh; i++)
+                for (int j = 0; j < d->kw; j++) {
+                    int cc = (c * s + i % s) * s + j % s;
+                    dw[((size_t)(o * d->c + c) * d->kh + i) * d->kw + j] +=
+                        dwp[((size_t)(o * C + cc) * r + i / s) * r + j / s];
+                }
+}
+
+typedef struct phase_job {
+    const conv_dims *d, *e;
+    const float *src;
+    float *dst;
+} phase_job;
+
+/* Planes [i0, i1) (i = image * c s^2 + cc) from the images at src:
+ * P[i][y][x] = img[c][y s + p - ph][x s + q - pw], 0 outside. */
+static void fill_planes(void *arg, int i0, int i1)
+{
+    const phase_job *J = arg;
+    const conv_dims *d = J->d, *e = J->e;
+    int s = d->sh;
+    size_t hw = (size_t)d->h * d->w;
+    for (int i = i0; i < i1; i++) {
+        int b = i / e->c, cc = i % e->c, c = cc / (s * s), p = cc / s % s, q = cc % s;
+        const float *img = J->src + ((size_t)b * d->c + c) * hw;
+        float *P = J->dst + (size_t)i * plane_floats(e);
+        int x0, x1;
+        conv_valid_range(e->w, d->w, s, d->pw, q, &x0, &x1);
+        for (int y = 0; y < e->h; y++) {
+            float *row = P + (size_t)y * e->w;
+            int iy = y * s + p - d->ph;
+            if (iy < 0 || iy >= d->h) {
+                memset(row, 0, sizeof(float) * e->w);
+                continue;
+            }
+            const float *in = img + (size_t)iy * d->w + q - d->pw;
+            for (int x = 0; x < x0; x++)
+                row[x] = 0.0f;
+            for (int x = x0; x < x1; x++)
+                row[x] = in[x * s];
+            for (int x = x1; x < e->w; x++)
+                row[x] = 0.0f;
+        }
+    }
+}
+
+/* Image planes [i0, i1) (i = image * c + channel) of din from the planes'
+ * gradient at src: each input pixel is one plane position (or none: rows
+ * and columns no tap reaches get 0). */
+static void scatter_planes(void *arg, int i0, int i1)
+{
+    const phase_job *J = arg;
+    const conv_dims *d = J->d, *e = J->e;
+    int s = d->sh;
+    for (int i = i0; i < i1; i++) {
+        int b = i / d->c, c = i % d->c;
+        float *img = J->dst + (size_t)i * d->h * d->w;
+        const float *P = J->src + ((size_t)b * e->c + (size_t)c * s * s) * plane_floats(e);
+        for (int iy = 0; iy < d->h; iy++) {
+            int Y = iy + d->ph, y = Y / s;
+            for (int ix = 0; ix < d->w; ix++) {
+                int X = ix + d->pw, x = X / s;
+                img[(size_t)iy * d->w + ix] =
+                    y < e->h && x < e->w
+                        ? P[((size_t)(Y % s) * s + X % s) * plane_floats(e) + (size_t)y * e->w + x]
+                        : 0.0f;
+            }
+        }
+    }
+}
+
+static void build_planes(float *P, const float *in, const conv_dims *d, const conv_dims *e, int m,
+                         int threads)
+{
+    phase_job J = {d, e, in, P};
+    parallel_for(threads, m * e->c, fill_planes, &J);
+}
+
+void conv_phase_wino_forward(const conv_dims *d, int n, const float *in, const float *weight,
+                             const float *bias, float *out, float *scratch, int threads)
+{
+    conv_dims e = phase_dims(d);
+    int nb = chunk_images(d, n);
+    size_t img = (size_t)d->c * d->h * d->w, outs = (size_t)d->k * d->oh * d->ow;
+    float *wp = scratch, *P = wp + 2 * kernel_floats(&e);
+    float *work = P + round16((size_t)nb * e.c * plane_floats(&e));
+    phase_kernel(wp, weight, d);
+    for (int b0 = 0; b0 < n; b0 += nb) {
+        int m = n - b0 < nb ? n - b0 : nb;
+        build_planes(P, in + b0 * img, d, &e, m, threads);
+        conv_winograd_forward(&e, m, P, wp, bias, out + b0 * outs, work, threads);
+    }
+}
+
+/* Winograd's backward on the planes; with din, its input gradient is
+ * written over the planes themselves (conv_winograd_backward reads its
+ * input only before it writes din) and scattered back to din. */
+void conv_phase_wino_backward(const conv_dims *d, int n, const float *in, const float *dout,
+                              const float *weight, float *dweight, float *dbias, float *din,
+                              float *scratch, int threads)
+{
+    conv_dims e = phase_dims(d);
+    int nb = chunk_images(d, n);
+    size_t img = (size_t)d->c * d->h * d->w, outs = (size_t)d->k * d->oh * d->ow;
+    float *wp = scratch, *dwp = wp + kernel_floats(&e), *P = dwp + kernel_floats(&e);
+    float *work = P + round16((size_t)nb * e.c * plane_floats(&e));
+    if (din)
+        phase_kernel(wp, weight, d);
+    memset(dwp, 0, sizeof(float) * kernel_floats(&e));
+    for (int b0 = 0; b0 < n; b0 += nb) {
+        int m = n - b0 < nb ? n - b0 : nb;
+        build_planes(P, in + b0 * img, d, &e, m, threads);
+        conv_winograd_backward(&e, m, P, dout + b0 * outs, wp, dwp, dbias, din ? P : NULL, work,
+                               threads);
+        if (din) {
+            phase_job J = {d, &e, P, din + b0 * img};
+            parallel_for(threads, m * d->c, scatter_planes, &J);
+        }
+    }
+    unphase_kernel(dweight, dwp, d);
+}

@@ -325,6 +325,7 @@ START_TEST(test_winograd_strided)
         {3, 23, 19, 4, 11, 11, 4, 2, 2, 1}, {4, 12, 11, 5, 5, 5, 2, 2, 2, 1},
         {3, 40, 45, 17, 11, 11, 4, 2, 3, 1}, {2, 15, 17, 3, 9, 9, 3, 1, 2, 0},
         {3, 22, 20, 4, 10, 10, 2, 0, 1, 1}, {1, 14, 13, 2, 5, 5, 2, 1, 3, 1},
+        {2, 2, 7, 3, 9, 9, 3, 4, 2, 1}, /* phases with no column in common */
     };
     for (size_t i = 0; i < sizeof cases / sizeof *cases; i++) {
         small_case(cases[i], "winograd", NULL, 1);

@@ -3,6 +3,7 @@
  * budget holds, at least one), then conv_winograd.c runs on them. */
 #include <string.h>
 #include "common/parallel.h"
+#include "common/simd.h"
 #include "conv_phase_wino.h"
 #include "conv_winograd.h"
 
@@ -25,7 +26,7 @@ static conv_dims phase_dims(const conv_dims *d)
 
 int conv_phase_wino_fits(const conv_dims *d)
 {
-    if (d->kh != d->kw || d->sh != d->sw || d->sh < 2)
+    if (d->kh != d->kw || d->sh != d->sw || d->sh < 2 || d->sh > 16)
         return 0;
     conv_dims e = phase_dims(d);
     return conv_winograd_fits(&e);
@@ -101,34 +102,87 @@ typedef struct phase_job {
     float *dst;
 } phase_job;
 
-/* Planes [i0, i1) (i = image * c s^2 + cc) from the images at src:
- * P[i][y][x] = img[c][y s + p - ph][x s + q - pw], 0 outside. */
+/* dst[q][x] = row[x s + q] for x in [x0, x1), q < s: one input row into
+ * the s column phases' rows (dst[q] = dst0 + q * pitch). Strides 2 and 4
+ * with the stride a constant, so the loads of a group are one interleaved
+ * access the compiler vectorises with shuffles; others one by one. */
+STRATA_MULTIVERSION(void, split_row,
+                    (float *dst0, size_t pitch, const float *restrict row, int s, int x0, int x1),
+                    (dst0, pitch, row, s, x0, x1))
+{
+    if (s == 4) {
+        float *restrict d0 = dst0, *restrict d1 = dst0 + pitch, *restrict d2 = dst0 + 2 * pitch,
+                        *restrict d3 = dst0 + 3 * pitch;
+        for (int x = x0; x < x1; x++) {
+            d0[x] = row[4 * x];
+            d1[x] = row[4 * x + 1];
+            d2[x] = row[4 * x + 2];
+            d3[x] = row[4 * x + 3];
+        }
+    } else if (s == 2) {
+        float *restrict d0 = dst0, *restrict d1 = dst0 + pitch;
+        for (int x = x0; x < x1; x++) {
+            d0[x] = row[2 * x];
+            d1[x] = row[2 * x + 1];
+        }
+    } else
+        for (int q = 0; q < s; q++)
+            for (int x = x0; x < x1; x++)
+                dst0[q * pitch + x] = row[x * s + q];
+}
+
+/* Plane row y of phases (p, q = 0 .. s-1) from image row iy (NULL: outside
+ * the image, all 0): P[q][x] = img_row[x s + q - pw], 0 outside. The
+ * columns every phase has inside the image, [xa, xb), go through
+ * split_row; each phase's other inside columns one by one. */
+static void fill_row(float *P, size_t plane, const conv_dims *d, const conv_dims *e,
+                     const float *img_row)
+{
+    int s = d->sw, xa = 0, xb = e->w, x0[16], x1[16];
+    for (int q = 0; q < s; q++) {
+        if (!img_row) {
+            memset(P + q * plane, 0, sizeof(float) * e->w);
+            continue;
+        }
+        conv_valid_range(e->w, d->w, s, d->pw, q, &x0[q], &x1[q]);
+        xa = x0[q] > xa ? x0[q] : xa;
+        xb = x1[q] < xb ? x1[q] : xb;
+    }
+    if (!img_row)
+        return;
+    for (int q = 0; q < s; q++) {
+        float *row = P + q * plane;
+        int lo = xa < xb ? xa : x1[q], hi = xa < xb ? xb : x1[q]; /* split_row's part: [lo, hi) */
+        for (int x = 0; x < x0[q]; x++)
+            row[x] = 0.0f;
+        for (int x = x0[q]; x < lo; x++)
+            row[x] = img_row[x * s + q - d->pw];
+        for (int x = hi; x < x1[q]; x++)
+            row[x] = img_row[x * s + q - d->pw];
+        for (int x = x1[q]; x < e->w; x++)
+            row[x] = 0.0f;
+    }
+    if (xa < xb)
+        split_row(P + xa, plane, img_row + xa * s - d->pw, s, 0, xb - xa);
+}
+
+/* Planes of image b, channel c, row phase p (i = (b c + c) s + p: the s
+ * column phases' planes): P[...][y][x] = img[c][y s + p - ph][x s + q - pw],
+ * 0 outside. */
 static void fill_planes(void *arg, int i0, int i1)
 {
     const phase_job *J = arg;
     const conv_dims *d = J->d, *e = J->e;
     int s = d->sh;
-    size_t hw = (size_t)d->h * d->w;
+    size_t hw = (size_t)d->h * d->w, plane = plane_floats(e);
     for (int i = i0; i < i1; i++) {
-        int b = i / e->c, cc = i % e->c, c = cc / (s * s), p = cc / s % s, q = cc % s;
-        const float *img = J->src + ((size_t)b * d->c + c) * hw;
-        float *P = J->dst + (size_t)i * plane_floats(e);
-        int x0, x1;
-        conv_valid_range(e->w, d->w, s, d->pw, q, &x0, &x1);
+        int bc = i / s, p = i % s; /* bc = b * c + channel: planes (bc s + p) s + q */
+        const float *img = J->src + (size_t)bc * hw;
+        float *P = J->dst + (size_t)(bc * s + p) * s * plane;
         for (int y = 0; y < e->h; y++) {
-            float *row = P + (size_t)y * e->w;
             int iy = y * s + p - d->ph;
-            if (iy < 0 || iy >= d->h) {
-                memset(row, 0, sizeof(float) * e->w);
-                continue;
-            }
-            const float *in = img + (size_t)iy * d->w + q - d->pw;
-            for (int x = 0; x < x0; x++)
-                row[x] = 0.0f;
-            for (int x = x0; x < x1; x++)
-                row[x] = in[x * s];
-            for (int x = x1; x < e->w; x++)
-                row[x] = 0.0f;
+            fill_row(P + (size_t)y * e->w, plane, d, e,
+                     iy < 0 || iy >= d->h ? NULL : img + (size_t)iy * d->w);
         }
     }
 }
@@ -162,7 +216,7 @@ static void build_planes(float *P, const float *in, const conv_dims *d, const co
                          int threads)
 {
     phase_job J = {d, e, in, P};
-    parallel_for(threads, m * e->c, fill_planes, &J);
+    parallel_for(threads, m * d->c * d->sh, fill_planes, &J);
 }
 
 void conv_phase_wino_forward(const conv_dims *d, int n, const float *in, const float *weight,

@@ -22,8 +22,8 @@
 #include <stddef.h>
 #include "conv_dims.h"
 
-/* 1 when the layer is square with stride s >= 2 both ways and its phase
- * kernel ceil(kh / s) is 3 or 5. */
+/* 1 when the layer is square with stride 2 <= s <= 16 both ways and its
+ * phase kernel ceil(kh / s) is 3 or 5 (padding any). */
 int conv_phase_wino_fits(const conv_dims *d);
 /* 1 when it fits and is worth it: c s^2 >= 16 phase planes and k >= 16
  * (Winograd's GEMMs too small otherwise), outputs at least 20x20 (smaller

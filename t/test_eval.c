@@ -155,7 +155,7 @@ START_TEST(test_split_val_last)
 {
     strata_run r = strata(ARGS("eval", "1", "--checkpoint", "last"));
     ck_assert_msg(r.status == 0, "eval: exit %d: %s", r.status, r.err);
-    assert_has(r.out, "checkpoint last");
+    assert_has(r.out, "checkpoint last, epoch 2 (");
     assert_has(r.out, "confusion matrix (rows: true class, columns: predicted)");
     assert_has(r.out, "sunflowers"); /* row labels in full */
     assert_has(r.out, "sunflow.");   /* column headers cut to 8 */
@@ -172,8 +172,9 @@ START_TEST(test_split_val_last)
     ck_assert_msg(fabs(acc - val_acc) < 1e-12, "eval acc %.17g, epoch 2 val_acc %.17g", acc, val_acc);
     ck_assert_int_eq(q_intf(db, "SELECT n FROM evals WHERE id = %lld", id),
                      q_int(db, "SELECT count(*) FROM run_samples WHERE run_id = 1 AND split = 'val'"));
-    char *data = q_text(db, "SELECT data || ' ' || checkpoint || ' ' || run_id FROM evals ORDER BY id DESC LIMIT 1");
-    ck_assert_str_eq(data, "val last 1");
+    char *data = q_text(db, "SELECT data || ' ' || checkpoint || ' ' || run_id || ' ' || epoch FROM evals"
+                            " ORDER BY id DESC LIMIT 1");
+    ck_assert_str_eq(data, "val last 1 2");
     free(data);
     /* the predictions are the recorded val split's files */
     ck_assert_int_eq(q_intf(db, "SELECT count(*) FROM eval_predictions p WHERE p.eval_id = %lld AND NOT EXISTS"
@@ -192,6 +193,9 @@ START_TEST(test_split_train_best)
     char *data = q_text(db, "SELECT data || ' ' || checkpoint FROM evals ORDER BY id DESC LIMIT 1");
     ck_assert_str_eq(data, "train best");
     free(data);
+    /* best by val_acc (the default monitor): the first epoch with the highest */
+    ck_assert_int_eq(q_intf(db, "SELECT epoch FROM evals WHERE id = %lld", id),
+                     q_int(db, "SELECT epoch FROM epochs WHERE run_id = 1 ORDER BY val_acc DESC, epoch LIMIT 1"));
     ck_assert_int_eq(q_intf(db, "SELECT n FROM evals WHERE id = %lld", id),
                      q_int(db, "SELECT count(*) FROM run_samples WHERE run_id = 1 AND split = 'train'"));
     sqlite3_close(db);
@@ -266,6 +270,7 @@ START_TEST(test_data_dir_json)
     ck_assert_double_eq(json_num(r.out, "$.eval_id"), (double)id);
     ck_assert_double_eq(json_num(r.out, "$.acc"), q_doublef(db, "SELECT acc FROM evals WHERE id = %lld", id));
     ck_assert_double_eq(json_num(r.out, "$.loss"), q_doublef(db, "SELECT loss FROM evals WHERE id = %lld", id));
+    ck_assert_double_eq(json_num(r.out, "$.epoch"), (double)q_intf(db, "SELECT epoch FROM evals WHERE id = %lld", id));
     double diag = 0;
     for (int c = 0; c < NUM_CLASSES; c++) {
         char path[64];

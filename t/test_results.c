@@ -706,6 +706,7 @@ static void check_migrated_v3(const char *path, int with_run3_params)
     ck_assert_int_eq(q_int(db, "SELECT count(*) FROM sweep_summary"), 2);
     ck_assert_int_eq(q_int(db, "SELECT count(*) FROM sweeps WHERE overrides = ''"), 1);
     ck_assert_int_eq(q_int(db, "SELECT count(*) FROM runs WHERE ranks = 1 AND hosts IS NULL"), 3); /* v5 */
+    ck_assert(has_col(db, "evals", "epoch"));                                                          /* v6 */
     ck_assert(q_double(db, "SELECT json_extract(config_json, '$.optimizer.lr') FROM runs WHERE id = 1") == 0.000125);
     ck_assert(q_double(db, "SELECT lr FROM run_summary WHERE run_id = 1") == 0.000125);
     ck_assert(q_double(db, "SELECT lr FROM run_summary WHERE run_id = 2") == 1e-4);
@@ -717,6 +718,27 @@ static void check_migrated_v3(const char *path, int with_run3_params)
                      1);
     sqlite3_close(db);
 }
+
+/* Version 5 -> 6: evals gains epoch; an evaluation recorded before keeps
+ * its row, its epoch NULL (unknown). */
+START_TEST(test_migrate_v5_evals)
+{
+    const char *path = copy_v3_fixture();
+    strata_ok("runs (migrate to the current version)", ARGS("runs", "--db", path));
+    sqlite3 *raw = raw_open(path);
+    raw_exec(raw, "ALTER TABLE evals DROP COLUMN epoch;"
+                  "INSERT INTO evals(id, run_id, checkpoint, data, loss, acc, n) VALUES (1, 1, 'best', 'val', 0.5, 0.75, 4);"
+                  "PRAGMA user_version = 5;");
+    ck_assert(!has_col(raw, "evals", "epoch"));
+    sqlite3_close(raw);
+    strata_ok("runs (migrate 5 -> 6)", ARGS("runs", "--db", path));
+    raw = raw_open(path);
+    ck_assert_int_eq(q_int(raw, "PRAGMA user_version"), 6);
+    ck_assert(has_col(raw, "evals", "epoch"));
+    ck_assert_int_eq(q_int(raw, "SELECT count(*) FROM evals WHERE id = 1 AND epoch IS NULL AND acc = 0.75"), 1);
+    sqlite3_close(raw);
+}
+END_TEST
 
 START_TEST(test_migrate_v3_fixture)
 {
@@ -786,6 +808,7 @@ int main(void)
     tcase_add_test(tc, test_dead_runs_interrupted);
     tcase_add_test(tc, test_migrate_v3_fixture);
     tcase_add_test(tc, test_migrate_v2_fixture);
+    tcase_add_test(tc, test_migrate_v5_evals);
     suite_add_tcase(s, tc);
     return run_suite(s);
 }

@@ -28,7 +28,8 @@ static const char usage[] =
     "same files even if the folder changed since; files gone are left out with\n"
     "a warning). Unreadable images are left out with one warning each. Each\n"
     "evaluation is recorded in the results database (tables evals,\n"
-    "eval_classes, eval_confusion, eval_predictions).\n"
+    "eval_classes, eval_confusion, eval_predictions), with the epoch the\n"
+    "checkpoint is from (evals.epoch; best is best by train.checkpoint_monitor).\n"
     "\n"
     "  --checkpoint best|last  which checkpoint of the run (default best)\n"
     "  --split val|train       the run's recorded split (default val)\n"
@@ -162,7 +163,10 @@ static void print_confusion(const eval_record *e, int w)
 static void print_text(const evaluation *ev)
 {
     const eval_record *e = &ev->rec;
-    printf("run %lld (%s), checkpoint %s (%s)\n", (long long)e->run_id, ev->run_name, e->checkpoint, ev->weights);
+    printf("run %lld (%s), checkpoint %s", (long long)e->run_id, ev->run_name, e->checkpoint);
+    if (e->epoch > 0)
+        printf(", epoch %d", e->epoch);
+    printf(" (%s)\n", ev->weights);
     printf("data %s: %ld images", e->data, e->n);
     if (ev->missing || ev->unreadable)
         printf(" (%d missing, %d unreadable left out)", ev->missing, ev->unreadable);
@@ -208,6 +212,10 @@ static void print_json(const evaluation *ev)
     json_string(stdout, ev->run_name);
     printf(", \"checkpoint\": ");
     json_string(stdout, e->checkpoint);
+    if (e->epoch > 0)
+        printf(", \"epoch\": %d", e->epoch);
+    else
+        printf(", \"epoch\": null");
     printf(", \"weights\": ");
     json_string(stdout, ev->weights);
     printf(", \"data\": ");

@@ -424,6 +424,22 @@ static int meta_optional(const st_file *f, const char *path, const char *key, do
     return meta_number(f, path, key, out, err) ? -1 : 1;
 }
 
+int checkpoint_epoch(const char *path, int *epoch, strata_err *err)
+{
+    st_file f;
+    double v = 0;
+    if (st_read(path, &f, err))
+        return -1;
+    int rc = meta_optional(&f, path, "epoch", &v, err);
+    st_free(&f);
+    if (rc < 0)
+        return -1;
+    if (v < 0 || v > 1e9 || v != (int)v)
+        return err_set(err, STRATA_ERR_CONFIG, "%s: metadata 'epoch' is %g, expected a whole number >= 0", path, v);
+    *epoch = (int)v;
+    return 0;
+}
+
 /* The best value: best_value (with best_monitor), or best_val_acc from a
  * strata before train.checkpoint_monitor. */
 static int read_best_meta(const st_file *f, const char *path, train_state *st, strata_err *err)

@@ -63,6 +63,10 @@ int checkpoint_save_weights(const char *path, const network *net, const char *co
 int checkpoint_load_weights(const char *path, network *net, int strict, int *skipped, strata_err *err);
 /* The class names stored with the weights (one per line; caller frees). */
 char *checkpoint_classes(const char *path, strata_err *err);
+/* *epoch = the epoch the weights are from (metadata "epoch"), 0 when the
+ * file has none (weights not written by strata's training, e.g. converted
+ * from PyTorch). */
+int checkpoint_epoch(const char *path, int *epoch, strata_err *err);
 
 int checkpoint_save_state(const char *path, const network *net, const optimizer *opt, const train_state *st,
                           strata_err *err);

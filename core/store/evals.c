@@ -72,14 +72,15 @@ int results_epoch_with_classes(results *r, int64_t run_id, const epoch_row *row,
 static int insert_eval_row(results *r, const eval_record *e, int64_t *eval_id, strata_err *err)
 {
     sqlite3_stmt *st;
-    if (results_prepare(r, "INSERT INTO evals(run_id, checkpoint, data, created_at, loss, acc, n)"
-                           " VALUES (?, ?, ?, " NOW_SQL ", ?, ?, ?)", &st, err))
+    if (results_prepare(r, "INSERT INTO evals(run_id, checkpoint, data, created_at, loss, acc, n, epoch)"
+                           " VALUES (?, ?, ?, " NOW_SQL ", ?, ?, ?, ?)", &st, err))
         return -1;
     int rc = step_reset(r, st,
                         sqlite3_bind_int64(st, 1, e->run_id) |
                             sqlite3_bind_text(st, 2, e->checkpoint, -1, SQLITE_STATIC) |
                             sqlite3_bind_text(st, 3, e->data, -1, SQLITE_STATIC) | bind_real_or_null(st, 4, e->loss) |
-                            bind_real_or_null(st, 5, e->acc) | sqlite3_bind_int64(st, 6, e->n),
+                            bind_real_or_null(st, 5, e->acc) | sqlite3_bind_int64(st, 6, e->n) |
+                            (e->epoch > 0 ? sqlite3_bind_int(st, 7, e->epoch) : sqlite3_bind_null(st, 7)),
                         "recording the evaluation", err);
     sqlite3_finalize(st);
     *eval_id = sqlite3_last_insert_rowid(results_db(r));

@@ -32,6 +32,7 @@ int results_epoch_with_classes(results *r, int64_t run_id, const epoch_row *row,
 typedef struct eval_record {
     int64_t run_id;
     const char *checkpoint;         /* "best" or "last" */
+    int epoch;                      /* the epoch the checkpoint is from; 0: unknown (stored as NULL) */
     char *data;                     /* "val", "train" or a folder's absolute path */
     long n;                         /* images evaluated */
     double loss, acc;

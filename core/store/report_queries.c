@@ -12,10 +12,10 @@ int results_summary_row(results *r, int64_t run_id, results_table *out, strata_e
 int results_eval_row(results *r, int64_t run_id, int64_t eval_id, results_table *out, strata_err *err)
 {
     if (eval_id == 0)
-        return results_run_rows(r, "SELECT id, checkpoint, data, created_at, loss, acc, n FROM evals"
+        return results_run_rows(r, "SELECT id, checkpoint, epoch, data, created_at, loss, acc, n FROM evals"
                               " WHERE run_id = ?1 ORDER BY id DESC LIMIT 1", run_id, out, "reading evals", err);
     char sql[200];
-    snprintf(sql, sizeof sql, "SELECT id, checkpoint, data, created_at, loss, acc, n FROM evals"
+    snprintf(sql, sizeof sql, "SELECT id, checkpoint, epoch, data, created_at, loss, acc, n FROM evals"
                               " WHERE id = ?1 AND run_id = %lld", (long long)run_id);
     return results_run_rows(r, sql, eval_id, out, "reading evals", err);
 }

@@ -271,12 +271,22 @@ static const char v5_sql[] =
     " run_id INTEGER REFERENCES runs(id), epoch INTEGER, created_at TEXT,"
     " PRIMARY KEY(run_id, epoch));";
 
+/* Version 6: evals.epoch, the epoch the evaluated checkpoint is from ("best"
+ * follows train.checkpoint_monitor and moves as a run goes on; NULL for
+ * evaluations recorded before). */
+static int v6_add_columns(results *r, strata_err *err)
+{
+    static const column_spec col = {"evals", "epoch", "INTEGER", 0};
+    return add_missing_columns(r, &col, 1, err);
+}
+
 static const migration migrations[] = {
     {v1_add_missing_columns, v1_sql, NULL}, /* 0 -> 1 */
     {NULL, v2_sql, NULL},                   /* 1 -> 2 */
     {v3_add_heartbeat, "", NULL},           /* 2 -> 3 */
     {v4_add_columns, v4_sql, results_params_backfill}, /* 3 -> 4 (params.c) */
     {v5_add_columns, v5_sql, NULL},                      /* 4 -> 5 */
+    {v6_add_columns, "", NULL},                          /* 5 -> 6 */
 };
 #define N_MIGRATIONS ((int)(sizeof migrations / sizeof migrations[0]))
 _Static_assert(sizeof migrations / sizeof migrations[0] ==

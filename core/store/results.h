@@ -37,7 +37,7 @@
 #include "config/error.h"
 
 /* The schema version this strata writes (PRAGMA user_version). */
-#define RESULTS_SCHEMA_VERSION 5
+#define RESULTS_SCHEMA_VERSION 6
 
 /* Where the database is by default: results.dir and results.db of an
  * experiment, and --db of the commands that read it. */

@@ -79,7 +79,8 @@ static int load_model(eval_job *j, evaluation *ev, strata_err *err)
     int skipped;
     char *classes = NULL;
     if (assembly_create(&j->m, &j->x, &j->reg, 0, err) || assembly_alloc(&j->m, &j->x, &cfg, err) ||
-        checkpoint_load_weights(path, &j->m.net, 1, &skipped, err) || !(classes = checkpoint_classes(path, err)))
+        checkpoint_load_weights(path, &j->m.net, 1, &skipped, err) ||
+        checkpoint_epoch(path, &ev->rec.epoch, err) || !(classes = checkpoint_classes(path, err)))
         return -1;
     ev->rec.classes = split_names(classes, &ev->rec.k);
     free(classes);

@@ -372,13 +372,14 @@ END_TEST
 
 /* ---- strata bench --------------------------------------------------------- */
 
-static char strata_bin[4096], quickstart[4096];
+static char strata_bin[4096], quickstart[4096], alexnet[4096];
 
 static void find_paths(void)
 {
     const char *b = getenv("STRATA_BUILDDIR"), *src = getenv("STRATA_SRCDIR");
     snprintf(strata_bin, sizeof strata_bin, "%s/core/strata", b ? b : ".");
     snprintf(quickstart, sizeof quickstart, "%s/experiments/quickstart.yaml", src ? src : ".");
+    snprintf(alexnet, sizeof alexnet, "%s/experiments/flowers-alexnet.yaml", src ? src : ".");
 }
 
 /* `strata bench ARGS...` (args NULL-terminated, at most 14), environment
@@ -494,6 +495,14 @@ START_TEST(bench_json_accounts_for_the_step)
     ck_assert_double_gt(rss, 1);
     ck_assert_ptr_nonnull(strstr(r.out, "\"sgemm_2048_gflops\": null"));
     ck_assert_ptr_nonnull(strstr(r.out, "\"optimizer\": \"adam\""));
+    /* each layer's path: quickstart's conv1 (3 channels) smallc, conv2 Winograd, the others none */
+    int paths = 0;
+    for (const char *p = r.out; (p = strstr(p, "\"path\": ")); p++)
+        paths++;
+    ck_assert_int_eq(paths, L);
+    ck_assert_ptr_nonnull(strstr(r.out, "\"name\": \"conv1\", \"type\": \"conv2d\", \"path\": \"smallc"));
+    ck_assert_ptr_nonnull(strstr(r.out, "\"name\": \"conv2\", \"type\": \"conv2d\", \"path\": \"winograd F(4x4,3x3)"));
+    ck_assert_ptr_nonnull(strstr(r.out, "\"name\": \"relu1\", \"type\": \"relu\", \"path\": \"\""));
     ck_assert_ptr_nonnull(strstr(r.out, blas_kernel_note()));
     int depth = 0;
     for (const char *p = r.out; *p; p++)
@@ -520,6 +529,30 @@ START_TEST(bench_text_names_kernel_and_sgemm)
     ck_assert_ptr_nonnull(strstr(r.out, "images/s"));
     ck_assert_ptr_nonnull(strstr(r.out, "peak memory: "));
     ck_assert_ptr_nonnull(strstr(r.out, "conv1 "));
+    ck_assert_ptr_nonnull(strstr(r.out, "bwd GF/s  path\n"));
+}
+END_TEST
+
+/* The path column names what auto chose: AlexNet's 11x11 stride-4 conv1 at
+ * 224 px on Winograd of its phase planes, conv2 F(3x3,5x5), the 13x13
+ * layers F(5x5,3x3), fc8 (5 outputs) on sgemm at AVX-512 (strata's kernel
+ * elsewhere, or sgemm at base). */
+START_TEST(bench_names_each_layers_path)
+{
+    child r;
+    BENCH(&r, alexnet, "--batch", "1", "--steps", "1", "--warmup", "0", "--no-sgemm", "--threads=1");
+    ck_assert_msg(r.status == 0, "status %d: %s", r.status, r.err);
+    const char *want[] = {"conv1 ", "winograd F(5x5,3x3) of 48 phase planes\n",
+                          "conv2 ", "winograd F(3x3,5x5)\n",
+                          "conv4 ", "winograd F(5x5,3x3)\n",
+                          "fc6 ", strata_isa() == STRATA_ISA_BASE ? "sgemm (OpenBLAS)\n" : "kernel (strata's tiles)\n"};
+    for (int i = 0; i < 8; i += 2) {
+        const char *line = strstr(r.out, want[i]);
+        ck_assert_msg(line, "no layer %s in: %s", want[i], r.out);
+        const char *end = strchr(line, '\n'), *at = strstr(line, want[i + 1]);
+        ck_assert_msg(at && at + strlen(want[i + 1]) - 1 == end, "layer %s: no path '%s' in: %.*s", want[i],
+                      want[i + 1], (int)(end - line), line);
+    }
 }
 END_TEST
 
@@ -566,5 +599,6 @@ int main(int argc, char **argv)
                         sgemm_matches_naive_loop_in_process, sgemm_matches_naive_loop_under_both_kernels)},
         {.name = "bench", .timeout = 120,
          .tests = TESTS(bench_refuses_bad_arguments, bench_reports_config_errors, bench_refuses_an_unknown_isa,
-                        bench_json_accounts_for_the_step, bench_text_names_kernel_and_sgemm)});
+                        bench_json_accounts_for_the_step, bench_text_names_kernel_and_sgemm,
+                        bench_names_each_layers_path)});
 }

@@ -341,6 +341,14 @@ static const char *omp_wait_policy(void)
 
 static double gflops(double flops, double seconds) { return seconds > 0 ? flops / seconds * 1e-9 : 0; }
 
+/* How layer i computes, as its plugin describes it ("" when it does not). */
+static const char *layer_path(const bench *b, int i, char *buf, size_t size)
+{
+    const net_layer *nl = &b->m.net.layers[i];
+    nl->plugin->layer->describe(nl->self, buf, size);
+    return buf;
+}
+
 static void print_text(const bench *b, const bench_args *a, const bench_result *r)
 {
     int steps = (int)a->steps;
@@ -350,16 +358,20 @@ static void print_text(const bench *b, const bench_args *a, const bench_result *
            b->threads, b->threads == 1 ? "" : "s");
     printf("BLAS kernel: %s; ISA path: %s; OMP_WAIT_POLICY=%s\n\n", blas_kernel_note(), strata_isa_note(),
            omp_wait_policy());
-    printf("%-14s %-18s %10s %10s %10s %10s\n", "layer", "type", "fwd ms", "bwd ms", "fwd GF/s", "bwd GF/s");
+    printf("%-14s %-18s %10s %10s %10s %10s  %s\n", "layer", "type", "fwd ms", "bwd ms", "fwd GF/s", "bwd GF/s",
+           "path");
     for (int i = 0; i < r->n_layers; i++) {
         const layer_spec *sp = b->m.net.layers[i].spec;
         double ff, fb;
+        char path[128];
         layer_flops(b, i, &ff, &fb);
         printf("%-14s %-18s %10.2f %10.2f", sp->name, sp->type, 1e3 * r->fwd[i] / steps, 1e3 * r->bwd[i] / steps);
         if (ff > 0)
-            printf(" %10.1f %10.1f\n", gflops(ff * steps, r->fwd[i]), gflops(fb * steps, r->bwd[i]));
+            printf(" %10.1f %10.1f", gflops(ff * steps, r->fwd[i]), gflops(fb * steps, r->bwd[i]));
         else
-            printf(" %10s %10s\n", "-", "-");
+            printf(" %10s %10s", "-", "-");
+        layer_path(b, i, path, sizeof path);
+        printf(*path ? "  %s\n" : "\n", path);
         fl_total += (ff + fb) * steps;
         t_total += r->fwd[i] + r->bwd[i];
     }
@@ -407,6 +419,9 @@ static void print_json(const bench *b, const bench_args *a, const bench_result *
         json_string(stdout, sp->name);
         printf(", \"type\": ");
         json_string(stdout, sp->type);
+        char path[128];
+        printf(", \"path\": ");
+        json_string(stdout, layer_path(b, i, path, sizeof path));
         printf(", \"forward_ms\": %.4f, \"backward_ms\": %.4f, \"forward_gflops\": %.3f, \"backward_gflops\": %.3f}",
                1e3 * r->fwd[i] / steps, 1e3 * r->bwd[i] / steps, gflops(ff * steps, r->fwd[i]),
                gflops(fb * steps, r->bwd[i]));

@@ -170,6 +170,11 @@ static void unit_geometry(const void *layer, int kernel[2], int stride[2])
 static int64_t no_macs(const void *layer) { return 0; }
 static size_t no_bytes(const void *layer, int n) { return 0; }
 static int same_threads(const void *layer, int backward, int n, int threads) { return threads; }
+static void no_describe(const void *layer, char *buf, size_t size)
+{
+    if (size)
+        buf[0] = 0;
+}
 static int no_slots(const void *opt) { return 0; }
 
 /* The host's copy of a module's descriptor and ops: the ops the module's
@@ -217,6 +222,7 @@ static int normalise_layer(const char *path, const strata_plugin *p, strata_laye
     o->saved_bytes = o->saved_bytes ? o->saved_bytes : no_bytes;
     o->scratch_bytes = o->scratch_bytes ? o->scratch_bytes : no_bytes;
     o->blas_threads = o->blas_threads ? o->blas_threads : same_threads;
+    o->describe = o->describe ? o->describe : no_describe;
     return 0;
 }
 

@@ -16,6 +16,7 @@
  * sgemm packs all of W on each call and splits M = 32 badly between
  * threads.
  */
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <cblas.h>
@@ -189,6 +190,12 @@ static void linear_backward(const void *layer, const strata_ctx *ctx, int n,
         }
 }
 
+static void linear_describe(const void *layer, char *buf, size_t size)
+{
+    const linear *L = layer;
+    snprintf(buf, size, "%s", L->algo == ALGO_KERNEL ? "kernel (strata's tiles)" : "sgemm (OpenBLAS)");
+}
+
 STRATA_PLUGIN_DEFINE(LAYER, "linear", "1.0",
                      "fully connected layer (AVX-512/AVX2 tiles or sgemm), PyTorch's nn.Linear",
                      .create = linear_create,
@@ -199,4 +206,5 @@ STRATA_PLUGIN_DEFINE(LAYER, "linear", "1.0",
                      .scratch_bytes = linear_scratch_bytes,
                      .forward = linear_forward,
                      .backward = linear_backward,
-                     .flags = STRATA_LAYER_OUT_UNUSED)
+                     .flags = STRATA_LAYER_OUT_UNUSED,
+                     .describe = linear_describe)

@@ -33,6 +33,7 @@
  * 4 marked ops required/optional, added struct_size, STRATA_PLUGIN_DEFINE,
  * the host's log function and ISA level, the layer's blas_threads hint,
  * and removed the optimizer's base_lr (the host reads `lr` itself).
+ * Appended in 4.x: the layer's describe op.
  *
  * Plugins talk to the host only through the strata_host table handed to
  * them (option parsing, error reporting, logging) and never link against
@@ -223,6 +224,12 @@ typedef struct strata_layer_ops {
      * threads (one OpenBLAS thread each). NULL: threads. The host sets
      * OpenBLAS's (process-wide) count; a plugin never does. */
     int (*blas_threads)(const void *layer, int backward, int n, int threads);
+
+    /* Optional (appended in 4.x). How the layer computes, in a few words,
+     * for people reading `strata bench` (e.g. conv2d's "winograd
+     * F(5x5,3x3)"): at most size - 1 characters and a NUL into buf. NULL:
+     * nothing to say (an empty string). */
+    void (*describe)(const void *layer, char *buf, size_t size);
 } strata_layer_ops;
 
 enum {

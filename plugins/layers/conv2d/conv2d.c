@@ -28,6 +28,7 @@
  * scratch_bytes(n) is what the chosen path uses for a batch of n (bounded:
  * both fast paths split the batch into chunks).
  */
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strata/plugin.h>
@@ -276,6 +277,19 @@ static int conv2d_blas_threads(const void *layer, int backward, int n, int threa
     }
 }
 
+static void conv2d_describe(const void *layer, char *buf, size_t size)
+{
+    const conv2d *L = layer;
+    if (L->algo == ALGO_WINOGRAD)
+        conv_winograd_describe(&L->d, 1, buf, size);
+    else if (L->algo == ALGO_PHASE_WINO)
+        conv_phase_wino_describe(&L->d, buf, size);
+    else
+        snprintf(buf, size, "%s", L->algo == ALGO_IM2COL  ? "im2col + sgemm"
+                                  : L->algo == ALGO_SMALLC ? "smallc (direct, few channels)"
+                                                           : "direct (the reference loops)");
+}
+
 STRATA_PLUGIN_DEFINE(LAYER, "conv2d", "1.0",
                      "2-D convolution (Winograd F(4x4,3x3), F(5x5,3x3), F(3x3,5x5), F(2x2,5x5) / "
                      "im2col + sgemm), PyTorch's nn.Conv2d",
@@ -289,4 +303,5 @@ STRATA_PLUGIN_DEFINE(LAYER, "conv2d", "1.0",
                      .forward = conv2d_forward,
                      .backward = conv2d_backward,
                      .flags = STRATA_LAYER_OUT_UNUSED, /* backward reads in, dout and the weights only */
-                     .blas_threads = conv2d_blas_threads)
+                     .blas_threads = conv2d_blas_threads,
+                     .describe = conv2d_describe)

@@ -1,6 +1,7 @@
 /* conv_phase_wino.c — see conv_phase_wino.h. The phase planes of a chunk
  * of images are built in the scratch (nb images: as many as the layer's
  * budget holds, at least one), then conv_winograd.c runs on them. */
+#include <stdio.h>
 #include <string.h>
 #include "common/parallel.h"
 #include "common/simd.h"
@@ -40,6 +41,14 @@ int conv_phase_wino_auto(const conv_dims *d)
 {
     return conv_phase_wino_fits(d) && d->c * d->sh * d->sw >= 16 && d->k >= 16 && d->oh >= 20 &&
            d->ow >= 20;
+}
+
+void conv_phase_wino_describe(const conv_dims *d, char *buf, size_t size)
+{
+    conv_dims e = phase_dims(d);
+    char w[96];
+    conv_winograd_describe(&e, 0, w, sizeof w); /* a first layer: no backward-data pass */
+    snprintf(buf, size, "%s of %d phase planes", w, e.c);
 }
 
 static size_t round16(size_t n) { return (n + 15) / 16 * 16; }

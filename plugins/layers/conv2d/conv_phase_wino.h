@@ -31,6 +31,8 @@ int conv_phase_wino_fits(const conv_dims *d);
 int conv_phase_wino_auto(const conv_dims *d);
 /* Scratch bytes forward and backward need for a batch of n. */
 size_t conv_phase_wino_scratch_bytes(const conv_dims *d, int n);
+/* "winograd F(mxm,rxr) of N phase planes" into buf (size bytes). */
+void conv_phase_wino_describe(const conv_dims *d, char *buf, size_t size);
 
 /* in (n, c, h, w), weight (k, c, kh, kw), bias (k) or NULL -> out (n, k, oh, ow). */
 void conv_phase_wino_forward(const conv_dims *d, int n, const float *in, const float *weight,

@@ -29,6 +29,7 @@
  * floats (at least one tile row), pipelined where the layer is small
  * enough (pipe_rows): each worker takes a group of tile rows in chunks
  * that stay in its core's cache. */
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <cblas.h>
@@ -42,6 +43,16 @@ int conv_winograd_fits(const conv_dims *d)
     if (d->sh != 1 || d->sw != 1 || d->kh != d->kw || (d->kh != 3 && d->kh != 5))
         return 0;
     return d->ph <= d->kh - 1 && d->pw <= d->kw - 1;
+}
+
+void conv_winograd_describe(const conv_dims *d, int with_data, char *buf, size_t size)
+{
+    conv_dims e = data_pass(d);
+    int m = tile_m(d), md = tile_m(&e), r = d->kh;
+    if (m == md || !with_data)
+        snprintf(buf, size, "winograd F(%dx%d,%dx%d)", m, m, r, r);
+    else
+        snprintf(buf, size, "winograd F(%dx%d,%dx%d), backward-data F(%dx%d,%dx%d)", m, m, r, r, md, md, r, r);
 }
 
 /* Tile rows per chunk for a pass over a batch of n. */

@@ -22,6 +22,10 @@
 int conv_winograd_fits(const conv_dims *d);
 /* Scratch bytes forward and backward need for a batch of n. */
 size_t conv_winograd_scratch_bytes(const conv_dims *d, int n);
+/* "winograd F(mxm,rxr)" of the forward (and backward-weights) pass, and
+ * with with_data the backward-data pass's where it differs, into buf (size
+ * bytes). */
+void conv_winograd_describe(const conv_dims *d, int with_data, char *buf, size_t size);
 
 /* in (n, c, h, w), weight (k, c, r, r), bias (k) or NULL -> out (n, k, oh, ow). */
 void conv_winograd_forward(const conv_dims *d, int n, const float *in, const float *weight,

@@ -47,7 +47,7 @@ void conv_phase_wino_describe(const conv_dims *d, char *buf, size_t size)
 {
     conv_dims e = phase_dims(d);
     char w[96];
-    conv_winograd_describe(&e, 0, w, sizeof w); /* a first layer: no backward-data pass */
+    conv_winograd_describe(&e, 0, w, sizeof w); /* the forward pass's (it is mostly a first layer) */
     snprintf(buf, size, "%s of %d phase planes", w, e.c);
 }
 

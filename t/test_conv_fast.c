@@ -40,8 +40,9 @@ typedef struct conv {
     int n, bias;
     size_t nin, nout, nw;
     float *params[2], *dparams[2];
-    size_t scratch_bytes;
-    unsigned char *scratch;
+    size_t scratch_bytes, saved_bytes;
+    unsigned char *scratch, *saved; /* saved: Winograd's kept V (NULL: none) */
+    int no_saved;                   /* 1: pass NULL as saved (V transformed again in backward) */
 } conv;
 
 /* Shape: c x h x w input, k output channels, kernel kh x kw, stride s,
@@ -67,19 +68,26 @@ static conv *make(spec sp, const char *algo, const char *extra)
     C->params[1] = fvec(sp.k), C->dparams[1] = fvec(sp.k);
     C->scratch_bytes = C->ops->scratch_bytes(C->layer, sp.n);
     C->scratch = canary_alloc(C->scratch_bytes);
+    C->saved_bytes = C->ops->saved_bytes ? C->ops->saved_bytes(C->layer, sp.n) : 0;
+    C->saved = C->saved_bytes ? canary_alloc(C->saved_bytes) : NULL;
     return C;
 }
 
 static void check_canary(const conv *C)
 {
     assert_canary(C->scratch, C->scratch_bytes, "scratch_bytes");
+    if (C->saved)
+        assert_canary(C->saved, C->saved_bytes, "saved_bytes");
 }
+
+static void *saved_of(const conv *C) { return C->no_saved ? NULL : C->saved; }
 
 static void free_conv(conv *C)
 {
     for (int i = 0; i < 2; i++)
         free(C->params[i]), free(C->dparams[i]);
     free(C->scratch);
+    free(C->saved);
     C->ops->destroy(C->layer);
     free(C);
 }
@@ -88,7 +96,7 @@ static void run_forward(conv *C, int threads, const float *x, float *y)
 {
     strata_ctx ctx = {.training = 1, .threads = threads, .seed = 1};
     layer_set_blas(C->ops, C->layer, 0, C->n, threads); /* as the trainer does */
-    C->ops->forward(C->layer, &ctx, C->n, x, y, C->params, NULL, C->scratch);
+    C->ops->forward(C->layer, &ctx, C->n, x, y, C->params, saved_of(C), C->scratch);
     check_canary(C);
 }
 
@@ -101,7 +109,7 @@ static void run_backward(conv *C, int threads, const float *x, const float *y, c
     memset(C->dparams[1], 0, C->out.c * sizeof(float));
     float *dp[2] = {C->dparams[0], C->bias ? C->dparams[1] : NULL};
     layer_set_blas(C->ops, C->layer, 1, C->n, threads);
-    C->ops->backward(C->layer, &ctx, C->n, x, y, dy, dx, C->params, dp, NULL, C->scratch);
+    C->ops->backward(C->layer, &ctx, C->n, x, y, dy, dx, C->params, dp, saved_of(C), C->scratch);
     check_canary(C);
 }
 
@@ -326,6 +334,7 @@ START_TEST(test_winograd_strided)
         {3, 40, 45, 17, 11, 11, 4, 2, 3, 1}, {2, 15, 17, 3, 9, 9, 3, 1, 2, 0},
         {3, 22, 20, 4, 10, 10, 2, 0, 1, 1}, {1, 14, 13, 2, 5, 5, 2, 1, 3, 1},
         {2, 2, 7, 3, 9, 9, 3, 4, 2, 1}, /* phases with no column in common */
+        {3, 40, 45, 96, 11, 11, 4, 2, 2, 1}, /* 48 + 96 > 128: not pipelined, its V kept */
     };
     for (size_t i = 0; i < sizeof cases / sizeof *cases; i++) {
         small_case(cases[i], "winograd", NULL, 1);
@@ -419,7 +428,10 @@ END_TEST
  * losses): forward, din, dweight and dbias with 1, 2 and 3 threads, OpenBLAS
  * given the same count as the layer (as strata's session does). Not for
  * im2col with a workspace of one image: its GEMMs then run on OpenBLAS's
- * threads, whose sums differ between 1 and 2 threads (measured here). */
+ * threads, whose sums differ between 1 and 2 threads (measured here). The
+ * 3-thread run passes no saved memory, so Winograd's backward transforms
+ * the input again rather than reading the V its forward kept: the same bits
+ * either way. */
 static void same_bits(spec sp, const char *algo, const char *extra)
 {
     float *got[3][4];
@@ -434,6 +446,7 @@ static void same_bits(spec sp, const char *algo, const char *extra)
         got[t][0] = fvec(C->nout), got[t][1] = fvec(C->nin);
         got[t][2] = fvec(C->nw), got[t][3] = fvec(sp.k);
         openblas_set_num_threads(t + 1);
+        C->no_saved = t == 2; /* 3 threads: backward transforms the input again (the same bits) */
         run_forward(C, t + 1, x, got[t][0]);
         run_backward(C, t + 1, x, got[t][0], dy, got[t][1]);
         openblas_set_num_threads(keep);
@@ -467,9 +480,11 @@ START_TEST(test_thread_count_invariance)
     spec wide5 = {48, 15, 15, 96, 5, 5, 1, 2, 3, 1};  /* F(3,5), gathered */
     spec over5 = {96, 11, 13, 176, 5, 5, 1, 2, 3, 1}; /* not pipelined */
     spec phases = {3, 91, 87, 24, 11, 11, 4, 2, 3, 1}; /* 48 phase planes, 21x20: F(5,3) rows */
+    spec phases_kept = {3, 40, 45, 96, 11, 11, 4, 2, 3, 1}; /* not pipelined: V kept */
     const char *ws[] = {NULL, "workspace=1"};
     for (int w = 0; w < 2; w++) {
         same_bits(phases, "winograd", ws[w]);
+        same_bits(phases_kept, "winograd", ws[w]);
         same_bits(five2, "winograd", ws[w]);
         same_bits(five, "winograd", ws[w]);
         same_bits(wide5, "winograd", ws[w]);
@@ -697,6 +712,20 @@ START_TEST(test_auto_and_scratch)
         ck_assert_msg(A->scratch_bytes <= (size_t)256 << 20, "case %d: scratch %zu MiB", i,
                       A->scratch_bytes >> 20);
         free_conv(A), free_conv(W);
+    }
+    /* Winograd keeps V for backward (saved memory) in layers that are not
+     * pipelined and whose batch-32 V fits the workspace: AlexNet's conv3
+     * (128 -> 192, 13x13: 49 * 128 * 9 floats an image), VGG-16's conv5_1;
+     * not AlexNet's pipelined conv1 and conv2, nor VGG-16's conv1_2 (V of
+     * 32 images far above 64 MiB). */
+    spec alex3 = {128, 13, 13, 192, 3, 3, 1, 1, 32, 1};
+    spec keeps[] = {alex3, vgg51, alex1, alex2, vgg12};
+    size_t want_saved[] = {sizeof(float) * 49 * 128 * 9 * 32, sizeof(float) * 49 * 512 * 9 * 32, 0, 0, 0};
+    for (int i = 0; i < 5; i++) {
+        conv *A = make(keeps[i], "auto", NULL);
+        ck_assert_msg(A->saved_bytes == want_saved[i], "keep case %d: saved %zu bytes, want %zu", i,
+                      A->saved_bytes, want_saved[i]);
+        free_conv(A);
     }
 }
 END_TEST

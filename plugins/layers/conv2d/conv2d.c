@@ -196,6 +196,31 @@ static size_t conv2d_scratch_bytes(const void *layer, int n)
     return 0;
 }
 
+/* Winograd's forward keeps its transformed input for backward-weights
+ * where that pays and it is small (conv_winograd_saved_floats: AlexNet's
+ * conv3-5, VGG-16's 14x14 layers): saved memory, kept from forward to
+ * backward. */
+static size_t conv2d_saved_floats(const conv2d *L, int n)
+{
+    if (L->algo == ALGO_WINOGRAD)
+        return conv_winograd_saved_floats(&L->d, n);
+    if (L->algo == ALGO_PHASE_WINO)
+        return conv_phase_wino_saved_floats(&L->d, n);
+    return 0;
+}
+
+static size_t conv2d_saved_bytes(const void *layer, int n)
+{
+    return sizeof(float) * conv2d_saved_floats(layer, n);
+}
+
+/* The kept V of this step's training pass: forward fills it, backward reads
+ * it (NULL: not kept, or not training). */
+static float *kept_v(const conv2d *L, const strata_ctx *ctx, int n, void *saved)
+{
+    return ctx->training && saved && conv2d_saved_floats(L, n) ? saved : NULL;
+}
+
 /* ---- forward / backward -------------------------------------------------- */
 
 /* in (N, C, H, W), weight (OC, C, KH, KW), bias (OC) or NULL, out (N, OC, OH, OW):
@@ -209,9 +234,9 @@ static void conv2d_forward(const void *layer, const strata_ctx *ctx, int n,
     const float *weight = params[0], *bias = L->bias ? params[1] : NULL;
     int threads = conv_threads(ctx->threads);
     if (L->algo == ALGO_WINOGRAD)
-        conv_winograd_forward(&L->d, n, in, weight, bias, out, scratch, threads);
+        conv_winograd_forward(&L->d, n, in, weight, bias, out, scratch, kept_v(L, ctx, n, saved), threads);
     else if (L->algo == ALGO_PHASE_WINO)
-        conv_phase_wino_forward(&L->d, n, in, weight, bias, out, scratch, threads);
+        conv_phase_wino_forward(&L->d, n, in, weight, bias, out, scratch, kept_v(L, ctx, n, saved), threads);
     else if (L->algo == ALGO_IM2COL)
         conv_im2col_forward(&L->d, n, in, weight, bias, out, scratch, threads);
     else if (L->algo == ALGO_SMALLC)
@@ -238,9 +263,11 @@ static void conv2d_backward(const void *layer, const strata_ctx *ctx, int n,
         L->algo != ALGO_SMALLC) /* those sum dout themselves */
         conv_bias_backward(dbias, dout, n, L->d.k, (size_t)L->d.oh * L->d.ow, threads);
     if (L->algo == ALGO_WINOGRAD)
-        conv_winograd_backward(&L->d, n, in, dout, weight, dweight, dbias, din, scratch, threads);
+        conv_winograd_backward(&L->d, n, in, dout, weight, dweight, dbias, din, scratch,
+                               kept_v(L, ctx, n, saved), threads);
     else if (L->algo == ALGO_PHASE_WINO)
-        conv_phase_wino_backward(&L->d, n, in, dout, weight, dweight, dbias, din, scratch, threads);
+        conv_phase_wino_backward(&L->d, n, in, dout, weight, dweight, dbias, din, scratch,
+                                 kept_v(L, ctx, n, saved), threads);
     else if (L->algo == ALGO_SMALLC)
         conv_smallc_backward(&L->d, n, in, dout, weight, dweight, dbias, din, scratch, threads);
     else if (L->algo == ALGO_IM2COL)
@@ -300,6 +327,7 @@ STRATA_PLUGIN_DEFINE(LAYER, "conv2d", "1.0",
                      .geometry = conv2d_geometry,
                      .macs = conv2d_macs,
                      .scratch_bytes = conv2d_scratch_bytes,
+                     .saved_bytes = conv2d_saved_bytes,
                      .forward = conv2d_forward,
                      .backward = conv2d_backward,
                      .flags = STRATA_LAYER_OUT_UNUSED, /* backward reads in, dout and the weights only */

@@ -228,8 +228,21 @@ static void build_planes(float *P, const float *in, const conv_dims *d, const co
     parallel_for(threads, m * d->c * d->sh, fill_planes, &J);
 }
 
+size_t conv_phase_wino_saved_floats(const conv_dims *d, int n)
+{
+    conv_dims e = phase_dims(d);
+    return conv_winograd_saved_floats(&e, n);
+}
+
+/* The kept V of images [b0, ...) (a pass's V is laid out by tile rows, an
+ * image's rows after the previous image's). */
+static float *kept_from(const conv_dims *e, const float *keep, int b0)
+{
+    return keep ? (float *)keep + conv_winograd_saved_floats(e, 1) * b0 : NULL;
+}
+
 void conv_phase_wino_forward(const conv_dims *d, int n, const float *in, const float *weight,
-                             const float *bias, float *out, float *scratch, int threads)
+                             const float *bias, float *out, float *scratch, float *keep, int threads)
 {
     conv_dims e = phase_dims(d);
     int nb = chunk_images(d, n);
@@ -240,16 +253,17 @@ void conv_phase_wino_forward(const conv_dims *d, int n, const float *in, const f
     for (int b0 = 0; b0 < n; b0 += nb) {
         int m = n - b0 < nb ? n - b0 : nb;
         build_planes(P, in + b0 * img, d, &e, m, threads);
-        conv_winograd_forward(&e, m, P, wp, bias, out + b0 * outs, work, threads);
+        conv_winograd_forward(&e, m, P, wp, bias, out + b0 * outs, work, kept_from(&e, keep, b0), threads);
     }
 }
 
 /* Winograd's backward on the planes; with din, its input gradient is
  * written over the planes themselves (conv_winograd_backward reads its
- * input only before it writes din) and scattered back to din. */
+ * input only before it writes din) and scattered back to din. With the
+ * forward pass's V kept (and used), the planes are not built again. */
 void conv_phase_wino_backward(const conv_dims *d, int n, const float *in, const float *dout,
                               const float *weight, float *dweight, float *dbias, float *din,
-                              float *scratch, int threads)
+                              float *scratch, const float *kept, int threads)
 {
     conv_dims e = phase_dims(d);
     int nb = chunk_images(d, n);
@@ -261,8 +275,10 @@ void conv_phase_wino_backward(const conv_dims *d, int n, const float *in, const 
     memset(dwp, 0, sizeof(float) * kernel_floats(&e));
     for (int b0 = 0; b0 < n; b0 += nb) {
         int m = n - b0 < nb ? n - b0 : nb;
-        build_planes(P, in + b0 * img, d, &e, m, threads);
-        conv_winograd_backward(&e, m, P, dout + b0 * outs, wp, dwp, dbias, din ? P : NULL, work,
+        const float *k = conv_winograd_uses_kept(&e, m) ? kept_from(&e, kept, b0) : NULL;
+        if (!k)
+            build_planes(P, in + b0 * img, d, &e, m, threads);
+        conv_winograd_backward(&e, m, P, dout + b0 * outs, wp, dwp, dbias, din ? P : NULL, work, k,
                                threads);
         if (din) {
             phase_job J = {d, &e, P, din + b0 * img};

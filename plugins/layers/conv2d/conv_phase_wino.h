@@ -34,12 +34,18 @@ size_t conv_phase_wino_scratch_bytes(const conv_dims *d, int n);
 /* "winograd F(mxm,rxr) of N phase planes" into buf (size bytes). */
 void conv_phase_wino_describe(const conv_dims *d, char *buf, size_t size);
 
-/* in (n, c, h, w), weight (k, c, kh, kw), bias (k) or NULL -> out (n, k, oh, ow). */
+/* Floats of the planes' transformed input that forward can keep for
+ * backward (conv_winograd_saved_floats of the phase convolution), or 0. */
+size_t conv_phase_wino_saved_floats(const conv_dims *d, int n);
+
+/* in (n, c, h, w), weight (k, c, kh, kw), bias (k) or NULL -> out (n, k, oh, ow).
+ * keep: NULL or conv_phase_wino_saved_floats(d, n) floats. */
 void conv_phase_wino_forward(const conv_dims *d, int n, const float *in, const float *weight,
-                             const float *bias, float *out, float *scratch, int threads);
+                             const float *bias, float *out, float *scratch, float *keep, int threads);
 /* dweight (k, c, kh, kw) += the weight gradient; dbias (k) += the bias
- * gradient unless NULL; din (n, c, h, w) = the input gradient unless NULL. */
+ * gradient unless NULL; din (n, c, h, w) = the input gradient unless NULL.
+ * kept: NULL or what forward's keep got from this in. */
 void conv_phase_wino_backward(const conv_dims *d, int n, const float *in, const float *dout,
                               const float *weight, float *dweight, float *dbias, float *din,
-                              float *scratch, int threads);
+                              float *scratch, const float *kept, int threads);
 #endif

@@ -27,13 +27,25 @@ size_t conv_winograd_scratch_bytes(const conv_dims *d, int n);
  * bytes). */
 void conv_winograd_describe(const conv_dims *d, int with_data, char *buf, size_t size);
 
-/* in (n, c, h, w), weight (k, c, r, r), bias (k) or NULL -> out (n, k, oh, ow). */
+/* Floats of the transformed input V of a batch of n that forward can keep
+ * for backward-weights (which then skips that transform), or 0 when the
+ * layer does not keep it: kept by layers that are not pipelined when 32
+ * images' V fits the workspace budget (AlexNet's conv3-5; VGG-16's 14x14
+ * layers), so it is n times a constant. */
+size_t conv_winograd_saved_floats(const conv_dims *d, int n);
+/* 1 when backward uses a kept V for a batch of n (it is chunked as the
+ * forward pass; otherwise it transforms in again). */
+int conv_winograd_uses_kept(const conv_dims *d, int n);
+
+/* in (n, c, h, w), weight (k, c, r, r), bias (k) or NULL -> out (n, k, oh, ow).
+ * keep: NULL, or conv_winograd_saved_floats(d, n) floats that get V. */
 void conv_winograd_forward(const conv_dims *d, int n, const float *in, const float *weight,
-                           const float *bias, float *out, float *scratch, int threads);
+                           const float *bias, float *out, float *scratch, float *keep, int threads);
 /* dweight (k, c, r, r) += the weight gradient; dbias (k) += the bias
  * gradient unless dbias is NULL; din (n, c, h, w) = the input gradient
- * unless din is NULL. */
+ * unless din is NULL. kept: NULL, or what forward's keep got from this in
+ * (the same bits as without it). */
 void conv_winograd_backward(const conv_dims *d, int n, const float *in, const float *dout,
                             const float *weight, float *dweight, float *dbias, float *din,
-                            float *scratch, int threads);
+                            float *scratch, const float *kept, int threads);
 #endif

@@ -75,14 +75,17 @@ static void build_ok_len(const char *path, const char *header,
     build_file(path, strlen(header), header, data, ndata);
 }
 
-/* st_read must fail on path, with a one-line message naming the file and
- * containing `needle`. */
+/* st_read (and st_read_meta, with the same message) must fail on path, with
+ * a one-line message naming the file and containing `needle`. */
 static void expect_refused(const char *path, const char *needle)
 {
     st_file f;
-    strata_err e = {0};
+    strata_err e = {0}, em = {0};
+    ck_assert_msg(st_read_meta(path, &f, &em) == -1, "st_read_meta accepted (want '%s')", needle);
+    ck_assert_int_eq(f.n_meta, 0);
     ck_assert_msg(st_read(path, &f, &e) == -1, "accepted (want '%s')",
                   needle);
+    ck_assert_str_eq(em.msg, e.msg);
     ck_assert_int_eq(e.status, STRATA_ERR_RUNTIME);
     ck_assert_msg(strstr(e.msg, path) != NULL, "'%s' lacks the path", e.msg);
     ck_assert_msg(strstr(e.msg, needle) != NULL, "'%s' lacks '%s'", e.msg,
@@ -168,6 +171,15 @@ START_TEST(test_roundtrip)
     st_free(&g);
     ck_assert_int_eq(g.n, 0);
     ck_assert_ptr_null(g.t);
+
+    /* the metadata alone: the same keys and values, no tensors */
+    ck_assert_msg(st_read_meta(path, &g, &e) == 0, "%s", e.msg);
+    ck_assert_int_eq(g.n, 0);
+    ck_assert_ptr_null(g.t);
+    ck_assert_int_eq(g.n_meta, NM);
+    for (int i = 0; i < NM; i++)
+        ck_assert_str_eq(st_meta(&g, meta_k[i]), meta_v[i]);
+    st_free(&g);
 }
 END_TEST
 
@@ -482,6 +494,7 @@ START_TEST(test_every_truncation_refused)
         strata_err e = {0};
         ck_assert_msg(st_read(cut, &f, &e) == -1, "prefix %zu accepted", k);
         ck_assert_ptr_nonnull(strstr(e.msg, cut));
+        ck_assert_msg(st_read_meta(cut, &f, &e) == -1, "prefix %zu accepted by st_read_meta", k);
     }
     free(b);
 }

@@ -174,7 +174,7 @@ int checkpoint_load_weights(const char *path, network *net, int strict, int *ski
 char *checkpoint_classes(const char *path, strata_err *err)
 {
     st_file f;
-    if (st_read(path, &f, err))
+    if (st_read_meta(path, &f, err))
         return NULL;
     const char *c = st_meta(&f, "classes");
     char *out = c ? strdup(c) : NULL;
@@ -428,7 +428,7 @@ int checkpoint_epoch(const char *path, int *epoch, strata_err *err)
 {
     st_file f;
     double v = 0;
-    if (st_read(path, &f, err))
+    if (st_read_meta(path, &f, err))
         return -1;
     int rc = meta_optional(&f, path, "epoch", &v, err);
     st_free(&f);
@@ -605,7 +605,7 @@ static int read_ckpt_meta(const char *dir, ckpt_file *c, strata_err *err)
     snprintf(path, sizeof path, "%s/%s", dir, c->name);
     if (access(path, F_OK))
         return 0;
-    if (st_read(path, &f, err))
+    if (st_read_meta(path, &f, err))
         return -1;
     c->present = 1;
     memset(&c->st, 0, sizeof c->st);

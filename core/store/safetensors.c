@@ -628,7 +628,17 @@ static int read_exact(int fd, void *buf, size_t n, off_t at)
     return 0;
 }
 
-/* Move the parsed header into *out and read each tensor's bytes. */
+/* Move the parsed header's metadata into *out. */
+static void take_meta(header *h, st_file *out)
+{
+    out->n_meta = h->n_meta;
+    out->meta_keys = h->keys;
+    out->meta_vals = h->vals;
+    h->n_meta = 0;
+    h->keys = h->vals = NULL;
+}
+
+/* Move the parsed header's tensors into *out and read each one's bytes. */
 static int load_tensors(const char *path, int fd, int64_t data_start,
                         header *h, st_file *out, strata_err *err)
 {
@@ -656,11 +666,6 @@ static int load_tensors(const char *path, int fd, int64_t data_start,
         if (!host_is_le())
             swap_bytes(t->data, t->nbytes, st_dtype_size(t->dtype));
     }
-    out->n_meta = h->n_meta;
-    out->meta_keys = h->keys;
-    out->meta_vals = h->vals;
-    h->n_meta = 0;
-    h->keys = h->vals = NULL;
     return 0;
 }
 
@@ -703,7 +708,8 @@ static int read_header(const char *path, int fd, int64_t size, header *h,
     return rc;
 }
 
-int st_read(const char *path, st_file *out, strata_err *err)
+/* st_read, or with tensors 0 st_read_meta. */
+static int read_file(const char *path, st_file *out, int tensors, strata_err *err)
 {
     memset(out, 0, sizeof *out);
     int fd = open(path, O_RDONLY);
@@ -725,8 +731,9 @@ int st_read(const char *path, st_file *out, strata_err *err)
     }
     if (read_header(path, fd, (int64_t)sb.st_size, &h, &data_start, err) ||
         check_entries(path, &h, (int64_t)sb.st_size - data_start, err) ||
-        load_tensors(path, fd, data_start, &h, out, err))
+        (tensors && load_tensors(path, fd, data_start, &h, out, err)))
         goto out;
+    take_meta(&h, out);
     rc = 0;
 out:
     header_free(&h);
@@ -735,3 +742,6 @@ out:
         st_free(out);
     return rc;
 }
+
+int st_read(const char *path, st_file *out, strata_err *err) { return read_file(path, out, 1, err); }
+int st_read_meta(const char *path, st_file *out, strata_err *err) { return read_file(path, out, 0, err); }

@@ -55,6 +55,9 @@ int st_write(const char *path, const st_file *f, strata_err *err);
 /* Read and validate the whole file; *out owns everything (st_free). Tensors
  * keep the order of the header. */
 int st_read(const char *path, st_file *out, strata_err *err);
+/* The same checks, but only the metadata is read (out->n is 0): for readers
+ * of a file's metadata, which need not load every tensor. */
+int st_read_meta(const char *path, st_file *out, strata_err *err);
 /* The tensor / metadata value with that name, or NULL. */
 const st_tensor *st_find(const st_file *f, const char *name);
 const char *st_meta(const st_file *f, const char *key);

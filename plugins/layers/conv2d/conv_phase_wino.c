@@ -140,39 +140,49 @@ STRATA_MULTIVERSION(void, split_row,
                 dst0[q * pitch + x] = row[x * s + q];
 }
 
-/* Plane row y of phases (p, q = 0 .. s-1) from image row iy (NULL: outside
- * the image, all 0): P[q][x] = img_row[x s + q - pw], 0 outside. The
- * columns every phase has inside the image, [xa, xb), go through
- * split_row; each phase's other inside columns one by one. */
-static void fill_row(float *P, size_t plane, const conv_dims *d, const conv_dims *e,
+/* The columns of the s column phases: phase q's inside the image are
+ * [x0[q], x1[q]); [xa, xb) are inside for every phase (empty: xa >= xb). */
+typedef struct col_ranges {
+    int x0[16], x1[16], xa, xb;
+} col_ranges;
+
+static col_ranges phase_columns(const conv_dims *d, const conv_dims *e)
+{
+    col_ranges c = {.xa = 0, .xb = e->w};
+    for (int q = 0; q < d->sw; q++) {
+        conv_valid_range(e->w, d->w, d->sw, d->pw, q, &c.x0[q], &c.x1[q]);
+        c.xa = c.x0[q] > c.xa ? c.x0[q] : c.xa;
+        c.xb = c.x1[q] < c.xb ? c.x1[q] : c.xb;
+    }
+    return c;
+}
+
+/* A plane row of each column phase q (P + q plane) from image row img_row
+ * (NULL: outside the image, all 0): P[q][x] = img_row[x s + q - pw], 0
+ * outside. The columns every phase has, [xa, xb), go through split_row;
+ * each phase's other inside columns one by one. */
+static void fill_row(float *P, size_t plane, const conv_dims *d, const conv_dims *e, const col_ranges *c,
                      const float *img_row)
 {
-    int s = d->sw, xa = 0, xb = e->w, x0[16], x1[16];
-    for (int q = 0; q < s; q++) {
-        if (!img_row) {
-            memset(P + q * plane, 0, sizeof(float) * e->w);
-            continue;
-        }
-        conv_valid_range(e->w, d->w, s, d->pw, q, &x0[q], &x1[q]);
-        xa = x0[q] > xa ? x0[q] : xa;
-        xb = x1[q] < xb ? x1[q] : xb;
-    }
-    if (!img_row)
-        return;
+    int s = d->sw, common = c->xa < c->xb;
     for (int q = 0; q < s; q++) {
         float *row = P + q * plane;
-        int lo = xa < xb ? xa : x1[q], hi = xa < xb ? xb : x1[q]; /* split_row's part: [lo, hi) */
-        for (int x = 0; x < x0[q]; x++)
+        if (!img_row) {
+            memset(row, 0, sizeof(float) * e->w);
+            continue;
+        }
+        int lo = common ? c->xa : c->x1[q], hi = common ? c->xb : c->x1[q]; /* split_row's part: [lo, hi) */
+        for (int x = 0; x < c->x0[q]; x++)
             row[x] = 0.0f;
-        for (int x = x0[q]; x < lo; x++)
+        for (int x = c->x0[q]; x < lo; x++)
             row[x] = img_row[x * s + q - d->pw];
-        for (int x = hi; x < x1[q]; x++)
+        for (int x = hi; x < c->x1[q]; x++)
             row[x] = img_row[x * s + q - d->pw];
-        for (int x = x1[q]; x < e->w; x++)
+        for (int x = c->x1[q]; x < e->w; x++)
             row[x] = 0.0f;
     }
-    if (xa < xb)
-        split_row(P + xa, plane, img_row + xa * s - d->pw, s, 0, xb - xa);
+    if (img_row && common)
+        split_row(P + c->xa, plane, img_row + c->xa * s - d->pw, s, 0, c->xb - c->xa);
 }
 
 /* Planes of image b, channel c, row phase p (i = (b c + c) s + p: the s
@@ -184,13 +194,14 @@ static void fill_planes(void *arg, int i0, int i1)
     const conv_dims *d = J->d, *e = J->e;
     int s = d->sh;
     size_t hw = (size_t)d->h * d->w, plane = plane_floats(e);
+    col_ranges cols = phase_columns(d, e);
     for (int i = i0; i < i1; i++) {
         int bc = i / s, p = i % s; /* bc = b * c + channel: planes (bc s + p) s + q */
         const float *img = J->src + (size_t)bc * hw;
         float *P = J->dst + (size_t)(bc * s + p) * s * plane;
         for (int y = 0; y < e->h; y++) {
             int iy = y * s + p - d->ph;
-            fill_row(P + (size_t)y * e->w, plane, d, e,
+            fill_row(P + (size_t)y * e->w, plane, d, e, &cols,
                      iy < 0 || iy >= d->h ? NULL : img + (size_t)iy * d->w);
         }
     }
@@ -275,7 +286,7 @@ void conv_phase_wino_backward(const conv_dims *d, int n, const float *in, const 
     memset(dwp, 0, sizeof(float) * kernel_floats(&e));
     for (int b0 = 0; b0 < n; b0 += nb) {
         int m = n - b0 < nb ? n - b0 : nb;
-        const float *k = conv_winograd_uses_kept(&e, m) ? kept_from(&e, kept, b0) : NULL;
+        const float *k = kept_from(&e, kept, b0);
         if (!k)
             build_planes(P, in + b0 * img, d, &e, m, threads);
         conv_winograd_backward(&e, m, P, dout + b0 * outs, wp, dwp, dbias, din ? P : NULL, work, k,

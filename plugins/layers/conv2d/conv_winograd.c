@@ -77,8 +77,9 @@ size_t conv_winograd_saved_floats(const conv_dims *d, int n)
     return v_per_image(d) * KEEP_V_IMAGES <= d->budget ? v_per_image(d) * (size_t)n : 0;
 }
 
-/* Chunk [g0, g1)'s V: in the kept batch's V at its first tile row's place
- * (the chunks of a pass are consecutive rows), else at the work area. */
+/* Chunk [g0, g1)'s V in a pass that is not pipelined: in the kept batch's V
+ * at its first tile row's place (the chunks are consecutive rows, the same
+ * chunk_rows in forward and backward), else at the work area. */
 static float *chunk_v(const conv_dims *d, const float *kept, float *work, int g0)
 {
     return kept ? (float *)kept + tile_elems(d) * (size_t)d->c * g0 * tiles_x(d) : work;
@@ -158,12 +159,12 @@ static void gemm_all(const gemm_job *J, int threads)
 /* One chunk [g0, g1) on the calling thread alone: its transforms, its
  * alpha^2 GEMMs (on one OpenBLAS thread: the caller set it) and the output. */
 static void chunk_alone(const conv_dims *d, const float *in, const float *U, const float *bias,
-                        float *out, float *work, float *keep, int g0, int g1)
+                        float *out, float *work, int g0, int g1)
 {
     int ntx = tiles_x(d);
     size_t T = (size_t)(g1 - g0) * ntx, KC = (size_t)d->k * d->c;
     int aa = tile_elems(d);
-    float *V = chunk_v(d, keep, work, g0), *M = work + aa * (size_t)d->c * T;
+    float *V = work, *M = work + aa * (size_t)d->c * T;
     wino_tiles(V, T, TILE_INPUT, in, NULL, d, g0, g1, 1);
     gemm_job J = {U, V, M, KC, (size_t)d->c * T, (size_t)d->k * T, d->k, (int)T, d->c, 0, 0.0f, aa};
     gemm_range(&J, 0, aa);
@@ -180,7 +181,7 @@ static void chunk_alone(const conv_dims *d, const float *in, const float *U, con
 typedef struct pipe_job {
     const conv_dims *d;
     const float *in, *U, *bias;
-    float *out, *work, *keep;
+    float *out, *work;
     int rows, R, groups, workers;
     size_t per; /* floats of work per worker */
 } pipe_job;
@@ -200,7 +201,7 @@ static void pipe_part(void *arg, int w0, int w1)
             int r0, r1;
             group_rows(P->rows, P->groups, g, &r0, &r1);
             for (int g0 = r0; g0 < r1; g0 += P->R)
-                chunk_alone(P->d, P->in, P->U, P->bias, P->out, P->work + w * P->per, P->keep, g0,
+                chunk_alone(P->d, P->in, P->U, P->bias, P->out, P->work + w * P->per, g0,
                             g0 + P->R < r1 ? g0 + P->R : r1);
         }
 }
@@ -236,7 +237,8 @@ static int pipe_workers(int threads, int groups, size_t have, size_t per)
 static int pipe_groups(int rows) { return rows < PIPE_GROUPS ? rows : PIPE_GROUPS; }
 
 /* out = conv(in, the kernel whose transforms are U[xi] (k, c)) + bias;
- * keep (or NULL): where the batch's V goes (conv_winograd_saved_floats). */
+ * keep (or NULL): where the batch's V goes (conv_winograd_saved_floats:
+ * only layers that are not pipelined keep it). */
 static void wino_conv(const conv_dims *d, int n, const float *in, const float *U,
                       const float *bias, float *out, float *work, float *keep, int threads)
 {
@@ -245,7 +247,7 @@ static void wino_conv(const conv_dims *d, int n, const float *in, const float *U
     int pr = pipe_rows(d, n), G = pipe_groups(rows);
     if (pr > 0) { /* chunk_rows >= pr: one worker always fits */
         size_t per = tile_elems(d) * (size_t)(d->c + d->k) * pr * ntx;
-        pipe_job P = {d, in, U, bias, out, work, keep, rows, pr, G,
+        pipe_job P = {d, in, U, bias, out, work, rows, pr, G,
                       pipe_workers(threads, G, pass_floats(d, n), per), per};
         parallel_for(P.workers, P.workers, pipe_part, &P);
         return;
@@ -273,14 +275,13 @@ void conv_winograd_forward(const conv_dims *d, int n, const float *in, const flo
 /* Backward-weights over tile rows [g0, g1) on the calling thread alone:
  * dU (+)= E V^T (beta 0 when first), dbias (+)= the tiles' sums. */
 static void grad_chunk_alone(const conv_dims *d, const float *in, const float *dout, float *dU,
-                             float *dbias, float *work, const float *kept, int g0, int g1, int first)
+                             float *dbias, float *work, int g0, int g1, int first)
 {
     int ntx = tiles_x(d);
     size_t T = (size_t)(g1 - g0) * ntx, KC = (size_t)d->k * d->c;
     int aa = tile_elems(d);
-    float *V = chunk_v(d, kept, work, g0), *E = work + aa * (size_t)d->c * T;
-    if (!kept)
-        wino_tiles(V, T, TILE_INPUT, in, NULL, d, g0, g1, 1);
+    float *V = work, *E = work + aa * (size_t)d->c * T;
+    wino_tiles(V, T, TILE_INPUT, in, NULL, d, g0, g1, 1);
     wino_tiles(E, T, TILE_DOUT, dout, NULL, d, g0, g1, 1);
     if (dbias)
         conv_bias_backward(dbias, E + bias_elem(d) * (size_t)d->k * T, 1, d->k, T, 1);
@@ -295,7 +296,7 @@ static void grad_chunk_alone(const conv_dims *d, const float *in, const float *d
  * depend on the thread count. */
 typedef struct grad_pipe {
     const conv_dims *d;
-    const float *in, *dout, *kept;
+    const float *in, *dout;
     float *dU, *dbias, *work, *extra;
     int rows, R, groups, workers;
     size_t per;
@@ -320,7 +321,7 @@ static void grad_part(void *arg, int w0, int w1)
             for (int g0 = r0; g0 < r1; g0 += P->R)
                 grad_chunk_alone(P->d, P->in, P->dout, dU,
                                  P->dbias ? (g ? db : P->dbias) : NULL, P->work + w * P->per,
-                                 P->kept, g0, g0 + P->R < r1 ? g0 + P->R : r1, g0 == r0);
+                                 g0, g0 + P->R < r1 ? g0 + P->R : r1, g0 == r0);
         }
 }
 
@@ -351,21 +352,6 @@ static void group_sum(const grad_pipe *P, int threads)
             P->dbias[o] += P->extra[(g - 1) * grad_extra(P->d) + aakc + o];
 }
 
-/* Workers of the pipelined backward-weights pass (0: not pipelined). */
-static int grad_workers(const conv_dims *d, int n, int threads)
-{
-    int rows = n * tiles_y(d), pr = pipe_rows(d, n), G = pipe_groups(rows);
-    size_t per = tile_elems(d) * (size_t)(d->c + d->k) * pr * tiles_x(d), extra = (G - 1) * grad_extra(d);
-    if (pr > 0 && pass_floats(d, n) >= extra + per)
-        return pipe_workers(threads, G, pass_floats(d, n) - extra, per);
-    return 0;
-}
-
-int conv_winograd_uses_kept(const conv_dims *d, int n)
-{
-    return (pipe_rows(d, n) > 0) == (grad_workers(d, n, 1) > 0);
-}
-
 void conv_winograd_backward(const conv_dims *d, int n, const float *in, const float *dout,
                             const float *weight, float *dweight, float *dbias, float *din,
                             float *scratch, const float *kept, int threads)
@@ -374,12 +360,12 @@ void conv_winograd_backward(const conv_dims *d, int n, const float *in, const fl
     size_t KC = (size_t)d->k * d->c;
     size_t aa = tile_elems(d);
     float *dU = scratch, *work = scratch + u_floats(d);
-    int pr = pipe_rows(d, n), G = pipe_groups(rows), workers = grad_workers(d, n, threads);
+    int pr = pipe_rows(d, n), G = pipe_groups(rows), workers = 0;
     size_t per = aa * (d->c + d->k) * pr * ntx, extra = (G - 1) * grad_extra(d);
-    if (!conv_winograd_uses_kept(d, n)) /* chunked unlike the forward pass: its V is laid out otherwise */
-        kept = NULL;
-    if (workers > 0) {
-        grad_pipe P = {d, in, dout, kept, dU, dbias, work, work + pass_floats(d, n) - extra, rows, pr, G,
+    if (pr > 0 && pass_floats(d, n) >= extra + per)
+        workers = pipe_workers(threads, G, pass_floats(d, n) - extra, per);
+    if (workers > 0) { /* pipelined: never a kept V (conv_winograd_saved_floats) */
+        grad_pipe P = {d, in, dout, dU, dbias, work, work + pass_floats(d, n) - extra, rows, pr, G,
                        workers, per};
         parallel_for(workers, workers, grad_part, &P);
         group_sum(&P, threads);

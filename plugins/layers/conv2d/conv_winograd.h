@@ -33,9 +33,6 @@ void conv_winograd_describe(const conv_dims *d, int with_data, char *buf, size_t
  * images' V fits the workspace budget (AlexNet's conv3-5; VGG-16's 14x14
  * layers), so it is n times a constant. */
 size_t conv_winograd_saved_floats(const conv_dims *d, int n);
-/* 1 when backward uses a kept V for a batch of n (it is chunked as the
- * forward pass; otherwise it transforms in again). */
-int conv_winograd_uses_kept(const conv_dims *d, int n);
 
 /* in (n, c, h, w), weight (k, c, r, r), bias (k) or NULL -> out (n, k, oh, ow).
  * keep: NULL, or conv_winograd_saved_floats(d, n) floats that get V. */
